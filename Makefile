@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bulkhead - one non-recursive Makefile. Object lists come from ./Kbuild.
+# Output goes to build/. Quiet like kbuild; `make V=1` prints full commands.
+
+include Kbuild
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PKG_CONFIG ?= pkg-config
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+
+ifeq ($(V),1)
+  Q =
+  msg =
+else
+  Q = @
+  msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PKGS      := libbpf libnftnl libmnl yaml-0.1
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	     -D_GNU_SOURCE -I$(BUILD)/bpf -Ibpf -Iuserspace \
+	     $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS    += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	      -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf
+
+BPF_OBJS  := $(addprefix $(BUILD)/bpf/,$(bpf-y))
+BPF_SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
+BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
+CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
+ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
+TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
+ASAN_TESTS := $(BUILD)/asan/test_policy
+
+.PHONY: all check bench demo install uninstall clean help deps tests
+all: $(BUILD)/bulkhead
+
+# ---- eBPF ----------------------------------------------------------------
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h | $(BUILD)/bpf
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# ---- controller -----------------------------------------------------------
+$(BUILD)/userspace/%.o: userspace/%.c userspace/*.h bpf/bulkhead_abi.h $(BPF_SKELS) | $(BUILD)/userspace
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bulkhead: $(BH_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- tests ------------------------------------------------------------------
+$(BUILD)/asan/%.o: userspace/%.c userspace/*.h bpf/bulkhead_abi.h | $(BUILD)/asan
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/selftests/test_policy: selftests/test_policy.c $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_policy: selftests/test_policy.c $(ASAN_CORE) | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
+
+tests: all $(TESTS) $(ASAN_TESTS)
+
+check: tests
+	$(Q)BUILD=$(BUILD) bash selftests/run.sh
+
+demo: all
+	$(Q)bash selftests/demo.sh
+
+bench: all
+	$(Q)bash bench/run.sh
+
+deps:
+	$(Q)bash .ci/deps.sh
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/bulkhead)
+	$(Q)install -D -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(SBINDIR)/bulkhead
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bulkhead
+
+$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan:
+	$(Q)mkdir -p $@
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+help:
+	@echo 'Targets:'
+	@echo '  all       build build/bulkhead and the eBPF objects (default)'
+	@echo '  deps      install the Debian packages needed to build and test (apt-get)'
+	@echo '  check     run every test: unit (also under ASan+UBSan), BPF_PROG_TEST_RUN, netns end to end'
+	@echo '  demo      build a namespace network, load policies/demo.yaml, show what passes'
+	@echo '  bench     run the benchmarks and write docs/benchmarks.md'
+	@echo '  install   install bulkhead into $(SBINDIR)'
+	@echo '  clean     remove build/'
+	@echo 'Variables: V=1 (full commands), BUILD=dir, CLANG=, BPFTOOL=, PREFIX='

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bulkhead_abi.h - the one ABI shared by the BPF programs (bpf/) and the
+ * controller (userspace/): map keys and values, constants, verdict reasons.
+ *
+ * Every struct has explicit padding and a _Static_assert on its size; a
+ * change here changes BH_ABI_VERSION. Multi-byte fields are host byte order
+ * unless their type says __be16/__be32. Addresses are stored as 16 bytes:
+ * IPv6 as is, IPv4 as an IPv4-mapped IPv6 address (::ffff:a.b.c.d).
+ *
+ * Policy atomicity: every map that holds compiled policy has a generation
+ * (0 or 1) in its key. The controller writes the whole new policy under the
+ * inactive generation, then flips bh_active.gen in one 4-byte store, then
+ * deletes the old generation's entries. A packet reads bh_active once and
+ * makes every lookup with that generation, so it is judged wholly by the old
+ * or wholly by the new policy.
+ */
+#ifndef BULKHEAD_ABI_H
+#define BULKHEAD_ABI_H
+
+#include <linux/types.h>
+
+#define BH_ABI_VERSION		1
+
+/* ---- sizes (tunables live here and nowhere else) ---------------------- */
+#ifndef BH_MAX_GROUPS
+#define BH_MAX_GROUPS		1024	/* group ids 0..BH_MAX_GROUPS-1 */
+#endif
+#ifndef BH_MAX_DEVICES
+#define BH_MAX_DEVICES		65536	/* per generation */
+#endif
+#ifndef BH_MAX_IPS
+#define BH_MAX_IPS		131072	/* bound addresses, per generation */
+#endif
+#ifndef BH_MAX_POLICY
+#define BH_MAX_POLICY		(1 << 20) /* policy entries, per generation */
+#endif
+#ifndef BH_MAX_INET
+#define BH_MAX_INET		65536	/* internet CIDR entries, per generation */
+#endif
+#ifndef BH_MAX_TALK
+#define BH_MAX_TALK		65536	/* may-talk group pairs, per generation */
+#endif
+#ifndef BH_MAX_RULES
+#define BH_MAX_RULES		131072	/* rule counters, per generation */
+#endif
+#define BH_MAX_GW		256	/* gateway MACs / addresses / LAN prefixes */
+#define BH_MAX_QUARANTINE	4096
+#define BH_MAX_CT		262144	/* connection tracking (LRU) */
+#define BH_MAX_FRAG		16384	/* fragment tracking (LRU) */
+#define BH_MAX_DEVSTATS		65536	/* per-MAC counters (LRU, per-CPU) */
+#define BH_MAX_EXTHDR		8	/* IPv6 extension headers walked */
+
+/* ---- group ids --------------------------------------------------------- */
+/*
+ * User groups get ids 0..n-1 in policy order. The destination classes below
+ * are pseudo groups, valid only as bh_pol_key.dgroup. Internet CIDR classes
+ * (returned by bh_inet) start at BH_GRP_CIDR_BASE.
+ */
+#define BH_GRP_CIDR_BASE	0x8000
+#define BH_GRP_GATEWAY		0xfff0	/* the gateway's own LAN addresses */
+#define BH_GRP_INTERNET		0xfff1	/* neither a device nor the gateway */
+#define BH_GRP_MULTICAST	0xfff2	/* broadcast and multicast */
+#define BH_GRP_NONE		0xffff
+
+/* ---- protocols in bh_pol_key.proto ------------------------------------- */
+#define BH_PROTO_ANY		0xff	/* wildcard entry: any IP protocol */
+/* otherwise the IP protocol number: 1 icmp, 6 tcp, 17 udp, 58 icmpv6 */
+
+/* bh_pol_key.port: destination port (host order); 0 = any port */
+#define BH_PORT_ANY		0
+
+/* ---- actions ------------------------------------------------------------ */
+#define BH_ACT_DENY		0
+#define BH_ACT_ALLOW		1
+
+#define BH_RULE_DEFAULT		0xffffffffu	/* verdict came from a default */
+
+/* ---- quarantine.allow services (bh_config.qallow bits) ----------------- */
+#define BH_SVC_DHCP		(1u << 0)	/* udp/67, udp/547 to the gateway */
+#define BH_SVC_DNS		(1u << 1)	/* udp+tcp/53 to the gateway */
+#define BH_SVC_NTP		(1u << 2)	/* udp/123 to the gateway */
+#define BH_SVC_ICMP		(1u << 3)	/* echo-request to the gateway */
+
+/* ---- bh_config.flags --------------------------------------------------- */
+#define BH_CFG_VALID		(1u << 0)	/* generation holds a policy */
+#define BH_CFG_EW_ALLOW		(1u << 1)	/* defaults.east_west: allow */
+#define BH_CFG_GW_ALLOW		(1u << 2)	/* defaults.gateway: allow */
+
+/* ---- verdict reasons: index of bh_stats ---------------------------------- */
+enum bh_reason {
+	BH_R_PASS_RULE = 0,	/* a rule allowed a new or ongoing flow */
+	BH_R_PASS_DEFAULT,	/* a default allowed it */
+	BH_R_PASS_REPLY,	/* reply to a tracked flow */
+	BH_R_PASS_ARP,		/* ARP between devices that may talk */
+	BH_R_PASS_ND,		/* IPv6 ND / RS / MLD */
+	BH_R_PASS_QSVC,		/* quarantined device to a quarantine.allow service */
+	BH_R_PASS_FRAG,		/* non-first fragment of an allowed datagram */
+	BH_R_PASS_EAPOL,	/* 802.1X to the gateway */
+	BH_R_PASS_MAX,		/* --- drops below --- */
+	BH_R_DROP_RULE = BH_R_PASS_MAX,	/* a deny rule matched */
+	BH_R_DROP_DEFAULT,	/* no rule matched, default deny */
+	BH_R_DROP_QUARANTINE,	/* source or destination quarantined */
+	BH_R_DROP_SPOOF,	/* MAC/IP binding violated (ARP, ND, IP) */
+	BH_R_DROP_MALFORMED,	/* truncated or invalid headers */
+	BH_R_DROP_VLAN,		/* 802.1Q/802.1ad tag the policy cannot judge */
+	BH_R_DROP_FRAG,		/* fragment that cannot be judged */
+	BH_R_DROP_EXTHDR,	/* IPv6 header chain too long or forbidden */
+	BH_R_DROP_ETHERTYPE,	/* not IPv4, IPv6, ARP or EAPOL */
+	BH_R_DROP_ROGUE,	/* RA, redirect, DHCP server from a device */
+	BH_R_DROP_NOPOLICY,	/* no valid policy generation (fail closed) */
+	BH_R_MAX,
+};
+
+/* ---- maps: keys and values ---------------------------------------------- */
+
+/* bh_active: ARRAY[1], key 0. Written by userspace (flip), read by BPF. */
+struct bh_active {
+	__u32 gen;		/* 0 or 1: the generation packets use */
+	__u32 epoch;		/* bumped on every successful apply */
+};
+_Static_assert(sizeof(struct bh_active) == 8, "bh_active");
+
+/* bh_config: ARRAY[2], key gen. Written by userspace before the flip. */
+struct bh_config {
+	__u32 flags;		/* BH_CFG_* */
+	__u16 unknown_group;	/* group of MACs not in bh_devices */
+	__u16 qallow;		/* BH_SVC_* a quarantined device may use */
+	__u32 epoch;
+	__u32 abi_version;	/* BH_ABI_VERSION of the writer */
+};
+_Static_assert(sizeof(struct bh_config) == 16, "bh_config");
+
+/* bh_groups: ARRAY[2 * BH_MAX_GROUPS], key gen * BH_MAX_GROUPS + group id. */
+struct bh_group {
+	__u8 internet;		/* BH_ACT_*: this group's internet default */
+	__u8 valid;		/* 1 when the group exists in this generation */
+	__u16 pad;
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct bh_group) == 8, "bh_group");
+
+/* bh_devices: HASH, MAC -> device. Written by userspace, per generation. */
+struct bh_dev_key {
+	__u8 gen;
+	__u8 pad;
+	__u8 mac[6];
+};
+_Static_assert(sizeof(struct bh_dev_key) == 8, "bh_dev_key");
+
+#define BH_DEV_HAS_V4		(1u << 0)	/* has bound IPv4: strict source check */
+#define BH_DEV_HAS_V6		(1u << 1)	/* has bound IPv6 (non link-local) */
+
+struct bh_dev_val {
+	__u16 group;
+	__u16 flags;		/* BH_DEV_* */
+	__u32 dev_id;		/* index of the member in the policy */
+};
+_Static_assert(sizeof(struct bh_dev_val) == 8, "bh_dev_val");
+
+/* bh_ips: HASH, bound address -> owning device. Written by userspace. */
+struct bh_ip_key {
+	__u8 gen;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct bh_ip_key) == 20, "bh_ip_key");
+
+struct bh_ip_val {
+	__u8 mac[6];
+	__u16 group;
+};
+_Static_assert(sizeof(struct bh_ip_val) == 8, "bh_ip_val");
+
+/*
+ * bh_policy: HASH (no prealloc), (src group, dst group, proto, port) -> verdict.
+ * Written by userspace. The BPF side looks up, most specific first:
+ *   (sg, dg, proto, dport) -> (sg, dg, proto, BH_PORT_ANY) -> (sg, dg, BH_PROTO_ANY, BH_PORT_ANY)
+ * and stops at the first entry found; the compiler folds every rule covering
+ * a point (deny wins) into the most specific entry that exists for it. ICMP
+ * and other protocols without ports use port BH_PORT_ANY directly.
+ * No entry: the default for the destination class applies.
+ */
+struct bh_pol_key {
+	__u8 gen;
+	__u8 proto;		/* IPPROTO_* or BH_PROTO_ANY */
+	__u16 port;		/* destination port, host order; 0 = any */
+	__u16 sgroup;
+	__u16 dgroup;		/* group id or BH_GRP_* */
+};
+_Static_assert(sizeof(struct bh_pol_key) == 8, "bh_pol_key");
+
+struct bh_pol_val {
+	__u8 action;		/* BH_ACT_* */
+	__u8 pad[3];
+	__u32 rule_id;		/* deciding rule (index into bh_rulestats) */
+};
+_Static_assert(sizeof(struct bh_pol_val) == 8, "bh_pol_val");
+
+/*
+ * bh_inet: LPM_TRIE, (gen, src group, internet address) -> CIDR class.
+ * prefixlen counts the 32 bits of gen/pad/sgroup plus the address prefix
+ * (IPv4: 96 + v4 prefix length, as the address is v4-mapped).
+ * Written by userspace. The class is a dgroup (>= BH_GRP_CIDR_BASE) for
+ * bh_policy; no match means dgroup BH_GRP_INTERNET.
+ */
+struct bh_inet_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 pad;
+	__u16 sgroup;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct bh_inet_key) == 24, "bh_inet_key");
+#define BH_INET_KEY_HDR_BITS	32
+
+struct bh_inet_val {
+	__u16 dgroup;
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bh_inet_val) == 4, "bh_inet_val");
+
+/*
+ * bh_talk: HASH, (gen, group a, group b) -> 1 when ARP / ND between devices
+ * of the two groups may pass (a rule allows some traffic between them in
+ * either direction, or east_west defaults to allow). Symmetric: the
+ * compiler writes both (a, b) and (b, a). Written by userspace.
+ */
+struct bh_talk_key {
+	__u8 gen;
+	__u8 pad;
+	__u16 ga;
+	__u16 gb;
+	__u16 pad2;
+};
+_Static_assert(sizeof(struct bh_talk_key) == 8, "bh_talk_key");
+
+/* bh_gw_mac: HASH, the gateway's own MACs -> ifindex. Written at up/apply. */
+struct bh_mac_key {
+	__u8 mac[6];
+	__u16 pad;
+};
+_Static_assert(sizeof(struct bh_mac_key) == 8, "bh_mac_key");
+
+/* bh_gw_ip: HASH, the gateway's own LAN addresses -> ifindex. */
+struct bh_addr_key {
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct bh_addr_key) == 16, "bh_addr_key");
+
+/*
+ * bh_lan: LPM_TRIE, the gateway's LAN prefixes (prefixlen over addr, v4
+ * as v4-mapped: 96 + len) -> 1. Routed traffic to a LAN address that is not
+ * a bound device address belongs to the unknown group, never to internet.
+ */
+struct bh_lan_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct bh_lan_key) == 20, "bh_lan_key");
+
+/* bh_quarantine: HASH, MAC (struct bh_mac_key) -> when and why. Userspace. */
+struct bh_quar_val {
+	__u64 since;		/* CLOCK_REALTIME seconds of isolate */
+	__u64 until;		/* CLOCK_REALTIME seconds, 0 = no end */
+};
+_Static_assert(sizeof(struct bh_quar_val) == 16, "bh_quar_val");
+
+/*
+ * bh_ct: LRU_HASH, connection tracking of allowed flows, keyed by the
+ * initiator's direction. Written by BPF (ingress on allow, egress for flows
+ * the gateway sends to a device); userspace deletes entries on isolate.
+ * A packet is a reply when the reversed tuple is present and it is not a
+ * new-flow packet (TCP SYN without ACK, ICMP echo-request).
+ * ICMP echo: sport = dport = echo identifier.
+ */
+struct bh_ct_key {
+	__u8 proto;
+	__u8 pad[3];
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+_Static_assert(sizeof(struct bh_ct_key) == 40, "bh_ct_key");
+
+#define BH_CT_FROM_GW		(1u << 0)	/* recorded by the egress program */
+
+struct bh_ct_val {
+	__u64 last_seen;	/* bpf_ktime_get_ns() */
+	__u8 smac[6];		/* initiator's MAC */
+	__u8 dmac[6];		/* responder's MAC (the gateway's when routed) */
+	__u32 flags;		/* BH_CT_* */
+};
+_Static_assert(sizeof(struct bh_ct_val) == 24, "bh_ct_val");
+
+/* ct timeouts in ns, checked by BPF on every reply */
+#define BH_CT_TCP_TIMEOUT	(600ULL * 1000000000ULL)
+#define BH_CT_UDP_TIMEOUT	(120ULL * 1000000000ULL)
+#define BH_CT_OTHER_TIMEOUT	(30ULL * 1000000000ULL)
+
+/*
+ * bh_frag: LRU_HASH, datagrams whose first fragment was allowed, so their
+ * non-first fragments pass. Written by BPF.
+ */
+struct bh_frag_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 id;		/* IPv4 id (zero-extended) or IPv6 fragment id */
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct bh_frag_key) == 40, "bh_frag_key");
+
+struct bh_frag_val {
+	__u64 last_seen;
+};
+_Static_assert(sizeof(struct bh_frag_val) == 8, "bh_frag_val");
+#define BH_FRAG_TIMEOUT		(30ULL * 1000000000ULL)
+
+/* bh_stats: PERCPU_ARRAY[BH_R_MAX], key enum bh_reason. Written by BPF. */
+struct bh_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct bh_counter) == 16, "bh_counter");
+
+/* bh_rulestats: PERCPU_ARRAY[2 * BH_MAX_RULES], key gen * BH_MAX_RULES + rule. */
+/* value: struct bh_counter */
+
+/* bh_devstats: LRU_PERCPU_HASH, source MAC (struct bh_mac_key) -> counters. */
+struct bh_dev_stats {
+	__u64 packets;		/* frames sent by this MAC */
+	__u64 bytes;
+	__u64 drops;		/* of which dropped */
+	__u64 last_seen;	/* bpf_ktime_get_ns() */
+};
+_Static_assert(sizeof(struct bh_dev_stats) == 32, "bh_dev_stats");
+
+/* ---- verdict core result (BPF internal, also used by tests) ------------ */
+struct bh_verdict {
+	__u32 pass;		/* 1 pass, 0 drop */
+	__u32 reason;		/* enum bh_reason */
+	__u32 rule_id;		/* BH_RULE_DEFAULT when no rule */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bh_verdict) == 16, "bh_verdict");
+
+#endif /* BULKHEAD_ABI_H */

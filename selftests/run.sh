@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - run every Bulkhead test and count the results.
+# Each test program or script prints TAP lines ("ok N - name",
+# "not ok N - name", "ok N - name # SKIP why"); this counts them, and a
+# program that exits non-zero without a "not ok" line counts as one failure.
+# Last line: "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+pass=0 fail=0 skip=0
+failed_names=()
+logdir=$(mktemp -d /tmp/bulkhead-tests.XXXXXX)
+
+run_one() {	# label command...
+	local label=$1; shift
+	local log="$logdir/$(echo "$label" | tr ' /' '__').log"
+	echo "=== $label"
+	"$@" >"$log" 2>&1
+	local rc=$?
+	local p f s
+	p=$(grep -Ec '^ok [0-9]+' "$log" | head -1)
+	s=$(grep -Ec '^ok [0-9]+.*# ?SKIP' "$log" | head -1)
+	f=$(grep -Ec '^not ok [0-9]+' "$log" | head -1)
+	p=$((p - s))
+	grep -E '^(not )?ok [0-9]+|^# ' "$log" | sed 's/^/    /'
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "    not ok - $label exited with status $rc"
+		tail -n 20 "$log" | sed 's/^/    | /'
+	elif [ "$f" -gt 0 ]; then
+		grep -vE '^(not )?ok [0-9]+' "$log" | tail -n 40 | sed 's/^/    | /'
+	fi
+	[ "$f" -gt 0 ] && failed_names+=("$label")
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+}
+
+run_one "unit: policy loader and compiler" "$BUILD/selftests/test_policy"
+run_one "unit: policy loader and compiler (ASan+UBSan)" "$BUILD/asan/test_policy"
+run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
+for t in selftests/cli_*.sh; do
+	[ -e "$t" ] && run_one "cli: $(basename "$t" .sh)" bash "$t"
+done
+for mode in tc xdp; do
+	for t in selftests/e2e_*.sh; do
+		[ -e "$t" ] && run_one "e2e ($mode): $(basename "$t" .sh)" env BH_MODE=$mode bash "$t"
+	done
+done
+
+echo
+echo "logs: $logdir"
+if [ ${#failed_names[@]} -gt 0 ]; then
+	echo "failed:"; printf '  %s\n' "${failed_names[@]}"
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
