@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nl.h - what the controller reads from rtnetlink (libmnl): the ports to
+ * protect and the gateway's own MACs, addresses and LAN prefixes.
+ */
+#ifndef BH_NL_H
+#define BH_NL_H
+
+#include <net/if.h>
+#include "policy.h"
+
+struct bh_port {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	char bridge[IF_NAMESIZE];	/* "" when listed directly */
+	__u8 mac[6];
+	bool up;			/* IFF_UP */
+};
+
+struct bh_gw_addr {
+	struct bh_addr addr;
+	__u8 plen;			/* prefix length of the address */
+	int ifindex;
+};
+
+struct bh_topology {
+	struct bh_port *ports;		/* device-facing ports, sorted by ifindex */
+	size_t n_ports;
+	__u8 (*macs)[6];		/* the gateway's own MACs: bridges, listed
+					 * interfaces and their ports (the bridge
+					 * delivers frames to port MACs locally) */
+	size_t n_macs;
+	struct bh_gw_addr *addrs;	/* addresses on the bridges / listed
+					 * interfaces, IPv6 link-local included */
+	size_t n_addrs;
+};
+
+/*
+ * Resolve interface names in the current network namespace: a bridge
+ * expands to its ports (links whose IFLA_MASTER is the bridge), any other
+ * name is a port itself. 0, or -ENODEV with "interface NAME: not found" in
+ * @err, or another -errno.
+ */
+int bh_nl_topology(char *const *names, size_t n, struct bh_topology *out,
+		   char *err, size_t errlen);
+void bh_topology_free(struct bh_topology *t);
+
+#endif /* BH_NL_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * state.h - the controller's persistent state directory (default
+ * /var/lib/bulkhead): what `up` restores after a reboot. The directory is
+ * 0700, files are 0600 and are replaced atomically (write a temporary file,
+ * fsync, rename, fsync the directory), so a crash leaves the old or the new
+ * file, never half of one.
+ */
+#ifndef BH_STATE_H
+#define BH_STATE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#define BH_STATE_DIR_DEFAULT	"/var/lib/bulkhead"
+
+/* mkdir -p @dir with mode 0700 (and chmod an existing one). 0 or -errno. */
+int bh_state_init(const char *dir);
+/* Atomically replace @dir/@name with @len bytes. 0 or -errno. */
+int bh_state_write(const char *dir, const char *name, const void *buf, size_t len);
+/* Read @dir/@name into a NUL-terminated malloc'd buffer. -ENOENT if absent. */
+int bh_state_read(const char *dir, const char *name, char **buf, size_t *len);
+int bh_state_remove(const char *dir, const char *name);
+
+/* The quarantine list, file "quarantine": one line per device. */
+struct bh_quar_entry {
+	__u8 mac[6];
+	__u64 since;		/* CLOCK_REALTIME seconds */
+	__u64 until;		/* 0 = until released */
+	char reason[256];	/* free text, may be empty */
+};
+
+int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n);
+int bh_quar_save(const char *dir, const struct bh_quar_entry *e, size_t n);
+
+/* key=value settings, file "up": mode, policy path, pin dir, ... */
+struct bh_kv {
+	char key[32];
+	char val[4096];
+};
+int bh_kv_load(const char *dir, const char *name, struct bh_kv **out, size_t *n);
+int bh_kv_save(const char *dir, const char *name, const struct bh_kv *kv, size_t n);
+const char *bh_kv_get(const struct bh_kv *kv, size_t n, const char *key);
+
+#endif /* BH_STATE_H */
