@@ -1,0 +1,1073 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd.c - the subcommands: up, down, check, apply, isolate, release,
+ * status, devices. Policy errors are printed as "file:line:col: what";
+ * nothing is changed unless the whole policy compiles.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "compile.h"
+#include "dataplane.h"
+#include "nl.h"
+#include "policy.h"
+#include "state.h"
+
+#define STATE_UP	"up"		/* key=value: mode, policy, counts */
+#define STATE_POLICY	"policy.yaml"	/* copy of the applied policy */
+
+static const char *const reason_names[BH_R_MAX] = {
+	[BH_R_PASS_RULE] = "pass_rule",
+	[BH_R_PASS_DEFAULT] = "pass_default",
+	[BH_R_PASS_REPLY] = "pass_reply",
+	[BH_R_PASS_ARP] = "pass_arp",
+	[BH_R_PASS_ND] = "pass_nd",
+	[BH_R_PASS_QSVC] = "pass_qsvc",
+	[BH_R_PASS_FRAG] = "pass_frag",
+	[BH_R_PASS_EAPOL] = "pass_eapol",
+	[BH_R_DROP_RULE] = "drop_rule",
+	[BH_R_DROP_DEFAULT] = "drop_default",
+	[BH_R_DROP_QUARANTINE] = "drop_quarantine",
+	[BH_R_DROP_SPOOF] = "drop_spoof",
+	[BH_R_DROP_MALFORMED] = "drop_malformed",
+	[BH_R_DROP_VLAN] = "drop_vlan",
+	[BH_R_DROP_FRAG] = "drop_frag",
+	[BH_R_DROP_EXTHDR] = "drop_exthdr",
+	[BH_R_DROP_ETHERTYPE] = "drop_ethertype",
+	[BH_R_DROP_ROGUE] = "drop_rogue",
+	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
+};
+
+static void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bulkhead: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct bh_cmd *find_cmd(const char *name)
+{
+	for (const struct bh_cmd *c = bh_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+void bh_cmd_usage(const struct bh_cmd *c, bool err)
+{
+	FILE *f = err ? stderr : stdout;
+
+	fprintf(f, "Usage: bulkhead %s %s\n%s\n", c->name, c->usage, c->summary);
+	if (c->help && *c->help)
+		fprintf(f, "\n%s", c->help);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* ---- shared steps ------------------------------------------------------- */
+
+/* Load and compile; on failure print why and return the exit code. */
+static int load_compile(const char *path, struct bh_policy **p,
+			struct bh_compiled *c)
+{
+	struct bh_diag d = {};
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = bh_policy_load(path, p, &d);
+	if (ret) {
+		bh_diag_print(&d);
+		return ret == -EINVAL ? BH_EXIT_INPUT :
+		       (ret == -ENOENT || ret == -EACCES || ret == -EISDIR) ?
+		       BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+	}
+	ret = bh_compile(*p, c, &d);
+	if (ret) {
+		bh_diag_print(&d);
+		bh_policy_free(*p);
+		*p = NULL;
+		return ret == -ENOMEM ? BH_EXIT_SYSTEM : BH_EXIT_INPUT;
+	}
+	return BH_EXIT_OK;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *tmp;
+
+			cap = cap ? cap * 2 : 8192;
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = tmp;
+		}
+		size_t r = fread(buf + n, 1, 4096, f);
+
+		n += r;
+		if (r < 4096)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Remember what is applied: a copy of the policy and its counts. */
+static int save_applied(const struct bh_ctx *ctx, const char *path,
+			const char *mode, const struct bh_policy *p,
+			const struct bh_compiled *c, int epoch)
+{
+	struct bh_kv kv[9];
+	char abspath[PATH_MAX];
+	size_t len, ndev = 0;
+	char *text;
+	int ret;
+
+	for (size_t i = 0; i < p->n_groups; i++)
+		ndev += p->groups[i].n_members;
+	text = read_file(path, &len);
+	if (!text)
+		return -errno;
+	ret = bh_state_write(ctx->state_dir, STATE_POLICY, text, len);
+	free(text);
+	if (ret)
+		return ret;
+	if (!realpath(path, abspath))
+		snprintf(abspath, sizeof(abspath), "%s", path);
+	memset(kv, 0, sizeof(kv));
+#define KV(i, k, ...) do { snprintf(kv[i].key, sizeof(kv[i].key), "%s", k); \
+		snprintf(kv[i].val, sizeof(kv[i].val), __VA_ARGS__); } while (0)
+	KV(0, "mode", "%s", mode);
+	KV(1, "policy", "%s", abspath);
+	KV(2, "epoch", "%d", epoch);
+	KV(3, "groups", "%zu", p->n_groups);
+	KV(4, "devices", "%zu", ndev);
+	KV(5, "rules", "%zu", p->n_rules);
+	KV(6, "applied", "%lld", (long long)time(NULL));
+	KV(7, "pin_dir", "%s", ctx->pin_dir);
+	KV(8, "policy_entries", "%zu", c->n_pols);
+#undef KV
+	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 9);
+}
+
+static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
+{
+	struct bh_quar_entry *q = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = bh_quar_load(ctx->state_dir, &q, &n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until);
+	free(q);
+	return ret;
+}
+
+static bool same_ports(const struct bh_topology *t, const char *pin_dir)
+{
+	struct bh_attached *att;
+	size_t n;
+	bool same = true;
+
+	if (bh_dp_links(pin_dir, &att, &n))
+		return false;
+	if (n != t->n_ports)
+		same = false;
+	for (size_t i = 0; same && i < t->n_ports; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n; j++)
+			if (att[j].ifindex == t->ports[i].ifindex &&
+			    !strcmp(att[j].name, t->ports[i].name))
+				found = true;
+		same = found;
+	}
+	free(att);
+	return same;
+}
+
+/*
+ * Load programs, write gateway + policy + quarantine into the maps, then
+ * attach: the order means a port is never judged by an empty policy.
+ */
+static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
+		    const char *path, const struct bh_policy *p,
+		    const struct bh_compiled *c, bool quiet)
+{
+	struct bh_topology topo = {};
+	struct bh_attached *att = NULL;
+	struct bh_dp *dp = NULL;
+	struct bh_maps m;
+	char err[512] = "";
+	int ret, epoch, rc = BH_EXIT_SYSTEM;
+
+	ret = bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err));
+	if (ret) {
+		pr_err("%s: %s", path, err);
+		return ret == -ENODEV ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+	}
+	if (bh_pin_dir_check(ctx->pin_dir, err, sizeof(err))) {
+		pr_err("%s", err);
+		goto out_topo;
+	}
+	ret = bh_state_init(ctx->state_dir);
+	if (ret) {
+		pr_err("state dir %s: %s", ctx->state_dir, strerror(-ret));
+		goto out_topo;
+	}
+	ret = bh_dp_load(ctx->pin_dir, &dp, &m, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		goto out_topo;
+	}
+	ret = bh_dp_set_gateway(&m, &topo);
+	if (ret) {
+		pr_err("cannot write the gateway's addresses: %s", strerror(-ret));
+		goto out_dp;
+	}
+	epoch = bh_dp_apply(&m, c, err, sizeof(err));
+	if (epoch < 0) {
+		pr_err("%s", err);
+		goto out_dp;
+	}
+	if (*err)
+		pr_err("%s", err);
+	ret = restore_quarantine(ctx, &m);
+	if (ret) {
+		pr_err("cannot restore the quarantine from %s: %s", ctx->state_dir,
+		       strerror(-ret));
+		goto out_dp;
+	}
+	att = calloc(topo.n_ports ? topo.n_ports : 1, sizeof(*att));
+	if (!att)
+		goto out_dp;
+	ret = bh_dp_attach(dp, mode, &topo, att, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		goto out_dp;
+	}
+	ret = save_applied(ctx, path, bh_mode_name(mode), p, c, epoch);
+	if (ret)
+		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
+		       strerror(-ret));
+	if (!quiet) {
+		printf("bulkhead: up, policy %s (epoch %d), %zu port%s:", path, epoch,
+		       topo.n_ports, topo.n_ports == 1 ? "" : "s");
+		for (size_t i = 0; i < topo.n_ports; i++)
+			printf(" %s[%s%s]", att[i].name, bh_mode_name(att[i].mode),
+			       att[i].adopted ? ",adopted" : "");
+		printf("\n");
+	}
+	if (!topo.n_ports)
+		pr_err("warning: the policy's interfaces have no ports: nothing is protected yet");
+	rc = BH_EXIT_OK;
+out_dp:
+	free(att);
+	bh_maps_close(&m);
+	bh_dp_close(dp);
+out_topo:
+	bh_topology_free(&topo);
+	return rc;
+}
+
+/* ---- up / down ---------------------------------------------------------- */
+
+static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *path = BH_POLICY_DEFAULT;
+	enum bh_mode mode = BH_MODE_AUTO;
+	struct bh_policy *p = NULL;
+	struct bh_compiled c;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'm':
+			if (bh_mode_parse(optarg, &mode)) {
+				pr_err("up: --mode must be auto, xdp or tc, not '%s'", optarg);
+				return BH_EXIT_INPUT;
+			}
+			break;
+		case 'h':
+			bh_cmd_usage(find_cmd("up"), false);
+			return BH_EXIT_OK;
+		default:
+			bh_cmd_usage(find_cmd("up"), true);
+			return BH_EXIT_INPUT;
+		}
+	}
+	if (optind != argc) {
+		bh_cmd_usage(find_cmd("up"), true);
+		return BH_EXIT_INPUT;
+	}
+	rc = load_compile(path, &p, &c);
+	if (rc)
+		return rc;
+	rc = bring_up(ctx, mode, path, p, &c, false);
+	bh_compiled_free(&c);
+	bh_policy_free(p);
+	return rc;
+}
+
+static int simple_args(const char *name, int argc, char **argv, int want)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			bh_cmd_usage(find_cmd(name), false);
+			return -1;
+		}
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
+	}
+	if (argc - optind != want) {
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
+	}
+	return 0;
+}
+
+static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	char err[512];
+	int ret = simple_args("down", argc, argv, 0);
+
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (access(ctx->pin_dir, F_OK)) {
+		printf("bulkhead: already down (%s does not exist)\n", ctx->pin_dir);
+		return BH_EXIT_OK;
+	}
+	if (bh_dp_down(ctx->pin_dir, err, sizeof(err))) {
+		pr_err("down: %s", err);
+		return BH_EXIT_SYSTEM;
+	}
+	/* the quarantine list stays: 'up' restores it */
+	bh_state_remove(ctx->state_dir, STATE_UP);
+	printf("bulkhead: down, every program detached, %s removed\n", ctx->pin_dir);
+	return BH_EXIT_OK;
+}
+
+/* ---- check / apply -------------------------------------------------------- */
+
+static void print_summary(const char *path, const struct bh_policy *p,
+			  const struct bh_compiled *c)
+{
+	size_t ndev = 0, nbuiltin = c->n_rules - p->n_rules;
+
+	for (size_t i = 0; i < p->n_groups; i++)
+		ndev += p->groups[i].n_members;
+	printf("%s: ok\n", path);
+	printf("  interfaces: ");
+	for (size_t i = 0; i < p->n_ifaces; i++)
+		printf("%s%s", i ? ", " : "", p->ifaces[i]);
+	printf("\n  groups %zu, devices %zu, rules %zu (+%zu built-in)\n",
+	       p->n_groups, ndev, p->n_rules, nbuiltin);
+	printf("  map entries: policy %zu, internet %zu, addresses %zu, talk %zu\n",
+	       c->n_pols, c->n_inets, c->n_ips, c->n_talks);
+}
+
+static int policy_arg(const char *name, int argc, char **argv, const char **path)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int opt;
+
+	*path = NULL;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			*path = optarg;
+			break;
+		case 'h':
+			bh_cmd_usage(find_cmd(name), false);
+			return -1;
+		default:
+			bh_cmd_usage(find_cmd(name), true);
+			return -2;
+		}
+	}
+	if (!*path && optind == argc - 1)
+		*path = argv[optind++];
+	if (!*path || optind != argc) {
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
+	}
+	return 0;
+}
+
+static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	struct bh_policy *p = NULL;
+	struct bh_compiled c;
+	const char *path;
+	int rc;
+
+	(void)ctx;
+	rc = policy_arg("check", argc, argv, &path);
+	if (rc)
+		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	rc = load_compile(path, &p, &c);
+	if (rc)
+		return rc;
+	print_summary(path, p, &c);
+	bh_compiled_free(&c);
+	bh_policy_free(p);
+	return BH_EXIT_OK;
+}
+
+static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	struct bh_topology topo = {};
+	struct bh_policy *p = NULL;
+	struct bh_kv *kv = NULL;
+	struct bh_compiled c;
+	enum bh_mode mode = BH_MODE_AUTO;
+	struct bh_maps m;
+	const char *path, *s;
+	char err[512] = "";
+	size_t nkv = 0;
+	int rc, ret, epoch;
+
+	rc = policy_arg("apply", argc, argv, &path);
+	if (rc)
+		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	rc = load_compile(path, &p, &c);
+	if (rc)
+		return rc;
+	rc = BH_EXIT_SYSTEM;
+	if (bh_maps_open(ctx->pin_dir, &m)) {
+		pr_err("apply: Bulkhead is not up (no maps in %s); use 'bulkhead up -c %s'",
+		       ctx->pin_dir, path);
+		goto out;
+	}
+	if (!bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv)) {
+		s = bh_kv_get(kv, nkv, "mode");
+		if (s)
+			bh_mode_parse(s, &mode);
+	}
+	ret = bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err));
+	if (ret) {
+		pr_err("%s: %s (the running policy stays in force)", path, err);
+		rc = ret == -ENODEV ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+		goto out_maps;
+	}
+	if (!same_ports(&topo, ctx->pin_dir)) {
+		/* the ports changed: the full path, which re-adopts links */
+		bh_maps_close(&m);
+		rc = bring_up(ctx, mode, path, p, &c, false);
+		goto out;
+	}
+	ret = bh_dp_set_gateway(&m, &topo);
+	if (ret) {
+		pr_err("apply: cannot write the gateway's addresses: %s", strerror(-ret));
+		goto out_maps;
+	}
+	epoch = bh_dp_apply(&m, &c, err, sizeof(err));
+	if (epoch < 0) {
+		pr_err("apply: %s", err);
+		goto out_maps;
+	}
+	if (*err)
+		pr_err("apply: %s", err);
+	ret = save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch);
+	if (ret)
+		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
+		       strerror(-ret));
+	printf("bulkhead: applied %s (epoch %d)\n", path, epoch);
+	rc = BH_EXIT_OK;
+out_maps:
+	bh_maps_close(&m);
+out:
+	free(kv);
+	bh_topology_free(&topo);
+	bh_compiled_free(&c);
+	bh_policy_free(p);
+	return rc;
+}
+
+/* ---- isolate / release --------------------------------------------------- */
+
+static bool is_gateway_mac(const struct bh_maps *m, const __u8 mac[6])
+{
+	struct bh_mac_key k = {};
+	__u32 v;
+
+	memcpy(k.mac, mac, 6);
+	return !bpf_map_lookup_elem(m->gw_mac, &k, &v);
+}
+
+static int quar_update(const struct bh_ctx *ctx, const __u8 mac[6],
+		       const struct bh_quar_entry *add)
+{
+	struct bh_quar_entry *q = NULL, *tmp;
+	size_t n = 0, out = 0;
+	int ret;
+
+	ret = bh_state_init(ctx->state_dir);
+	if (ret)
+		return ret;
+	ret = bh_quar_load(ctx->state_dir, &q, &n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(q[i].mac, mac, 6))
+			q[out++] = q[i];
+	if (add) {
+		tmp = realloc(q, (out + 1) * sizeof(*q));
+		if (!tmp) {
+			free(q);
+			return -ENOMEM;
+		}
+		q = tmp;
+		q[out++] = *add;
+	}
+	ret = bh_quar_save(ctx->state_dir, q, out);
+	if (!ret && !add && out == n)
+		ret = -ENOENT;
+	free(q);
+	return ret;
+}
+
+static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct bh_quar_entry e = {};
+	const char *reason = "";
+	char macs[18];
+	struct bh_maps m;
+	bool up;
+	int opt, ret, flushed = 0;
+
+	while ((opt = getopt_long(argc, argv, "r:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			reason = optarg;
+			break;
+		case 'h':
+			bh_cmd_usage(find_cmd("isolate"), false);
+			return BH_EXIT_OK;
+		default:
+			bh_cmd_usage(find_cmd("isolate"), true);
+			return BH_EXIT_INPUT;
+		}
+	}
+	if (argc - optind != 1) {
+		bh_cmd_usage(find_cmd("isolate"), true);
+		return BH_EXIT_INPUT;
+	}
+	if (bh_parse_mac(argv[optind], e.mac)) {
+		pr_err("isolate: '%s' is not a MAC address (expected aa:bb:cc:dd:ee:ff)",
+		       argv[optind]);
+		return BH_EXIT_INPUT;
+	}
+	bh_format_mac(e.mac, macs);
+	if (e.mac[0] & 1) {
+		pr_err("isolate: %s is a broadcast or multicast address, not a device", macs);
+		return BH_EXIT_INPUT;
+	}
+	if (!(e.mac[0] | e.mac[1] | e.mac[2] | e.mac[3] | e.mac[4] | e.mac[5])) {
+		pr_err("isolate: %s is the all-zero address, not a device", macs);
+		return BH_EXIT_INPUT;
+	}
+	if (strlen(reason) >= sizeof(e.reason)) {
+		pr_err("isolate: --reason is longer than %zu bytes", sizeof(e.reason) - 1);
+		return BH_EXIT_INPUT;
+	}
+	snprintf(e.reason, sizeof(e.reason), "%s", reason);
+	e.since = (__u64)time(NULL);
+
+	up = !bh_maps_open(ctx->pin_dir, &m);
+	if (up && is_gateway_mac(&m, e.mac)) {
+		pr_err("isolate: %s is one of the gateway's own addresses", macs);
+		bh_maps_close(&m);
+		return BH_EXIT_INPUT;
+	}
+	if (up) {
+		/* enforce first, then persist: a failed write never un-isolates */
+		ret = bh_dp_isolate(&m, e.mac, e.since, e.until);
+		if (ret) {
+			pr_err("isolate: cannot write the quarantine map: %s", strerror(-ret));
+			bh_maps_close(&m);
+			return BH_EXIT_SYSTEM;
+		}
+		flushed = bh_dp_ct_flush_mac(&m, e.mac);
+		bh_maps_close(&m);
+	}
+	ret = quar_update(ctx, e.mac, &e);
+	if (ret) {
+		pr_err("isolate: %s is isolated now but cannot be saved in %s: %s",
+		       macs, ctx->state_dir, strerror(-ret));
+		return BH_EXIT_SYSTEM;
+	}
+	if (up)
+		printf("bulkhead: %s isolated (%d tracked flow%s cut)\n", macs,
+		       flushed < 0 ? 0 : flushed, flushed == 1 ? "" : "s");
+	else
+		printf("bulkhead: %s will be isolated when Bulkhead comes up (it is down now)\n",
+		       macs);
+	return BH_EXIT_OK;
+}
+
+static int cmd_release(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	__u8 mac[6];
+	char macs[18];
+	struct bh_maps m;
+	int ret, in_map = 0;
+
+	ret = simple_args("release", argc, argv, 1);
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (bh_parse_mac(argv[optind], mac)) {
+		pr_err("release: '%s' is not a MAC address (expected aa:bb:cc:dd:ee:ff)",
+		       argv[optind]);
+		return BH_EXIT_INPUT;
+	}
+	bh_format_mac(mac, macs);
+	if (!bh_maps_open(ctx->pin_dir, &m)) {
+		ret = bh_dp_release(&m, mac);
+		bh_maps_close(&m);
+		if (ret && ret != -ENOENT) {
+			pr_err("release: cannot update the quarantine map: %s", strerror(-ret));
+			return BH_EXIT_SYSTEM;
+		}
+		in_map = !ret;
+	}
+	ret = quar_update(ctx, mac, NULL);
+	if (ret == -ENOENT && !in_map) {
+		pr_err("release: %s is not isolated", macs);
+		return BH_EXIT_INPUT;
+	}
+	if (ret && ret != -ENOENT) {
+		pr_err("release: cannot update %s: %s", ctx->state_dir, strerror(-ret));
+		return BH_EXIT_SYSTEM;
+	}
+	printf("bulkhead: %s released\n", macs);
+	return BH_EXIT_OK;
+}
+
+/* ---- status / devices ----------------------------------------------------- */
+
+static int json_flag(const char *name, int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int opt;
+
+	*json = false;
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			bh_cmd_usage(find_cmd(name), false);
+			return -1;
+		default:
+			bh_cmd_usage(find_cmd(name), true);
+			return -2;
+		}
+	}
+	if (optind != argc) {
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
+	}
+	return 0;
+}
+
+/* The applied policy, re-read from the state dir copy (NULL if none). */
+static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
+{
+	struct bh_policy *p = NULL;
+	struct bh_diag d = {};
+	size_t len;
+	char *buf;
+
+	if (bh_state_read(ctx->state_dir, STATE_POLICY, &buf, &len))
+		return NULL;
+	if (bh_policy_load_buf("applied policy", buf, len, &p, &d))
+		p = NULL;
+	free(buf);
+	return p;
+}
+
+static size_t count_keys(int fd, size_t key_size)
+{
+	char cur[64], next[64];
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		n++;
+		memcpy(cur, next, key_size);
+		prev = cur;
+	}
+	return n;
+}
+
+static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	struct bh_attached *att = NULL;
+	struct bh_policy *p = NULL;
+	struct bh_compiled c = {};
+	struct bh_active act = {};
+	struct bh_kv *kv = NULL;
+	struct bh_maps m;
+	size_t natt = 0, nkv = 0, nq;
+	const char *policy, *mode;
+	__u32 zero = 0;
+	bool json;
+	int ret;
+
+	ret = json_flag("status", argc, argv, &json);
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (bh_maps_open(ctx->pin_dir, &m)) {
+		if (json)
+			printf("{\"up\":false}\n");
+		else
+			printf("bulkhead: down (nothing pinned in %s)\n", ctx->pin_dir);
+		return BH_EXIT_OK;
+	}
+	bpf_map_lookup_elem(m.active, &zero, &act);
+	bh_dp_links(ctx->pin_dir, &att, &natt);
+	bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv);
+	policy = bh_kv_get(kv, nkv, "policy");
+	mode = bh_kv_get(kv, nkv, "mode");
+	nq = count_keys(m.quarantine, sizeof(struct bh_mac_key));
+	p = applied_policy(ctx);
+	if (p) {
+		struct bh_diag d = {};
+
+		if (bh_compile(p, &c, &d))
+			memset(&c, 0, sizeof(c));
+	}
+
+	if (json) {
+		printf("{\"up\":true,\"mode\":");
+		json_str(stdout, mode ? mode : "unknown");
+		printf(",\"interfaces\":[");
+		for (size_t i = 0; i < natt; i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, att[i].name);
+			printf(",\"ifindex\":%d,\"mode\":\"%s\"}", att[i].ifindex,
+			       bh_mode_name(att[i].mode));
+		}
+		printf("],\"policy\":");
+		json_str(stdout, policy ? policy : "");
+		printf(",\"generation\":%u,\"epoch\":%u", act.gen, act.epoch);
+		printf(",\"groups\":%s,\"devices\":%s,\"rules\":%s,\"quarantined\":%zu",
+		       bh_kv_get(kv, nkv, "groups") ?: "0",
+		       bh_kv_get(kv, nkv, "devices") ?: "0",
+		       bh_kv_get(kv, nkv, "rules") ?: "0", nq);
+		printf(",\"counters\":{");
+		for (int r = 0; r < BH_R_MAX; r++) {
+			struct bh_counter cnt;
+
+			bh_dp_counter(m.stats, (__u32)r, &cnt);
+			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", r ? "," : "",
+			       reason_names[r], (unsigned long long)cnt.packets,
+			       (unsigned long long)cnt.bytes);
+		}
+		printf("},\"rules_hits\":[");
+		for (size_t i = 0; i < c.n_rules && i < BH_MAX_RULES; i++) {
+			struct bh_counter cnt;
+
+			bh_dp_counter(m.rulestats, act.gen * BH_MAX_RULES + (__u32)i, &cnt);
+			printf("%s{\"id\":%zu,\"rule\":", i ? "," : "", i);
+			json_str(stdout, c.rules[i].label);
+			printf(",\"packets\":%llu,\"bytes\":%llu}",
+			       (unsigned long long)cnt.packets, (unsigned long long)cnt.bytes);
+		}
+		printf("]}\n");
+	} else {
+		printf("bulkhead: up, mode %s\n", mode ? mode : "unknown");
+		printf("  policy:      %s (epoch %u, generation %u)\n",
+		       policy ? policy : "?", act.epoch, act.gen);
+		printf("  counts:      %s groups, %s devices, %s rules, %zu quarantined\n",
+		       bh_kv_get(kv, nkv, "groups") ?: "?",
+		       bh_kv_get(kv, nkv, "devices") ?: "?",
+		       bh_kv_get(kv, nkv, "rules") ?: "?", nq);
+		printf("  ports:      ");
+		for (size_t i = 0; i < natt; i++)
+			printf(" %s[%s]%s", att[i].name, bh_mode_name(att[i].mode),
+			       att[i].ifindex ? "" : "(gone)");
+		printf("\n  verdicts:\n");
+		for (int r = 0; r < BH_R_MAX; r++) {
+			struct bh_counter cnt;
+
+			bh_dp_counter(m.stats, (__u32)r, &cnt);
+			if (cnt.packets)
+				printf("    %-16s %12llu packets %14llu bytes\n",
+				       reason_names[r], (unsigned long long)cnt.packets,
+				       (unsigned long long)cnt.bytes);
+		}
+		if (c.n_rules)
+			printf("  rules:\n");
+		for (size_t i = 0; i < c.n_rules && i < BH_MAX_RULES; i++) {
+			struct bh_counter cnt;
+
+			bh_dp_counter(m.rulestats, act.gen * BH_MAX_RULES + (__u32)i, &cnt);
+			printf("    %-48s %12llu packets\n", c.rules[i].label,
+			       (unsigned long long)cnt.packets);
+		}
+	}
+	bh_compiled_free(&c);
+	bh_policy_free(p);
+	free(kv);
+	free(att);
+	bh_maps_close(&m);
+	return BH_EXIT_OK;
+}
+
+struct dev_row {
+	__u8 mac[6];
+	const char *name;
+	const char *group;
+	bool quarantined;
+	struct bh_dev_stats st;
+};
+
+static struct dev_row *row_for(struct dev_row **rows, size_t *n, const __u8 mac[6])
+{
+	struct dev_row *tmp;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!memcmp((*rows)[i].mac, mac, 6))
+			return &(*rows)[i];
+	tmp = realloc(*rows, (*n + 1) * sizeof(**rows));
+	if (!tmp)
+		return NULL;
+	*rows = tmp;
+	memset(&tmp[*n], 0, sizeof(tmp[*n]));
+	memcpy(tmp[*n].mac, mac, 6);
+	return &tmp[(*n)++];
+}
+
+static void dev_stats(int fd, const __u8 mac[6], struct bh_dev_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bh_mac_key k = {};
+	struct bh_dev_stats *v;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return;
+	memcpy(k.mac, mac, 6);
+	if (!bpf_map_lookup_elem(fd, &k, v))
+		for (int i = 0; i < ncpu; i++) {
+			out->packets += v[i].packets;
+			out->bytes += v[i].bytes;
+			out->drops += v[i].drops;
+		}
+	free(v);
+}
+
+static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	struct bh_policy *p;
+	struct dev_row *rows = NULL, *r;
+	struct bh_mac_key cur, next;
+	const char *unknown = "unknown";
+	struct bh_maps m;
+	size_t n = 0;
+	void *prev;
+	bool json, up;
+	int ret;
+
+	ret = json_flag("devices", argc, argv, &json);
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	up = !bh_maps_open(ctx->pin_dir, &m);
+	p = applied_policy(ctx);
+	if (p) {
+		unknown = p->groups[p->unknown_group].name;
+		for (size_t g = 0; g < p->n_groups; g++)
+			for (size_t i = 0; i < p->groups[g].n_members; i++) {
+				r = row_for(&rows, &n, p->groups[g].members[i].mac);
+				if (!r)
+					goto oom;
+				r->name = p->groups[g].members[i].name;
+				r->group = p->groups[g].name;
+			}
+	}
+	if (up) {
+		/* devices seen on the wire (not in the policy: unknown group) */
+		prev = NULL;
+		while (!bpf_map_get_next_key(m.devstats, prev, &next)) {
+			if (!row_for(&rows, &n, next.mac))
+				goto oom;
+			cur = next;
+			prev = &cur;
+		}
+		prev = NULL;
+		while (!bpf_map_get_next_key(m.quarantine, prev, &next)) {
+			r = row_for(&rows, &n, next.mac);
+			if (!r)
+				goto oom;
+			r->quarantined = true;
+			cur = next;
+			prev = &cur;
+		}
+		for (size_t i = 0; i < n; i++)
+			dev_stats(m.devstats, rows[i].mac, &rows[i].st);
+	}
+	if (json)
+		printf("[");
+	else
+		printf("%-17s  %-16s  %-12s  %-11s  %10s  %12s  %8s\n", "MAC", "NAME",
+		       "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS");
+	for (size_t i = 0; i < n; i++) {
+		char mac[18];
+
+		bh_format_mac(rows[i].mac, mac);
+		if (json) {
+			printf("%s{\"mac\":\"%s\",\"name\":", i ? "," : "", mac);
+			json_str(stdout, rows[i].name ? rows[i].name : "");
+			printf(",\"group\":");
+			json_str(stdout, rows[i].group ? rows[i].group : unknown);
+			printf(",\"quarantined\":%s,\"packets\":%llu,\"bytes\":%llu,\"drops\":%llu}",
+			       rows[i].quarantined ? "true" : "false",
+			       (unsigned long long)rows[i].st.packets,
+			       (unsigned long long)rows[i].st.bytes,
+			       (unsigned long long)rows[i].st.drops);
+		} else {
+			printf("%-17s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu\n", mac,
+			       rows[i].name ? rows[i].name : "-",
+			       rows[i].group ? rows[i].group : unknown,
+			       rows[i].quarantined ? "isolated" : "-",
+			       (unsigned long long)rows[i].st.packets,
+			       (unsigned long long)rows[i].st.bytes,
+			       (unsigned long long)rows[i].st.drops);
+		}
+	}
+	if (json)
+		printf("]\n");
+	ret = BH_EXIT_OK;
+	goto out;
+oom:
+	pr_err("devices: out of memory");
+	ret = BH_EXIT_SYSTEM;
+out:
+	free(rows);
+	bh_policy_free(p);
+	if (up)
+		bh_maps_close(&m);
+	return ret;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+const struct bh_cmd bh_cmds[] = {
+	{ "up", cmd_up, "[-c POLICY] [--mode auto|xdp|tc]",
+	  "load the BPF programs, attach them to the policy's ports, apply the policy",
+	  "  -c, --config POLICY  policy file [default " BH_POLICY_DEFAULT "]\n"
+	  "  -m, --mode MODE      auto (native XDP where the driver has it, else tc),\n"
+	  "                       xdp (fail if a port lacks native XDP) or tc\n"
+	  "\n"
+	  "A bridge named in 'interfaces' means all of its ports. Running 'up' again\n"
+	  "while up re-adopts the pinned links and updates them in place: there is\n"
+	  "never a moment with nothing attached. The quarantine saved in the state\n"
+	  "dir is restored before any port is attached.\n" },
+	{ "down", cmd_down, "",
+	  "detach every program and remove the pins (the quarantine list is kept)",
+	  "" },
+	{ "check", cmd_check, "POLICY",
+	  "validate and compile a policy, print a summary; changes nothing",
+	  "Errors are printed as FILE:LINE:COL: MESSAGE, exit status 1.\n" },
+	{ "apply", cmd_apply, "POLICY",
+	  "validate, compile and switch to a policy atomically",
+	  "Packets are judged wholly by the old or wholly by the new policy. A policy\n"
+	  "that does not validate changes nothing (exit status 1).\n" },
+	{ "isolate", cmd_isolate, "MAC [--reason TEXT]",
+	  "quarantine a device now: cut its flows, keep it cut off across reboots",
+	  "  -r, --reason TEXT    why, kept with the quarantine\n"
+	  "\n"
+	  "The device may still use the gateway services in the policy's\n"
+	  "quarantine.allow (default dhcp, dns). A MAC not seen yet can be isolated.\n"
+	  "Works on the pinned maps directly; needs no daemon.\n" },
+	{ "release", cmd_release, "MAC",
+	  "end a device's quarantine", "" },
+	{ "status", cmd_status, "[--json]",
+	  "show mode, ports, policy, counters per verdict reason and per rule",
+	  "  -j, --json           machine-readable output\n" },
+	{ "devices", cmd_devices, "[--json]",
+	  "list devices: MAC, name, group, quarantine, packets, drops",
+	  "  -j, --json           machine-readable output\n" },
+	{}
+};

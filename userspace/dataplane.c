@@ -1,0 +1,1049 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dataplane.c - load, attach and feed the BPF dataplane: pinned maps,
+ * pinned bpf_links (native XDP, tcx, or clsact on kernels before 6.6), the
+ * generation flip that makes a policy change atomic, and the quarantine.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+#include "bulkhead.skel.h"
+
+/* Not in Debian 12's 6.1 UAPI headers: tcx arrived in Linux 6.6. */
+#define BH_ATTACH_TCX_INGRESS	46
+#define BH_ATTACH_TCX_EGRESS	47
+#define BH_LINK_TYPE_TCX	11
+
+/* clsact fallback: our filter's handle and priority on each port */
+#define BH_TC_HANDLE		0xb1
+#define BH_TC_PRIO		0xb1
+
+struct bh_dp {
+	struct bulkhead_bpf *skel;
+	char pin_dir[PATH_MAX];
+};
+
+static const struct {
+	const char *name;
+	size_t off;
+} map_table[] = {
+#define M(n, f) { n, offsetof(struct bh_maps, f) }
+	M("bh_active", active),		M("bh_config", config),
+	M("bh_groups", groups),		M("bh_devices", devices),
+	M("bh_ips", ips),		M("bh_policy", policy),
+	M("bh_inet", inet),		M("bh_talk", talk),
+	M("bh_gw_mac", gw_mac),		M("bh_gw_ip", gw_ip),
+	M("bh_lan", lan),		M("bh_quarantine", quarantine),
+	M("bh_ct", ct),			M("bh_frag", frag),
+	M("bh_stats", stats),		M("bh_rulestats", rulestats),
+	M("bh_devstats", devstats),
+#undef M
+};
+
+#define MAP_FD(m, i)	(*(int *)((char *)(m) + map_table[i].off))
+#define N_MAPS		(sizeof(map_table) / sizeof(map_table[0]))
+
+const char *bh_mode_name(enum bh_mode m)
+{
+	switch (m) {
+	case BH_MODE_XDP:
+		return "xdp";
+	case BH_MODE_TC:
+		return "tc";
+	default:
+		return "auto";
+	}
+}
+
+int bh_mode_parse(const char *s, enum bh_mode *m)
+{
+	if (!strcmp(s, "auto"))
+		*m = BH_MODE_AUTO;
+	else if (!strcmp(s, "xdp"))
+		*m = BH_MODE_XDP;
+	else if (!strcmp(s, "tc"))
+		*m = BH_MODE_TC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- pin dir ---------------------------------------------------------- */
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int bh_pin_dir_check(const char *pin_dir, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+	char sub[PATH_MAX];
+	int ret;
+
+	if (pin_dir[0] != '/') {
+		snprintf(err, errlen, "pin dir %s: must be an absolute path", pin_dir);
+		return -EINVAL;
+	}
+	/* the nearest existing ancestor decides which filesystem we are on */
+	snprintf(parent, sizeof(parent), "%s", pin_dir);
+	while (access(parent, F_OK)) {
+		char *slash = strrchr(parent, '/');
+
+		if (!slash || slash == parent) {
+			strcpy(parent, "/");
+			break;
+		}
+		*slash = '\0';
+	}
+	if (!on_bpffs(parent)) {
+		/* like tc and systemd: bring up bpffs at its usual place */
+		if (!strncmp(pin_dir, "/sys/fs/bpf/", 12) &&
+		    !on_bpffs("/sys/fs/bpf") && !access("/sys/fs/bpf", F_OK) &&
+		    !mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") &&
+		    on_bpffs("/sys/fs/bpf"))
+			goto mkdirs;
+		snprintf(err, errlen,
+			 "pin dir %s: not on a bpf filesystem (mount one with 'mount -t bpf bpf DIR' or pick a dir under /sys/fs/bpf)",
+			 pin_dir);
+		return -EINVAL;
+	}
+mkdirs:
+	ret = mkdir_p(pin_dir, 0700);
+	if (!ret) {
+		snprintf(sub, sizeof(sub), "%s/maps", pin_dir);
+		ret = mkdir_p(sub, 0700);
+	}
+	if (!ret) {
+		snprintf(sub, sizeof(sub), "%s/links", pin_dir);
+		ret = mkdir_p(sub, 0700);
+	}
+	if (!ret && chmod(pin_dir, 0700))
+		ret = -errno;
+	if (ret)
+		snprintf(err, errlen, "pin dir %s: %s", pin_dir, strerror(-ret));
+	return ret;
+}
+
+/* ---- maps ------------------------------------------------------------- */
+
+static void maps_reset(struct bh_maps *m)
+{
+	for (size_t i = 0; i < N_MAPS; i++)
+		MAP_FD(m, i) = -1;
+}
+
+void bh_maps_close(struct bh_maps *m)
+{
+	for (size_t i = 0; i < N_MAPS; i++) {
+		if (MAP_FD(m, i) >= 0)
+			close(MAP_FD(m, i));
+		MAP_FD(m, i) = -1;
+	}
+}
+
+int bh_maps_open(const char *pin_dir, struct bh_maps *m)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	maps_reset(m);
+	for (size_t i = 0; i < N_MAPS; i++) {
+		snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, map_table[i].name);
+		MAP_FD(m, i) = bpf_obj_get(path);
+		if (MAP_FD(m, i) < 0) {
+			ret = -errno;
+			bh_maps_close(m);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---- load ------------------------------------------------------------- */
+
+int bh_dp_load(const char *pin_dir, struct bh_dp **out, struct bh_maps *m,
+	       char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct bh_dp *dp;
+	struct bpf_map *map;
+	int ret;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
+	dp->skel = bulkhead_bpf__open();
+	if (!dp->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		goto err_free;
+	}
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, bpf_map__name(map));
+		ret = bpf_map__set_pin_path(map, path);
+		if (ret)
+			goto err_open;
+	}
+	ret = bulkhead_bpf__load(dp->skel);
+	if (ret) {
+		if (ret == -EINVAL)
+			snprintf(err, errlen,
+				 "cannot load the BPF programs: the maps pinned in %s/maps do not match this version's layout; run 'bulkhead down' first",
+				 pin_dir);
+		else
+			snprintf(err, errlen, "cannot load the BPF programs: %s",
+				 strerror(-ret));
+		goto err_open;
+	}
+	maps_reset(m);
+	for (size_t i = 0; i < N_MAPS; i++) {
+		map = bpf_object__find_map_by_name(dp->skel->obj, map_table[i].name);
+		if (!map) {
+			snprintf(err, errlen, "BPF object has no map %s", map_table[i].name);
+			ret = -ENOENT;
+			goto err_maps;
+		}
+		MAP_FD(m, i) = dup(bpf_map__fd(map));
+		if (MAP_FD(m, i) < 0) {
+			ret = -errno;
+			goto err_maps;
+		}
+	}
+	*out = dp;
+	return 0;
+
+err_maps:
+	bh_maps_close(m);
+err_open:
+	bulkhead_bpf__destroy(dp->skel);
+err_free:
+	free(dp);
+	return ret;
+}
+
+void bh_dp_close(struct bh_dp *dp)
+{
+	if (!dp)
+		return;
+	bulkhead_bpf__destroy(dp->skel);
+	free(dp);
+}
+
+/* ---- links ------------------------------------------------------------ */
+
+enum link_kind { LK_XDP, LK_TCX_IN, LK_TCX_EG, LK_CLSACT_IN, LK_CLSACT_EG, LK_MAX };
+static const char *const link_suffix[LK_MAX] = {
+	"xdp", "tcx-in", "tcx-eg", "clsact-in", "clsact-eg",
+};
+
+static void link_path(const char *pin_dir, const char *ifname,
+		      enum link_kind k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/links/%s.%s", pin_dir, ifname, link_suffix[k]);
+}
+
+/* The ifindex a pinned link is attached to, 0 when defunct, -errno. */
+static int link_ifindex(int fd)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	/* xdp.ifindex and tcx.ifindex are both the union's first field */
+	if (info.type != BPF_LINK_TYPE_XDP && info.type != BH_LINK_TYPE_TCX)
+		return -EINVAL;
+	return (int)info.xdp.ifindex;
+}
+
+static int clsact_op(int ifindex, bool ingress, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BH_TC_HANDLE,
+		    .priority = BH_TC_PRIO);
+	int ret;
+
+	if (prog_fd < 0)
+		return bpf_tc_detach(&hook, &opts);
+	ret = bpf_tc_hook_create(&hook);
+	if (ret && ret != -EEXIST)
+		return ret;
+	opts.prog_fd = prog_fd;
+	opts.flags = BPF_TC_F_REPLACE;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+/* Detach and unpin whatever is pinned at @path (link or clsact marker). */
+static void unpin_one(const char *pin_dir, const char *file)
+{
+	char path[PATH_MAX];
+	const char *dot = strrchr(file, '.');
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/links/%s", pin_dir, file);
+	if (access(path, F_OK))
+		return;
+	if (dot && !strncmp(dot + 1, "clsact-", 7)) {
+		char ifname[IF_NAMESIZE] = "";
+		int ifindex;
+
+		snprintf(ifname, sizeof(ifname), "%.*s", (int)(dot - file), file);
+		ifindex = (int)if_nametoindex(ifname);
+		if (ifindex)
+			clsact_op(ifindex, !strcmp(dot + 1, "clsact-in"), -1);
+	} else {
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+	}
+	unlink(path);
+}
+
+static void unpin_kind(const char *pin_dir, const char *ifname, enum link_kind k)
+{
+	char file[IF_NAMESIZE + 16];
+
+	snprintf(file, sizeof(file), "%s.%s", ifname, link_suffix[k]);
+	unpin_one(pin_dir, file);
+}
+
+/*
+ * Make @k on @port run @prog_fd: update the pinned link in place when there
+ * is a live one on this ifindex, else create and pin a new link.
+ * Returns 0 (and *adopted) or -errno.
+ */
+static int link_ensure(const char *pin_dir, const struct bh_port *port,
+		       enum link_kind k, int prog_fd, bool *adopted)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, xopts, .flags = XDP_FLAGS_DRV_MODE);
+	char path[PATH_MAX];
+	int fd, ret;
+
+	link_path(pin_dir, port->name, k, path, sizeof(path));
+	if (k == LK_CLSACT_IN || k == LK_CLSACT_EG) {
+		ret = clsact_op(port->ifindex, k == LK_CLSACT_IN, prog_fd);
+		if (ret)
+			return ret;
+		/* a pinned program marks the port as ours for 'down' */
+		unlink(path);
+		return bpf_obj_pin(prog_fd, path) ? -errno : 0;
+	}
+
+	*adopted = false;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (link_ifindex(fd) == port->ifindex &&
+		    !bpf_link_update(fd, prog_fd, NULL)) {
+			close(fd);
+			*adopted = true;
+			return 0;
+		}
+		/* defunct (port re-created) or foreign: replace it */
+		bpf_link_detach(fd);
+		close(fd);
+		unlink(path);
+	}
+	switch (k) {
+	case LK_XDP:
+		fd = bpf_link_create(prog_fd, port->ifindex, BPF_XDP, &xopts);
+		break;
+	case LK_TCX_IN:
+		fd = bpf_link_create(prog_fd, port->ifindex, BH_ATTACH_TCX_INGRESS, NULL);
+		break;
+	default:
+		fd = bpf_link_create(prog_fd, port->ifindex, BH_ATTACH_TCX_EGRESS, NULL);
+		break;
+	}
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path)) {
+		ret = -errno;
+		bpf_link_detach(fd);
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	return 0;
+}
+
+static bool tcx_unsupported(int ret)
+{
+	/* kernels before 6.6 reject the unknown attach type */
+	return ret == -EINVAL || ret == -EOPNOTSUPP;
+}
+
+static bool want_clsact(void)
+{
+	const char *s = getenv("BULKHEAD_FORCE_CLSACT");
+
+	return s && *s && strcmp(s, "0");
+}
+
+/* The tc programs on @port, ingress or egress: tcx, else clsact. */
+static int attach_tc(const char *pin_dir, const struct bh_port *port,
+		     bool ingress, int prog_fd, bool *adopted)
+{
+	enum link_kind tcx = ingress ? LK_TCX_IN : LK_TCX_EG;
+	enum link_kind cls = ingress ? LK_CLSACT_IN : LK_CLSACT_EG;
+	int ret = -EINVAL;
+
+	if (!want_clsact()) {
+		ret = link_ensure(pin_dir, port, tcx, prog_fd, adopted);
+		if (!ret) {
+			unpin_kind(pin_dir, port->name, cls);
+			return 0;
+		}
+		if (!tcx_unsupported(ret))
+			return ret;
+	}
+	ret = link_ensure(pin_dir, port, cls, prog_fd, adopted);
+	if (!ret)
+		unpin_kind(pin_dir, port->name, tcx);
+	return ret;
+}
+
+static bool port_listed(const struct bh_topology *t, const char *ifname)
+{
+	for (size_t i = 0; i < t->n_ports; i++)
+		if (!strcmp(t->ports[i].name, ifname))
+			return true;
+	return false;
+}
+
+int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
+		 const struct bh_topology *t, struct bh_attached *att,
+		 char *err, size_t errlen)
+{
+	int xdp_fd = bpf_program__fd(dp->skel->progs.bulkhead_xdp);
+	int tin_fd = bpf_program__fd(dp->skel->progs.bulkhead_tc_in);
+	int teg_fd = bpf_program__fd(dp->skel->progs.bulkhead_tc_eg);
+	char links[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int ret;
+
+	for (size_t i = 0; i < t->n_ports; i++) {
+		const struct bh_port *p = &t->ports[i];
+		bool adopted = false, eg_adopted = false;
+
+		att[i].ifindex = p->ifindex;
+		snprintf(att[i].name, sizeof(att[i].name), "%s", p->name);
+
+		/* egress first: replies to the gateway's flows must pass */
+		ret = attach_tc(dp->pin_dir, p, false, teg_fd, &eg_adopted);
+		if (ret) {
+			snprintf(err, errlen, "%s: cannot attach the tc egress program: %s",
+				 p->name, strerror(-ret));
+			return ret;
+		}
+
+		ret = -EOPNOTSUPP;
+		if (mode != BH_MODE_TC) {
+			ret = link_ensure(dp->pin_dir, p, LK_XDP, xdp_fd, &adopted);
+			if (ret && mode == BH_MODE_XDP) {
+				snprintf(err, errlen,
+					 "%s: cannot attach native XDP: %s (the driver may lack native XDP; use --mode tc or auto)",
+					 p->name, strerror(-ret));
+				return ret;
+			}
+		}
+		if (!ret) {
+			att[i].mode = BH_MODE_XDP;
+			/* XDP is in place: a tc ingress from an earlier mode goes */
+			unpin_kind(dp->pin_dir, p->name, LK_TCX_IN);
+			unpin_kind(dp->pin_dir, p->name, LK_CLSACT_IN);
+		} else {
+			ret = attach_tc(dp->pin_dir, p, true, tin_fd, &adopted);
+			if (ret) {
+				snprintf(err, errlen, "%s: cannot attach the tc ingress program: %s",
+					 p->name, strerror(-ret));
+				return ret;
+			}
+			att[i].mode = BH_MODE_TC;
+			unpin_kind(dp->pin_dir, p->name, LK_XDP);
+		}
+		att[i].adopted = adopted;
+	}
+
+	/* last: ports that are no longer listed */
+	snprintf(links, sizeof(links), "%s/links", dp->pin_dir);
+	dir = opendir(links);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		char ifname[IF_NAMESIZE];
+		const char *dot = strrchr(de->d_name, '.');
+
+		if (de->d_name[0] == '.' || !dot)
+			continue;
+		snprintf(ifname, sizeof(ifname), "%.*s", (int)(dot - de->d_name), de->d_name);
+		if (!port_listed(t, ifname))
+			unpin_one(dp->pin_dir, de->d_name);
+	}
+	closedir(dir);
+	return 0;
+}
+
+int bh_dp_links(const char *pin_dir, struct bh_attached **out, size_t *n)
+{
+	char links[PATH_MAX];
+	struct bh_attached *att = NULL;
+	struct dirent *de;
+	size_t cnt = 0;
+	DIR *dir;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(links, sizeof(links), "%s/links", pin_dir);
+	dir = opendir(links);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		const char *dot = strrchr(de->d_name, '.');
+		enum bh_mode mode;
+		struct bh_attached *tmp;
+
+		if (de->d_name[0] == '.' || !dot)
+			continue;
+		if (!strcmp(dot + 1, "xdp"))
+			mode = BH_MODE_XDP;
+		else if (!strcmp(dot + 1, "tcx-in") || !strcmp(dot + 1, "clsact-in"))
+			mode = BH_MODE_TC;
+		else
+			continue;
+		tmp = realloc(att, (cnt + 1) * sizeof(*att));
+		if (!tmp) {
+			free(att);
+			closedir(dir);
+			return -ENOMEM;
+		}
+		att = tmp;
+		memset(&att[cnt], 0, sizeof(att[cnt]));
+		snprintf(att[cnt].name, sizeof(att[cnt].name), "%.*s",
+			 (int)(dot - de->d_name), de->d_name);
+		att[cnt].ifindex = (int)if_nametoindex(att[cnt].name);
+		att[cnt].mode = mode;
+		if (dot[1] != 'c') {
+			char path[PATH_MAX];
+			int fd;
+
+			snprintf(path, sizeof(path), "%s/%s", links, de->d_name);
+			fd = bpf_obj_get(path);
+			if (fd >= 0) {
+				int idx = link_ifindex(fd);
+
+				/* 0: the port went away and the link is defunct */
+				att[cnt].ifindex = idx > 0 ? idx : 0;
+				close(fd);
+			}
+		}
+		cnt++;
+	}
+	closedir(dir);
+	*out = att;
+	*n = cnt;
+	return 0;
+}
+
+static int rm_tree(const char *path)
+{
+	struct dirent *de;
+	DIR *dir = opendir(path);
+
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		char sub[PATH_MAX];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
+			rm_tree(sub);
+		else
+			unlink(sub);
+	}
+	closedir(dir);
+	return rmdir(path) ? -errno : 0;
+}
+
+int bh_dp_down(const char *pin_dir, char *err, size_t errlen)
+{
+	char links[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int ret;
+
+	snprintf(links, sizeof(links), "%s/links", pin_dir);
+	dir = opendir(links);
+	if (dir) {
+		while ((de = readdir(dir)))
+			if (de->d_name[0] != '.')
+				unpin_one(pin_dir, de->d_name);
+		closedir(dir);
+	}
+	ret = rm_tree(pin_dir);
+	if (ret)
+		snprintf(err, errlen, "cannot remove %s: %s", pin_dir, strerror(-ret));
+	return ret;
+}
+
+/* ---- policy generations ------------------------------------------------- */
+
+/* Wait until every BPF program that may have read the old generation is
+ * done: the kernel runs synchronize_rcu() on an update of a map-in-map. */
+static int wait_for_programs(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int inner, outer, ret = 0;
+	__u32 key = 0;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+	if (inner < 0)
+		return -errno;
+	opts.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, 4, 4, 1, &opts);
+	if (outer < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (bpf_map_update_elem(outer, &key, &inner, BPF_ANY))
+		ret = -errno;
+	close(outer);
+out:
+	close(inner);
+	return ret;
+}
+
+/* Delete every key of @fd whose generation byte (at @gen_off) is @gen. */
+static int purge_gen(int fd, size_t key_size, size_t gen_off, __u8 gen)
+{
+	size_t cap = 1024, cnt = 0;
+	char *keys = malloc(cap * key_size);
+	char cur[64], next[64];
+	void *prev = NULL;
+	int ret = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if ((__u8)next[gen_off] == gen) {
+			if (cnt == cap) {
+				char *tmp = realloc(keys, 2 * cap * key_size);
+
+				if (!tmp) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				keys = tmp;
+				cap *= 2;
+			}
+			memcpy(keys + cnt * key_size, next, key_size);
+			cnt++;
+		}
+		memcpy(cur, next, key_size);
+		prev = cur;
+	}
+	for (size_t i = 0; i < cnt; i++)
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+out:
+	free(keys);
+	return ret;
+}
+
+/* Write @n {key, value} records of @stride bytes, setting the gen byte. */
+static int write_entries(int fd, const void *ents, size_t n, size_t stride,
+			 size_t key_size, size_t val_off, size_t gen_off, __u8 gen)
+{
+	char key[64];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *e = (const char *)ents + i * stride;
+
+		memcpy(key, e, key_size);
+		key[gen_off] = (char)gen;
+		if (bpf_map_update_elem(fd, key, e + val_off, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+#define WRITE(fd, arr, n, type, gen_off, gen) \
+	write_entries(fd, arr, n, sizeof(type), sizeof(((type *)0)->k), \
+		      offsetof(type, v), gen_off, gen)
+
+static int purge_all(const struct bh_maps *m, __u8 gen)
+{
+	struct bh_group zero_grp = {};
+	struct bh_config zero_cfg = {};
+	__u32 key = gen;
+	int ret;
+
+	ret = purge_gen(m->devices, sizeof(struct bh_dev_key), 0, gen);
+	if (!ret)
+		ret = purge_gen(m->ips, sizeof(struct bh_ip_key), 0, gen);
+	if (!ret)
+		ret = purge_gen(m->policy, sizeof(struct bh_pol_key), 0, gen);
+	if (!ret)
+		ret = purge_gen(m->talk, sizeof(struct bh_talk_key), 0, gen);
+	if (!ret)
+		ret = purge_gen(m->inet, sizeof(struct bh_inet_key),
+				offsetof(struct bh_inet_key, gen), gen);
+	if (ret)
+		return ret;
+	for (__u32 g = 0; g < BH_MAX_GROUPS; g++) {
+		__u32 k = gen * BH_MAX_GROUPS + g;
+		struct bh_group cur;
+
+		if (!bpf_map_lookup_elem(m->groups, &k, &cur) && cur.valid &&
+		    bpf_map_update_elem(m->groups, &k, &zero_grp, BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_update_elem(m->config, &key, &zero_cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int zero_rulestats(int fd, __u8 gen, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bh_counter *zero;
+	int ret = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && i < BH_MAX_RULES; i++) {
+		__u32 k = gen * BH_MAX_RULES + (__u32)i;
+
+		if (bpf_map_update_elem(fd, &k, zero, BPF_ANY)) {
+			ret = -errno;
+			break;
+		}
+	}
+	free(zero);
+	return ret;
+}
+
+int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
+		char *err, size_t errlen)
+{
+	struct bh_active act = {}, next;
+	struct bh_config cfg;
+	__u32 zero = 0, key;
+	const char *what;
+	__u8 ng;
+	int ret;
+
+	if (bpf_map_lookup_elem(m->active, &zero, &act)) {
+		ret = -errno;
+		what = "read the active generation";
+		goto fail;
+	}
+	ng = act.gen ? 0 : 1;
+
+	what = "clear the inactive generation";
+	ret = purge_all(m, ng);
+	if (ret)
+		goto fail;
+
+	what = "write the new policy";
+	for (size_t i = 0; i < c->n_groups; i++) {
+		key = ng * BH_MAX_GROUPS + (__u32)i;
+		if (bpf_map_update_elem(m->groups, &key, &c->groups[i], BPF_ANY)) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	ret = WRITE(m->devices, c->devs, c->n_devs, struct bh_dev_ent, 0, ng);
+	if (!ret)
+		ret = WRITE(m->ips, c->ips, c->n_ips, struct bh_ip_ent, 0, ng);
+	if (!ret)
+		ret = WRITE(m->policy, c->pols, c->n_pols, struct bh_pol_ent, 0, ng);
+	if (!ret)
+		ret = WRITE(m->talk, c->talks, c->n_talks, struct bh_talk_ent, 0, ng);
+	if (!ret)
+		ret = WRITE(m->inet, c->inets, c->n_inets, struct bh_inet_ent,
+			    offsetof(struct bh_inet_key, gen), ng);
+	if (!ret)
+		ret = zero_rulestats(m->rulestats, ng, c->n_rules);
+	if (ret)
+		goto fail;
+
+	next.gen = ng;
+	next.epoch = act.epoch + 1;
+	cfg = c->cfg;
+	cfg.flags |= BH_CFG_VALID;
+	cfg.epoch = next.epoch;
+	cfg.abi_version = BH_ABI_VERSION;
+	key = ng;
+	if (bpf_map_update_elem(m->config, &key, &cfg, BPF_ANY)) {
+		ret = -errno;
+		goto fail;
+	}
+
+	/* the flip: one 8-byte array store */
+	what = "switch to the new generation";
+	if (bpf_map_update_elem(m->active, &zero, &next, BPF_ANY)) {
+		ret = -errno;
+		goto fail;
+	}
+
+	/* the new policy is in force; the old one goes once no packet uses it */
+	what = "remove the old generation";
+	ret = wait_for_programs();
+	if (!ret)
+		ret = purge_all(m, act.gen);
+	if (ret) {
+		/* harmless: the next apply purges it; report, the policy is live */
+		snprintf(err, errlen, "new policy active, but cannot %s: %s",
+			 what, strerror(-ret));
+	}
+	return (int)next.epoch;
+
+fail:
+	snprintf(err, errlen, "cannot %s: %s (the previous policy stays in force)",
+		 what, strerror(-ret));
+	return ret;
+}
+
+/* ---- gateway ------------------------------------------------------------- */
+
+static void addr_to_lan(const struct bh_gw_addr *a, struct bh_lan_key *k)
+{
+	unsigned int plen = a->addr.v4 ? 96u + a->plen : a->plen;
+
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = plen;
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int bits = plen > i * 8 ? plen - i * 8 : 0;
+
+		k->addr[i] = bits >= 8 ? a->addr.a[i] :
+			     (__u8)(a->addr.a[i] & (0xff00 >> bits));
+	}
+}
+
+/* Remove keys of @fd for which @keep returns false. */
+static int prune(int fd, size_t key_size,
+		 bool (*keep)(const void *key, const struct bh_topology *t),
+		 const struct bh_topology *t)
+{
+	char cur[64], next[64], dead[BH_MAX_GW][64];
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (!keep(next, t) && n < BH_MAX_GW)
+			memcpy(dead[n++], next, key_size);
+		memcpy(cur, next, key_size);
+		prev = cur;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, dead[i]);
+	return 0;
+}
+
+static bool keep_mac(const void *key, const struct bh_topology *t)
+{
+	const struct bh_mac_key *k = key;
+
+	for (size_t i = 0; i < t->n_macs; i++)
+		if (!memcmp(k->mac, t->macs[i], 6))
+			return true;
+	return false;
+}
+
+static bool keep_ip(const void *key, const struct bh_topology *t)
+{
+	const struct bh_addr_key *k = key;
+
+	for (size_t i = 0; i < t->n_addrs; i++)
+		if (!memcmp(k->addr, t->addrs[i].addr.a, 16))
+			return true;
+	return false;
+}
+
+static bool keep_lan(const void *key, const struct bh_topology *t)
+{
+	const struct bh_lan_key *k = key;
+	struct bh_lan_key want;
+
+	for (size_t i = 0; i < t->n_addrs; i++) {
+		addr_to_lan(&t->addrs[i], &want);
+		if (!memcmp(k, &want, sizeof(want)))
+			return true;
+	}
+	return false;
+}
+
+int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t)
+{
+	__u32 one = 1;
+
+	/* add first, prune after: a gateway address is never missing */
+	for (size_t i = 0; i < t->n_macs; i++) {
+		struct bh_mac_key k = {};
+
+		memcpy(k.mac, t->macs[i], 6);
+		if (bpf_map_update_elem(m->gw_mac, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	for (size_t i = 0; i < t->n_addrs; i++) {
+		struct bh_addr_key k;
+		struct bh_lan_key lk;
+		__u32 ifx = (__u32)t->addrs[i].ifindex;
+
+		memcpy(k.addr, t->addrs[i].addr.a, 16);
+		if (bpf_map_update_elem(m->gw_ip, &k, &ifx, BPF_ANY))
+			return -errno;
+		/* link-local prefixes are on every LAN: not routed, skip */
+		if (!t->addrs[i].addr.v4 && t->addrs[i].addr.a[0] == 0xfe &&
+		    (t->addrs[i].addr.a[1] & 0xc0) == 0x80)
+			continue;
+		addr_to_lan(&t->addrs[i], &lk);
+		if (bpf_map_update_elem(m->lan, &lk, &one, BPF_ANY))
+			return -errno;
+	}
+	prune(m->gw_mac, sizeof(struct bh_mac_key), keep_mac, t);
+	prune(m->gw_ip, sizeof(struct bh_addr_key), keep_ip, t);
+	prune(m->lan, sizeof(struct bh_lan_key), keep_lan, t);
+	return 0;
+}
+
+/* ---- quarantine ---------------------------------------------------------- */
+
+int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
+		  __u64 until)
+{
+	struct bh_mac_key k = {};
+	struct bh_quar_val v = { .since = since, .until = until };
+
+	memcpy(k.mac, mac, 6);
+	if (bpf_map_update_elem(m->quarantine, &k, &v, BPF_ANY))
+		return -errno;
+	/* in force for every new packet from here; now end its live flows */
+	bh_dp_ct_flush_mac(m, mac);
+	return 0;
+}
+
+int bh_dp_release(const struct bh_maps *m, const __u8 mac[6])
+{
+	struct bh_mac_key k = {};
+
+	memcpy(k.mac, mac, 6);
+	if (bpf_map_delete_elem(m->quarantine, &k))
+		return -errno;
+	return 0;
+}
+
+int bh_dp_ct_flush_mac(const struct bh_maps *m, const __u8 mac[6])
+{
+	struct bh_ct_key cur, next, *dead = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int ret = 0;
+
+	while (!bpf_map_get_next_key(m->ct, prev, &next)) {
+		struct bh_ct_val v;
+
+		if (!bpf_map_lookup_elem(m->ct, &next, &v) &&
+		    (!memcmp(v.smac, mac, 6) || !memcmp(v.dmac, mac, 6))) {
+			if (n == cap) {
+				struct bh_ct_key *tmp;
+
+				cap = cap ? cap * 2 : 64;
+				tmp = realloc(dead, cap * sizeof(*dead));
+				if (!tmp) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				dead = tmp;
+			}
+			dead[n++] = next;
+		}
+		cur = next;
+		prev = &cur;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(m->ct, &dead[i]);
+	ret = (int)n;
+out:
+	free(dead);
+	return ret;
+}
+
+int bh_dp_counter(int map_fd, __u32 key, struct bh_counter *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bh_counter *vals;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &key, vals)) {
+		ret = -errno;
+		goto out;
+	}
+	for (int i = 0; i < ncpu; i++) {
+		out->packets += vals[i].packets;
+		out->bytes += vals[i].bytes;
+	}
+out:
+	free(vals);
+	return ret;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dataplane.h - the controller's side of the BPF dataplane: load the
+ * programs, attach them to ports as pinned bpf_links (re-adopting and
+ * updating links already pinned, so there is never a moment with nothing
+ * attached), and write compiled policies into the pinned maps with an
+ * atomic generation flip.
+ *
+ * Pin layout under the pin dir (default /sys/fs/bpf/bulkhead):
+ *   maps/<map name>              every map of bulkhead.bpf.c
+ *   links/<ifname>.<kind>        kind: xdp | tcx-in | tcx-eg
+ */
+#ifndef BH_DATAPLANE_H
+#define BH_DATAPLANE_H
+
+#include "compile.h"
+#include "nl.h"
+
+#define BH_PIN_DIR_DEFAULT	"/sys/fs/bpf/bulkhead"
+
+enum bh_mode {
+	BH_MODE_AUTO,
+	BH_MODE_XDP,
+	BH_MODE_TC,
+};
+
+const char *bh_mode_name(enum bh_mode m);
+int bh_mode_parse(const char *s, enum bh_mode *m);
+
+/* File descriptors of the pinned maps (-1 when not open). */
+struct bh_maps {
+	int active, config, groups, devices, ips, policy, inet, talk;
+	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
+};
+
+/* What one port ended up with. */
+struct bh_attached {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	enum bh_mode mode;	/* BH_MODE_XDP or BH_MODE_TC */
+	bool adopted;		/* an existing pinned link was updated in place */
+};
+
+/*
+ * Check that @pin_dir is (or can be created) on a bpffs. For the default
+ * location under /sys/fs/bpf, mounts bpffs there when nothing is mounted.
+ * 0, or -EINVAL with a message in @err.
+ */
+int bh_pin_dir_check(const char *pin_dir, char *err, size_t errlen);
+
+/* Open the pinned maps. -ENOENT when Bulkhead is not up. */
+int bh_maps_open(const char *pin_dir, struct bh_maps *m);
+void bh_maps_close(struct bh_maps *m);
+
+/* Loaded programs, between bh_dp_load() and bh_dp_close(). */
+struct bh_dp;
+
+/*
+ * Open and load the programs, reusing the maps pinned under @pin_dir (or
+ * pinning new ones) and fill @m with their fds. Nothing is attached yet, so
+ * the caller writes the policy, gateway and quarantine first.
+ */
+int bh_dp_load(const char *pin_dir, struct bh_dp **dp, struct bh_maps *m,
+	       char *err, size_t errlen);
+/*
+ * Attach to every port of @t in @mode: a pinned link already on the port is
+ * updated in place (bpf_link_update: no gap), new ports get new pinned
+ * links, and pinned links on ports no longer listed are detached last.
+ * @att receives one entry per port (an array of t->n_ports).
+ */
+int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
+		 const struct bh_topology *t, struct bh_attached *att,
+		 char *err, size_t errlen);
+void bh_dp_close(struct bh_dp *dp);
+
+/* Detach every pinned link and remove the pin dir. */
+int bh_dp_down(const char *pin_dir, char *err, size_t errlen);
+
+/*
+ * Write @c under the inactive generation, flip, wait for running programs,
+ * delete the old generation. A failure before the flip leaves the old
+ * policy in force (the partial new generation is removed next time).
+ * Returns the new epoch (> 0) or -errno.
+ */
+int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
+		char *err, size_t errlen);
+
+/* Replace the gateway MAC / address / prefix maps with @t's. */
+int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t);
+
+/* Ports currently attached, from the link pins. */
+int bh_dp_links(const char *pin_dir, struct bh_attached **out, size_t *n);
+
+/* Quarantine: in force when these return. */
+int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
+		  __u64 until);
+int bh_dp_release(const struct bh_maps *m, const __u8 mac[6]);
+/* Delete every connection-tracking entry of @mac; returns how many. */
+int bh_dp_ct_flush_mac(const struct bh_maps *m, const __u8 mac[6]);
+
+/* Sum a per-CPU counter. */
+int bh_dp_counter(int map_fd, __u32 key, struct bh_counter *out);
+
+#endif /* BH_DATAPLANE_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - `bulkhead`: global options, then one subcommand from the table
+ * in cmd.c. libbpf's own messages are routed through one printer.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "dataplane.h"
+#include "state.h"
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: bulkhead [OPTIONS] COMMAND [ARGS]\n"
+		"East-west isolation for IoT networks: eBPF on the gateway's LAN ports\n"
+		"enforces a YAML policy of device groups and allowed flows.\n"
+		"\n"
+		"Commands:\n");
+	for (const struct bh_cmd *c = bh_cmds; c->name; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->summary);
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  --pin-dir DIR    where maps and links are pinned (bpffs)\n"
+		"                   [env BULKHEAD_PIN_DIR, default " BH_PIN_DIR_DEFAULT "]\n"
+		"  --state-dir DIR  persistent state: quarantine, applied policy\n"
+		"                   [env BULKHEAD_STATE_DIR, default " BH_STATE_DIR_DEFAULT "]\n"
+		"  -v, --verbose    show libbpf's messages\n"
+		"  -h, --help       this help; 'bulkhead COMMAND --help' for a command\n"
+		"\n"
+		"Exit status: 0 success, 1 bad input, 2 system error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct bh_ctx ctx = {
+		.pin_dir = getenv("BULKHEAD_PIN_DIR"),
+		.state_dir = getenv("BULKHEAD_STATE_DIR"),
+	};
+	int opt;
+
+	if (!ctx.pin_dir || !*ctx.pin_dir)
+		ctx.pin_dir = BH_PIN_DIR_DEFAULT;
+	if (!ctx.state_dir || !*ctx.state_dir)
+		ctx.state_dir = BH_STATE_DIR_DEFAULT;
+
+	/* '+': stop at the command name; its options are its own */
+	while ((opt = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			ctx.pin_dir = optarg;
+			break;
+		case 's':
+			ctx.state_dir = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return BH_EXIT_OK;
+		case 'V':
+			printf("bulkhead (ABI %d)\n", BH_ABI_VERSION);
+			return BH_EXIT_OK;
+		default:
+			usage(stderr);
+			return BH_EXIT_INPUT;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return BH_EXIT_INPUT;
+	}
+	libbpf_set_print(libbpf_print);
+
+	for (const struct bh_cmd *c = bh_cmds; c->name; c++) {
+		if (strcmp(c->name, argv[optind]))
+			continue;
+		argc -= optind;
+		argv += optind;
+		optind = 0;	/* a full getopt re-initialisation for the command */
+		return c->run(&ctx, argc, argv);
+	}
+	fprintf(stderr, "bulkhead: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return BH_EXIT_INPUT;
+}
