@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bulkhead.bpf.c - Bulkhead's dataplane: the maps, and the entry points
+ * around the verdict core (verdict.h): native XDP and tc ingress judge every
+ * frame a device sends; tc egress records the flows the gateway opens
+ * towards devices so that their replies pass.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "bulkhead_abi.h"
+
+/* ---- maps (keys and values: bulkhead_abi.h) ------------------------------
+ * "user" = written by the controller, "bpf" = written by these programs.
+ */
+
+/* key 0 -> struct bh_active: the generation packets use. user (the flip) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_active);
+} bh_active SEC(".maps");
+
+/* gen -> struct bh_config. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct bh_config);
+} bh_config SEC(".maps");
+
+/* gen * BH_MAX_GROUPS + group -> struct bh_group. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * BH_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct bh_group);
+} bh_groups SEC(".maps");
+
+/* (gen, MAC) -> device and group. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * BH_MAX_DEVICES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bh_dev_key);
+	__type(value, struct bh_dev_val);
+} bh_devices SEC(".maps");
+
+/* (gen, bound address) -> owning MAC and group. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * BH_MAX_IPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bh_ip_key);
+	__type(value, struct bh_ip_val);
+} bh_ips SEC(".maps");
+
+/* (gen, proto, port, src group, dst group) -> verdict and rule. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * BH_MAX_POLICY);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bh_pol_key);
+	__type(value, struct bh_pol_val);
+} bh_policy SEC(".maps");
+
+/* LPM (gen, src group, internet address) -> CIDR class. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * BH_MAX_INET);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bh_inet_key);
+	__type(value, struct bh_inet_val);
+} bh_inet SEC(".maps");
+
+/* (gen, group a, group b) -> 1: ARP/ND may pass. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * BH_MAX_TALK);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bh_talk_key);
+	__type(value, __u8);
+} bh_talk SEC(".maps");
+
+/* the gateway's own MACs -> ifindex. user (from netlink at up/apply) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_MAX_GW);
+	__type(key, struct bh_mac_key);
+	__type(value, __u32);
+} bh_gw_mac SEC(".maps");
+
+/* the gateway's own LAN addresses -> ifindex. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_MAX_GW);
+	__type(key, struct bh_addr_key);
+	__type(value, __u32);
+} bh_gw_ip SEC(".maps");
+
+/* LPM: the gateway's LAN prefixes -> 1. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, BH_MAX_GW);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bh_lan_key);
+	__type(value, __u32);
+} bh_lan SEC(".maps");
+
+/* quarantined MAC -> since/until. user (isolate/release) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_MAX_QUARANTINE);
+	__type(key, struct bh_mac_key);
+	__type(value, struct bh_quar_val);
+} bh_quarantine SEC(".maps");
+
+/* flow (initiator's direction) -> last seen, MACs. bpf; user deletes */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BH_MAX_CT);
+	__type(key, struct bh_ct_key);
+	__type(value, struct bh_ct_val);
+} bh_ct SEC(".maps");
+
+/* datagram whose first fragment passed -> last seen. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BH_MAX_FRAG);
+	__type(key, struct bh_frag_key);
+	__type(value, struct bh_frag_val);
+} bh_frag SEC(".maps");
+
+/* enum bh_reason -> packets/bytes, per CPU. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BH_R_MAX);
+	__type(key, __u32);
+	__type(value, struct bh_counter);
+} bh_stats SEC(".maps");
+
+/* gen * BH_MAX_RULES + rule id -> packets/bytes, per CPU. bpf; user zeroes */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * BH_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct bh_counter);
+} bh_rulestats SEC(".maps");
+
+/* source MAC -> packets/bytes/drops, per CPU. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, BH_MAX_DEVSTATS);
+	__type(key, struct bh_mac_key);
+	__type(value, struct bh_dev_stats);
+} bh_devstats SEC(".maps");
+
+#include "verdict.h"
+
+/* ---- entry points ------------------------------------------------------------ */
+
+SEC("xdp")
+int bulkhead_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct bh_pkt p;
+
+	return bh_judge(&p, data, data_end, false, 0) ? XDP_PASS : XDP_DROP;
+}
+
+SEC("tc")
+int bulkhead_tc_in(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct bh_pkt p;
+
+	/* the stack strips a VLAN tag before tc: it arrives out of band;
+	 * pass = TC_ACT_UNSPEC ("next"), so programs after ours still run */
+	return bh_judge(&p, data, data_end, skb->vlan_present, (__u16)skb->vlan_tci) ?
+	       TC_ACT_UNSPEC : TC_ACT_SHOT;
+}
+
+/*
+ * Egress: frames the gateway sends to a device (its own, or routed from
+ * the internet). Never drops; records new flows so the device's replies
+ * pass ingress.
+ */
+SEC("tc")
+int bulkhead_tc_eg(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct bh_pkt p;
+	struct bh_ct_key k;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	if (skb->vlan_present || bh_parse(&p, data, data_end, false, 0) ||
+	    !p.has_l4 || (p.eth_proto != ETH_P_IP && p.eth_proto != ETH_P_IPV6))
+		return TC_ACT_UNSPEC;
+	if ((p.dmac[0] & 1) || !is_gw_mac(p.smac))
+		return TC_ACT_UNSPEC;
+	switch (p.l4proto) {
+	case IPPROTO_TCP:
+		/* only an opening SYN starts a flow; others refresh theirs */
+		if (!(p.tcp_flags & TCP_FLAG_SYN) || (p.tcp_flags & TCP_FLAG_ACK))
+			goto refresh;
+		break;
+	case IPPROTO_UDP:
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (!is_echo_request(p.l4proto, p.icmp_type))
+			return TC_ACT_UNSPEC;
+		break;
+	default:
+		return TC_ACT_UNSPEC;
+	}
+	ct_key(&k, p.l4proto, p.saddr, p.daddr, p.sport, p.dport);
+	ct_track(&k, p.smac, p.dmac, BH_CT_FROM_GW);
+	return TC_ACT_UNSPEC;
+refresh:
+	ct_key(&k, p.l4proto, p.saddr, p.daddr, p.sport, p.dport);
+	if (bpf_map_lookup_elem(&bh_ct, &k))
+		ct_track(&k, p.smac, p.dmac, BH_CT_FROM_GW);
+	return TC_ACT_UNSPEC;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,1001 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * verdict.h - the one verdict core. The XDP and tc entry points in
+ * bulkhead.bpf.c are thin wrappers around it. Two stages:
+ *
+ *   bh_parse()   reads the frame (bounds-checked cursor) into struct bh_pkt:
+ *                tags, Ethernet, ARP, IPv4/IPv6 with options, extension
+ *                headers and fragments, L4 ports, ND targets, the tuple an
+ *                ICMP error quotes. Frames it cannot judge are dropped here.
+ *   bh_decide()  judges a bh_pkt with map lookups only: generation, source
+ *                device, quarantine, anti-spoofing, destination class,
+ *                policy, connection tracking. A global function: the
+ *                verifier checks it once, not once per parse path.
+ */
+#ifndef BH_VERDICT_H
+#define BH_VERDICT_H
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmpv6.h>
+#include <bpf/bpf_endian.h>
+
+#include "bulkhead_abi.h"
+#include "parse.h"
+
+#define ETH_P_EAPOL_		0x888e
+
+/* <linux/icmp.h> drags in libc headers: the few ICMP types we need */
+#define ICMP_ECHOREPLY		0
+#define ICMP_DEST_UNREACH	3
+#define ICMP_ECHO		8
+#define ICMP_TIME_EXCEEDED	11
+#define ICMP_PARAMETERPROB	12
+
+#define NH_HOP			0
+#define NH_ROUTING		43
+#define NH_FRAGMENT		44
+#define NH_AH			51
+#define NH_DSTOPTS		60
+
+#define TCP_FLAG_SYN		0x02
+#define TCP_FLAG_ACK		0x10
+
+#define ND_RS			133
+#define ND_RA			134
+#define ND_NS			135
+#define ND_NA			136
+#define ND_REDIRECT		137
+#define MLD_QUERY		130
+
+#define BH_HDR_MAX		0x3ff	/* IPv6 header chains end within 1 KiB */
+
+/* What parsing learned about one frame; all decide() reads. */
+struct bh_pkt {
+	__u32 len;		/* frame length, for the byte counters */
+	__u32 gen;		/* set by decide() */
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u16 eth_proto;	/* after tags, host order */
+	__u8 l4proto;
+	__u8 is_v4;
+	__u8 saddr[16];		/* IP source, or ARP sender */
+	__u8 daddr[16];		/* IP destination, or ARP target */
+	__u8 target[16];	/* ND target address */
+	__u16 sport;		/* host order; the echo id for ICMP echo */
+	__u16 dport;
+	__u8 tcp_flags;
+	__u8 icmp_type;
+	__u8 has_l4;		/* L4 header present (not a later fragment) */
+	__u8 has_target;	/* ND NS/NA with its target */
+	__u8 frag_first;	/* first fragment of a fragmented datagram */
+	__u8 frag_later;	/* non-first fragment */
+	__u16 frag_off8;	/* fragment offset in 8-byte units */
+	__u32 frag_id;
+	/* the packet an ICMP error quotes, as its sender sent it */
+	__u8 q_ok;
+	__u8 q_proto;
+	__u16 q_sport;
+	__u16 q_dport;
+	__u16 pad;
+	__u8 q_saddr[16];
+	__u8 q_daddr[16];
+	/* decide()'s working state and result */
+	__u16 sgroup;
+	__u16 sflags;
+	__u16 dgroup;
+	__u8 qsrc;		/* source quarantined */
+	__u8 dst_gw_mac;	/* destination MAC is the gateway's */
+	__u8 mcast;		/* destination MAC is group/broadcast */
+	__u8 pass;
+	__u16 reason;		/* enum bh_reason */
+	__u32 rule_id;
+};
+
+/* Out of line: a BPF-to-BPF call keeps its stack frame off the caller's. */
+#define __noinline	__attribute__((noinline))
+
+/* ================================ parsing ================================= */
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct arp_eth4 {
+	__be16 htype;
+	__be16 ptype;
+	__u8 hlen;
+	__u8 plen;
+	__be16 op;
+	__u8 sha[6];
+	__u8 spa[4];
+	__u8 tha[6];
+	__u8 tpa[4];
+} __attribute__((packed));
+
+static __always_inline bool is_echo_request(__u8 proto, __u8 type)
+{
+	return (proto == IPPROTO_ICMP && type == ICMP_ECHO) ||
+	       (proto == IPPROTO_ICMPV6 && type == ICMPV6_ECHO_REQUEST);
+}
+
+static __always_inline bool is_echo_reply(__u8 proto, __u8 type)
+{
+	return (proto == IPPROTO_ICMP && type == ICMP_ECHOREPLY) ||
+	       (proto == IPPROTO_ICMPV6 && type == ICMPV6_ECHO_REPLY);
+}
+
+static __always_inline bool is_icmp_error(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+		       type == ICMP_PARAMETERPROB;
+	if (proto == IPPROTO_ICMPV6)
+		return type >= ICMPV6_DEST_UNREACH && type <= ICMPV6_PARAMPROB;
+	return false;
+}
+
+/* The TCP/UDP tuple an ICMP error quotes (plain IP header only). */
+static __always_inline void parse_quote(struct bh_pkt *p, struct cursor *c)
+{
+	__u16 *ports;
+
+	if (p->l4proto == IPPROTO_ICMP) {
+		struct iphdr *ih = cur_pull(c, sizeof(*ih));
+
+		if (!ih || ih->ihl != 5)
+			return;
+		p->q_proto = ih->protocol;
+		addr_v4mapped(p->q_saddr, ih->saddr);
+		addr_v4mapped(p->q_daddr, ih->daddr);
+	} else {
+		struct ipv6hdr *ih = cur_pull(c, sizeof(*ih));
+
+		if (!ih)
+			return;
+		p->q_proto = ih->nexthdr;
+		addr_copy(p->q_saddr, &ih->saddr);
+		addr_copy(p->q_daddr, &ih->daddr);
+	}
+	if (p->q_proto != IPPROTO_TCP && p->q_proto != IPPROTO_UDP)
+		return;
+	ports = cur_pull(c, 4);
+	if (!ports)
+		return;
+	p->q_sport = bpf_ntohs(ports[0]);
+	p->q_dport = bpf_ntohs(ports[1]);
+	p->q_ok = 1;
+}
+
+/* 0, or the drop reason. */
+static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c)
+{
+	switch (p->l4proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = cur_pull(c, sizeof(*th));
+
+		if (!th || th->doff < 5)
+			goto short_l4;
+		p->sport = bpf_ntohs(th->source);
+		p->dport = bpf_ntohs(th->dest);
+		p->tcp_flags = ((__u8 *)th)[13];
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = cur_pull(c, sizeof(*uh));
+
+		if (!uh)
+			goto short_l4;
+		p->sport = bpf_ntohs(uh->source);
+		p->dport = bpf_ntohs(uh->dest);
+		break;
+	}
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		__u8 *ih = cur_pull(c, 8);
+		__u16 id;
+
+		if (!ih)
+			goto short_l4;
+		p->icmp_type = ih[0];
+		if (is_echo_request(p->l4proto, ih[0]) || is_echo_reply(p->l4proto, ih[0])) {
+			__builtin_memcpy(&id, ih + 4, 2);
+			p->sport = p->dport = bpf_ntohs(id);
+		} else if (p->l4proto == IPPROTO_ICMPV6 &&
+			   (ih[0] == ND_NS || ih[0] == ND_NA || ih[0] == ND_REDIRECT)) {
+			__u8 *t = cur_pull(c, 16);
+
+			if (!t)
+				return BH_R_DROP_MALFORMED;
+			addr_copy(p->target, t);
+			p->has_target = 1;
+		} else if (is_icmp_error(p->l4proto, ih[0])) {
+			parse_quote(p, c);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	p->has_l4 = 1;
+	return 0;
+short_l4:
+	/* a first fragment must carry its whole L4 header (RFC 1858) */
+	return p->frag_first ? BH_R_DROP_FRAG : BH_R_DROP_MALFORMED;
+}
+
+static __always_inline int parse_ipv4(struct bh_pkt *p, struct cursor *c)
+{
+	struct iphdr *ih = cur_peek(c, sizeof(*ih));
+	__u32 hlen;
+	__u16 off;
+
+	if (!ih || ih->version != 4 || ih->ihl < 5)
+		return BH_R_DROP_MALFORMED;
+	hlen = ih->ihl * 4;
+	if (bpf_ntohs(ih->tot_len) < hlen || c->pos + hlen > c->end)
+		return BH_R_DROP_MALFORMED;
+	c->pos += hlen;		/* options are skipped, not judged */
+	p->is_v4 = 1;
+	p->l4proto = ih->protocol;
+	addr_v4mapped(p->saddr, ih->saddr);
+	addr_v4mapped(p->daddr, ih->daddr);
+	off = bpf_ntohs(ih->frag_off);
+	p->frag_off8 = off & 0x1fff;
+	p->frag_id = bpf_ntohs(ih->id);
+	if (p->frag_off8)
+		p->frag_later = 1;
+	else if (off & 0x2000)
+		p->frag_first = 1;
+	if (p->frag_later)
+		return 0;
+	return parse_l4(p, c);
+}
+
+static __always_inline int parse_ipv6(struct bh_pkt *p, struct cursor *c)
+{
+	struct ipv6hdr *ih = cur_pull(c, sizeof(*ih));
+	__u32 off;
+	__u8 nh;
+	int i;
+
+	if (!ih || ih->version != 6)
+		return BH_R_DROP_MALFORMED;
+	addr_copy(p->saddr, &ih->saddr);
+	addr_copy(p->daddr, &ih->daddr);
+	nh = ih->nexthdr;
+	off = (__u32)(c->pos - c->data);
+
+	/* a scalar offset, bounded by BH_HDR_MAX, keeps the verifier's
+	 * view of every header chain alike */
+	for (i = 0; i < BH_MAX_EXTHDR; i++) {
+		__u8 *h;
+		__u32 len;
+
+		if (nh != NH_HOP && nh != NH_ROUTING && nh != NH_FRAGMENT &&
+		    nh != NH_AH && nh != NH_DSTOPTS)
+			break;
+		off &= BH_HDR_MAX;
+		h = c->data + off;
+		if ((void *)(h + 8) > c->end)
+			return BH_R_DROP_MALFORMED;
+		if (nh == NH_FRAGMENT) {
+			__u16 fo;
+			__u32 id;
+
+			__builtin_memcpy(&fo, h + 2, 2);
+			__builtin_memcpy(&id, h + 4, 4);
+			fo = bpf_ntohs(fo);
+			p->frag_off8 = fo >> 3;
+			p->frag_id = bpf_ntohl(id);
+			if (p->frag_off8)
+				p->frag_later = 1;
+			else if (fo & 1)
+				p->frag_first = 1;
+			len = 8;
+		} else if (nh == NH_AH) {
+			len = ((__u32)h[1] + 2) * 4;
+		} else {
+			if (nh == NH_ROUTING && h[2] == 0)
+				return BH_R_DROP_EXTHDR;	/* RH0: deprecated */
+			len = ((__u32)h[1] + 1) * 8;
+		}
+		nh = h[0];
+		if (off + len > BH_HDR_MAX)
+			return BH_R_DROP_EXTHDR;	/* more header than we judge */
+		off += len;
+		if (p->frag_later)
+			break;
+	}
+	off &= BH_HDR_MAX;
+	c->pos = c->data + off;
+	if (c->pos > c->end)
+		return BH_R_DROP_MALFORMED;
+	p->l4proto = nh;
+	if (p->frag_later)
+		return 0;
+	if (nh == NH_HOP || nh == NH_ROUTING || nh == NH_FRAGMENT ||
+	    nh == NH_AH || nh == NH_DSTOPTS)
+		return BH_R_DROP_EXTHDR;	/* deeper than we walk */
+	return parse_l4(p, c);
+}
+
+static __always_inline int parse_arp(struct bh_pkt *p, struct cursor *c)
+{
+	struct arp_eth4 *a = cur_pull(c, sizeof(*a));
+	__be32 s4, t4;
+
+	if (!a || a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP) ||
+	    a->hlen != 6 || a->plen != 4 ||
+	    (a->op != bpf_htons(1) && a->op != bpf_htons(2)))
+		return BH_R_DROP_MALFORMED;
+	if (!mac_eq(a->sha, p->smac))
+		return BH_R_DROP_SPOOF;
+	__builtin_memcpy(&s4, a->spa, 4);
+	__builtin_memcpy(&t4, a->tpa, 4);
+	p->is_v4 = 1;
+	addr_v4mapped(p->saddr, s4);
+	addr_v4mapped(p->daddr, t4);
+	return 0;
+}
+
+/*
+ * Parse a frame. @oob_tag: the stack already stripped a tag (tc sees
+ * skb->vlan_present), with @oob_tci. Returns 0 or the drop reason.
+ */
+static __always_inline int bh_parse(struct bh_pkt *p, void *data, void *data_end,
+				    bool oob_tag, __u16 oob_tci)
+{
+	struct cursor c = { .data = data, .pos = data, .end = data_end };
+	struct ethhdr *eth;
+	__u32 tags = 0;
+	__u16 proto;
+	int i;
+
+	eth = cur_pull(&c, sizeof(*eth));
+	if (!eth)
+		return BH_R_DROP_MALFORMED;
+	__builtin_memcpy(p->smac, eth->h_source, 6);
+	__builtin_memcpy(p->dmac, eth->h_dest, 6);
+	proto = bpf_ntohs(eth->h_proto);
+
+	/* a priority tag (VID 0) is looked through; any other tag, or two, is not */
+	if (oob_tag) {
+		if (oob_tci & 0x0fff)
+			return BH_R_DROP_VLAN;
+		tags++;
+	}
+	for (i = 0; i < 2; i++) {
+		struct vlan_tag *vt;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		vt = cur_pull(&c, sizeof(*vt));
+		if (!vt)
+			return BH_R_DROP_MALFORMED;
+		if ((bpf_ntohs(vt->tci) & 0x0fff) || ++tags > 1)
+			return BH_R_DROP_VLAN;
+		proto = bpf_ntohs(vt->proto);
+	}
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return BH_R_DROP_VLAN;
+	p->eth_proto = proto;
+
+	switch (proto) {
+	case ETH_P_ARP:
+		return parse_arp(p, &c);
+	case ETH_P_IP:
+		return parse_ipv4(p, &c);
+	case ETH_P_IPV6:
+		return parse_ipv6(p, &c);
+	case ETH_P_EAPOL_:
+		return 0;
+	default:
+		return BH_R_DROP_ETHERTYPE;
+	}
+}
+
+/* ================================ deciding ================================ */
+
+static __always_inline bool is_gw_mac(const __u8 *mac)
+{
+	struct bh_mac_key k = {};
+
+	__builtin_memcpy(k.mac, mac, 6);
+	return bpf_map_lookup_elem(&bh_gw_mac, &k) != NULL;
+}
+
+static __always_inline bool is_gw_ip(const __u8 *addr)
+{
+	struct bh_addr_key k;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&bh_gw_ip, &k) != NULL;
+}
+
+static __always_inline bool is_lan_ip(const __u8 *addr)
+{
+	struct bh_lan_key k = { .prefixlen = 128 };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&bh_lan, &k) != NULL;
+}
+
+static __always_inline bool quarantined(const __u8 *mac)
+{
+	struct bh_mac_key k = {};
+
+	__builtin_memcpy(k.mac, mac, 6);
+	return bpf_map_lookup_elem(&bh_quarantine, &k) != NULL;
+}
+
+static __always_inline struct bh_dev_val *device(__u32 gen, const __u8 *mac)
+{
+	struct bh_dev_key k = { .gen = (__u8)gen };
+
+	__builtin_memcpy(k.mac, mac, 6);
+	return bpf_map_lookup_elem(&bh_devices, &k);
+}
+
+static __always_inline struct bh_ip_val *ip_owner(__u32 gen, const __u8 *addr)
+{
+	struct bh_ip_key k = { .gen = (__u8)gen };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&bh_ips, &k);
+}
+
+static __always_inline bool talk(__u32 gen, __u16 a, __u16 b)
+{
+	struct bh_talk_key k = { .gen = (__u8)gen, .ga = a, .gb = b };
+
+	return bpf_map_lookup_elem(&bh_talk, &k) != NULL;
+}
+
+static __always_inline bool addr_unspec(const __u8 *a)
+{
+	__u64 x[2];
+
+	__builtin_memcpy(x, a, 16);
+	return !x[0] && !x[1];
+}
+
+static __always_inline bool addr_v4_zero(const __u8 *a)
+{
+	return !a[12] && !a[13] && !a[14] && !a[15];
+}
+
+static __always_inline bool addr_linklocal6(const __u8 *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/*
+ * Anti-spoofing for an address a device uses as its own (IP source, ARP
+ * sender, NA target): not the gateway's, not bound to another MAC, and one
+ * of its bound addresses when it has any of that family.
+ */
+static __noinline bool addr_spoofed(struct bh_pkt *p, const __u8 *addr, bool v4)
+{
+	struct bh_ip_val *own;
+
+	if (v4 ? addr_v4_zero(addr) : addr_unspec(addr))
+		return false;
+	if (is_gw_ip(addr))
+		return true;
+	own = ip_owner(p->gen, addr);
+	if (own)
+		return !mac_eq(own->mac, p->smac);
+	if (v4)
+		return p->sflags & BH_DEV_HAS_V4;
+	return (p->sflags & BH_DEV_HAS_V6) && !addr_linklocal6(addr);
+}
+
+/* Group of the device an ARP/ND target address belongs to; -1: quarantined. */
+static __noinline int target_group(struct bh_pkt *p, const __u8 *addr,
+				   __u16 *group, __u32 unknown)
+{
+	struct bh_ip_val *own = ip_owner(p->gen, addr);
+	struct bh_dev_val *dv;
+
+	if (own) {
+		if (quarantined(own->mac))
+			return -1;
+		*group = own->group;
+		return 0;
+	}
+	if (!p->mcast) {
+		dv = device(p->gen, p->dmac);
+		*group = dv ? dv->group : (__u16)unknown;
+		return 0;
+	}
+	*group = (__u16)unknown;
+	return 0;
+}
+
+static __always_inline int verdict(struct bh_pkt *p, __u8 pass, __u16 reason, __u32 rule)
+{
+	p->pass = pass;
+	p->reason = reason;
+	p->rule_id = rule;
+	return pass;
+}
+#define PASS(p, r)	verdict(p, 1, r, BH_RULE_DEFAULT)
+#define DROP(p, r)	verdict(p, 0, r, BH_RULE_DEFAULT)
+
+/* ---- connection tracking ------------------------------------------------- */
+
+static __always_inline void ct_key(struct bh_ct_key *k, __u8 proto,
+				   const __u8 *src, const __u8 *dst,
+				   __u16 sport, __u16 dport)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->proto = proto;
+	k->sport = bpf_htons(sport);
+	k->dport = bpf_htons(dport);
+	__builtin_memcpy(k->saddr, src, 16);
+	__builtin_memcpy(k->daddr, dst, 16);
+}
+
+static __always_inline __u64 ct_timeout(__u8 proto)
+{
+	if (proto == IPPROTO_TCP)
+		return BH_CT_TCP_TIMEOUT;
+	if (proto == IPPROTO_UDP)
+		return BH_CT_UDP_TIMEOUT;
+	return BH_CT_OTHER_TIMEOUT;
+}
+
+/* Record (or refresh, at most once a second) a flow in its own direction. */
+static __noinline void ct_track(struct bh_ct_key *k, const __u8 *smac,
+				const __u8 *dmac, __u32 flags)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct bh_ct_val *cv, nv = {};
+
+	cv = bpf_map_lookup_elem(&bh_ct, k);
+	if (cv && now - cv->last_seen < 1000000000ULL)
+		return;
+	nv.last_seen = now;
+	__builtin_memcpy(nv.smac, smac, 6);
+	__builtin_memcpy(nv.dmac, dmac, 6);
+	nv.flags = flags;
+	bpf_map_update_elem(&bh_ct, k, &nv, BPF_ANY);
+}
+
+static __always_inline bool ct_live(struct bh_ct_key *k)
+{
+	struct bh_ct_val *cv = bpf_map_lookup_elem(&bh_ct, k);
+
+	return cv && bpf_ktime_get_ns() - cv->last_seen < ct_timeout(k->proto);
+}
+
+/* Denied by the policy: pass it anyway if it answers a tracked flow. */
+static __noinline bool is_reply(struct bh_pkt *p)
+{
+	struct bh_ct_key k;
+
+	if (!p->has_l4)
+		return false;
+	if (p->l4proto == IPPROTO_TCP) {
+		if ((p->tcp_flags & TCP_FLAG_SYN) && !(p->tcp_flags & TCP_FLAG_ACK))
+			return false;	/* a SYN opens a flow, it answers none */
+	} else if (p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) {
+		if (is_icmp_error(p->l4proto, p->icmp_type)) {
+			/* the quoted packet went from this packet's destination */
+			if (!p->q_ok || !addr_eq(p->q_saddr, p->daddr))
+				return false;
+			ct_key(&k, p->q_proto, p->q_saddr, p->q_daddr,
+			       p->q_sport, p->q_dport);
+			return ct_live(&k);
+		}
+		if (!is_echo_reply(p->l4proto, p->icmp_type))
+			return false;
+	}
+	ct_key(&k, p->l4proto, p->daddr, p->saddr, p->dport, p->sport);
+	return ct_live(&k);
+}
+
+/* ---- the policy ------------------------------------------------------------ */
+
+static __noinline struct bh_pol_val *policy_lookup(struct bh_pkt *p)
+{
+	struct bh_pol_key k = {
+		.gen = (__u8)p->gen,
+		.proto = p->l4proto,
+		.sgroup = p->sgroup,
+		.dgroup = p->dgroup,
+	};
+	struct bh_pol_val *pv;
+
+	if ((p->l4proto == IPPROTO_TCP || p->l4proto == IPPROTO_UDP) && p->dport) {
+		k.port = p->dport;
+		pv = bpf_map_lookup_elem(&bh_policy, &k);
+		if (pv)
+			return pv;
+		k.port = BH_PORT_ANY;
+	}
+	pv = bpf_map_lookup_elem(&bh_policy, &k);
+	if (pv)
+		return pv;
+	k.proto = BH_PROTO_ANY;
+	return bpf_map_lookup_elem(&bh_policy, &k);
+}
+
+static __always_inline bool default_allows(struct bh_pkt *p, struct bh_config *cfg)
+{
+	struct bh_group *g;
+	__u32 idx;
+
+	if (p->dgroup == BH_GRP_MULTICAST)
+		return false;
+	if (p->dgroup == BH_GRP_GATEWAY)
+		return cfg->flags & BH_CFG_GW_ALLOW;
+	if (p->dgroup == BH_GRP_INTERNET || p->dgroup >= BH_GRP_CIDR_BASE) {
+		idx = p->gen * BH_MAX_GROUPS + (p->sgroup & (BH_MAX_GROUPS - 1));
+		g = bpf_map_lookup_elem(&bh_groups, &idx);
+		return g && g->valid && g->internet == BH_ACT_ALLOW;
+	}
+	return cfg->flags & BH_CFG_EW_ALLOW;
+}
+
+/* A quarantined device may use only the gateway services in qallow. */
+static __always_inline bool qsvc_allowed(struct bh_pkt *p, __u16 qallow)
+{
+	if (p->dgroup != BH_GRP_GATEWAY || !p->has_l4)
+		return false;
+	if (p->l4proto == IPPROTO_UDP) {
+		if ((p->dport == 67 || p->dport == 547) && (qallow & BH_SVC_DHCP))
+			return true;
+		if (p->dport == 123 && (qallow & BH_SVC_NTP))
+			return true;
+	}
+	if ((p->l4proto == IPPROTO_UDP || p->l4proto == IPPROTO_TCP) &&
+	    p->dport == 53 && (qallow & BH_SVC_DNS))
+		return true;
+	if ((is_echo_request(p->l4proto, p->icmp_type) ||
+	     is_echo_reply(p->l4proto, p->icmp_type)) && (qallow & BH_SVC_ICMP))
+		return true;
+	return false;
+}
+
+/* ---- ARP ---------------------------------------------------------------------- */
+
+static __noinline int decide_arp(struct bh_pkt *p, struct bh_config *cfg)
+{
+	__u16 tgroup;
+
+	if (addr_spoofed(p, p->saddr, true))
+		return DROP(p, BH_R_DROP_SPOOF);
+	/* anyone may resolve, and answer, the gateway */
+	if (is_gw_ip(p->daddr) || p->dst_gw_mac)
+		return PASS(p, BH_R_PASS_ARP);
+	if (p->qsrc)
+		return DROP(p, BH_R_DROP_QUARANTINE);
+	/* an announcement of the sender's own (checked) address */
+	if (!addr_v4_zero(p->saddr) && addr_eq(p->saddr, p->daddr))
+		return PASS(p, BH_R_PASS_ARP);
+	if (target_group(p, p->daddr, &tgroup, cfg->unknown_group))
+		return DROP(p, BH_R_DROP_QUARANTINE);
+	if (talk(p->gen, p->sgroup, tgroup))
+		return PASS(p, BH_R_PASS_ARP);
+	return DROP(p, BH_R_DROP_DEFAULT);
+}
+
+/* ---- IPv6 neighbour discovery and MLD ----------------------------------------- */
+
+/* 1 when the ICMPv6 message was ND/MLD/RA and is decided here. */
+static __noinline int decide_nd(struct bh_pkt *p, struct bh_config *cfg)
+{
+	__u16 tgroup;
+
+	switch (p->icmp_type) {
+	case ND_RA:
+	case ND_REDIRECT:
+	case MLD_QUERY:
+		DROP(p, BH_R_DROP_ROGUE);	/* router and querier are the gateway */
+		return 1;
+	case ND_RS:
+		PASS(p, BH_R_PASS_ND);
+		return 1;
+	case 131: case 132: case 143:	/* MLD reports */
+		if (p->qsrc)
+			DROP(p, BH_R_DROP_QUARANTINE);
+		else
+			PASS(p, BH_R_PASS_ND);
+		return 1;
+	case ND_NS:
+	case ND_NA:
+		break;
+	default:
+		return 0;
+	}
+	if (!p->has_target) {
+		DROP(p, BH_R_DROP_MALFORMED);
+		return 1;
+	}
+	if (p->icmp_type == ND_NS) {
+		if (addr_unspec(p->saddr) || is_gw_ip(p->target)) {
+			PASS(p, BH_R_PASS_ND);	/* DAD, or asking for the gateway */
+			return 1;
+		}
+	} else {
+		if (addr_spoofed(p, p->target, false)) {
+			DROP(p, BH_R_DROP_SPOOF);
+			return 1;
+		}
+		if (p->dst_gw_mac || is_gw_ip(p->daddr)) {
+			PASS(p, BH_R_PASS_ND);
+			return 1;
+		}
+		if (!p->qsrc && p->mcast) {
+			PASS(p, BH_R_PASS_ND);	/* unsolicited, for its own address */
+			return 1;
+		}
+	}
+	if (p->qsrc) {
+		DROP(p, BH_R_DROP_QUARANTINE);
+		return 1;
+	}
+	if (target_group(p, p->target, &tgroup, cfg->unknown_group))
+		DROP(p, BH_R_DROP_QUARANTINE);
+	else if (talk(p->gen, p->sgroup, tgroup))
+		PASS(p, BH_R_PASS_ND);
+	else
+		DROP(p, BH_R_DROP_DEFAULT);
+	return 1;
+}
+
+/* ---- IP ------------------------------------------------------------------------- */
+
+static __always_inline void frag_key(struct bh_pkt *p, struct bh_frag_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	__builtin_memcpy(k->saddr, p->saddr, 16);
+	__builtin_memcpy(k->daddr, p->daddr, 16);
+	k->id = p->frag_id;
+	k->proto = p->l4proto;
+}
+
+/* Destination class of an IP packet (sets p->dgroup); -1: quarantined. */
+static __noinline int ip_destination(struct bh_pkt *p, struct bh_config *cfg)
+{
+	struct bh_inet_key k = {
+		.prefixlen = BH_INET_KEY_HDR_BITS + 128,
+	};
+	struct bh_inet_val *iv;
+	struct bh_ip_val *own;
+	struct bh_dev_val *dv;
+
+	if (p->mcast) {
+		/* a DHCP client's broadcast is for the gateway's server */
+		if (p->has_l4 && p->l4proto == IPPROTO_UDP &&
+		    ((p->is_v4 && p->dport == 67) || (!p->is_v4 && p->dport == 547)))
+			p->dgroup = BH_GRP_GATEWAY;
+		else
+			p->dgroup = BH_GRP_MULTICAST;
+		return 0;
+	}
+	if (!p->dst_gw_mac) {
+		dv = device(p->gen, p->dmac);
+		p->dgroup = dv ? dv->group : cfg->unknown_group;
+		return 0;
+	}
+	if (is_gw_ip(p->daddr)) {
+		p->dgroup = BH_GRP_GATEWAY;
+		return 0;
+	}
+	own = ip_owner(p->gen, p->daddr);
+	if (own) {
+		/* routed to a device: judged as east-west */
+		if (quarantined(own->mac))
+			return -1;
+		p->dgroup = own->group;
+		return 0;
+	}
+	if (is_lan_ip(p->daddr)) {
+		p->dgroup = cfg->unknown_group;
+		return 0;
+	}
+	k.gen = (__u8)p->gen;
+	k.sgroup = p->sgroup;
+	__builtin_memcpy(k.addr, p->daddr, 16);
+	iv = bpf_map_lookup_elem(&bh_inet, &k);
+	p->dgroup = iv ? iv->dgroup : BH_GRP_INTERNET;
+	return 0;
+}
+
+static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
+{
+	struct bh_pol_val *pv;
+	struct bh_ct_key k;
+	bool allow;
+
+	if (addr_spoofed(p, p->saddr, p->is_v4))
+		return DROP(p, BH_R_DROP_SPOOF);
+
+	if (p->frag_later) {
+		struct bh_frag_key fk;
+		struct bh_frag_val *fv;
+
+		/* a later fragment overlapping a TCP header: tiny-fragment attack */
+		if (p->is_v4 && p->l4proto == IPPROTO_TCP && p->frag_off8 < 3)
+			return DROP(p, BH_R_DROP_FRAG);
+		if (p->qsrc)
+			return DROP(p, BH_R_DROP_QUARANTINE);
+		frag_key(p, &fk);
+		fv = bpf_map_lookup_elem(&bh_frag, &fk);
+		if (fv && bpf_ktime_get_ns() - fv->last_seen < BH_FRAG_TIMEOUT)
+			return PASS(p, BH_R_PASS_FRAG);
+		return DROP(p, BH_R_DROP_FRAG);
+	}
+
+	/* servers and routers among the devices are rogue */
+	if (p->l4proto == IPPROTO_UDP &&
+	    ((p->is_v4 && p->sport == 67 && p->dport == 68) ||
+	     (!p->is_v4 && p->sport == 547 && p->dport == 546)))
+		return DROP(p, BH_R_DROP_ROGUE);
+	if (p->l4proto == IPPROTO_ICMPV6 && !p->is_v4 && decide_nd(p, cfg))
+		return p->pass;
+
+	if (ip_destination(p, cfg))
+		return DROP(p, BH_R_DROP_QUARANTINE);
+	if (p->qsrc)
+		return qsvc_allowed(p, cfg->qallow) ? PASS(p, BH_R_PASS_QSVC) :
+						      DROP(p, BH_R_DROP_QUARANTINE);
+
+	pv = policy_lookup(p);
+	p->rule_id = BH_RULE_DEFAULT;
+	if (pv) {
+		p->rule_id = pv->rule_id;
+		allow = pv->action == BH_ACT_ALLOW;
+	} else {
+		allow = default_allows(p, cfg);
+	}
+	if (allow) {
+		ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
+		ct_track(&k, p->smac, p->dmac, 0);
+		if (p->frag_first) {
+			struct bh_frag_key fk;
+			struct bh_frag_val fv = { .last_seen = bpf_ktime_get_ns() };
+
+			frag_key(p, &fk);
+			bpf_map_update_elem(&bh_frag, &fk, &fv, BPF_ANY);
+		}
+		return verdict(p, 1, pv ? BH_R_PASS_RULE : BH_R_PASS_DEFAULT, p->rule_id);
+	}
+	if (is_reply(p))
+		return PASS(p, BH_R_PASS_REPLY);
+	return verdict(p, 0, pv ? BH_R_DROP_RULE : BH_R_DROP_DEFAULT, p->rule_id);
+}
+
+/*
+ * Judge a parsed frame: sets p->pass, p->reason, p->rule_id and returns
+ * p->pass. Global, so the verifier checks it once.
+ */
+__noinline int bh_decide(struct bh_pkt *p)
+{
+	struct bh_config *cfg;
+	struct bh_active *act;
+	struct bh_dev_val *dv;
+	__u32 key = 0;
+
+	if (!p)
+		return 0;
+	act = bpf_map_lookup_elem(&bh_active, &key);
+	if (!act)
+		return DROP(p, BH_R_DROP_NOPOLICY);
+	p->gen = act->gen & 1;
+	key = p->gen;
+	cfg = bpf_map_lookup_elem(&bh_config, &key);
+	if (!cfg || !(cfg->flags & BH_CFG_VALID))
+		return DROP(p, BH_R_DROP_NOPOLICY);
+
+	if (p->smac[0] & 1)
+		return DROP(p, BH_R_DROP_MALFORMED);	/* group address as source */
+	if (is_gw_mac(p->smac))
+		return DROP(p, BH_R_DROP_SPOOF);	/* a device posing as the gateway */
+
+	dv = device(p->gen, p->smac);
+	if (dv) {
+		p->sgroup = dv->group;
+		p->sflags = dv->flags;
+	} else {
+		p->sgroup = cfg->unknown_group;
+	}
+	p->qsrc = quarantined(p->smac);
+	p->mcast = p->dmac[0] & 1;
+	if (!p->mcast) {
+		p->dst_gw_mac = is_gw_mac(p->dmac);
+		if (!p->dst_gw_mac && quarantined(p->dmac))
+			return DROP(p, BH_R_DROP_QUARANTINE);
+	}
+
+	switch (p->eth_proto) {
+	case ETH_P_ARP:
+		return decide_arp(p, cfg);
+	case ETH_P_IP:
+	case ETH_P_IPV6:
+		return decide_ip(p, cfg);
+	case ETH_P_EAPOL_:
+		/* 802.1X to the gateway's authenticator: its MAC or the PAE group */
+		if (p->dst_gw_mac ||
+		    (p->dmac[0] == 0x01 && p->dmac[1] == 0x80 && p->dmac[2] == 0xc2 &&
+		     !p->dmac[3] && !p->dmac[4] && p->dmac[5] == 0x03))
+			return PASS(p, BH_R_PASS_EAPOL);
+		return DROP(p, BH_R_DROP_ETHERTYPE);
+	default:
+		return DROP(p, BH_R_DROP_ETHERTYPE);
+	}
+}
+
+/* Count the verdict: per reason, per source MAC, per rule. Global. */
+__noinline int bh_account(struct bh_pkt *p)
+{
+	struct bh_counter *cnt;
+	struct bh_dev_stats *ds;
+	struct bh_mac_key mk = {};
+	__u32 key;
+
+	if (!p)
+		return 0;
+	key = p->reason;
+	cnt = bpf_map_lookup_elem(&bh_stats, &key);
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += p->len;
+	}
+	if (p->rule_id < BH_MAX_RULES) {
+		key = (p->gen & 1) * BH_MAX_RULES + p->rule_id;
+		cnt = bpf_map_lookup_elem(&bh_rulestats, &key);
+		if (cnt) {
+			cnt->packets++;
+			cnt->bytes += p->len;
+		}
+	}
+	if (p->smac[0] & 1)
+		return 0;
+	__builtin_memcpy(mk.mac, p->smac, 6);
+	ds = bpf_map_lookup_elem(&bh_devstats, &mk);
+	if (!ds) {
+		struct bh_dev_stats z = {};
+
+		bpf_map_update_elem(&bh_devstats, &mk, &z, BPF_NOEXIST);
+		ds = bpf_map_lookup_elem(&bh_devstats, &mk);
+		if (!ds)
+			return 0;
+	}
+	ds->packets++;
+	ds->bytes += p->len;
+	if (!p->pass)
+		ds->drops++;
+	ds->last_seen = bpf_ktime_get_ns();
+	return 0;
+}
+
+/*
+ * The whole verdict for one frame: parse, decide, count. Returns 1 to
+ * pass, 0 to drop.
+ */
+static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end,
+				    bool oob_tag, __u16 oob_tci)
+{
+	int reason;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	p->len = (__u32)(data_end - data);
+	reason = bh_parse(p, data, data_end, oob_tag, oob_tci);
+	if (reason)
+		DROP(p, (__u16)reason);
+	else
+		bh_decide(p);
+	bh_account(p);
+	return p->pass;
+}
+
+#endif /* BH_VERDICT_H */
