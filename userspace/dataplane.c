@@ -277,10 +277,61 @@ static const char *const link_suffix[LK_MAX] = {
 	"xdp", "tcx-in", "tcx-eg", "clsact-in", "clsact-eg",
 };
 
+/*
+ * Pin names: "<kind>:<ifname>". bpffs refuses names with a dot, which
+ * interface names may have (eth0.100): '.' and '%' are %-encoded.
+ */
+static void pin_file(const char *ifname, enum link_kind k, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s:", link_suffix[k]);
+
+	for (const char *s = ifname; *s && n + 4 < len; s++) {
+		if (*s == '.' || *s == '%')
+			n += (size_t)snprintf(buf + n, len - n, "%%%02x", (unsigned char)*s);
+		else
+			buf[n++] = *s;
+	}
+	buf[n < len ? n : len - 1] = '\0';
+}
+
+static int pin_parse(const char *file, enum link_kind *k, char ifname[IF_NAMESIZE])
+{
+	const char *colon = strchr(file, ':');
+	size_t n = 0;
+	int i;
+
+	if (!colon)
+		return -EINVAL;
+	for (i = 0; i < LK_MAX; i++)
+		if (strlen(link_suffix[i]) == (size_t)(colon - file) &&
+		    !strncmp(file, link_suffix[i], (size_t)(colon - file)))
+			break;
+	if (i == LK_MAX)
+		return -EINVAL;
+	*k = (enum link_kind)i;
+	for (const char *s = colon + 1; *s; s++) {
+		unsigned int ch;
+
+		if (n + 1 >= IF_NAMESIZE)
+			return -EINVAL;
+		if (*s == '%' && sscanf(s + 1, "%2x", &ch) == 1) {
+			ifname[n++] = (char)ch;
+			s += 2;
+		} else {
+			ifname[n++] = *s;
+		}
+	}
+	ifname[n] = '\0';
+	return n ? 0 : -EINVAL;
+}
+
 static void link_path(const char *pin_dir, const char *ifname,
 		      enum link_kind k, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/links/%s.%s", pin_dir, ifname, link_suffix[k]);
+	char file[64];
+
+	pin_file(ifname, k, file, sizeof(file));
+	snprintf(buf, len, "%s/links/%s", pin_dir, file);
 }
 
 /* The ifindex a pinned link is attached to, 0 when defunct, -errno. */
@@ -316,24 +367,21 @@ static int clsact_op(int ifindex, bool ingress, int prog_fd)
 	return bpf_tc_attach(&hook, &opts);
 }
 
-/* Detach and unpin whatever is pinned at @path (link or clsact marker). */
+/* Detach and unpin whatever a link pin holds (link or clsact marker). */
 static void unpin_one(const char *pin_dir, const char *file)
 {
-	char path[PATH_MAX];
-	const char *dot = strrchr(file, '.');
+	char path[PATH_MAX], ifname[IF_NAMESIZE];
+	enum link_kind k;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/links/%s", pin_dir, file);
 	if (access(path, F_OK))
 		return;
-	if (dot && !strncmp(dot + 1, "clsact-", 7)) {
-		char ifname[IF_NAMESIZE] = "";
-		int ifindex;
+	if (!pin_parse(file, &k, ifname) && (k == LK_CLSACT_IN || k == LK_CLSACT_EG)) {
+		int ifindex = (int)if_nametoindex(ifname);
 
-		snprintf(ifname, sizeof(ifname), "%.*s", (int)(dot - file), file);
-		ifindex = (int)if_nametoindex(ifname);
 		if (ifindex)
-			clsact_op(ifindex, !strcmp(dot + 1, "clsact-in"), -1);
+			clsact_op(ifindex, k == LK_CLSACT_IN, -1);
 	} else {
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
@@ -346,9 +394,9 @@ static void unpin_one(const char *pin_dir, const char *file)
 
 static void unpin_kind(const char *pin_dir, const char *ifname, enum link_kind k)
 {
-	char file[IF_NAMESIZE + 16];
+	char file[64];
 
-	snprintf(file, sizeof(file), "%s.%s", ifname, link_suffix[k]);
+	pin_file(ifname, k, file, sizeof(file));
 	unpin_one(pin_dir, file);
 }
 
@@ -517,11 +565,10 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 		return 0;
 	while ((de = readdir(dir))) {
 		char ifname[IF_NAMESIZE];
-		const char *dot = strrchr(de->d_name, '.');
+		enum link_kind k;
 
-		if (de->d_name[0] == '.' || !dot)
+		if (pin_parse(de->d_name, &k, ifname))
 			continue;
-		snprintf(ifname, sizeof(ifname), "%.*s", (int)(dot - de->d_name), de->d_name);
 		if (!port_listed(t, ifname))
 			unpin_one(dp->pin_dir, de->d_name);
 	}
@@ -544,15 +591,16 @@ int bh_dp_links(const char *pin_dir, struct bh_attached **out, size_t *n)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		const char *dot = strrchr(de->d_name, '.');
+		char ifname[IF_NAMESIZE];
 		enum bh_mode mode;
 		struct bh_attached *tmp;
+		enum link_kind k;
 
-		if (de->d_name[0] == '.' || !dot)
+		if (pin_parse(de->d_name, &k, ifname))
 			continue;
-		if (!strcmp(dot + 1, "xdp"))
+		if (k == LK_XDP)
 			mode = BH_MODE_XDP;
-		else if (!strcmp(dot + 1, "tcx-in") || !strcmp(dot + 1, "clsact-in"))
+		else if (k == LK_TCX_IN || k == LK_CLSACT_IN)
 			mode = BH_MODE_TC;
 		else
 			continue;
@@ -564,11 +612,10 @@ int bh_dp_links(const char *pin_dir, struct bh_attached **out, size_t *n)
 		}
 		att = tmp;
 		memset(&att[cnt], 0, sizeof(att[cnt]));
-		snprintf(att[cnt].name, sizeof(att[cnt].name), "%.*s",
-			 (int)(dot - de->d_name), de->d_name);
+		snprintf(att[cnt].name, sizeof(att[cnt].name), "%s", ifname);
 		att[cnt].ifindex = (int)if_nametoindex(att[cnt].name);
 		att[cnt].mode = mode;
-		if (dot[1] != 'c') {
+		if (k == LK_XDP || k == LK_TCX_IN) {
 			char path[PATH_MAX];
 			int fd;
 

@@ -8,7 +8,8 @@
  *
  * Pin layout under the pin dir (default /sys/fs/bpf/bulkhead):
  *   maps/<map name>              every map of bulkhead.bpf.c
- *   links/<ifname>.<kind>        kind: xdp | tcx-in | tcx-eg
+ *   links/<kind>:<ifname>        kind: xdp | tcx-in | tcx-eg | clsact-in | clsact-eg
+ *                                (a "." or "%" in ifname is %-encoded)
  */
 #ifndef BH_DATAPLANE_H
 #define BH_DATAPLANE_H
