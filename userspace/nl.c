@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nl.c - read the topology from rtnetlink with libmnl: which ports to
+ * protect (a bridge expands to its ports) and the gateway's own MACs and
+ * addresses. Everything is read from the current network namespace with
+ * one RTM_GETLINK and one RTM_GETADDR dump.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+
+#include "nl.h"
+
+#ifndef MNL_SOCKET_DUMP_SIZE
+#define MNL_SOCKET_DUMP_SIZE	32768
+#endif
+
+#define DUMP_RETRIES	5	/* NLM_F_DUMP_INTR: the tables changed mid-dump */
+
+struct nl_link {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	__u8 mac[6];
+	int master;
+	bool bridge;
+	bool up;
+};
+
+struct nl_addr {
+	int ifindex;
+	struct bh_addr addr;
+	__u8 plen;
+};
+
+struct nl_dump {
+	struct nl_link *links;
+	size_t n_links, cap_links;
+	struct nl_addr *addrs;
+	size_t n_addrs, cap_addrs;
+	bool intr;
+	int err;
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * size);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* ---- dump plumbing -------------------------------------------------------- */
+
+static int attr_cb(const struct nlattr *attr, void *data, int max)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, max) < 0)
+		return MNL_CB_OK;	/* newer kernel attribute: ignore */
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	return attr_cb(attr, data, IFLA_MAX);
+}
+
+static int info_attr_cb(const struct nlattr *attr, void *data)
+{
+	return attr_cb(attr, data, IFLA_INFO_MAX);
+}
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	return attr_cb(attr, data, IFA_MAX);
+}
+
+static bool is_bridge_kind(const struct nlattr *linkinfo)
+{
+	const struct nlattr *tb[IFLA_INFO_MAX + 1] = {};
+	const char *kind;
+	size_t len;
+
+	if (mnl_attr_parse_nested(linkinfo, info_attr_cb, tb) < 0 ||
+	    !tb[IFLA_INFO_KIND])
+		return false;
+	kind = mnl_attr_get_payload(tb[IFLA_INFO_KIND]);
+	len = mnl_attr_get_payload_len(tb[IFLA_INFO_KIND]);
+	return strnlen(kind, len) == strlen("bridge") &&
+	       !strncmp(kind, "bridge", strlen("bridge"));
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct nl_dump *d = data;
+	const struct ifinfomsg *ifi;
+	struct nl_link *l;
+	const char *name;
+	size_t len;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return MNL_CB_OK;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	if (!tb[IFLA_IFNAME])
+		return MNL_CB_OK;
+	if (grow((void **)&d->links, &d->cap_links, d->n_links + 1,
+		 sizeof(*d->links))) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	l = &d->links[d->n_links];
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifi->ifi_index;
+	l->up = ifi->ifi_flags & IFF_UP;
+	name = mnl_attr_get_payload(tb[IFLA_IFNAME]);
+	len = strnlen(name, mnl_attr_get_payload_len(tb[IFLA_IFNAME]));
+	if (len >= sizeof(l->name))
+		len = sizeof(l->name) - 1;
+	memcpy(l->name, name, len);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_MASTER] &&
+	    mnl_attr_get_payload_len(tb[IFLA_MASTER]) >= sizeof(__u32))
+		l->master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_LINKINFO])
+		l->bridge = is_bridge_kind(tb[IFLA_LINKINFO]);
+	d->n_links++;
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = {};
+	struct nl_dump *d = data;
+	const struct ifaddrmsg *ifa;
+	const struct nlattr *a;
+	struct nl_addr *e;
+	size_t alen;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+		return MNL_CB_OK;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!a)
+		return MNL_CB_OK;
+	alen = ifa->ifa_family == AF_INET ? 4 : 16;
+	if (mnl_attr_get_payload_len(a) != alen)
+		return MNL_CB_OK;
+	if (grow((void **)&d->addrs, &d->cap_addrs, d->n_addrs + 1,
+		 sizeof(*d->addrs))) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	e = &d->addrs[d->n_addrs];
+	memset(e, 0, sizeof(*e));
+	e->ifindex = (int)ifa->ifa_index;
+	e->plen = ifa->ifa_prefixlen;
+	if (ifa->ifa_family == AF_INET) {
+		e->addr.a[10] = 0xff;
+		e->addr.a[11] = 0xff;
+		memcpy(&e->addr.a[12], mnl_attr_get_payload(a), 4);
+		e->addr.v4 = true;
+	} else {
+		memcpy(e->addr.a, mnl_attr_get_payload(a), 16);
+	}
+	d->n_addrs++;
+	return MNL_CB_OK;
+}
+
+/*
+ * One dump request of @type, every part fed to @cb until NLMSG_DONE.
+ * 0 or -errno (-EAGAIN when the kernel flagged the dump as interrupted).
+ */
+static int nl_dump(struct mnl_socket *nl, __u16 type, mnl_cb_t cb,
+		   struct nl_dump *d)
+{
+	char *buf;
+	struct nlmsghdr *nlh;
+	unsigned int seq, portid;
+	ssize_t n;
+	int ret;
+
+	buf = malloc(MNL_SOCKET_DUMP_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = (unsigned int)time(NULL) ^ type;
+	if (type == RTM_GETLINK) {
+		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+		ifi->ifi_family = AF_UNSPEC;
+	} else {
+		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+		ifa->ifa_family = AF_UNSPEC;
+	}
+	portid = mnl_socket_get_portid(nl);
+	d->intr = false;
+	d->err = 0;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_DUMP_SIZE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0) {
+			ret = -EIO;
+			goto out;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, d);
+		if (ret == MNL_CB_ERROR) {
+			ret = d->err ? d->err : (errno ? -errno : -EIO);
+			goto out;
+		}
+		if (ret == MNL_CB_STOP)
+			break;
+	}
+	ret = d->intr ? -EAGAIN : 0;
+out:
+	free(buf);
+	return ret;
+}
+
+static void dump_reset(struct nl_dump *d)
+{
+	free(d->links);
+	free(d->addrs);
+	memset(d, 0, sizeof(*d));
+}
+
+static int nl_read_all(struct nl_dump *d)
+{
+	struct mnl_socket *nl;
+	int ret = -EAGAIN, i;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
+		dump_reset(d);
+		ret = nl_dump(nl, RTM_GETLINK, link_cb, d);
+		if (!ret)
+			ret = nl_dump(nl, RTM_GETADDR, addr_cb, d);
+	}
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/* ---- topology ------------------------------------------------------------ */
+
+static const struct nl_link *find_name(const struct nl_dump *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_links; i++)
+		if (!strncmp(d->links[i].name, name, sizeof(d->links[i].name)) &&
+		    strlen(name) < sizeof(d->links[i].name))
+			return &d->links[i];
+	return NULL;
+}
+
+static int add_mac(struct bh_topology *t, size_t *cap, const __u8 mac[6])
+{
+	static const __u8 zero[6];
+	size_t i;
+
+	if (!memcmp(mac, zero, 6))
+		return 0;
+	for (i = 0; i < t->n_macs; i++)
+		if (!memcmp(t->macs[i], mac, 6))
+			return 0;
+	if (grow((void **)&t->macs, cap, t->n_macs + 1, sizeof(*t->macs)))
+		return -ENOMEM;
+	memcpy(t->macs[t->n_macs++], mac, 6);
+	return 0;
+}
+
+static int add_port(struct bh_topology *t, size_t *cap, const struct nl_link *l,
+		    const char *bridge)
+{
+	struct bh_port *p;
+	size_t i;
+
+	for (i = 0; i < t->n_ports; i++)
+		if (t->ports[i].ifindex == l->ifindex)
+			return 0;
+	if (grow((void **)&t->ports, cap, t->n_ports + 1, sizeof(*t->ports)))
+		return -ENOMEM;
+	p = &t->ports[t->n_ports++];
+	memset(p, 0, sizeof(*p));
+	p->ifindex = l->ifindex;
+	memcpy(p->name, l->name, sizeof(p->name));
+	if (bridge)
+		snprintf(p->bridge, sizeof(p->bridge), "%s", bridge);
+	memcpy(p->mac, l->mac, 6);
+	p->up = l->up;
+	return 0;
+}
+
+/* The addresses of @ifindex, once per interface. */
+static int add_addrs(struct bh_topology *t, size_t *cap, const struct nl_dump *d,
+		     int ifindex)
+{
+	struct bh_gw_addr *g;
+	size_t i;
+
+	for (i = 0; i < t->n_addrs; i++)
+		if (t->addrs[i].ifindex == ifindex)
+			return 0;
+	for (i = 0; i < d->n_addrs; i++) {
+		if (d->addrs[i].ifindex != ifindex)
+			continue;
+		if (grow((void **)&t->addrs, cap, t->n_addrs + 1, sizeof(*t->addrs)))
+			return -ENOMEM;
+		g = &t->addrs[t->n_addrs++];
+		memset(g, 0, sizeof(*g));
+		g->addr = d->addrs[i].addr;
+		g->plen = d->addrs[i].plen;
+		g->ifindex = ifindex;
+	}
+	return 0;
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+	const struct bh_port *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *s)
+{
+	if (err && errlen)
+		snprintf(err, errlen, fmt, s);
+}
+
+int bh_nl_topology(char *const *names, size_t n, struct bh_topology *out,
+		   char *err, size_t errlen)
+{
+	size_t cap_ports = 0, cap_macs = 0, cap_addrs = 0, i, j;
+	struct nl_dump d = {};
+	struct bh_topology t = {};
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out || (n && !names))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+
+	ret = nl_read_all(&d);
+	if (ret) {
+		set_err(err, errlen, "rtnetlink: %s", strerror(-ret));
+		goto out;
+	}
+
+	for (i = 0; i < n; i++) {
+		const struct nl_link *l = names[i] ? find_name(&d, names[i]) : NULL;
+
+		if (!l) {
+			set_err(err, errlen, "interface %s: not found",
+				names[i] ? names[i] : "(null)");
+			ret = -ENODEV;
+			goto out;
+		}
+		ret = add_mac(&t, &cap_macs, l->mac);
+		if (!ret)
+			ret = add_addrs(&t, &cap_addrs, &d, l->ifindex);
+		if (ret)
+			goto nomem;
+		if (!l->bridge) {
+			ret = add_port(&t, &cap_ports, l, NULL);
+			if (ret)
+				goto nomem;
+			continue;
+		}
+		for (j = 0; j < d.n_links; j++) {
+			const struct nl_link *p = &d.links[j];
+
+			if (p->master != l->ifindex || p->ifindex == l->ifindex)
+				continue;
+			ret = add_port(&t, &cap_ports, p, l->name);
+			if (!ret)
+				ret = add_mac(&t, &cap_macs, p->mac);
+			if (ret)
+				goto nomem;
+		}
+	}
+	/* Directly listed ports' MACs are in already; sort, done. */
+	if (t.n_ports)
+		qsort(t.ports, t.n_ports, sizeof(*t.ports), port_cmp);
+	*out = t;
+	memset(&t, 0, sizeof(t));
+	ret = 0;
+	goto out;
+nomem:
+	set_err(err, errlen, "%s", strerror(-ret));
+out:
+	bh_topology_free(&t);
+	dump_reset(&d);
+	return ret;
+}
+
+void bh_topology_free(struct bh_topology *t)
+{
+	if (!t)
+		return;
+	free(t->ports);
+	free(t->macs);
+	free(t->addrs);
+	memset(t, 0, sizeof(*t));
+}
