@@ -45,7 +45,7 @@ BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
 CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
 ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
-ASAN_TESTS := $(BUILD)/asan/test_policy
+ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state
 
 .PHONY: all check bench demo install uninstall clean help deps tests
 all: $(BUILD)/bulkhead
@@ -88,6 +88,10 @@ $(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SK
 $(BUILD)/selftests/test_nl_state: selftests/test_nl_state.c $(BUILD)/userspace/nl.o $(BUILD)/userspace/state.o | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_nl_state: selftests/test_nl_state.c $(BUILD)/asan/nl.o $(BUILD)/asan/state.o | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 tests: all $(TESTS) $(ASAN_TESTS)
 
