@@ -248,14 +248,14 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	char err[512] = "";
 	int ret, epoch, rc = BH_EXIT_SYSTEM;
 
+	if (bh_pin_dir_check(ctx->pin_dir, err, sizeof(err))) {
+		pr_err("%s", err);
+		return BH_EXIT_INPUT;
+	}
 	ret = bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err));
 	if (ret) {
 		pr_err("%s: %s", path, err);
 		return ret == -ENODEV ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
-	}
-	if (bh_pin_dir_check(ctx->pin_dir, err, sizeof(err))) {
-		pr_err("%s", err);
-		goto out_topo;
 	}
 	ret = bh_state_init(ctx->state_dir);
 	if (ret) {

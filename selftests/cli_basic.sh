@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# cli_basic.sh - the CLI without a network: --help for every subcommand,
+# exit codes for bad input, check on every example policy and on the bad
+# corpus, and a pin dir that is not on a bpffs refused.
+set -u
+cd "$(dirname "$0")/.."
+BULKHEAD=${BULKHEAD:-${BUILD:-build}/bulkhead}
+n=0 failed=0
+
+tap() {	# status name [detail]
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		[ $# -gt 2 ] && echo "#   $3"
+		failed=$((failed + 1))
+	fi
+}
+
+expect_rc() {	# want name cmd...
+	local want=$1 name=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		tap ok "$name"
+	else
+		tap fail "$name" "exit $rc, wanted $want: $(echo "$out" | head -3)"
+	fi
+}
+
+tmp=$(mktemp -d /tmp/bh-cli.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export BULKHEAD_PIN_DIR=/sys/fs/bpf/bh-cli-$$ BULKHEAD_STATE_DIR=$tmp/state
+
+expect_rc 0 "bulkhead --help" "$BULKHEAD" --help
+for c in up down check apply isolate release status devices; do
+	out=$("$BULKHEAD" "$c" --help 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && echo "$out" | grep -q "^Usage: bulkhead $c"; then
+		tap ok "bulkhead $c --help"
+	else
+		tap fail "bulkhead $c --help" "exit $rc: $out"
+	fi
+done
+expect_rc 1 "no command: exit 1" "$BULKHEAD"
+expect_rc 1 "unknown command: exit 1" "$BULKHEAD" frobnicate
+expect_rc 1 "unknown option: exit 1" "$BULKHEAD" status --frob
+expect_rc 1 "up --mode bogus: exit 1" "$BULKHEAD" up --mode bogus -c policies/demo.yaml
+expect_rc 1 "check without a file: exit 1" "$BULKHEAD" check
+expect_rc 1 "check of a missing file: exit 1" "$BULKHEAD" check "$tmp/nope.yaml"
+expect_rc 1 "isolate a malformed MAC: exit 1" "$BULKHEAD" isolate 02:00:00:00:00
+expect_rc 1 "isolate ff:ff:ff:ff:ff:ff: exit 1" "$BULKHEAD" isolate ff:ff:ff:ff:ff:ff
+expect_rc 1 "isolate a multicast MAC: exit 1" "$BULKHEAD" isolate 01:00:5e:00:00:01
+expect_rc 1 "isolate 00:00:00:00:00:00: exit 1" "$BULKHEAD" isolate 00:00:00:00:00:00
+expect_rc 1 "release a MAC that is not isolated: exit 1" "$BULKHEAD" release 02:00:00:00:99:99
+expect_rc 1 "isolate with two MACs: exit 1" "$BULKHEAD" isolate 02:00:00:00:00:11 02:00:00:00:00:21
+
+# isolate while down is remembered for the next up
+expect_rc 0 "isolate while down is saved" "$BULKHEAD" isolate 02:00:00:00:99:01 --reason "test reason"
+if grep -q "02:00:00:00:99:01" "$tmp/state/quarantine" 2>/dev/null; then
+	tap ok "quarantine file holds the MAC"
+else
+	tap fail "quarantine file holds the MAC"
+fi
+mode=$(stat -c %a "$tmp/state")
+[ "$mode" = 700 ] && tap ok "state dir is 0700" || tap fail "state dir is 0700" "mode $mode"
+mode=$(stat -c %a "$tmp/state/quarantine")
+[ "$mode" = 600 ] && tap ok "quarantine file is 0600" || tap fail "quarantine file is 0600" "mode $mode"
+expect_rc 0 "release while down" "$BULKHEAD" release 02:00:00:00:99:01
+
+out=$("$BULKHEAD" status 2>&1)
+echo "$out" | grep -q "down" && tap ok "status while down says down" || tap fail "status while down" "$out"
+out=$("$BULKHEAD" status --json 2>&1)
+[ "$out" = '{"up":false}' ] && tap ok "status --json while down" || tap fail "status --json while down" "$out"
+
+for f in policies/*.yaml; do
+	expect_rc 0 "check $f" "$BULKHEAD" check "$f"
+done
+for f in selftests/policies/bad/*.yaml; do
+	[ -e "$f" ] || continue
+	out=$("$BULKHEAD" check "$f" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 1 ] && echo "$out" | grep -qE "^$f:[0-9]+:[0-9]+: "; then
+		tap ok "check $f: exit 1 with file:line:col"
+	else
+		tap fail "check $f: exit 1 with file:line:col" "exit $rc: $(echo "$out" | head -2)"
+	fi
+done
+
+# a pin dir that is not on a bpffs is refused
+out=$("$BULKHEAD" --pin-dir "$tmp/pins" up -c policies/demo.yaml 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && echo "$out" | grep -q "not on a bpf filesystem"; then
+	tap ok "a pin dir off bpffs is refused"
+else
+	tap fail "a pin dir off bpffs is refused" "exit $rc: $out"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
