@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "compile.h"
 #include "dataplane.h"
+#include "nft.h"
 #include "nl.h"
 #include "policy.h"
 #include "state.h"
@@ -210,6 +211,41 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 	return ret;
 }
 
+/*
+ * The second lock: the quarantine map mirrored into nftables, with the
+ * quarantine.allow services of the policy in force.
+ */
+static int nft_sync(const struct bh_maps *m)
+{
+	struct bh_mac_key cur, next;
+	struct bh_active act = {};
+	struct bh_config cfg = {};
+	__u8 (*macs)[6] = NULL, (*tmp)[6];
+	size_t n = 0;
+	void *prev = NULL;
+	__u32 key = 0;
+	int ret;
+
+	if (!bpf_map_lookup_elem(m->active, &key, &act)) {
+		key = act.gen;
+		bpf_map_lookup_elem(m->config, &key, &cfg);
+	}
+	while (!bpf_map_get_next_key(m->quarantine, prev, &next)) {
+		tmp = realloc(macs, (n + 1) * sizeof(*macs));
+		if (!tmp) {
+			free(macs);
+			return -ENOMEM;
+		}
+		macs = tmp;
+		memcpy(macs[n++], next.mac, 6);
+		cur = next;
+		prev = &cur;
+	}
+	ret = bh_nft_sync((const __u8 (*)[6])macs, n, cfg.qallow);
+	free(macs);
+	return ret;
+}
+
 static bool same_ports(const struct bh_topology *t, const char *pin_dir)
 {
 	struct bh_attached *att;
@@ -291,6 +327,11 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	ret = bh_dp_attach(dp, mode, &topo, att, err, sizeof(err));
 	if (ret) {
 		pr_err("%s", err);
+		goto out_dp;
+	}
+	ret = nft_sync(&m);
+	if (ret) {
+		pr_err("cannot write the nftables quarantine table: %s", strerror(-ret));
 		goto out_dp;
 	}
 	ret = save_applied(ctx, path, bh_mode_name(mode), p, c, epoch);
@@ -399,13 +440,17 @@ static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
 		printf("bulkhead: already down (%s does not exist)\n", ctx->pin_dir);
 		return BH_EXIT_OK;
 	}
+	ret = bh_nft_remove();
+	if (ret)
+		pr_err("down: cannot remove the nftables table: %s", strerror(-ret));
 	if (bh_dp_down(ctx->pin_dir, err, sizeof(err))) {
 		pr_err("down: %s", err);
 		return BH_EXIT_SYSTEM;
 	}
 	/* the quarantine list stays: 'up' restores it */
 	bh_state_remove(ctx->state_dir, STATE_UP);
-	printf("bulkhead: down, every program detached, %s removed\n", ctx->pin_dir);
+	printf("bulkhead: down, every program detached, %s and table bridge %s removed\n",
+	       ctx->pin_dir, BH_NFT_TABLE);
 	return BH_EXIT_OK;
 }
 
@@ -534,6 +579,10 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	if (*err)
 		pr_err("apply: %s", err);
+	ret = nft_sync(&m);
+	if (ret)
+		pr_err("apply: cannot update the nftables quarantine table: %s",
+		       strerror(-ret));
 	ret = save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch);
 	if (ret)
 		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
@@ -660,7 +709,14 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 			return BH_EXIT_SYSTEM;
 		}
 		flushed = bh_dp_ct_flush_mac(&m, e.mac);
+		ret = nft_sync(&m);
 		bh_maps_close(&m);
+		if (ret) {
+			pr_err("isolate: %s is isolated by the BPF programs, but the nftables lock failed: %s",
+			       macs, strerror(-ret));
+			quar_update(ctx, e.mac, &e);
+			return BH_EXIT_SYSTEM;
+		}
 	}
 	ret = quar_update(ctx, e.mac, &e);
 	if (ret) {
@@ -695,6 +751,16 @@ static int cmd_release(const struct bh_ctx *ctx, int argc, char **argv)
 	bh_format_mac(mac, macs);
 	if (!bh_maps_open(ctx->pin_dir, &m)) {
 		ret = bh_dp_release(&m, mac);
+		if (!ret || ret == -ENOENT) {
+			int nret = nft_sync(&m);
+
+			if (nret) {
+				pr_err("release: cannot update the nftables quarantine table: %s",
+				       strerror(-nret));
+				bh_maps_close(&m);
+				return BH_EXIT_SYSTEM;
+			}
+		}
 		bh_maps_close(&m);
 		if (ret && ret != -ENOENT) {
 			pr_err("release: cannot update the quarantine map: %s", strerror(-ret));
