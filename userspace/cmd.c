@@ -205,8 +205,11 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 	ret = bh_quar_load(ctx->state_dir, &q, &n);
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < n && !ret; i++)
+	for (size_t i = 0; i < n && !ret; i++) {
 		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until);
+		if (!ret)
+			bh_dp_ct_flush_mac(m, q[i].mac);
+	}
 	free(q);
 	return ret;
 }
@@ -818,12 +821,19 @@ static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
 {
 	struct bh_policy *p = NULL;
 	struct bh_diag d = {};
-	size_t len;
+	struct bh_kv *kv = NULL;
+	const char *name;
+	size_t len, nkv = 0;
 	char *buf;
+	int ret;
 
 	if (bh_state_read(ctx->state_dir, STATE_POLICY, &buf, &len))
 		return NULL;
-	if (bh_policy_load_buf("applied policy", buf, len, &p, &d))
+	bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv);
+	name = bh_kv_get(kv, nkv, "policy");
+	ret = bh_policy_load_buf(name ? name : "applied policy", buf, len, &p, &d);
+	free(kv);
+	if (ret)
 		p = NULL;
 	free(buf);
 	return p;

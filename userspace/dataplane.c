@@ -1019,8 +1019,6 @@ int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
 	memcpy(k.mac, mac, 6);
 	if (bpf_map_update_elem(m->quarantine, &k, &v, BPF_ANY))
 		return -errno;
-	/* in force for every new packet from here; now end its live flows */
-	bh_dp_ct_flush_mac(m, mac);
 	return 0;
 }
 

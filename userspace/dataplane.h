@@ -92,7 +92,7 @@ int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t);
 /* Ports currently attached, from the link pins. */
 int bh_dp_links(const char *pin_dir, struct bh_attached **out, size_t *n);
 
-/* Quarantine: in force when these return. */
+/* Quarantine: in force when these return (live flows: bh_dp_ct_flush_mac). */
 int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
 		  __u64 until);
 int bh_dp_release(const struct bh_maps *m, const __u8 mac[6]);

@@ -1,0 +1,1152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * policy.c - load and validate a Bulkhead policy (YAML, version 1) with
+ * libyaml. Every error is reported as "file:line:col: what" from the mark
+ * of the offending node; nothing is returned unless the whole file is valid.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <yaml.h>
+
+#include "policy.h"
+#include "../bpf/bulkhead_abi.h"
+
+struct ld {
+	const char *file;
+	yaml_document_t doc;
+	struct bh_diag *d;
+	struct bh_policy *p;
+};
+
+void bh_diag_add(struct bh_diag *d, const char *file, struct bh_pos pos,
+		 const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	if (d->n >= BH_DIAG_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (pos.line)
+		snprintf(d->msg[d->n], sizeof(d->msg[d->n]), "%s:%u:%u: %s", file,
+			 pos.line, pos.col, msg);
+	else
+		snprintf(d->msg[d->n], sizeof(d->msg[d->n]), "%s: %s", file, msg);
+	d->n++;
+}
+
+void bh_diag_print(const struct bh_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->msg[i]);
+}
+
+/* ---- address and MAC helpers ------------------------------------------------ */
+
+int bh_parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int v[6];
+	char sep, tail;
+
+	if (strlen(s) != 17)
+		return -EINVAL;
+	sep = s[2];
+	if (sep != ':' && sep != '-')
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		const char *c = s + i * 3;
+
+		if (!((c[0] >= '0' && c[0] <= '9') || ((c[0] | 0x20) >= 'a' && (c[0] | 0x20) <= 'f')) ||
+		    !((c[1] >= '0' && c[1] <= '9') || ((c[1] | 0x20) >= 'a' && (c[1] | 0x20) <= 'f')))
+			return -EINVAL;
+		if (i < 5 && c[2] != sep)
+			return -EINVAL;
+		if (sscanf(c, "%2x%c", &v[i], &tail) < 1)
+			return -EINVAL;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (__u8)v[i];
+	return 0;
+}
+
+void bh_format_mac(const __u8 mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+int bh_parse_addr(const char *s, struct bh_addr *a)
+{
+	struct in_addr v4;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		a->a[10] = 0xff;
+		a->a[11] = 0xff;
+		memcpy(a->a + 12, &v4, 4);
+		a->v4 = true;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->a) == 1) {
+		/* a v4-mapped IPv6 address is the IPv4 address */
+		static const __u8 pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+		a->v4 = !memcmp(a->a, pfx, 12);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void bh_format_addr(const struct bh_addr *a, char *buf, size_t len)
+{
+	if (a->v4)
+		inet_ntop(AF_INET, a->a + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
+}
+
+/* 0, -EINVAL (syntax), -ERANGE (prefix), -EEXIST (host bits set) */
+int bh_parse_cidr(const char *s, struct bh_cidr *c)
+{
+	char buf[64], *slash, *end;
+	unsigned long plen;
+	unsigned int bits;
+	bool host = false;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (bh_parse_addr(buf, &c->addr))
+		return -EINVAL;
+	bits = c->addr.v4 ? 32 : 128;
+	if (slash) {
+		if (!slash[1])
+			return -EINVAL;
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (*end || errno || slash[1] == '-' || slash[1] == '+')
+			return -EINVAL;
+		if (plen > bits)
+			return -ERANGE;
+	} else {
+		plen = bits;
+	}
+	c->plen = (__u8)plen;
+	/* host bits: over the 128-bit form */
+	{
+		unsigned int full = c->addr.v4 ? 96 + (unsigned int)plen : (unsigned int)plen;
+
+		for (unsigned int i = full; i < 128; i++)
+			if (c->addr.a[i / 8] & (0x80 >> (i % 8)))
+				host = true;
+	}
+	return host ? -EEXIST : 0;
+}
+
+int bh_policy_group(const struct bh_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_groups; i++)
+		if (!strcmp(p->groups[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* ---- YAML walking ------------------------------------------------------------ */
+
+static struct bh_pos pos_of(yaml_node_t *n)
+{
+	struct bh_pos pos = { 0, 0 };
+
+	if (n) {
+		pos.line = (unsigned int)n->start_mark.line + 1;
+		pos.col = (unsigned int)n->start_mark.column + 1;
+	}
+	return pos;
+}
+
+#define ERR(l, node, ...) bh_diag_add((l)->d, (l)->file, pos_of(node), __VA_ARGS__)
+
+static yaml_node_t *node(struct ld *l, int idx)
+{
+	return yaml_document_get_node(&l->doc, idx);
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static const char *type_name(yaml_node_t *n)
+{
+	if (!n)
+		return "nothing";
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return "a scalar";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+static bool want(struct ld *l, yaml_node_t *n, yaml_node_type_t t, const char *what)
+{
+	const char *tn = t == YAML_SCALAR_NODE ? "a scalar" :
+			 t == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
+
+	if (n && n->type == t)
+		return true;
+	ERR(l, n, "%s must be %s, not %s", what, tn, type_name(n));
+	return false;
+}
+
+/*
+ * Walk a mapping: check keys against @allowed (NULL-terminated), report
+ * unknown and duplicate keys, call @fn for each known key.
+ */
+typedef void (*key_fn)(struct ld *l, const char *key, yaml_node_t *k,
+		       yaml_node_t *v, void *arg);
+
+static void walk_map(struct ld *l, yaml_node_t *m, const char *where,
+		     const char *const *allowed, key_fn fn, void *arg)
+{
+	yaml_node_pair_t *pr, *q;
+	char list[256];
+	size_t off = 0;
+
+	list[0] = '\0';
+	for (const char *const *a = allowed; *a; a++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+					a == allowed ? "" : ", ", *a);
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(l, pr->key), *v = node(l, pr->value);
+		const char *ks = scalar(k);
+		bool known = false;
+
+		if (!ks) {
+			ERR(l, k, "keys in %s must be scalars", where);
+			continue;
+		}
+		for (q = m->data.mapping.pairs.start; q < pr; q++) {
+			const char *qs = scalar(node(l, q->key));
+
+			if (qs && !strcmp(qs, ks)) {
+				ERR(l, k, "duplicate key '%s' in %s (first at line %zu)", ks,
+				    where, node(l, q->key)->start_mark.line + 1);
+				ks = NULL;
+				break;
+			}
+		}
+		if (!ks)
+			continue;
+		for (const char *const *a = allowed; *a; a++)
+			if (!strcmp(*a, ks))
+				known = true;
+		if (!known) {
+			ERR(l, k, "unknown key '%s' in %s (expected: %s)", ks, where, list);
+			continue;
+		}
+		fn(l, ks, k, v, arg);
+	}
+}
+
+static int parse_action(struct ld *l, yaml_node_t *v, const char *what)
+{
+	const char *s = scalar(v);
+
+	if (!want(l, v, YAML_SCALAR_NODE, what))
+		return -1;
+	if (!strcmp(s, "allow"))
+		return BH_ACT_ALLOW;
+	if (!strcmp(s, "deny"))
+		return BH_ACT_DENY;
+	ERR(l, v, "%s must be allow or deny, not '%s'", what, s);
+	return -1;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *r = strdup(s);
+
+	if (!r) {
+		fprintf(stderr, "bulkhead: out of memory\n");
+		abort();
+	}
+	return r;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *r = calloc(n ? n : 1, size);
+
+	if (!r) {
+		fprintf(stderr, "bulkhead: out of memory\n");
+		abort();
+	}
+	return r;
+}
+
+/* ---- sections --------------------------------------------------------------- */
+
+static bool reserved(const char *name)
+{
+	return !strcmp(name, "any") || !strcmp(name, "gateway") ||
+	       !strcmp(name, "internet") || !strcmp(name, "multicast");
+}
+
+static bool valid_group_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 32)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static void do_interfaces(struct ld *l, yaml_node_t *v)
+{
+	yaml_node_item_t *it;
+	size_t n;
+
+	if (v && v->type == YAML_SCALAR_NODE) {
+		/* a single name is accepted as a one-element list */
+		l->p->ifaces = xcalloc(1, sizeof(char *));
+		if (strlen(scalar(v)) == 0 || strlen(scalar(v)) > 15)
+			ERR(l, v, "interface name '%s' must be 1 to 15 characters", scalar(v));
+		l->p->ifaces[0] = xstrdup(scalar(v));
+		l->p->n_ifaces = 1;
+		return;
+	}
+	if (!want(l, v, YAML_SEQUENCE_NODE, "interfaces"))
+		return;
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (!n) {
+		ERR(l, v, "interfaces must name at least one bridge or port");
+		return;
+	}
+	l->p->ifaces = xcalloc(n, sizeof(char *));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(l, *it);
+		const char *s = scalar(e);
+
+		if (!want(l, e, YAML_SCALAR_NODE, "an interface"))
+			continue;
+		if (!*s || strlen(s) > 15 || strchr(s, '/') || strchr(s, ' ')) {
+			ERR(l, e, "interface name '%s' must be 1 to 15 characters, without '/' or spaces", s);
+			continue;
+		}
+		for (size_t i = 0; i < l->p->n_ifaces; i++)
+			if (!strcmp(l->p->ifaces[i], s))
+				ERR(l, e, "interface '%s' is listed twice", s);
+		l->p->ifaces[l->p->n_ifaces++] = xstrdup(s);
+	}
+}
+
+struct defaults_arg {
+	yaml_node_t *unknown;
+};
+
+static void defaults_key(struct ld *l, const char *key, yaml_node_t *k,
+			 yaml_node_t *v, void *arg)
+{
+	struct defaults_arg *da = arg;
+	int a;
+
+	(void)k;
+	if (!strcmp(key, "unknown")) {
+		if (want(l, v, YAML_SCALAR_NODE, "defaults.unknown"))
+			da->unknown = v;
+		return;
+	}
+	a = parse_action(l, v, !strcmp(key, "east_west") ? "defaults.east_west" :
+			 !strcmp(key, "internet") ? "defaults.internet" : "defaults.gateway");
+	if (a < 0)
+		return;
+	if (!strcmp(key, "east_west"))
+		l->p->east_west = a;
+	else if (!strcmp(key, "internet"))
+		l->p->internet = a;
+	else
+		l->p->gateway = a;
+}
+
+/* first pass over groups: names and ids only */
+static void collect_groups(struct ld *l, yaml_node_t *g)
+{
+	yaml_node_pair_t *pr;
+	size_t n;
+
+	if (!want(l, g, YAML_MAPPING_NODE, "groups")) {
+		l->p->groups = xcalloc(1, sizeof(*l->p->groups));
+		return;
+	}
+	n = (size_t)(g->data.mapping.pairs.top - g->data.mapping.pairs.start);
+	l->p->groups = xcalloc(n + 1, sizeof(*l->p->groups));
+	for (pr = g->data.mapping.pairs.start; pr < g->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(l, pr->key);
+		const char *name = scalar(k);
+		struct bh_group_def *gd;
+
+		if (!name) {
+			ERR(l, k, "group names must be scalars");
+			continue;
+		}
+		if (reserved(name)) {
+			ERR(l, k, "'%s' is reserved and cannot name a group", name);
+			continue;
+		}
+		if (!valid_group_name(name)) {
+			ERR(l, k, "group name '%s' must be 1 to 32 of a-z, 0-9, '_' and '-'", name);
+			continue;
+		}
+		if (bh_policy_group(l->p, name) >= 0) {
+			ERR(l, k, "duplicate group '%s'", name);
+			continue;
+		}
+		if (l->p->n_groups >= BH_MAX_GROUPS) {
+			ERR(l, k, "too many groups (at most %d)", BH_MAX_GROUPS);
+			return;
+		}
+		gd = &l->p->groups[l->p->n_groups];
+		gd->name = xstrdup(name);
+		gd->id = (__u16)l->p->n_groups;
+		gd->internet = -1;
+		gd->pos = pos_of(k);
+		l->p->n_groups++;
+	}
+}
+
+struct member_arg {
+	struct bh_member *m;
+	bool has_mac;
+};
+
+static void add_ip(struct ld *l, struct bh_member *m, yaml_node_t *e)
+{
+	const char *s = scalar(e);
+	struct bh_addr a;
+
+	if (!want(l, e, YAML_SCALAR_NODE, "an ip"))
+		return;
+	if (bh_parse_addr(s, &a)) {
+		ERR(l, e, "'%s' is not an IPv4 or IPv6 address", s);
+		return;
+	}
+	m->ips[m->n_ips++] = a;
+}
+
+static void member_key(struct ld *l, const char *key, yaml_node_t *k,
+		       yaml_node_t *v, void *arg)
+{
+	struct member_arg *ma = arg;
+	struct bh_member *m = ma->m;
+	const char *s;
+
+	(void)k;
+	if (!strcmp(key, "mac")) {
+		if (!want(l, v, YAML_SCALAR_NODE, "mac"))
+			return;
+		s = scalar(v);
+		if (bh_parse_mac(s, m->mac)) {
+			ERR(l, v, "'%s' is not a MAC address (expected aa:bb:cc:dd:ee:ff)", s);
+			return;
+		}
+		if (m->mac[0] & 1) {
+			ERR(l, v, "%s is a multicast or broadcast address, not a device", s);
+			return;
+		}
+		if (!(m->mac[0] | m->mac[1] | m->mac[2] | m->mac[3] | m->mac[4] | m->mac[5])) {
+			ERR(l, v, "%s is the all-zero address, not a device", s);
+			return;
+		}
+		ma->has_mac = true;
+		m->pos = pos_of(v);
+	} else if (!strcmp(key, "name")) {
+		if (want(l, v, YAML_SCALAR_NODE, "name"))
+			m->name = xstrdup(scalar(v));
+	} else {	/* ip */
+		yaml_node_item_t *it;
+		size_t n;
+
+		if (v && v->type == YAML_SCALAR_NODE) {
+			m->ips = xcalloc(1, sizeof(*m->ips));
+			add_ip(l, m, v);
+			return;
+		}
+		if (!want(l, v, YAML_SEQUENCE_NODE, "ip"))
+			return;
+		n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+		m->ips = xcalloc(n, sizeof(*m->ips));
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+			add_ip(l, m, node(l, *it));
+	}
+}
+
+static void do_members(struct ld *l, struct bh_group_def *g, yaml_node_t *v)
+{
+	static const char *const keys[] = { "mac", "name", "ip", NULL };
+	yaml_node_item_t *it;
+	size_t n;
+
+	if (!want(l, v, YAML_SEQUENCE_NODE, "members"))
+		return;
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	g->members = xcalloc(n, sizeof(*g->members));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(l, *it);
+		struct bh_member *m = &g->members[g->n_members];
+		struct member_arg ma = { .m = m };
+		char where[64];
+
+		if (!want(l, e, YAML_MAPPING_NODE, "a member"))
+			continue;
+		m->pos = pos_of(e);
+		snprintf(where, sizeof(where), "a member of group '%s'", g->name);
+		walk_map(l, e, where, keys, member_key, &ma);
+		if (!ma.has_mac) {
+			/* reported only when mac is absent, not when it was bad */
+			bool present = false;
+			yaml_node_pair_t *pr;
+
+			for (pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; pr++)
+				if (scalar(node(l, pr->key)) && !strcmp(scalar(node(l, pr->key)), "mac"))
+					present = true;
+			if (!present)
+				ERR(l, e, "a member of group '%s' needs a mac", g->name);
+			free(m->name);
+			free(m->ips);
+			memset(m, 0, sizeof(*m));
+			continue;
+		}
+		g->n_members++;
+	}
+}
+
+static void group_key(struct ld *l, const char *key, yaml_node_t *k,
+		      yaml_node_t *v, void *arg)
+{
+	struct bh_group_def *g = arg;
+	char what[64];
+
+	(void)k;
+	if (!strcmp(key, "internet")) {
+		snprintf(what, sizeof(what), "internet of group '%s'", g->name);
+		g->internet = parse_action(l, v, what);
+	} else {
+		do_members(l, g, v);
+	}
+}
+
+static void do_groups(struct ld *l, yaml_node_t *g)
+{
+	static const char *const keys[] = { "internet", "members", NULL };
+	yaml_node_pair_t *pr;
+
+	if (!g || g->type != YAML_MAPPING_NODE)
+		return;
+	for (pr = g->data.mapping.pairs.start; pr < g->data.mapping.pairs.top; pr++) {
+		const char *name = scalar(node(l, pr->key));
+		yaml_node_t *v = node(l, pr->value);
+		char where[64];
+		int id;
+
+		if (!name || (id = bh_policy_group(l->p, name)) < 0)
+			continue;
+		/* "cameras:" with nothing, or {} : an empty group */
+		if (v->type == YAML_SCALAR_NODE && !*scalar(v) &&
+		    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			continue;
+		if (!want(l, v, YAML_MAPPING_NODE, "a group"))
+			continue;
+		snprintf(where, sizeof(where), "group '%s'", name);
+		walk_map(l, v, where, keys, group_key, &l->p->groups[id]);
+	}
+}
+
+/* ---- rules ---------------------------------------------------------------- */
+
+static void add_target(struct ld *l, yaml_node_t *e, bool from,
+		       struct bh_target *t, size_t *n)
+{
+	const char *s = scalar(e);
+	struct bh_target *tg = &t[*n];
+	int g, ret;
+
+	if (!want(l, e, YAML_SCALAR_NODE, from ? "from" : "to"))
+		return;
+	memset(tg, 0, sizeof(*tg));
+	tg->pos = pos_of(e);
+	if (!strcmp(s, "any")) {
+		tg->kind = BH_T_ANY;
+	} else if (!from && !strcmp(s, "gateway")) {
+		tg->kind = BH_T_GATEWAY;
+	} else if (!from && !strcmp(s, "internet")) {
+		tg->kind = BH_T_INTERNET;
+	} else if (!from && !strcmp(s, "multicast")) {
+		tg->kind = BH_T_MULTICAST;
+	} else if ((g = bh_policy_group(l->p, s)) >= 0) {
+		tg->kind = BH_T_GROUP;
+		tg->group = (__u16)g;
+	} else if (!from && (strchr(s, '/') || strchr(s, '.') || strchr(s, ':'))) {
+		tg->kind = BH_T_CIDR;
+		ret = bh_parse_cidr(s, &tg->cidr);
+		if (ret == -EEXIST) {
+			char fixed[64];
+			struct bh_cidr c = tg->cidr;
+			unsigned int full = c.addr.v4 ? 96u + c.plen : c.plen;
+
+			for (unsigned int i = full; i < 128; i++)
+				c.addr.a[i / 8] &= (__u8)~(0x80 >> (i % 8));
+			bh_format_addr(&c.addr, fixed, sizeof(fixed));
+			ERR(l, e, "%s has host bits set; did you mean %s/%u?", s, fixed, c.plen);
+			return;
+		}
+		if (ret == -ERANGE) {
+			ERR(l, e, "prefix length of '%s' is out of range", s);
+			return;
+		}
+		if (ret) {
+			ERR(l, e, "'%s' is not a CIDR (expected e.g. 203.0.113.0/24)", s);
+			return;
+		}
+	} else if (from && (!strcmp(s, "gateway") || !strcmp(s, "internet") ||
+			    !strcmp(s, "multicast"))) {
+		ERR(l, e, "from: '%s' is not a source; rules judge what devices send (use a group or any)", s);
+		return;
+	} else {
+		ERR(l, e, "unknown group '%s'", s);
+		return;
+	}
+	(*n)++;
+}
+
+static void do_targets(struct ld *l, yaml_node_t *v, bool from,
+		       struct bh_target **out, size_t *n)
+{
+	yaml_node_item_t *it;
+	size_t cnt;
+
+	if (v->type == YAML_SCALAR_NODE) {
+		*out = xcalloc(1, sizeof(**out));
+		add_target(l, v, from, *out, n);
+		return;
+	}
+	if (!want(l, v, YAML_SEQUENCE_NODE, from ? "from" : "to"))
+		return;
+	cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (!cnt) {
+		ERR(l, v, "%s must not be empty", from ? "from" : "to");
+		return;
+	}
+	*out = xcalloc(cnt, sizeof(**out));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+		add_target(l, node(l, *it), from, *out, n);
+}
+
+static int parse_port(const char *s, __u16 *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end || errno || v < 1 || v > 65535)
+		return -EINVAL;
+	*out = (__u16)v;
+	return 0;
+}
+
+static void add_port(struct ld *l, struct bh_rule_def *r, yaml_node_t *e)
+{
+	const char *s = scalar(e);
+	struct bh_port_range pr;
+	char buf[32], *dash;
+
+	if (!want(l, e, YAML_SCALAR_NODE, "a port"))
+		return;
+	if (strlen(s) >= sizeof(buf)) {
+		ERR(l, e, "'%s' is not a port or a range", s);
+		return;
+	}
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash) {
+		*dash = '\0';
+		if (parse_port(buf, &pr.lo) || parse_port(dash + 1, &pr.hi)) {
+			ERR(l, e, "'%s' is not a port range (expected \"LOW-HIGH\", ports 1 to 65535)", s);
+			return;
+		}
+		if (pr.lo > pr.hi) {
+			ERR(l, e, "port range '%s' is reversed (did you mean \"%u-%u\"?)", s,
+			    pr.hi, pr.lo);
+			return;
+		}
+	} else {
+		if (parse_port(buf, &pr.lo)) {
+			ERR(l, e, "'%s' is not a port (1 to 65535)", s);
+			return;
+		}
+		pr.hi = pr.lo;
+	}
+	r->ports[r->n_ports++] = pr;
+}
+
+struct rule_arg {
+	struct bh_rule_def *r;
+	yaml_node_t *from, *to, *ports, *proto;
+};
+
+static void rule_key(struct ld *l, const char *key, yaml_node_t *k,
+		     yaml_node_t *v, void *arg)
+{
+	struct rule_arg *ra = arg;
+	struct bh_rule_def *r = ra->r;
+	const char *s;
+
+	(void)k;
+	if (!strcmp(key, "from")) {
+		ra->from = v;
+		do_targets(l, v, true, &r->from, &r->n_from);
+	} else if (!strcmp(key, "to")) {
+		ra->to = v;
+		do_targets(l, v, false, &r->to, &r->n_to);
+	} else if (!strcmp(key, "proto")) {
+		if (!want(l, v, YAML_SCALAR_NODE, "proto"))
+			return;
+		ra->proto = v;
+		s = scalar(v);
+		if (!strcmp(s, "tcp"))
+			r->proto = IPPROTO_TCP;
+		else if (!strcmp(s, "udp"))
+			r->proto = IPPROTO_UDP;
+		else if (!strcmp(s, "icmp"))
+			r->proto = IPPROTO_ICMP;
+		else if (!strcmp(s, "icmpv6"))
+			r->proto = IPPROTO_ICMPV6;
+		else if (!strcmp(s, "any"))
+			r->proto = BH_PROTO_ANY;
+		else
+			ERR(l, v, "proto must be tcp, udp, icmp, icmpv6 or any, not '%s'", s);
+	} else if (!strcmp(key, "ports")) {
+		yaml_node_item_t *it;
+		size_t n;
+
+		ra->ports = v;
+		if (v->type == YAML_SCALAR_NODE) {
+			r->ports = xcalloc(1, sizeof(*r->ports));
+			add_port(l, r, v);
+			return;
+		}
+		if (!want(l, v, YAML_SEQUENCE_NODE, "ports"))
+			return;
+		n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+		if (!n) {
+			ERR(l, v, "ports must not be empty (omit it for all ports)");
+			return;
+		}
+		r->ports = xcalloc(n, sizeof(*r->ports));
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+			add_port(l, r, node(l, *it));
+	} else if (!strcmp(key, "action")) {
+		int a = parse_action(l, v, "action");
+
+		if (a >= 0)
+			r->action = a;
+	} else {	/* name / comment */
+		if (want(l, v, YAML_SCALAR_NODE, key)) {
+			free(r->comment);
+			r->comment = xstrdup(scalar(v));
+		}
+	}
+}
+
+static void do_rules(struct ld *l, yaml_node_t *v)
+{
+	static const char *const keys[] = { "from", "to", "proto", "ports", "action",
+					    "name", "comment", NULL };
+	yaml_node_item_t *it;
+	size_t n;
+
+	if (!want(l, v, YAML_SEQUENCE_NODE, "rules"))
+		return;
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	l->p->rules = xcalloc(n, sizeof(*l->p->rules));
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(l, *it);
+		struct bh_rule_def *r = &l->p->rules[l->p->n_rules++];
+		struct rule_arg ra = { .r = r };
+
+		r->proto = BH_PROTO_ANY;
+		r->action = BH_ACT_ALLOW;
+		r->pos = pos_of(e);
+		if (!want(l, e, YAML_MAPPING_NODE, "a rule"))
+			continue;
+		walk_map(l, e, "a rule", keys, rule_key, &ra);
+		if (!ra.from)
+			ERR(l, e, "a rule needs from");
+		if (!ra.to)
+			ERR(l, e, "a rule needs to");
+		if (ra.ports && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP)
+			ERR(l, ra.ports, "ports need proto tcp or udp");
+	}
+}
+
+static void quarantine_key(struct ld *l, const char *key, yaml_node_t *k,
+			   yaml_node_t *v, void *arg)
+{
+	yaml_node_item_t *it;
+
+	(void)key;
+	(void)k;
+	(void)arg;
+	if (!want(l, v, YAML_SEQUENCE_NODE, "quarantine.allow"))
+		return;
+	l->p->qallow = 0;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(l, *it);
+		const char *s = scalar(e);
+
+		if (!want(l, e, YAML_SCALAR_NODE, "a quarantine service"))
+			continue;
+		if (!strcmp(s, "dhcp"))
+			l->p->qallow |= BH_SVC_DHCP;
+		else if (!strcmp(s, "dns"))
+			l->p->qallow |= BH_SVC_DNS;
+		else if (!strcmp(s, "ntp"))
+			l->p->qallow |= BH_SVC_NTP;
+		else if (!strcmp(s, "icmp"))
+			l->p->qallow |= BH_SVC_ICMP;
+		else
+			ERR(l, e, "quarantine service must be dhcp, dns, ntp or icmp, not '%s'", s);
+	}
+}
+
+struct top_arg {
+	yaml_node_t *version, *interfaces, *defaults, *groups, *rules, *quarantine;
+};
+
+static void top_key(struct ld *l, const char *key, yaml_node_t *k,
+		    yaml_node_t *v, void *arg)
+{
+	struct top_arg *ta = arg;
+
+	(void)l;
+	(void)k;
+	if (!strcmp(key, "version"))
+		ta->version = v;
+	else if (!strcmp(key, "interfaces"))
+		ta->interfaces = v;
+	else if (!strcmp(key, "defaults"))
+		ta->defaults = v;
+	else if (!strcmp(key, "groups"))
+		ta->groups = v;
+	else if (!strcmp(key, "rules"))
+		ta->rules = v;
+	else
+		ta->quarantine = v;
+}
+
+/* Cross-member checks: duplicate MACs, an address bound to two MACs. */
+static void check_members(struct ld *l)
+{
+	struct bh_policy *p = l->p;
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t i = 0; i < p->groups[g].n_members; i++) {
+			struct bh_member *m = &p->groups[g].members[i];
+			bool dup = false;
+
+			for (size_t h = 0; h <= g && !dup; h++)
+				for (size_t j = 0; j < p->groups[h].n_members; j++) {
+					struct bh_member *o = &p->groups[h].members[j];
+
+					if (h == g && j >= i)
+						break;
+					if (!memcmp(o->mac, m->mac, 6)) {
+						char mac[18];
+
+						bh_format_mac(m->mac, mac);
+						bh_diag_add(l->d, l->file, m->pos,
+							    "duplicate MAC %s (first at line %u)",
+							    mac, o->pos.line);
+						dup = true;
+						break;
+					}
+					for (size_t a = 0; a < m->n_ips; a++)
+						for (size_t b = 0; b < o->n_ips; b++)
+							if (!memcmp(m->ips[a].a, o->ips[b].a, 16)) {
+								char ip[64];
+
+								bh_format_addr(&m->ips[a], ip, sizeof(ip));
+								bh_diag_add(l->d, l->file, m->pos,
+									    "address %s is bound to two MACs (also at line %u)",
+									    ip, o->pos.line);
+							}
+				}
+		}
+}
+
+/* Reject anchors and aliases before loading: alias bombs stop here. */
+static int check_events(struct ld *l, const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int ret = 0, docs = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	for (;;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			struct bh_pos pos = {
+				(unsigned int)parser.problem_mark.line + 1,
+				(unsigned int)parser.problem_mark.column + 1,
+			};
+
+			bh_diag_add(l->d, l->file, pos, "YAML syntax error: %s%s%s",
+				    parser.problem ? parser.problem : "invalid",
+				    parser.context ? " " : "",
+				    parser.context ? parser.context : "");
+			ret = -EINVAL;
+			break;
+		}
+		if (ev.type == YAML_ALIAS_EVENT ||
+		    (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
+		    (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
+		    (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor)) {
+			struct bh_pos pos = {
+				(unsigned int)ev.start_mark.line + 1,
+				(unsigned int)ev.start_mark.column + 1,
+			};
+
+			bh_diag_add(l->d, l->file, pos,
+				    "YAML anchors and aliases are not allowed in a policy");
+			ret = -EINVAL;
+		}
+		if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+			struct bh_pos pos = {
+				(unsigned int)ev.start_mark.line + 1,
+				(unsigned int)ev.start_mark.column + 1,
+			};
+
+			bh_diag_add(l->d, l->file, pos, "a policy file holds one YAML document");
+			ret = -EINVAL;
+		}
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (ret)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int bh_policy_load_buf(const char *name, const char *buf, size_t len,
+		       struct bh_policy **out, struct bh_diag *d)
+{
+	static const char *const top_keys[] = { "version", "interfaces", "defaults",
+		"groups", "rules", "quarantine", NULL };
+	static const char *const def_keys[] = { "east_west", "internet", "gateway",
+		"unknown", NULL };
+	static const char *const q_keys[] = { "allow", NULL };
+	struct ld l = { .file = name, .d = d };
+	struct defaults_arg da = {};
+	struct top_arg ta = {};
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int ret;
+
+	*out = NULL;
+	if (memchr(buf, '\0', len)) {
+		bh_diag_add(d, name, (struct bh_pos){ 0, 0 }, "the file holds a NUL byte: not a YAML policy");
+		return -EINVAL;
+	}
+	ret = check_events(&l, buf, len);
+	if (ret)
+		return ret;
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &l.doc)) {
+		bh_diag_add(d, name, (struct bh_pos){ (unsigned int)parser.problem_mark.line + 1,
+			    (unsigned int)parser.problem_mark.column + 1 },
+			    "YAML error: %s", parser.problem ? parser.problem : "invalid");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	yaml_parser_delete(&parser);
+
+	l.p = xcalloc(1, sizeof(*l.p));
+	l.p->path = xstrdup(name);
+	l.p->east_west = BH_ACT_DENY;
+	l.p->internet = BH_ACT_ALLOW;
+	l.p->gateway = BH_ACT_DENY;
+	l.p->qallow = BH_SVC_DHCP | BH_SVC_DNS;
+
+	root = yaml_document_get_root_node(&l.doc);
+	if (!root) {
+		bh_diag_add(d, name, (struct bh_pos){ 1, 1 }, "the policy is empty");
+		goto fail;
+	}
+	if (!want(&l, root, YAML_MAPPING_NODE, "the policy"))
+		goto fail;
+	walk_map(&l, root, "the policy", top_keys, top_key, &ta);
+
+	if (!ta.version) {
+		ERR(&l, root, "version missing (this format is version: 1)");
+	} else if (!scalar(ta.version) || strcmp(scalar(ta.version), "1")) {
+		ERR(&l, ta.version, "unsupported version '%s' (this format is version: 1)",
+		    scalar(ta.version) ?: "?");
+	}
+	if (!ta.interfaces)
+		ERR(&l, root, "interfaces missing: name the bridge or ports devices are on");
+	else
+		do_interfaces(&l, ta.interfaces);
+	if (ta.groups)
+		collect_groups(&l, ta.groups);
+	else
+		l.p->groups = xcalloc(1, sizeof(*l.p->groups));
+	if (ta.defaults && want(&l, ta.defaults, YAML_MAPPING_NODE, "defaults"))
+		walk_map(&l, ta.defaults, "defaults", def_keys, defaults_key, &da);
+
+	/* the unknown group: named, or an implicit empty "unknown" */
+	if (da.unknown) {
+		int g = bh_policy_group(l.p, scalar(da.unknown));
+
+		if (g < 0)
+			ERR(&l, da.unknown, "defaults.unknown: unknown group '%s'", scalar(da.unknown));
+		else
+			l.p->unknown_group = (__u16)g;
+	} else {
+		int g = bh_policy_group(l.p, "unknown");
+
+		if (g < 0 && l.p->n_groups < BH_MAX_GROUPS) {
+			struct bh_group_def *gd = &l.p->groups[l.p->n_groups];
+
+			gd->name = xstrdup("unknown");
+			gd->id = (__u16)l.p->n_groups;
+			gd->internet = -1;
+			g = (int)l.p->n_groups++;
+		}
+		l.p->unknown_group = (__u16)(g < 0 ? 0 : g);
+	}
+	do_groups(&l, ta.groups);
+	if (ta.rules)
+		do_rules(&l, ta.rules);
+	if (ta.quarantine && want(&l, ta.quarantine, YAML_MAPPING_NODE, "quarantine"))
+		walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
+	check_members(&l);
+
+	if (d->n)
+		goto fail;
+	yaml_document_delete(&l.doc);
+	*out = l.p;
+	return 0;
+fail:
+	yaml_document_delete(&l.doc);
+	bh_policy_free(l.p);
+	return -EINVAL;
+}
+
+int bh_policy_load(const char *path, struct bh_policy **out, struct bh_diag *d)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int ret;
+
+	*out = NULL;
+	f = fopen(path, "rb");
+	if (!f) {
+		ret = -errno;
+		bh_diag_add(d, path, (struct bh_pos){ 0, 0 }, "%s", strerror(-ret));
+		return ret;
+	}
+	for (;;) {
+		size_t r;
+
+		if (cap - len < 4096) {
+			char *tmp;
+
+			if (cap > (16u << 20)) {
+				fclose(f);
+				free(buf);
+				bh_diag_add(d, path, (struct bh_pos){ 0, 0 },
+					    "larger than 16 MiB: not a policy");
+				return -EFBIG;
+			}
+			cap = cap ? cap * 2 : 16384;
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				fclose(f);
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = tmp;
+		}
+		r = fread(buf + len, 1, cap - len, f);
+		len += r;
+		if (!r)
+			break;
+	}
+	if (ferror(f)) {
+		ret = -EIO;
+		fclose(f);
+		free(buf);
+		bh_diag_add(d, path, (struct bh_pos){ 0, 0 }, "read error");
+		return ret;
+	}
+	fclose(f);
+	ret = bh_policy_load_buf(path, buf, len, out, d);
+	free(buf);
+	return ret;
+}
+
+void bh_policy_free(struct bh_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_ifaces; i++)
+		free(p->ifaces[i]);
+	free(p->ifaces);
+	for (size_t g = 0; g < p->n_groups; g++) {
+		for (size_t i = 0; i < p->groups[g].n_members; i++) {
+			free(p->groups[g].members[i].name);
+			free(p->groups[g].members[i].ips);
+		}
+		free(p->groups[g].members);
+		free(p->groups[g].name);
+	}
+	free(p->groups);
+	for (size_t r = 0; r < p->n_rules; r++) {
+		free(p->rules[r].from);
+		free(p->rules[r].to);
+		free(p->rules[r].ports);
+		free(p->rules[r].comment);
+	}
+	free(p->rules);
+	free(p->path);
+	free(p);
+}
