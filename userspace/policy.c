@@ -39,7 +39,27 @@ void bh_diag_add(struct bh_diag *d, const char *file, struct bh_pos pos,
 			 pos.line, pos.col, msg);
 	else
 		snprintf(d->msg[d->n], sizeof(d->msg[d->n]), "%s: %s", file, msg);
+	d->pos[d->n] = pos;
 	d->n++;
+}
+
+/* Errors in file order (insertion sort: stable, and there are few). */
+static void diag_sort(struct bh_diag *d)
+{
+	for (size_t i = 1; i < d->n; i++) {
+		for (size_t j = i; j > 0; j--) {
+			struct bh_pos a = d->pos[j - 1], b = d->pos[j];
+			char tmp[512];
+
+			if (a.line < b.line || (a.line == b.line && a.col <= b.col))
+				break;
+			memcpy(tmp, d->msg[j - 1], sizeof(tmp));
+			memcpy(d->msg[j - 1], d->msg[j], sizeof(tmp));
+			memcpy(d->msg[j], tmp, sizeof(tmp));
+			d->pos[j - 1] = b;
+			d->pos[j] = a;
+		}
+	}
 }
 
 void bh_diag_print(const struct bh_diag *d)
@@ -1065,6 +1085,7 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 	*out = l.p;
 	return 0;
 fail:
+	diag_sort(d);
 	yaml_document_delete(&l.doc);
 	bh_policy_free(l.p);
 	return -EINVAL;

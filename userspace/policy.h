@@ -22,6 +22,7 @@ struct bh_pos {
 struct bh_diag {
 	size_t n;
 	char msg[BH_DIAG_MAX][512];
+	struct bh_pos pos[BH_DIAG_MAX];	/* where each one is, to sort them */
 };
 
 void bh_diag_add(struct bh_diag *d, const char *file, struct bh_pos pos,
