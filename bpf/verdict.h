@@ -742,7 +742,10 @@ static __noinline int decide_nd(struct bh_pkt *p, struct bh_config *cfg)
 		DROP(p, BH_R_DROP_QUARANTINE);
 		return 1;
 	}
-	if (target_group(p, p->target, &tgroup, cfg->unknown_group))
+	/* the peer: for a solicitation the address asked for, for an
+	 * advertisement the one it answers (its target is the sender's own) */
+	if (target_group(p, p->icmp_type == ND_NS ? p->target : p->daddr, &tgroup,
+			 cfg->unknown_group))
 		DROP(p, BH_R_DROP_QUARANTINE);
 	else if (talk(p->gen, p->sgroup, tgroup))
 		PASS(p, BH_R_PASS_ND);

@@ -1,0 +1,283 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib.sh - shared helpers for Bulkhead's namespace tests and the demo:
+# a gateway namespace with bridge br-lan, device namespaces, an "internet"
+# namespace routed through the gateway; TAP output; traffic assertions;
+# counters read from `bulkhead status --json`.
+#
+# Every namespace name carries a random suffix, every veth is created
+# inside the namespaces (nothing appears in the caller's namespace), and
+# bh_cleanup (trapped on EXIT) removes all of it.
+
+BH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BULKHEAD=${BULKHEAD:-$BH_SRC/${BUILD:-build}/bulkhead}
+SUF=$(printf '%04x%04x' $RANDOM $RANDOM)
+GW=bh-gw-$SUF
+INET=bh-inet-$SUF
+BH_PIN=/sys/fs/bpf/bh-test-$SUF
+BH_TMP=$(mktemp -d /tmp/bh-test.XXXXXX)
+BH_STATE=$BH_TMP/state
+BH_DEVICES=()		# device namespace names
+declare -A BH_NS BH_IP4 BH_IP6 BH_MAC
+
+tap_n=0
+tap_failed=0
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $*"
+}
+
+fail() {	# name [detail...]
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	shift
+	[ $# -gt 0 ] && echo "#   $*"
+	return 0
+}
+
+skip() {	# name reason
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
+
+check() {	# name command... : ok when the command succeeds
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name" "failed: $*"; fi
+}
+
+tap_done() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+need() {	# tools the tests need; skip everything if one is missing
+	local t
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null 2>&1; then
+			skip "environment" "$t is not installed"
+			tap_done
+			exit 0
+		fi
+	done
+	if [ "$(id -u)" != 0 ]; then
+		skip "environment" "needs root"
+		tap_done
+		exit 0
+	fi
+}
+
+# bulkhead in the gateway namespace (nsenter keeps /sys/fs/bpf visible)
+bh() {
+	nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" \
+		--state-dir "$BH_STATE" "$@"
+}
+
+in_ns() {	# device-name command...
+	local n=$1
+	shift
+	ip netns exec "${BH_NS[$n]:-$n}" "$@"
+}
+
+bh_cleanup() {
+	[ -n "${BH_KEEP:-}" ] && return
+	if [ -d "$BH_PIN" ]; then
+		bh down >/dev/null 2>&1
+		rm -rf "$BH_PIN"
+	fi
+	for ns in "${BH_DEVICES[@]}"; do
+		ip netns del "${BH_NS[$ns]}" 2>/dev/null
+	done
+	ip netns del "$GW" 2>/dev/null
+	ip netns del "$INET" 2>/dev/null
+	# background helpers started by the tests
+	jobs -p | xargs -r kill 2>/dev/null
+	rm -rf "$BH_TMP"
+}
+trap bh_cleanup EXIT
+
+sysctl_ns() {	# ns key=value
+	ip netns exec "$1" sysctl -qw "$2" >/dev/null
+}
+
+# The gateway: bridge br-lan with 192.168.50.1/24 and fd00:50::1/64, and a
+# WAN veth to the internet namespace (198.51.100.0/24), which also holds
+# 203.0.113.10 and 192.0.2.10 as "internet" servers.
+bh_setup_gateway() {
+	ip netns add "$GW"
+	ip netns add "$INET"
+	ip -n "$GW" link set lo up
+	ip -n "$INET" link set lo up
+	sysctl_ns "$GW" net.ipv6.conf.all.accept_dad=0
+	sysctl_ns "$GW" net.ipv6.conf.default.accept_dad=0
+	sysctl_ns "$GW" net.ipv4.ip_forward=1
+	sysctl_ns "$GW" net.ipv6.conf.all.forwarding=1
+	ip -n "$GW" link add br-lan type bridge
+	ip -n "$GW" link set br-lan address 02:00:00:00:00:01
+	ip -n "$GW" link set br-lan up
+	ip -n "$GW" addr add 192.168.50.1/24 dev br-lan
+	ip -n "$GW" addr add fd00:50::1/64 dev br-lan nodad
+	ip link add wan netns "$GW" type veth peer name eth0 netns "$INET"
+	ip -n "$GW" addr add 198.51.100.1/24 dev wan
+	ip -n "$GW" link set wan up
+	ip -n "$INET" addr add 198.51.100.2/24 dev eth0
+	ip -n "$INET" link set eth0 up
+	ip -n "$INET" addr add 203.0.113.10/24 dev lo
+	ip -n "$INET" addr add 192.0.2.10/24 dev lo
+	ip -n "$INET" route add 192.168.50.0/24 via 198.51.100.1
+	ip -n "$GW" route add default via 198.51.100.2
+}
+
+# bh_add_device NAME HOSTBYTE: MAC 02:00:00:00:00:HH, 192.168.50.HH,
+# fd00:50::HH, a veth port pHH on br-lan
+bh_add_device() {
+	local name=$1 hh=$2 ns=bh-$1-$SUF
+	BH_DEVICES+=("$name")
+	BH_NS[$name]=$ns
+	BH_MAC[$name]=02:00:00:00:00:$hh
+	BH_IP4[$name]=192.168.50.$((10#$hh))
+	BH_IP6[$name]=fd00:50::$hh
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	sysctl_ns "$ns" net.ipv6.conf.all.accept_dad=0
+	sysctl_ns "$ns" net.ipv6.conf.default.accept_dad=0
+	ip link add "p$hh" netns "$GW" type veth peer name eth0 netns "$ns"
+	ip -n "$ns" link set eth0 address "${BH_MAC[$name]}"
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" addr add "${BH_IP4[$name]}/24" dev eth0
+	ip -n "$ns" addr add "${BH_IP6[$name]}/64" dev eth0 nodad
+	ip -n "$ns" route add default via 192.168.50.1
+	ip -n "$ns" -6 route add default via fd00:50::1
+	ip -n "$GW" link set "p$hh" master br-lan
+	ip -n "$GW" link set "p$hh" up
+}
+
+# The standard demo network: camera, nvr, fridge, laptop.
+bh_setup_demo_net() {
+	bh_setup_gateway
+	bh_add_device camera 11
+	bh_add_device nvr 21
+	bh_add_device fridge 31
+	bh_add_device laptop 41
+}
+
+# ---- traffic ---------------------------------------------------------------
+
+# ns_of NAME-or-"gateway"/"internet"
+ns_of() {
+	case $1 in
+	gateway) echo "$GW" ;;
+	internet) echo "$INET" ;;
+	*) echo "${BH_NS[$1]}" ;;
+	esac
+}
+
+# socat wants IPv6 literals in brackets
+sock_addr() {
+	case $1 in
+	*:*) echo "[$1]" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# tcp_try FROM TO-NS-NAME ADDR PORT: 0 when the payload arrived
+tcp_try() {
+	local from=$1 to=$2 addr=$(sock_addr "$3") port=$4 out=$BH_TMP/tcp.$RANDOM
+	local token=bh-$RANDOM$RANDOM
+	ip netns exec "$(ns_of "$to")" timeout 3 socat -u \
+		"TCP6-LISTEN:$port,reuseaddr,ipv6only=0" "OPEN:$out,creat,trunc" 2>/dev/null &
+	local lpid=$!
+	sleep 0.3
+	echo "$token" | ip netns exec "$(ns_of "$from")" timeout 2 socat -u - \
+		"TCP:$addr:$port,connect-timeout=1" 2>/dev/null
+	sleep 0.2
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	grep -q "$token" "$out" 2>/dev/null
+	local rc=$?
+	rm -f "$out"
+	return $rc
+}
+
+# udp_try FROM TO-NS-NAME ADDR PORT: 0 when the datagram arrived
+# (to a multicast group: the receiver joins it on eth0)
+udp_try() {
+	local from=$1 to=$2 addr=$(sock_addr "$3") port=$4 out=$BH_TMP/udp.$RANDOM
+	local token=bh-$RANDOM$RANDOM recv="UDP6-RECV:$port,reuseaddr,ipv6only=0"
+	case $3 in
+	22[4-9].*|23[0-9].*) recv="UDP4-RECV:$port,reuseaddr,ip-add-membership=$3:eth0" ;;
+	esac
+	ip netns exec "$(ns_of "$to")" timeout 2 socat -u \
+		"$recv" "OPEN:$out,creat,trunc" 2>/dev/null &
+	local lpid=$!
+	sleep 0.3
+	echo "$token" | ip netns exec "$(ns_of "$from")" timeout 1 socat -u - \
+		"UDP:$addr:$port" 2>/dev/null
+	sleep 0.3
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	grep -q "$token" "$out" 2>/dev/null
+	local rc=$?
+	rm -f "$out"
+	return $rc
+}
+
+# udp_reply FROM TO ADDR PORT: a request gets an answer back (stateful reply)
+udp_reply() {
+	local from=$1 to=$2 addr=$(sock_addr "$3") port=$4
+	local listen="UDP4-LISTEN:$port,reuseaddr,bind=$3"
+
+	# bound to the address asked: the answer must come from it
+	case $3 in *:*) listen="UDP6-LISTEN:$port,reuseaddr,bind=[$3]" ;; esac
+	ip netns exec "$(ns_of "$to")" timeout 3 socat "$listen" EXEC:cat 2>/dev/null &
+	local lpid=$!
+	sleep 0.3
+	local got
+	got=$(echo ping-$port | ip netns exec "$(ns_of "$from")" timeout 2 socat -T1 - \
+		"UDP:$addr:$port" 2>/dev/null)
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	[ "$got" = "ping-$port" ]
+}
+
+ping_try() {	# FROM ADDR
+	ip netns exec "$(ns_of "$1")" ping -c 1 -W 1 "$2" >/dev/null 2>&1
+}
+
+# ---- counters ----------------------------------------------------------------
+
+counter() {	# NAME: packets counted for a verdict reason
+	bh status --json | python3 -c \
+		"import json,sys; print(json.load(sys.stdin)['counters']['$1']['packets'])"
+}
+
+status_field() {	# python expression over the status JSON `s`
+	bh status --json | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
+}
+
+# expect_pass NAME CMD...: the traffic gets through
+expect_pass() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name" "blocked: $*"; fi
+}
+
+# expect_drop NAME COUNTER CMD...: nothing arrives and COUNTER rises
+expect_drop() {
+	local name=$1 ctr=$2 before after
+	shift 2
+	before=$(counter "$ctr")
+	if "$@"; then
+		fail "$name" "got through: $*"
+		return
+	fi
+	after=$(counter "$ctr")
+	if [ "$after" -gt "$before" ]; then
+		ok "$name ($ctr +$((after - before)))"
+	else
+		fail "$name" "blocked, but $ctr did not rise ($before -> $after)"
+	fi
+}
