@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e_apply.sh - policy changes: apply swaps atomically, a bad policy
+# changes nothing, `up` again while traffic flows loses nothing, and frames
+# a device forges (addresses of others) are dropped.
+set -u
+. "$(dirname "$0")/lib.sh"
+need socat ping python3 nsenter arping
+MODE=${BH_MODE:-tc}
+P=$BH_SRC/selftests/policies/e2e
+
+bh_setup_demo_net
+out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) &&
+	ok "up --mode $MODE" || { fail "up" "$out"; tap_done; exit 1; }
+C=${BH_IP4[camera]}
+
+enforces_demo() {	# the demo policy's two marker flows
+	tcp_try nvr camera "$C" 554 && ! tcp_try fridge camera "$C" 554
+}
+
+check "demo policy: nvr reaches the camera, the fridge does not" enforces_demo
+epoch0=$(status_field "s['epoch']")
+
+# a bad policy changes nothing
+for bad in bad-group bad-syntax; do
+	err=$(bh apply "$P/$bad.yaml" 2>&1 >/dev/null)
+	rc=$?
+	check "apply $bad.yaml: exit 1" test $rc = 1
+	check "apply $bad.yaml: file:line:col on stderr" sh -c "echo '$err' | grep -qE '^$P/$bad.yaml:[0-9]+:[0-9]+: '"
+done
+check "the epoch did not move" test "$(status_field "s['epoch']")" = "$epoch0"
+check "after the bad policies the demo policy still enforces" enforces_demo
+out=$(bh check "$P/bad-group.yaml" 2>&1)
+check "check bad-group.yaml: exit 1 and the line" sh -c "echo '$out' | grep -q 'bad-group.yaml:6:25: unknown group'"
+
+# apply: both marker flows flip
+out=$(bh apply "$P/swapped.yaml" 2>&1) && ok "apply swapped.yaml" || fail "apply swapped.yaml" "$out"
+check "the epoch moved" test "$(status_field "s['epoch']")" -gt "$epoch0"
+expect_drop "after apply: nvr -> camera tcp/554 dropped" drop_default tcp_try nvr camera "$C" 554
+expect_pass "after apply: fridge -> camera tcp/554 connects" tcp_try fridge camera "$C" 554
+out=$(bh apply "$BH_SRC/policies/demo.yaml" 2>&1) && ok "apply demo.yaml back" || fail "apply back" "$out"
+check "back to the demo policy" enforces_demo
+
+# up again while a ping stream runs: not one echo lost
+in_ns laptop ping -i 0.02 -c 250 -W 1 "$C" > "$BH_TMP/ping" 2>&1 &
+pinger=$!
+sleep 1
+for m in "$MODE" "$MODE" "$([ "$MODE" = tc ] && echo xdp || echo tc)" "$MODE"; do
+	bh up -c "$BH_SRC/policies/demo.yaml" --mode "$m" >/dev/null 2>&1 || fail "up --mode $m while pinging"
+done
+wait $pinger
+loss=$(grep -oE '[0-9.]+% packet loss' "$BH_TMP/ping")
+check "up x4 (with a mode switch) during a ping stream: $loss" test "$loss" = "0% packet loss"
+out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1)
+check "the links were adopted, not recreated" sh -c "echo '$out' | grep -q adopted"
+
+# forged addresses
+expect_drop "fridge sending from the camera's IP: dropped" drop_spoof \
+	sh -c "ip netns exec ${BH_NS[fridge]} ip addr add $C/32 dev eth0 &&
+	       ip netns exec ${BH_NS[fridge]} ping -c1 -W1 -I $C ${BH_IP4[laptop]} >/dev/null 2>&1"
+before=$(counter drop_spoof)
+in_ns fridge arping -c 2 -U -s "$C" -I eth0 "$C" >/dev/null 2>&1
+in_ns fridge ip addr del "$C/32" dev eth0 2>/dev/null
+check "gratuitous ARP from the fridge claiming the camera's IP: dropped" \
+	test "$(counter drop_spoof)" -gt "$before"
+check "the laptop's ARP cache still maps the camera to the camera" sh -c \
+	"! ip netns exec ${BH_NS[laptop]} ip neigh show $C | grep -q 02:00:00:00:00:31"
+tap_done
