@@ -93,6 +93,22 @@ $(BUILD)/asan/test_nl_state: selftests/test_nl_state.c $(BUILD)/asan/nl.o $(BUIL
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
+# ---- benchmarks -------------------------------------------------------------
+BENCH_BPF := $(addprefix $(BUILD)/bench/,$(benchbpf-y))
+BENCHES   := $(addprefix $(BUILD)/bench/,$(bench-y))
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c | $(BUILD)/bench
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/bench/bench_verdict: bench/bench_verdict.c selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o | $(BUILD)/bench
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+
 tests: all $(TESTS) $(ASAN_TESTS)
 
 check: tests
@@ -101,8 +117,8 @@ check: tests
 demo: all
 	$(Q)bash selftests/demo.sh
 
-bench: all
-	$(Q)bash bench/run.sh
+bench: all $(BENCHES)
+	$(Q)BUILD=$(BUILD) bash bench/run.sh
 
 deps:
 	$(Q)bash .ci/deps.sh
@@ -114,7 +130,7 @@ install: all
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bulkhead
 
-$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan:
+$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 clean:
