@@ -85,6 +85,10 @@ $(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SK
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/selftests/test_diff: selftests/test_diff.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+
 $(BUILD)/selftests/test_nl_state: selftests/test_nl_state.c $(BUILD)/userspace/nl.o $(BUILD)/userspace/state.o | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka

@@ -46,6 +46,9 @@ run_one "unit: policy loader and compiler (ASan+UBSan)" "$BUILD/asan/test_policy
 run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_state"
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
+# >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
+run_one "bpf: differential, BPF vs the reference evaluator" \
+	"$BUILD/selftests/test_diff" ${BH_DIFF_ARGS:---policies 56 --count 1000}
 for t in selftests/cli_*.sh; do
 	[ -e "$t" ] && run_one "cli: $(basename "$t" .sh)" bash "$t"
 done
