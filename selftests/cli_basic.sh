@@ -37,7 +37,7 @@ trap 'rm -rf "$tmp"' EXIT
 export BULKHEAD_PIN_DIR=/sys/fs/bpf/bh-cli-$$ BULKHEAD_STATE_DIR=$tmp/state
 
 expect_rc 0 "bulkhead --help" "$BULKHEAD" --help
-for c in up down check apply isolate release status devices; do
+for c in up down check apply isolate release status devices explain; do
 	out=$("$BULKHEAD" "$c" --help 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && echo "$out" | grep -q "^Usage: bulkhead $c"; then
@@ -90,6 +90,23 @@ for f in selftests/policies/bad/*.yaml; do
 		tap fail "check $f: exit 1 with file:line:col" "exit $rc: $(echo "$out" | head -2)"
 	fi
 done
+
+# explain: the reference evaluator's answer and the rule that decides
+out=$("$BULKHEAD" explain -c policies/demo.yaml nvr camera tcp/554 2>&1)
+echo "$out" | grep -q "PASS" && echo "$out" | grep -q "nvr-pulls-rtsp" &&
+	tap ok "explain nvr camera tcp/554: PASS by nvr-pulls-rtsp" ||
+	tap fail "explain nvr camera tcp/554" "$out"
+out=$("$BULKHEAD" explain -c policies/demo.yaml fridge camera tcp/554 2>&1)
+echo "$out" | grep -q "DROP" && echo "$out" | grep -q "defaults.east_west is deny" &&
+	tap ok "explain fridge camera tcp/554: DROP by the east_west default" ||
+	tap fail "explain fridge camera tcp/554" "$out"
+out=$("$BULKHEAD" explain -c policies/demo.yaml camera 203.0.113.10 tcp/443 2>&1)
+echo "$out" | grep -q "PASS" && echo "$out" | grep -q "cameras-cloud" &&
+	tap ok "explain camera 203.0.113.10 tcp/443: PASS by cameras-cloud" ||
+	tap fail "explain camera internet" "$out"
+expect_rc 1 "explain with an unknown source: exit 1" "$BULKHEAD" explain -c policies/demo.yaml nobody camera tcp/80
+expect_rc 1 "explain tcp without a port: exit 1" "$BULKHEAD" explain -c policies/demo.yaml fridge camera tcp
+expect_rc 1 "explain sctp: exit 1" "$BULKHEAD" explain -c policies/demo.yaml fridge camera sctp/1
 
 # a pin dir that is not on a bpffs is refused
 out=$("$BULKHEAD" --pin-dir "$tmp/pins" up -c policies/demo.yaml 2>&1)

@@ -14,12 +14,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
 #include "compile.h"
 #include "dataplane.h"
+#include "eval.h"
 #include "nft.h"
 #include "nl.h"
 #include "policy.h"
@@ -1107,6 +1109,325 @@ out:
 	return ret;
 }
 
+/* ---- explain --------------------------------------------------------------- */
+
+/* An endpoint given on the command line: a device (MAC or name), the
+ * gateway, or an address. */
+struct endpoint {
+	__u8 mac[6];
+	struct bh_addr addr;
+	bool has_addr;
+	const char *label;
+	int group;		/* -1: not a listed device */
+	char buf[96];
+};
+
+static const struct bh_member *find_member(const struct bh_policy *p, const char *s,
+					   int *group)
+{
+	__u8 mac[6];
+	bool by_mac = !bh_parse_mac(s, mac);
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t i = 0; i < p->groups[g].n_members; i++) {
+			const struct bh_member *m = &p->groups[g].members[i];
+
+			if ((by_mac && !memcmp(m->mac, mac, 6)) ||
+			    (!by_mac && m->name && !strcmp(m->name, s))) {
+				*group = (int)g;
+				return m;
+			}
+		}
+	return NULL;
+}
+
+static const struct bh_addr *member_addr(const struct bh_member *m, bool v4)
+{
+	for (size_t i = 0; i < m->n_ips; i++)
+		if (m->ips[i].v4 == v4)
+			return &m->ips[i];
+	return NULL;
+}
+
+static int endpoint(const struct bh_policy *p, const struct bh_topology *t,
+		    const char *s, bool v4, struct endpoint *e)
+{
+	const struct bh_member *m;
+	char ip[64];
+
+	memset(e, 0, sizeof(*e));
+	e->group = -1;
+	m = find_member(p, s, &e->group);
+	if (!m && !bh_parse_addr(s, &e->addr)) {
+		int g;
+
+		e->has_addr = true;
+		/* an address of a listed device: that device, on the LAN */
+		for (size_t i = 0; i < p->n_groups && !m; i++)
+			for (size_t j = 0; j < p->groups[i].n_members && !m; j++)
+				for (size_t k = 0; k < p->groups[i].members[j].n_ips; k++)
+					if (!memcmp(p->groups[i].members[j].ips[k].a, e->addr.a, 16)) {
+						m = &p->groups[i].members[j];
+						g = (int)i;
+						e->group = g;
+					}
+		if (!m) {
+			/* elsewhere: reached through the gateway */
+			if (t->n_macs)
+				memcpy(e->mac, t->macs[0], 6);
+			bh_format_addr(&e->addr, ip, sizeof(ip));
+			snprintf(e->buf, sizeof(e->buf), "%s (via the gateway)", ip);
+			e->label = e->buf;
+			return 0;
+		}
+		memcpy(e->mac, m->mac, 6);
+		snprintf(e->buf, sizeof(e->buf), "%s (%s)", s, p->groups[e->group].name);
+		e->label = e->buf;
+		return 0;
+	}
+	if (m) {
+		const struct bh_addr *a = member_addr(m, v4);
+		char mac[18];
+
+		memcpy(e->mac, m->mac, 6);
+		if (a) {
+			e->addr = *a;
+			e->has_addr = true;
+		}
+		bh_format_mac(m->mac, mac);
+		snprintf(e->buf, sizeof(e->buf), "%s%s%s (%s)", m->name ? m->name : mac,
+			 m->name ? " " : "", m->name ? mac : "", p->groups[e->group].name);
+		e->label = e->buf;
+		return 0;
+	}
+	if (!strcmp(s, "gateway")) {
+		if (!t->n_macs)
+			return -ENODEV;
+		memcpy(e->mac, t->macs[0], 6);
+		for (size_t i = 0; i < t->n_addrs; i++)
+			if (t->addrs[i].addr.v4 == v4) {
+				e->addr = t->addrs[i].addr;
+				e->has_addr = true;
+				break;
+			}
+		e->label = "the gateway";
+		return 0;
+	}
+	if (!bh_parse_mac(s, e->mac) && !(e->mac[0] & 1)) {
+		snprintf(e->buf, sizeof(e->buf), "%s (not listed: group %s)", s,
+			 p->groups[p->unknown_group].name);
+		e->group = p->unknown_group;
+		e->label = e->buf;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *path = NULL, *proto_s, *slash;
+	struct bh_topology topo = {};
+	struct bh_policy *p = NULL;
+	struct bh_eval_result r;
+	struct endpoint src, dst;
+	struct bh_env env = {};
+	struct bh_compiled c = {};
+	struct bh_diag d = {};
+	__u8 (*quar)[6] = NULL;
+	struct frame_buf { __u8 b[128]; size_t len; } f = {};
+	unsigned long port = 0;
+	__u8 proto;
+	bool v4;
+	char err[256];
+	int opt, rc = BH_EXIT_INPUT;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			path = optarg;
+		} else if (opt == 'h') {
+			bh_cmd_usage(find_cmd("explain"), false);
+			return BH_EXIT_OK;
+		} else {
+			bh_cmd_usage(find_cmd("explain"), true);
+			return BH_EXIT_INPUT;
+		}
+	}
+	if (argc - optind != 3) {
+		bh_cmd_usage(find_cmd("explain"), true);
+		return BH_EXIT_INPUT;
+	}
+	proto_s = argv[optind + 2];
+	slash = strchr(proto_s, '/');
+	if (!strncmp(proto_s, "tcp", 3) && (!proto_s[3] || slash == proto_s + 3))
+		proto = IPPROTO_TCP;
+	else if (!strncmp(proto_s, "udp", 3) && (!proto_s[3] || slash == proto_s + 3))
+		proto = IPPROTO_UDP;
+	else if (!strcmp(proto_s, "icmp"))
+		proto = IPPROTO_ICMP;
+	else if (!strcmp(proto_s, "icmpv6"))
+		proto = IPPROTO_ICMPV6;
+	else {
+		pr_err("explain: '%s' is not tcp/PORT, udp/PORT, icmp or icmpv6", proto_s);
+		return BH_EXIT_INPUT;
+	}
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		char *end;
+
+		port = slash ? strtoul(slash + 1, &end, 10) : 0;
+		if (!slash || *end || port < 1 || port > 65535) {
+			pr_err("explain: '%s' needs a port 1 to 65535 (e.g. tcp/443)", proto_s);
+			return BH_EXIT_INPUT;
+		}
+	}
+
+	if (path) {
+		if (bh_policy_load(path, &p, &d)) {
+			bh_diag_print(&d);
+			return BH_EXIT_INPUT;
+		}
+	} else if (!(p = applied_policy(ctx))) {
+		pr_err("explain: no applied policy in %s; give one with -c POLICY", ctx->state_dir);
+		return BH_EXIT_INPUT;
+	}
+	if (bh_compile(p, &c, &d)) {
+		bh_diag_print(&d);
+		goto out;
+	}
+	/* the gateway as this machine has it; without it, a stand-in */
+	if (bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err)) || !topo.n_macs) {
+		static __u8 standin[1][6] = { { 0x02, 0, 0, 0, 0, 0x01 } };
+		static struct bh_gw_addr standin_addrs[2];
+
+		bh_topology_free(&topo);
+		bh_parse_addr("198.18.0.254", &standin_addrs[0].addr);
+		standin_addrs[0].plen = 32;
+		bh_parse_addr("2001:2::fe", &standin_addrs[1].addr);
+		standin_addrs[1].plen = 128;
+		topo.macs = standin;
+		topo.n_macs = 1;
+		topo.addrs = standin_addrs;
+		topo.n_addrs = 2;
+		printf("(the policy's interfaces are not on this machine: the gateway's addresses are unknown)\n");
+	}
+	v4 = !(proto == IPPROTO_ICMPV6);
+	{
+		struct bh_addr a;
+
+		if (!bh_parse_addr(argv[optind + 1], &a))
+			v4 = a.v4;
+	}
+	if (endpoint(p, &topo, argv[optind], v4, &src) || src.group < 0) {
+		pr_err("explain: source '%s' is not a device of the policy or a MAC", argv[optind]);
+		goto out;
+	}
+	if (endpoint(p, &topo, argv[optind + 1], v4, &dst)) {
+		pr_err("explain: destination '%s' is not a device, MAC, address or 'gateway'",
+		       argv[optind + 1]);
+		goto out;
+	}
+	/* the quarantine in force */
+	{
+		struct bh_maps m;
+		struct bh_mac_key cur, next;
+		void *prev = NULL;
+		size_t n = 0;
+
+		if (!bh_maps_open(ctx->pin_dir, &m)) {
+			while (!bpf_map_get_next_key(m.quarantine, prev, &next)) {
+				__u8 (*tmp)[6] = realloc(quar, (n + 1) * sizeof(*quar));
+
+				if (!tmp)
+					break;
+				quar = tmp;
+				memcpy(quar[n++], next.mac, 6);
+				cur = next;
+				prev = &cur;
+			}
+			bh_maps_close(&m);
+		}
+		env.quarantined = (const __u8 (*)[6])quar;
+		env.n_quarantined = n;
+	}
+	env.gw_macs = (const __u8 (*)[6])topo.macs;
+	env.n_gw_macs = topo.n_macs;
+	env.gw_addrs = topo.addrs;
+	env.n_gw_addrs = topo.n_addrs;
+
+	/* the first packet of the flow, as the source would send it */
+	{
+		__u8 *b = f.b;
+		size_t l4, off;
+		struct bh_addr sa = src.addr, da = dst.addr;
+
+		if (!src.has_addr)
+			bh_parse_addr(v4 ? "198.18.0.1" : "2001:2::1", &sa);
+		if (!dst.has_addr)
+			bh_parse_addr(v4 ? "198.18.0.2" : "2001:2::2", &da);
+		memcpy(b, dst.mac, 6);
+		memcpy(b + 6, src.mac, 6);
+		if (v4) {
+			b[12] = 0x08; b[13] = 0x00;
+			b[14] = 0x45;
+			b[22] = 64;
+			b[23] = proto;
+			memcpy(b + 26, sa.a + 12, 4);
+			memcpy(b + 30, da.a + 12, 4);
+			l4 = 34;
+		} else {
+			b[12] = 0x86; b[13] = 0xdd;
+			b[14] = 0x60;
+			b[20] = proto;
+			b[21] = 64;
+			memcpy(b + 22, sa.a, 16);
+			memcpy(b + 38, da.a, 16);
+			l4 = 54;
+		}
+		if (proto == IPPROTO_TCP) {
+			b[l4] = 0x9c; b[l4 + 1] = 0x40;		/* 40000 */
+			b[l4 + 2] = (__u8)(port >> 8); b[l4 + 3] = (__u8)port;
+			b[l4 + 12] = 0x50;
+			b[l4 + 13] = 0x02;			/* SYN */
+			off = l4 + 20;
+		} else if (proto == IPPROTO_UDP) {
+			b[l4] = 0x9c; b[l4 + 1] = 0x40;
+			b[l4 + 2] = (__u8)(port >> 8); b[l4 + 3] = (__u8)port;
+			b[l4 + 5] = 8;
+			off = l4 + 8;
+		} else {
+			b[l4] = proto == IPPROTO_ICMP ? 8 : 128;	/* echo-request */
+			off = l4 + 8;
+		}
+		if (v4) {
+			b[16] = (__u8)((off - 14) >> 8);
+			b[17] = (__u8)(off - 14);
+		} else {
+			b[18] = (__u8)((off - 54) >> 8);
+			b[19] = (__u8)(off - 54);
+		}
+		f.len = off < 60 ? 60 : off;
+	}
+	bh_eval_frame(p, &env, NULL, f.b, f.len, &r);
+	printf("%s -> %s %s: %s\n", src.label, dst.label, proto_s, r.pass ? "PASS" : "DROP");
+	if (r.rule >= 0 && (size_t)r.rule < c.n_rules)
+		printf("  decided by %s\n", c.rules[r.rule].label);
+	else
+		printf("  %s\n", r.why);
+	printf("  counted as %s\n", reason_names[r.reason]);
+	rc = BH_EXIT_OK;
+out:
+	free(quar);
+	if (topo.ports)
+		bh_topology_free(&topo);
+	bh_compiled_free(&c);
+	bh_policy_free(p);
+	return rc;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 const struct bh_cmd bh_cmds[] = {
@@ -1139,6 +1460,15 @@ const struct bh_cmd bh_cmds[] = {
 	  "Works on the pinned maps directly; needs no daemon.\n" },
 	{ "release", cmd_release, "MAC",
 	  "end a device's quarantine", "" },
+	{ "explain", cmd_explain, "[-c POLICY] SRC DST PROTO[/PORT]",
+	  "say whether a flow would pass, and which rule or default decides",
+	  "  -c, --config POLICY  judge against this file [default: the applied policy]\n"
+	  "\n"
+	  "SRC: a device of the policy (MAC or name) or any MAC. DST: a device, a MAC,\n"
+	  "an address (a device's, or one reached through the gateway) or 'gateway'.\n"
+	  "PROTO: tcp/PORT, udp/PORT, icmp or icmpv6. The first packet of the flow is\n"
+	  "judged by the reference evaluator, with the quarantine in force.\n"
+	  "Example: bulkhead explain fridge camera tcp/554\n" },
 	{ "status", cmd_status, "[--json]",
 	  "show mode, ports, policy, counters per verdict reason and per rule",
 	  "  -j, --json           machine-readable output\n" },

@@ -646,6 +646,7 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 	struct pkt *k = c->k;
 	enum dkind dk = D_INTERNET;
 	int dg = -1, deny = -1, allow = -1, def;
+	const char *why;
 	__u16 port;
 	__u8 key[41];
 
@@ -736,21 +737,28 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 		}
 		return set(r, 1, BH_R_PASS_RULE, allow, "allowed by a rule");
 	}
+	switch (dk) {
+	case D_GROUP:
+		def = p->east_west;
+		why = def == BH_ACT_ALLOW ? "no rule matches; defaults.east_west is allow" :
+					    "no rule allows it; defaults.east_west is deny";
+		break;
+	case D_GATEWAY:
+		def = p->gateway;
+		why = def == BH_ACT_ALLOW ? "no rule matches; defaults.gateway is allow" :
+					    "no rule allows it; defaults.gateway is deny";
+		break;
+	case D_INTERNET:
+		def = p->groups[c->sgroup].internet >= 0 ? p->groups[c->sgroup].internet :
+							   p->internet;
+		why = def == BH_ACT_ALLOW ? "no rule matches; the group's internet default is allow" :
+					    "no rule allows it; the group's internet default is deny";
+		break;
+	default:
+		def = BH_ACT_DENY;
+		why = "no rule allows this broadcast or multicast";
+	}
 	if (deny < 0) {
-		switch (dk) {
-		case D_GROUP:
-			def = p->east_west;
-			break;
-		case D_GATEWAY:
-			def = p->gateway;
-			break;
-		case D_INTERNET:
-			def = p->groups[c->sgroup].internet >= 0 ? p->groups[c->sgroup].internet :
-								   p->internet;
-			break;
-		default:
-			def = BH_ACT_DENY;
-		}
 		if (def == BH_ACT_ALLOW) {
 			flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
 			st_add(c->st, key);
@@ -758,14 +766,14 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 				frag_key(key, k->saddr, k->daddr, k->frag_id, k->l4proto);
 				st_add(c->st, key);
 			}
-			return set(r, 1, BH_R_PASS_DEFAULT, -1, "allowed by a default");
+			return set(r, 1, BH_R_PASS_DEFAULT, -1, why);
 		}
 	}
 	if (reply(c))
 		return set(r, 1, BH_R_PASS_REPLY, -1, "reply to a tracked flow");
 	if (deny >= 0)
 		return set(r, 0, BH_R_DROP_RULE, deny, "denied by a rule");
-	set(r, 0, BH_R_DROP_DEFAULT, -1, "no rule allows it; the default denies");
+	set(r, 0, BH_R_DROP_DEFAULT, -1, why);
 }
 
 void bh_eval_frame(const struct bh_policy *p, const struct bh_env *env,
