@@ -172,14 +172,18 @@ static __always_inline void parse_quote(struct bh_pkt *p, struct cursor *c)
 	p->q_ok = 1;
 }
 
-/* 0, or the drop reason. */
-static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c)
+/*
+ * 0, or the drop reason. @avail: the L4 bytes the IP header's length claims;
+ * bytes past it (Ethernet padding) are not the packet's and are not read as
+ * its headers.
+ */
+static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c, __u32 avail)
 {
 	switch (p->l4proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = cur_pull(c, sizeof(*th));
 
-		if (!th || th->doff < 5)
+		if (!th || th->doff < 5 || avail < sizeof(*th))
 			goto short_l4;
 		p->sport = bpf_ntohs(th->source);
 		p->dport = bpf_ntohs(th->dest);
@@ -189,7 +193,7 @@ static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c)
 	case IPPROTO_UDP: {
 		struct udphdr *uh = cur_pull(c, sizeof(*uh));
 
-		if (!uh)
+		if (!uh || avail < sizeof(*uh))
 			goto short_l4;
 		p->sport = bpf_ntohs(uh->source);
 		p->dport = bpf_ntohs(uh->dest);
@@ -200,7 +204,7 @@ static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c)
 		__u8 *ih = cur_pull(c, 8);
 		__u16 id;
 
-		if (!ih)
+		if (!ih || avail < 8)
 			goto short_l4;
 		p->icmp_type = ih[0];
 		if (is_echo_request(p->l4proto, ih[0]) || is_echo_reply(p->l4proto, ih[0])) {
@@ -210,7 +214,7 @@ static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c)
 			   (ih[0] == ND_NS || ih[0] == ND_NA || ih[0] == ND_REDIRECT)) {
 			__u8 *t = cur_pull(c, 16);
 
-			if (!t)
+			if (!t || avail < 8 + 16)
 				return BH_R_DROP_MALFORMED;
 			addr_copy(p->target, t);
 			p->has_target = 1;
@@ -232,13 +236,14 @@ short_l4:
 static __always_inline int parse_ipv4(struct bh_pkt *p, struct cursor *c)
 {
 	struct iphdr *ih = cur_peek(c, sizeof(*ih));
-	__u32 hlen;
+	__u32 hlen, tot_len;
 	__u16 off;
 
 	if (!ih || ih->version != 4 || ih->ihl < 5)
 		return BH_R_DROP_MALFORMED;
 	hlen = ih->ihl * 4;
-	if (bpf_ntohs(ih->tot_len) < hlen || c->pos + hlen > c->end)
+	tot_len = bpf_ntohs(ih->tot_len);
+	if (tot_len < hlen || c->pos + hlen > c->end)
 		return BH_R_DROP_MALFORMED;
 	c->pos += hlen;		/* options are skipped, not judged */
 	p->is_v4 = 1;
@@ -254,13 +259,13 @@ static __always_inline int parse_ipv4(struct bh_pkt *p, struct cursor *c)
 		p->frag_first = 1;
 	if (p->frag_later)
 		return 0;
-	return parse_l4(p, c);
+	return parse_l4(p, c, tot_len - hlen);
 }
 
 static __always_inline int parse_ipv6(struct bh_pkt *p, struct cursor *c)
 {
 	struct ipv6hdr *ih = cur_pull(c, sizeof(*ih));
-	__u32 off;
+	__u32 off, off0, plen;
 	__u8 nh;
 	int i;
 
@@ -269,7 +274,13 @@ static __always_inline int parse_ipv6(struct bh_pkt *p, struct cursor *c)
 	addr_copy(p->saddr, &ih->saddr);
 	addr_copy(p->daddr, &ih->daddr);
 	nh = ih->nexthdr;
+	/* payload length 0: a jumbogram or a BIG TCP GRO packet, the frame
+	 * length alone bounds it */
+	plen = bpf_ntohs(ih->payload_len);
+	if (!plen)
+		plen = 0xffff;
 	off = (__u32)(c->pos - c->data);
+	off0 = off;
 
 	/* a scalar offset, bounded by BH_HDR_MAX, keeps the verifier's
 	 * view of every header chain alike */
@@ -322,7 +333,9 @@ static __always_inline int parse_ipv6(struct bh_pkt *p, struct cursor *c)
 	if (nh == NH_HOP || nh == NH_ROUTING || nh == NH_FRAGMENT ||
 	    nh == NH_AH || nh == NH_DSTOPTS)
 		return BH_R_DROP_EXTHDR;	/* deeper than we walk */
-	return parse_l4(p, c);
+	if (off - off0 > plen)
+		return BH_R_DROP_MALFORMED;	/* headers past the payload length */
+	return parse_l4(p, c, plen - (off - off0));
 }
 
 static __always_inline int parse_arp(struct bh_pkt *p, struct cursor *c)
