@@ -47,7 +47,7 @@ ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
 ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state
 
-.PHONY: all check bench demo install uninstall clean help deps tests
+.PHONY: all check bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
 
 # ---- eBPF ----------------------------------------------------------------
@@ -113,7 +113,33 @@ $(BUILD)/bench/bench_verdict: bench/bench_verdict.c selftests/*.h $(BENCH_BPF:.b
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
-tests: all $(TESTS) $(ASAN_TESTS)
+# ---- fuzzing (libFuzzer, clang) ----------------------------------------------
+FUZZERS    := $(addprefix $(BUILD)/fuzz/,$(fuzz-y))
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibpf -Iuserspace -fno-omit-frame-pointer \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	      $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_frame: selftests/fuzz/fuzz_frame.c userspace/eval.c userspace/policy.c userspace/*.h | $(BUILD)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
+
+fuzz: $(FUZZERS)
+	$(Q)for f in $(fuzz-y); do \
+		name=$${f#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$name; \
+		echo "  FUZZ     $$f for $(FUZZ_SECONDS)s"; \
+		$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$name \
+			selftests/fuzz/corpus/$$name > $(BUILD)/fuzz/$$f.log 2>&1; rc=$$?; \
+		grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Test unit written" $(BUILD)/fuzz/$$f.log; \
+		[ $$rc -eq 0 ] || { echo "  FUZZ     $$f FAILED: see $(BUILD)/fuzz/$$f.log"; exit 1; }; \
+	done
+
+tests: all $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 
 check: tests
 	$(Q)BUILD=$(BUILD) bash selftests/run.sh
@@ -134,7 +160,7 @@ install: all
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bulkhead
 
-$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan $(BUILD)/bench:
+$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan $(BUILD)/bench $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
 clean:
@@ -148,6 +174,7 @@ help:
 	@echo '  check     run every test: unit (also under ASan+UBSan), BPF_PROG_TEST_RUN, netns end to end'
 	@echo '  demo      build a namespace network, load policies/demo.yaml, show what passes'
 	@echo '  bench     run the benchmarks and write docs/benchmarks.md'
+	@echo '  fuzz      run the libFuzzer harnesses for FUZZ_SECONDS each (default 60)'
 	@echo '  install   install bulkhead into $(SBINDIR)'
 	@echo '  clean     remove build/'
 	@echo 'Variables: V=1 (full commands), BUILD=dir, CLANG=, BPFTOOL=, PREFIX='

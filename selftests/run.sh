@@ -49,6 +49,7 @@ run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
 # >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
 run_one "bpf: differential, BPF vs the reference evaluator" \
 	"$BUILD/selftests/test_diff" ${BH_DIFF_ARGS:---policies 56 --count 1000}
+run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 for t in selftests/cli_*.sh; do
 	[ -e "$t" ] && run_one "cli: $(basename "$t" .sh)" bash "$t"
 done

@@ -589,6 +589,11 @@ static void do_groups(struct ld *l, yaml_node_t *g)
 
 		if (!name || (id = bh_policy_group(l->p, name)) < 0)
 			continue;
+		/* a duplicate group was reported by collect_groups(): its
+		 * body is not read into the first one */
+		if (l->p->groups[id].pos.line != pos_of(node(l, pr->key)).line ||
+		    l->p->groups[id].pos.col != pos_of(node(l, pr->key)).col)
+			continue;
 		/* "cameras:" with nothing, or {} : an empty group */
 		if (v->type == YAML_SCALAR_NODE && !*scalar(v) &&
 		    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
