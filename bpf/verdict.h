@@ -600,8 +600,11 @@ static __noinline bool is_reply(struct bh_pkt *p)
 			return false;	/* a SYN opens a flow, it answers none */
 	} else if (p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6) {
 		if (is_icmp_error(p->l4proto, p->icmp_type)) {
-			/* the quoted packet went from this packet's destination */
-			if (!p->q_ok || !addr_eq(p->q_saddr, p->daddr))
+			/* the quoted packet went from this packet's destination
+			 * to its source: devices route nothing, so an error about
+			 * a flow they are not an end of is no reply */
+			if (!p->q_ok || !addr_eq(p->q_saddr, p->daddr) ||
+			    !addr_eq(p->q_daddr, p->saddr))
 				return false;
 			ct_key(&k, p->q_proto, p->q_saddr, p->q_daddr,
 			       p->q_sport, p->q_dport);

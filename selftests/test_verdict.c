@@ -605,6 +605,64 @@ B(f_cam_laptop_port_unreach_untracked, icmp4_err(f, LAPTOP, CAM, CAM4, LAPTOP4, 
 /* an error that quotes a packet the camera did not receive: forged */
 B(f_cam_laptop_port_unreach_forged, icmp4_err(f, LAPTOP, CAM, CAM4, LAPTOP4, 3, 3, NVR4, CAM4,
 					      IPPROTO_UDP, 5000, 9000))
+/* a third party (the fridge) quoting the laptop's tracked flow to the camera */
+B(f_fridge_laptop_port_unreach, icmp4_err(f, LAPTOP, FRIDGE, FRIDGE4, LAPTOP4, 3, 3, LAPTOP4,
+					  CAM4, IPPROTO_UDP, 5000, 9000))
+B(f_fridge_laptop_frag_needed, icmp4_err(f, LAPTOP, FRIDGE, FRIDGE4, LAPTOP4, 3, 4, LAPTOP4,
+					 CAM4, IPPROTO_UDP, 5000, 9000))
+B(f_cam_laptop_unreach_ihl6,	/* a quoted header with options is not read */
+  icmp4_err(f, LAPTOP, CAM, CAM4, LAPTOP4, 3, 3, LAPTOP4, CAM4, IPPROTO_UDP, 5000, 9000);
+  f->b[14 + 20 + 8] = 0x46)
+B(f_cam_laptop_rst, tcp4(f, LAPTOP, CAM, CAM4, LAPTOP4, 80, 40000, RST | ACK))
+B(f_cam_laptop_fin, tcp4(f, LAPTOP, CAM, CAM4, LAPTOP4, 80, 40000, FIN | ACK))
+B(f_laptop_cam_echo6,
+  eth(f, CAM, LAPTOP, 0x86dd); ipv6(f, LAPTOP6, CAM6, 58); icmp(f, 128, 0, 99); payload(f, 16);
+  fin(f))
+B(f_cam_laptop_echoreply6,
+  eth(f, LAPTOP, CAM, 0x86dd); ipv6(f, CAM6, LAPTOP6, 58); icmp(f, 129, 0, 99); payload(f, 16);
+  fin(f))
+B(f_laptop_cam_udp6,
+  eth(f, CAM, LAPTOP, 0x86dd); ipv6(f, LAPTOP6, CAM6, 17); udp(f, 5000, 9000); payload(f, 8);
+  fin(f))
+B(f_cam_laptop_unreach6,	/* ICMPv6 port unreachable quoting the laptop's datagram */
+  eth(f, LAPTOP, CAM, 0x86dd); ipv6(f, CAM6, LAPTOP6, 58); icmp(f, 1, 4, 0);
+  ipv6_quoted(f, LAPTOP6, CAM6, 17, 16); put16(f, 5000); put16(f, 9000); put16(f, 16);
+  put16(f, 0); fin(f))
+B(f_laptop_gw_dns, udp4(f, GWMAC, LAPTOP, LAPTOP4, GW4, 5353, 53))
+B(f_laptop_stranger, tcp4(f, STRANGER, LAPTOP, LAPTOP4, "192.168.50.77", 40000, 80, SYN))
+B(f_stranger_as_nvr, tcp4(f, CAM, STRANGER, NVR4, CAM4, 40000, 554, SYN))
+B(f_laptop_arp_unlisted, arp4(f, BCAST, LAPTOP, 1, LAPTOP, LAPTOP4, ZMAC, "192.168.50.99"))
+B(f_nvr_arp_unicast_qcam, arp4(f, CAM, NVR, 1, NVR, NVR4, CAM, CAM4))
+B(f_laptop_mdns6,
+  eth(f, "33:33:00:00:00:fb", LAPTOP, 0x86dd); ipv6(f, "fe80::41", "ff02::fb", 17);
+  udp(f, 5353, 5353); payload(f, 16); fin(f))
+B(f_fridge_mdns6,
+  eth(f, "33:33:00:00:00:fb", FRIDGE, 0x86dd); ipv6(f, "fe80::31", "ff02::fb", 17);
+  udp(f, 5353, 5353); payload(f, 16); fin(f))
+B(f_laptop_cam_gre,
+  eth(f, CAM, LAPTOP, 0x0800); ipv4(f, LAPTOP4, CAM4, 47, 0, 1, 0); payload(f, 8); fin(f))
+B(f_nvr_cam_gre,
+  eth(f, CAM, NVR, 0x0800); ipv4(f, NVR4, CAM4, 47, 0, 1, 0); payload(f, 8); fin(f))
+/* the IP length is the packet: Ethernet padding is not read as its headers */
+B(f_udp_len4_padded,	/* IPv4 total length: 4 bytes of UDP; padded with a fake rest */
+  eth(f, CAM, LAPTOP, 0x0800); ipv4(f, LAPTOP4, CAM4, IPPROTO_UDP, 0, 1, 0); put16(f, 5000);
+  put16(f, 9000); fin_pad(f, 0x11))
+B(f_tcp_totlen_short_padded,	/* total length 20 + 12: the flags byte is padding */
+  eth(f, CAM, NVR, 0x0800); ipv4(f, NVR4, CAM4, IPPROTO_TCP, 0, 1, 0); put16(f, 40000);
+  put16(f, 554); put32(f, 1); put32(f, 0); fin_pad(f, 0x52))
+B(f6_plen_short_tcp,	/* payload length 8 of a 20-byte TCP header */
+  tcp6(f, CAM, NVR, NVR6, CAM6, 40000, 554, SYN); f->b[14 + 4] = 0; f->b[14 + 5] = 8)
+B(f6_plen_short_ext,	/* payload length ends inside the extension headers */
+  eth(f, CAM, NVR, 0x86dd); ipv6(f, NVR6, CAM6, 0); ext(f, 60, 0, 1); ext(f, 6, 1, 1);
+  tcp(f, 40001, 554, SYN); fin(f); f->b[14 + 4] = 0; f->b[14 + 5] = 16)
+B(f6_plen_zero,	/* payload length 0 (jumbogram / BIG TCP): bounded by the frame */
+  tcp6(f, CAM, NVR, NVR6, CAM6, 40000, 554, SYN); f->b[14 + 4] = 0; f->b[14 + 5] = 0)
+B(f6_ns_plen_short,	/* an NS whose payload length leaves out the target */
+  eth(f, "33:33:ff:00:00:01", FRIDGE, 0x86dd); ipv6(f, "fe80::31", "ff02::1:ff00:1", 58);
+  nd(f, 135, GW6); fin(f); f->b[14 + 5] = 8)
+B(f4_udp_padded_ok,	/* a short datagram, zero-padded as on the wire: fine */
+  eth(f, CAM, LAPTOP, 0x0800); ipv4(f, LAPTOP4, CAM4, IPPROTO_UDP, 0, 1, 0); udp(f, 5000, 9000);
+  fin_pad(f, 0xee))
 B(f_laptop_cam_telnet, tcp4(f, CAM, LAPTOP, LAPTOP4, CAM4, 40000, 23, SYN))
 B(f_laptop_cam_http, tcp4(f, CAM, LAPTOP, LAPTOP4, CAM4, 40000, 80, SYN))
 B(f_laptop_cam_telnet_ack, tcp4(f, CAM, LAPTOP, LAPTOP4, CAM4, 40000, 23, ACK))
@@ -860,6 +918,61 @@ B(f_eapol_dev, eth(f, CAM, FRIDGE, 0x888e); payload(f, 40); fin(f))
 B(f_ipx, eth(f, GWMAC, FRIDGE, 0x8137); payload(f, 40); fin(f))
 
 /* pre/post hooks */
+static void set_cfg_flags(__u32 set, __u32 clear)
+{
+	__u32 k = 0;
+	struct bh_config c;
+
+	assert_int_equal(bpf_map_lookup_elem(fd.config, &k, &c), 0);
+	c.flags = (c.flags | set) & ~clear;
+	upd(fd.config, &k, &c);
+}
+static void ew_allow(void) { set_cfg_flags(BH_CFG_EW_ALLOW, 0); }
+static void ew_deny(void) { set_cfg_flags(0, BH_CFG_EW_ALLOW); }
+static void gw_allow(void) { set_cfg_flags(BH_CFG_GW_ALLOW, 0); }
+static void gw_deny(void) { set_cfg_flags(0, BH_CFG_GW_ALLOW); }
+static void laptop_group_invalid(void)
+{
+	put_group(0, G_LAPTOP, BH_ACT_ALLOW);
+	{
+		__u32 k = G_LAPTOP;
+		struct bh_group g = { .internet = BH_ACT_ALLOW, .valid = 0 };
+
+		upd(fd.groups, &k, &g);
+	}
+}
+static void laptop_group_valid(void) { put_group(0, G_LAPTOP, BH_ACT_ALLOW); }
+static void q_laptop(void) { quarantine(LAPTOP); }
+static void unq_laptop(void) { release(LAPTOP); }
+static void q_nvr(void) { quarantine(NVR); }
+static void unq_nvr(void) { release(NVR); }
+
+/* age every bh_ct / bh_frag entry past its timeout */
+static void age_state(void)
+{
+	struct bh_ct_key ck, cn;
+	struct bh_ct_val cv;
+	struct bh_frag_key fk, fn;
+	struct bh_frag_val fv;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd.ct, prev, &cn)) {
+		ck = cn;
+		prev = &ck;
+		assert_int_equal(bpf_map_lookup_elem(fd.ct, &ck, &cv), 0);
+		cv.last_seen -= BH_CT_TCP_TIMEOUT + 1000000000ULL;
+		upd(fd.ct, &ck, &cv);
+	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(fd.frag, prev, &fn)) {
+		fk = fn;
+		prev = &fk;
+		assert_int_equal(bpf_map_lookup_elem(fd.frag, &fk, &fv), 0);
+		fv.last_seen -= BH_FRAG_TIMEOUT + 1000000000ULL;
+		upd(fd.frag, &fk, &fv);
+	}
+}
+
 static void q_cam(void) { quarantine(CAM); }
 static void unq_cam(void) { release(CAM); }
 static void q_release_cam(void) { quarantine(CAM); release(CAM); }
@@ -1208,6 +1321,103 @@ static const struct row rows[] = {
 	{ "xdp+tc: EAPOL to the PAE group address passes (eapol)", f_eapol_pae, P,
 	  BH_R_PASS_EAPOL },
 	{ "xdp+tc: EAPOL to a device dropped (ethertype)", f_eapol_dev, D, BH_R_DROP_ETHERTYPE },
+
+	/* ---- more replies, ICMP errors ---- */
+	{ "xdp+tc: camera->laptop RST-ACK of the laptop's tcp/80 flow passes (reply)",
+	  f_cam_laptop_rst, P, BH_R_PASS_REPLY, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_http, BH_R_PASS_RULE) },
+	{ "xdp+tc: camera->laptop FIN-ACK of the laptop's tcp/80 flow passes (reply)",
+	  f_cam_laptop_fin, P, BH_R_PASS_REPLY, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_http, BH_R_PASS_RULE) },
+	{ "xdp+tc: camera->laptop tcp reply after the flow expired dropped (default deny)",
+	  f_cam_laptop_fin, D, BH_R_DROP_DEFAULT, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_http, BH_R_PASS_RULE), .mid = age_state },
+	{ "xdp+tc: camera->laptop echo reply after the echo expired dropped (default deny)",
+	  f_cam_laptop_echoreply, D, BH_R_DROP_DEFAULT, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_echo, BH_R_PASS_RULE), .mid = age_state },
+	{ "xdp+tc: IPv4 later fragment after its first expired dropped (frag)", f4_frag_later, D,
+	  BH_R_DROP_FRAG, 0, NULL, NULL, OPEN(f4_frag_first, BH_R_PASS_RULE), .mid = age_state },
+	{ "xdp+tc: IPv6 laptop->camera echo passes (rule 3)", f_laptop_cam_echo6, P, BH_R_PASS_RULE,
+	  RULE(RULE_LAPTOP_CAM_ANY) },
+	{ "xdp+tc: IPv6 camera->laptop echo reply passes (reply)", f_cam_laptop_echoreply6, P,
+	  BH_R_PASS_REPLY, 0, NULL, NULL, OPEN(f_laptop_cam_echo6, BH_R_PASS_RULE) },
+	{ "xdp+tc: IPv6 camera->laptop echo reply with no echo dropped (default deny)",
+	  f_cam_laptop_echoreply6, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: ICMPv6 port unreachable quoting the tracked udp passes (reply)",
+	  f_cam_laptop_unreach6, P, BH_R_PASS_REPLY, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_udp6, BH_R_PASS_RULE) },
+	{ "xdp+tc: ICMPv6 port unreachable quoting no tracked flow dropped (default deny)",
+	  f_cam_laptop_unreach6, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: ICMP error quoting a header with options (not read) dropped (default deny)",
+	  f_cam_laptop_unreach_ihl6, D, BH_R_DROP_DEFAULT, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_udp, BH_R_PASS_RULE) },
+	{ "xdp+tc: fridge port unreachable to laptop quoting laptop->camera flow dropped (not its flow)",
+	  f_fridge_laptop_port_unreach, D, BH_R_DROP_DEFAULT, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_udp, BH_R_PASS_RULE) },
+	{ "xdp+tc: fridge frag-needed to laptop quoting laptop->camera flow dropped (not its flow)",
+	  f_fridge_laptop_frag_needed, D, BH_R_DROP_DEFAULT, 0, NULL, NULL,
+	  OPEN(f_laptop_cam_udp, BH_R_PASS_RULE) },
+	{ "xdp+tc: laptop->camera GRE passes (rule 3, any proto)", f_laptop_cam_gre, P,
+	  BH_R_PASS_RULE, RULE(RULE_LAPTOP_CAM_ANY) },
+	{ "xdp+tc: nvr->camera GRE dropped (rule 0 is tcp/554 only)", f_nvr_cam_gre, D,
+	  BH_R_DROP_DEFAULT },
+
+	/* ---- unknown devices, quarantine corners ---- */
+	{ "xdp+tc: laptop->unlisted MAC tcp/80 dropped (unknown group, default deny)",
+	  f_laptop_stranger, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: unlisted MAC sending from the nvr's address dropped (spoof)", f_stranger_as_nvr,
+	  D, BH_R_DROP_SPOOF },
+	{ "xdp+tc: laptop ARP who-has an unlisted LAN address dropped (no talk with unknown)",
+	  f_laptop_arp_unlisted, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: nvr unicast ARP to the quarantined camera dropped (quarantine)",
+	  f_nvr_arp_unicast_qcam, D, BH_R_DROP_QUARANTINE, 0, q_cam, unq_cam },
+	{ "xdp+tc: quarantined laptop->gateway udp/53 passes (qsvc, not rule 5)", f_laptop_gw_dns,
+	  P, BH_R_PASS_QSVC, 0, q_laptop, unq_laptop },
+	{ "xdp+tc: quarantined laptop mDNS multicast dropped (quarantine, not rule 7)",
+	  f_laptop_mdns, D, BH_R_DROP_QUARANTINE, 0, q_laptop, unq_laptop },
+	{ "xdp+tc: quarantined nvr->camera tcp/554 dropped (source quarantined)", f_nvr_cam_syn, D,
+	  BH_R_DROP_QUARANTINE, 0, q_nvr, unq_nvr },
+	{ "xdp+tc: nvr quarantined mid-datagram: its later fragment dropped (quarantine)",
+	  f4_frag_later, D, BH_R_DROP_QUARANTINE, 0, NULL, unq_nvr,
+	  OPEN(f4_frag_first, BH_R_PASS_RULE), .mid = q_nvr },
+
+	/* ---- defaults ---- */
+	{ "xdp+tc: east_west allow: fridge->camera tcp/554 passes (default)", f_fridge_cam_syn, P,
+	  BH_R_PASS_DEFAULT, 0, ew_allow, ew_deny },
+	{ "xdp+tc: east_west allow: laptop->camera tcp/23 still dropped (deny rule 2)",
+	  f_laptop_cam_telnet, D, BH_R_DROP_RULE, RULE(RULE_LAPTOP_CAM_TELNET), ew_allow, ew_deny },
+	{ "xdp+tc: east_west allow: fridge mDNS multicast still dropped (no multicast default)",
+	  f_fridge_mdns, D, BH_R_DROP_DEFAULT, 0, ew_allow, ew_deny },
+	{ "xdp+tc: east_west allow: gateway tcp/22 still dropped (gateway default)",
+	  f_fridge_gw_ssh, D, BH_R_DROP_DEFAULT, 0, ew_allow, ew_deny },
+	{ "xdp+tc: gateway allow: fridge->gateway tcp/22 passes (default)", f_fridge_gw_ssh, P,
+	  BH_R_PASS_DEFAULT, 0, gw_allow, gw_deny },
+	{ "xdp+tc: gateway allow: fridge->camera still dropped (east-west default)",
+	  f_fridge_cam_syn, D, BH_R_DROP_DEFAULT, 0, gw_allow, gw_deny },
+	{ "xdp+tc: laptop group not valid: internet dropped (no group, default deny)",
+	  f_laptop_inet_80, D, BH_R_DROP_DEFAULT, 0, laptop_group_invalid, laptop_group_valid },
+
+	/* ---- IPv6 multicast ---- */
+	{ "xdp+tc: laptop mDNS to ff02::fb passes (rule 7)", f_laptop_mdns6, P, BH_R_PASS_RULE,
+	  RULE(RULE_LAPTOP_MDNS) },
+	{ "xdp+tc: fridge mDNS to ff02::fb dropped (default deny)", f_fridge_mdns6, D,
+	  BH_R_DROP_DEFAULT },
+
+	/* ---- the IP length bounds the headers, not the frame ---- */
+	{ "xdp+tc: IPv4 length claiming 4 bytes of UDP, padded to 60, dropped (malformed)",
+	  f_udp_len4_padded, D, BH_R_DROP_MALFORMED },
+	{ "xdp+tc: IPv4 length claiming 12 bytes of TCP, padded to 60, dropped (malformed)",
+	  f_tcp_totlen_short_padded, D, BH_R_DROP_MALFORMED },
+	{ "xdp+tc: IPv4 short udp datagram with junk padding passes (rule 3)", f4_udp_padded_ok, P,
+	  BH_R_PASS_RULE, RULE(RULE_LAPTOP_CAM_ANY) },
+	{ "xdp+tc: IPv6 payload length 8 of a TCP header dropped (malformed)", f6_plen_short_tcp, D,
+	  BH_R_DROP_MALFORMED },
+	{ "xdp+tc: IPv6 payload length ending in the extension headers dropped (malformed)",
+	  f6_plen_short_ext, D, BH_R_DROP_MALFORMED },
+	{ "xdp+tc: IPv6 payload length 0 (jumbo/BIG TCP) judged by the frame: passes (rule 0)",
+	  f6_plen_zero, P, BH_R_PASS_RULE, RULE(RULE_NVR_CAM_RTSP) },
+	{ "xdp+tc: NS whose payload length leaves out the target dropped (malformed)",
+	  f6_ns_plen_short, D, BH_R_DROP_MALFORMED },
 
 	/* ---- no policy ---- */
 	{ "xdp+tc: no valid policy: nvr->camera tcp/554 dropped (nopolicy)", f_nvr_cam_syn, D,
