@@ -767,6 +767,9 @@ B(f_fridge_arp_sha_nvr, arp4(f, BCAST, FRIDGE, 1, NVR, FRIDGE4, ZMAC, GW4))
 B(f_fridge_arp_garp, arp4(f, BCAST, FRIDGE, 1, FRIDGE, FRIDGE4, ZMAC, FRIDGE4))
 B(f_cam_arp_from_99, arp4(f, BCAST, CAM, 1, CAM, "192.168.50.99", ZMAC, GW4))
 B(f_fridge_arp_probe_cam, arp4(f, BCAST, FRIDGE, 1, FRIDGE, "0.0.0.0", ZMAC, CAM4))
+B(f_fridge_arp_reply_gw, arp4(f, GWMAC, FRIDGE, 2, FRIDGE, FRIDGE4, GWMAC, GW4))
+B(f_cam_arp_reply_gw, arp4(f, GWMAC, CAM, 2, CAM, CAM4, GWMAC, GW4))
+B(f_fridge_arp_reply_cam, arp4(f, CAM, FRIDGE, 2, FRIDGE, FRIDGE4, CAM, CAM4))
 B(f_arp_truncated,
   eth(f, BCAST, FRIDGE, 0x0806); arp(f, 1, FRIDGE, FRIDGE4, ZMAC, GW4); f->len = 14 + 20)
 B(f_arp_rarp_op,
@@ -1205,6 +1208,12 @@ static const struct row rows[] = {
 	  f_cam_arp_from_99, D, BH_R_DROP_SPOOF },
 	{ "xdp+tc: fridge ARP probe (sender 0.0.0.0) for the camera dropped (no talk pair)",
 	  f_fridge_arp_probe_cam, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: fridge ARP reply to the gateway passes", f_fridge_arp_reply_gw, P,
+	  BH_R_PASS_ARP },
+	{ "xdp+tc: quarantined camera ARP reply to the gateway passes", f_cam_arp_reply_gw, P,
+	  BH_R_PASS_ARP, 0, q_cam, unq_cam },
+	{ "xdp+tc: fridge unicast ARP reply to the camera dropped (no talk pair)",
+	  f_fridge_arp_reply_cam, D, BH_R_DROP_DEFAULT },
 	{ "xdp+tc: truncated ARP dropped (malformed)", f_arp_truncated, D, BH_R_DROP_MALFORMED },
 	{ "xdp+tc: ARP opcode 3 dropped (malformed)", f_arp_rarp_op, D, BH_R_DROP_MALFORMED },
 
@@ -1635,6 +1644,39 @@ static void test_egress_udp_icmp_v6_routed(void **state)
 	}
 }
 
+/* a tracked flow stays tracked while its packets keep coming */
+static void test_ct_refresh(void **state)
+{
+	struct bh_ct_val cv;
+
+	(void)state;
+	for (int ep = 0; ep < EP_N; ep++) {
+		/* ingress: the nvr's ACKs refresh the flow its SYN opened */
+		clear_state();
+		f_nvr_cam_syn(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, RULE_NVR_CAM_RTSP, "nvr SYN");
+		age_state();
+		tcp4(&F, CAM, NVR, NVR4, CAM4, 40000, 554, ACK);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, RULE_NVR_CAM_RTSP, "nvr ACK refreshes");
+		f_cam_nvr_ack(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_REPLY, -1, "camera ACK after the refresh");
+
+		/* egress: the gateway's later packets refresh its flow */
+		clear_state();
+		f_gw_fridge_syn(&F);
+		run_egress(&F);
+		age_state();
+		f_fridge_gw_synack(&F);
+		check_run((enum ep)ep, &F, 0, BH_R_DROP_DEFAULT, -1, "SYN-ACK, flow expired");
+		tcp4(&F, FRIDGE, GWMAC, GW4, FRIDGE4, 45000, 8080, ACK);
+		run_egress(&F);
+		assert_int_equal(ct_lookup(IPPROTO_TCP, GW4, FRIDGE4, 45000, 8080, &cv), 0);
+		assert_true(cv.flags & BH_CT_FROM_GW);
+		f_fridge_gw_synack(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_REPLY, -1, "SYN-ACK after the refresh");
+	}
+}
+
 /* what the egress program must not record */
 static void test_egress_records_only_gateway_openings(void **state)
 {
@@ -1906,6 +1948,7 @@ int main(void)
 		cmocka_unit_test(test_egress_udp_icmp_v6_routed),
 		cmocka_unit_test(test_egress_records_only_gateway_openings),
 		cmocka_unit_test(test_icmp_error_quoting_tracked_flow),
+		cmocka_unit_test(test_ct_refresh),
 		cmocka_unit_test(test_generation_flip),
 		cmocka_unit_test(test_rule_counters),
 		cmocka_unit_test(test_device_counters),
