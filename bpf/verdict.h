@@ -81,7 +81,8 @@ struct bh_pkt {
 	__u8 q_proto;
 	__u16 q_sport;
 	__u16 q_dport;
-	__u16 pad;
+	__u8 frag_proto;	/* IPv6: the fragment header's next header */
+	__u8 pad;
 	__u8 q_saddr[16];
 	__u8 q_daddr[16];
 	/* decide()'s working state and result */
@@ -302,6 +303,7 @@ static __always_inline int parse_ipv6(struct bh_pkt *p, struct cursor *c)
 			__builtin_memcpy(&fo, h + 2, 2);
 			__builtin_memcpy(&id, h + 4, 4);
 			fo = bpf_ntohs(fo);
+			p->frag_proto = h[0];
 			p->frag_off8 = fo >> 3;
 			p->frag_id = bpf_ntohl(id);
 			if (p->frag_off8)
@@ -778,7 +780,19 @@ static __always_inline void frag_key(struct bh_pkt *p, struct bh_frag_key *k)
 	__builtin_memcpy(k->saddr, p->saddr, 16);
 	__builtin_memcpy(k->daddr, p->daddr, 16);
 	k->id = p->frag_id;
-	k->proto = p->l4proto;
+	/* alike in every fragment: IPv4's protocol, the IPv6 fragment
+	 * header's next header (the first header of the fragmentable part) */
+	k->proto = p->is_v4 ? p->l4proto : p->frag_proto;
+}
+
+/* A first fragment passed: its datagram's later fragments may follow. */
+static __always_inline void frag_record(struct bh_pkt *p)
+{
+	struct bh_frag_key fk;
+	struct bh_frag_val fv = { .last_seen = bpf_ktime_get_ns() };
+
+	frag_key(p, &fk);
+	bpf_map_update_elem(&bh_frag, &fk, &fv, BPF_ANY);
 }
 
 /* Destination class of an IP packet (sets p->dgroup); -1: quarantined. */
@@ -792,6 +806,19 @@ static __noinline int ip_destination(struct bh_pkt *p, struct bh_config *cfg)
 	struct bh_dev_val *dv;
 
 	if (p->mcast) {
+		/* a unicast IP destination in a group-addressed frame is
+		 * judged as sent to it */
+		if (is_gw_ip(p->daddr)) {
+			p->dgroup = BH_GRP_GATEWAY;
+			return 0;
+		}
+		own = ip_owner(p->gen, p->daddr);
+		if (own) {
+			if (quarantined(own->mac))
+				return -1;
+			p->dgroup = own->group;
+			return 0;
+		}
 		/* a DHCP client's broadcast is for the gateway's server */
 		if (p->has_l4 && p->l4proto == IPPROTO_UDP &&
 		    ((p->is_v4 && p->dport == 67) || (!p->is_v4 && p->dport == 547)))
@@ -879,17 +906,15 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 	if (allow) {
 		ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
 		ct_track(&k, p->smac, p->dmac, 0);
-		if (p->frag_first) {
-			struct bh_frag_key fk;
-			struct bh_frag_val fv = { .last_seen = bpf_ktime_get_ns() };
-
-			frag_key(p, &fk);
-			bpf_map_update_elem(&bh_frag, &fk, &fv, BPF_ANY);
-		}
+		if (p->frag_first)
+			frag_record(p);
 		return verdict(p, 1, pv ? BH_R_PASS_RULE : BH_R_PASS_DEFAULT, p->rule_id);
 	}
-	if (is_reply(p))
+	if (is_reply(p)) {
+		if (p->frag_first)
+			frag_record(p);
 		return PASS(p, BH_R_PASS_REPLY);
+	}
 	return verdict(p, 0, pv ? BH_R_DROP_RULE : BH_R_DROP_DEFAULT, p->rule_id);
 }
 

@@ -395,27 +395,7 @@ static int run_ep(enum ep ep, const struct frame *f)
  * Run @f through @ep and check: verdict @pass, bh_stats[@reason] +1 and no
  * other reason counter moved, and when @rule >= 0, rule counter +1.
  */
-/*
- * A row of the table marked as a known, reported bug of bpf/verdict.h is
- * named "... # SKIP known bug: ..." (a TAP skip: selftests/run.sh counts it
- * as skipped); its frame's check prints what was expected and what came
- * instead, or that the bug no longer shows, and does not fail. With
- * BH_KNOWN_BUGS=fail in the environment they are ordinary rows that fail.
- */
-static const char *known_bug;
-static bool known_bugs_fail;
-
-#define CHECK_FAIL(fmt, ...)							\
-	do {									\
-		if (known_bug && !known_bugs_fail) {				\
-			print_message("# known bug: %s\n# " fmt "\n",		\
-				      known_bug, __VA_ARGS__);			\
-			known_bug_shown = true;					\
-			return;							\
-		}								\
-		fail_msg(fmt, __VA_ARGS__);					\
-	} while (0)
-static bool known_bug_shown;
+#define CHECK_FAIL(fmt, ...) fail_msg(fmt, __VA_ARGS__)
 
 static void check_run(enum ep ep, const struct frame *f, int pass, __u32 reason,
 		      int rule, const char *what)
@@ -481,7 +461,6 @@ struct row {
 				 * before each program's run, to undo mid */
 	struct step prelude[3];	/* frames sent first, through the same program */
 	void (*mid)(void);	/* between the prelude and the frame */
-	const char *bug;	/* a known, reported bug: skip while it shows */
 };
 #define RULE(n)	((n) + 1)
 
@@ -504,13 +483,7 @@ static void run_row(const struct row *r)
 		if (r->mid)
 			r->mid();
 		r->build(&F);
-		known_bug = r->bug;
-		known_bug_shown = false;
 		check_run((enum ep)ep, &F, r->pass, r->reason, r->rule - 1, "frame");
-		if (r->bug && !known_bug_shown && !known_bugs_fail)
-			print_message("# %s: known bug no longer shows (%s); drop .bug from the row\n",
-				      ep_name[ep], r->bug);
-		known_bug = NULL;
 	}
 }
 
@@ -518,7 +491,6 @@ static int row_setup(void **state)
 {
 	const struct row *r = *state;
 
-	known_bug = NULL;
 	if (r->pre)
 		r->pre();
 	return 0;
@@ -1483,40 +1455,28 @@ static const struct row rows[] = {
 	{ "xdp+tc: NS whose payload length leaves out the target dropped (malformed)",
 	  f6_ns_plen_short, D, BH_R_DROP_MALFORMED },
 
-	/* ---- known bugs, reported (skip while they show) ---- */
+	/* ---- group-addressed frames to a unicast IP; fragmented replies; IPv6
+	 * fragments with options in the fragmentable part (found by these rows) */
 	{ .name = "xdp+tc: laptop udp/5353 in a broadcast frame to the fridge's IP dropped (east-west)",
-	  .build = f_laptop_bcast_to_fridge, .pass = D, .reason = BH_R_DROP_DEFAULT,
-	  .bug = "a group-addressed frame is judged as multicast whatever its unicast IP "
-		 "destination: rule 7 (laptop->multicast udp/5353) reaches the fridge" },
+	  .build = f_laptop_bcast_to_fridge, .pass = D, .reason = BH_R_DROP_DEFAULT },
 	{ .name = "xdp+tc: laptop udp/5353 in an mDNS-MAC frame to the fridge's IP dropped (east-west)",
-	  .build = f_laptop_mcast_to_fridge, .pass = D, .reason = BH_R_DROP_DEFAULT,
-	  .bug = "a group-addressed frame is judged as multicast whatever its unicast IP "
-		 "destination" },
+	  .build = f_laptop_mcast_to_fridge, .pass = D, .reason = BH_R_DROP_DEFAULT },
 	{ .name = "xdp+tc: fridge udp/67 in a broadcast frame to the camera's IP dropped (east-west)",
-	  .build = f_fridge_bcast_udp67_to_cam, .pass = D, .reason = BH_R_DROP_DEFAULT,
-	  .bug = "broadcast udp/67 is classed as the gateway's DHCP whatever its unicast IP "
-		 "destination: rule 6 reaches the camera" },
+	  .build = f_fridge_bcast_udp67_to_cam, .pass = D, .reason = BH_R_DROP_DEFAULT },
 	{ .name = "xdp+tc: quarantined camera udp/67 in a broadcast frame to the nvr's IP dropped",
 	  .build = f_cam_bcast_udp67_to_nvr, .pass = D, .reason = BH_R_DROP_QUARANTINE,
-	  .pre = q_cam, .post = unq_cam,
-	  .bug = "broadcast udp/67 is classed as the gateway's DHCP whatever its unicast IP "
-		 "destination: a quarantined device reaches the nvr (PASS_QSVC)" },
+	  .pre = q_cam, .post = unq_cam },
 	{ .name = "xdp+tc: camera echo reply, later fragment after a first passed as reply, passes (frag)",
 	  .build = f_cam_laptop_echoreply_frag2, .pass = P, .reason = BH_R_PASS_FRAG,
 	  .prelude = { { f_laptop_cam_echo, 1, BH_R_PASS_RULE },
-		       { f_cam_laptop_echoreply_frag1, 1, BH_R_PASS_REPLY } },
-	  .bug = "a first fragment passed as a reply records no bh_frag entry, so the rest "
-		 "of a fragmented reply is dropped" },
+		       { f_cam_laptop_echoreply_frag1, 1, BH_R_PASS_REPLY } } },
 	{ .name = "xdp+tc: camera udp reply, later fragment after a first passed as reply, passes (frag)",
 	  .build = f_cam_laptop_udp_reply_frag2, .pass = P, .reason = BH_R_PASS_FRAG,
 	  .prelude = { { f_laptop_cam_udp, 1, BH_R_PASS_RULE },
-		       { f_cam_laptop_udp_reply_frag1, 1, BH_R_PASS_REPLY } },
-	  .bug = "a first fragment passed as a reply records no bh_frag entry" },
+		       { f_cam_laptop_udp_reply_frag1, 1, BH_R_PASS_REPLY } } },
 	{ .name = "xdp+tc: IPv6 later fragment whose fragmentable part starts with dst-options passes",
 	  .build = f6_frag_dst_later, .pass = P, .reason = BH_R_PASS_FRAG,
-	  .prelude = OPEN(f6_frag_dst_first, BH_R_PASS_RULE),
-	  .bug = "bh_frag is keyed by the final L4 protocol for the first fragment but by the "
-		 "fragment header's next header (60) for later ones" },
+	  .prelude = OPEN(f6_frag_dst_first, BH_R_PASS_RULE) },
 
 	/* ---- no policy ---- */
 	{ "xdp+tc: no valid policy: nvr->camera tcp/554 dropped (nopolicy)", f_nvr_cam_syn, D,
@@ -1962,16 +1922,8 @@ int main(void)
 
 	if (!tests)
 		return 1;
-	known_bugs_fail = getenv("BH_KNOWN_BUGS") && !strcmp(getenv("BH_KNOWN_BUGS"), "fail");
 	for (size_t i = 0; i < n_rows; i++) {
-		char *name = NULL;
-
 		tests[i].name = rows[i].name;
-		if (rows[i].bug && !known_bugs_fail) {
-			if (asprintf(&name, "%s # SKIP known bug: %s", rows[i].name, rows[i].bug) < 0)
-				return 1;
-			tests[i].name = name;	/* lives until exit */
-		}
 		tests[i].test_func = row_test;
 		tests[i].setup_func = row_setup;
 		tests[i].teardown_func = row_teardown;

@@ -105,7 +105,8 @@ static void flow_key(__u8 k[41], __u8 proto, __u16 sp, __u16 dp,
 	memcpy(k + 22, dst, 16);
 }
 
-/* a fragmented datagram: kind 'f', src, dst, id, proto */
+/* a fragmented datagram: kind 'f', src, dst, id, proto (IPv4's protocol;
+ * IPv6: the fragment header's next header, alike in every fragment) */
 static void frag_key(__u8 k[41], const __u8 *src, const __u8 *dst, __u32 id, __u8 proto)
 {
 	memset(k, 0, 41);
@@ -127,6 +128,7 @@ struct pkt {
 	bool has_l4, has_target, frag_first, frag_later;
 	__u16 frag_off8;
 	__u32 frag_id;
+	__u8 frag_proto;	/* IPv6: the fragment header's next header */
 	__u16 sport, dport;
 	__u8 tcp_flags, icmp_type;
 	bool q_ok;
@@ -164,13 +166,17 @@ static bool icmp_err(__u8 proto, __u8 t)
 	return proto == IPPROTO_ICMPV6 && t >= 1 && t <= 4;
 }
 
-/* 0, or the drop reason; @off is where the L4 header starts */
-static int parse_l4(struct pkt *k, const __u8 *f, size_t len, size_t off)
+/*
+ * 0, or the drop reason; @off is where the L4 header starts, @avail how
+ * many L4 bytes the IP header claims (Ethernet padding is not the packet's)
+ */
+static int parse_l4(struct pkt *k, const __u8 *f, size_t len, size_t off, size_t avail)
 {
 	size_t need = k->l4proto == IPPROTO_TCP ? 20 : k->l4proto == IPPROTO_UDP ? 8 :
 		      (k->l4proto == IPPROTO_ICMP || k->l4proto == IPPROTO_ICMPV6) ? 8 : 0;
 
-	if (off + need > len || (k->l4proto == IPPROTO_TCP && (f[off + 12] >> 4) < 5))
+	if (off + need > len || (k->l4proto == IPPROTO_TCP && (f[off + 12] >> 4) < 5) ||
+	    avail < need)
 		return k->frag_first ? BH_R_DROP_FRAG : BH_R_DROP_MALFORMED;
 	if (k->l4proto == IPPROTO_TCP || k->l4proto == IPPROTO_UDP) {
 		k->sport = be16(f + off);
@@ -183,7 +189,7 @@ static int parse_l4(struct pkt *k, const __u8 *f, size_t len, size_t off)
 			k->sport = k->dport = be16(f + off + 4);
 		} else if (k->l4proto == IPPROTO_ICMPV6 &&
 			   (f[off] == 135 || f[off] == 136 || f[off] == 137)) {
-			if (off + 24 > len)
+			if (off + 24 > len || avail < 24)
 				return BH_R_DROP_MALFORMED;
 			memcpy(k->target, f + off + 8, 16);
 			k->has_target = true;
@@ -280,10 +286,11 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 			k->frag_first = true;
 		if (k->frag_later)
 			return 0;
-		return parse_l4(k, f, len, off + hl);
+		return parse_l4(k, f, len, off + hl, be16(ip + 2) - hl);
 	}
 	if (proto == 0x86dd) {
 		const __u8 *ip = f + off;
+		size_t plen, off0;
 		__u8 nh;
 
 		if (off + 40 > len || (ip[0] >> 4) != 6)
@@ -291,7 +298,10 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 		memcpy(k->saddr, ip + 8, 16);
 		memcpy(k->daddr, ip + 24, 16);
 		nh = ip[6];
+		/* payload length 0 (jumbogram, BIG TCP): the frame bounds it */
+		plen = be16(ip + 4) ? be16(ip + 4) : 0xffff;
 		off += 40;
+		off0 = off;
 		for (int i = 0; i < MAX_EXT; i++) {
 			const __u8 *h = f + off;
 			size_t hlen;
@@ -303,6 +313,7 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 			if (nh == 44) {
 				__u16 x = be16(h + 2);
 
+				k->frag_proto = h[0];
 				k->frag_off8 = x >> 3;
 				k->frag_id = (__u32)h[4] << 24 | (__u32)h[5] << 16 |
 					     (__u32)h[6] << 8 | h[7];
@@ -332,7 +343,9 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 			return 0;
 		if (nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60)
 			return BH_R_DROP_EXTHDR;
-		return parse_l4(k, f, len, off);
+		if (off - off0 > plen)
+			return BH_R_DROP_MALFORMED;
+		return parse_l4(k, f, len, off, plen - (off - off0));
 	}
 	if (proto == 0x888e)
 		return 0;
@@ -628,7 +641,9 @@ static bool reply(const struct ctx *c)
 			return false;
 	} else if (k->l4proto == IPPROTO_ICMP || k->l4proto == IPPROTO_ICMPV6) {
 		if (icmp_err(k->l4proto, k->icmp_type)) {
-			if (!k->q_ok || memcmp(k->q_saddr, k->daddr, 16))
+			/* from the quoted packet's destination to its source */
+			if (!k->q_ok || memcmp(k->q_saddr, k->daddr, 16) ||
+			    memcmp(k->q_daddr, k->saddr, 16))
 				return false;
 			flow_key(key, k->q_proto, k->q_sport, k->q_dport, k->q_saddr, k->q_daddr);
 			return st_has(c->st, key);
@@ -638,6 +653,16 @@ static bool reply(const struct ctx *c)
 	}
 	flow_key(key, k->l4proto, k->dport, k->sport, k->daddr, k->saddr);
 	return st_has(c->st, key);
+}
+
+/* a first fragment passed: the rest of its datagram may follow */
+static void frag_pass(struct ctx *c)
+{
+	const struct pkt *k = c->k;
+	__u8 key[41];
+
+	frag_key(key, k->saddr, k->daddr, k->frag_id, k->v4 ? k->l4proto : k->frag_proto);
+	st_add(c->st, key);
 }
 
 static void judge_ip(struct ctx *c, struct bh_eval_result *r)
@@ -657,7 +682,7 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 			return set(r, 0, BH_R_DROP_FRAG, -1, "fragment overlapping the TCP header");
 		if (c->qsrc)
 			return set(r, 0, BH_R_DROP_QUARANTINE, -1, "source quarantined");
-		frag_key(key, k->saddr, k->daddr, k->frag_id, k->l4proto);
+		frag_key(key, k->saddr, k->daddr, k->frag_id, k->v4 ? k->l4proto : k->frag_proto);
 		if (st_has(c->st, key))
 			return set(r, 1, BH_R_PASS_FRAG, -1, "later fragment of an allowed datagram");
 		return set(r, 0, BH_R_DROP_FRAG, -1, "fragment whose first fragment did not pass");
@@ -670,7 +695,16 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 		return;
 
 	/* where it goes */
-	if (c->mcast) {
+	if (c->mcast && gw_ip(c, k->daddr)) {
+		/* a group-addressed frame is judged by its unicast IP destination */
+		dk = D_GATEWAY;
+	} else if (c->mcast && member_by_ip(p, k->daddr, &dg)) {
+		const struct bh_member *m = member_by_ip(p, k->daddr, &dg);
+
+		if (quarantined(c, m->mac))
+			return set(r, 0, BH_R_DROP_QUARANTINE, -1, "destination quarantined");
+		dk = D_GROUP;
+	} else if (c->mcast) {
 		if (k->has_l4 && k->l4proto == IPPROTO_UDP &&
 		    ((k->v4 && k->dport == 67) || (!k->v4 && k->dport == 547)))
 			dk = D_GATEWAY;
@@ -731,10 +765,8 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 	if (deny < 0 && allow >= 0) {
 		flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
 		st_add(c->st, key);
-		if (k->frag_first) {
-			frag_key(key, k->saddr, k->daddr, k->frag_id, k->l4proto);
-			st_add(c->st, key);
-		}
+		if (k->frag_first)
+			frag_pass(c);
 		return set(r, 1, BH_R_PASS_RULE, allow, "allowed by a rule");
 	}
 	switch (dk) {
@@ -762,15 +794,16 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 		if (def == BH_ACT_ALLOW) {
 			flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
 			st_add(c->st, key);
-			if (k->frag_first) {
-				frag_key(key, k->saddr, k->daddr, k->frag_id, k->l4proto);
-				st_add(c->st, key);
-			}
+			if (k->frag_first)
+				frag_pass(c);
 			return set(r, 1, BH_R_PASS_DEFAULT, -1, why);
 		}
 	}
-	if (reply(c))
+	if (reply(c)) {
+		if (k->frag_first)
+			frag_pass(c);
 		return set(r, 1, BH_R_PASS_REPLY, -1, "reply to a tracked flow");
+	}
 	if (deny >= 0)
 		return set(r, 0, BH_R_DROP_RULE, deny, "denied by a rule");
 	set(r, 0, BH_R_DROP_DEFAULT, -1, why);
