@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -97,6 +99,32 @@ static void json_str(FILE *f, const char *s)
 			fputc(ch, f);
 	}
 	fputc('"', f);
+}
+
+/*
+ * One controller at a time: every command that changes something holds an
+ * exclusive lock on <state dir>/lock until it exits, so two applies (an
+ * admin's and a daemon's) never interleave their generation writes.
+ */
+static int lock_state(const struct bh_ctx *ctx)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	ret = bh_state_init(ctx->state_dir);
+	if (ret) {
+		pr_err("state dir %s: %s", ctx->state_dir, strerror(-ret));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/lock", ctx->state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		pr_err("cannot lock %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;	/* held until the process exits */
 }
 
 /* ---- shared steps ------------------------------------------------------- */
@@ -405,7 +433,11 @@ static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 	rc = load_compile(path, &p, &c);
 	if (rc)
 		return rc;
-	rc = bring_up(ctx, mode, path, p, &c, false);
+	if (lock_state(ctx) < 0) {
+		rc = BH_EXIT_SYSTEM;
+	} else {
+		rc = bring_up(ctx, mode, path, p, &c, false);
+	}
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	return rc;
@@ -441,6 +473,8 @@ static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
 
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (lock_state(ctx) < 0)
+		return BH_EXIT_SYSTEM;
 	if (access(ctx->pin_dir, F_OK)) {
 		printf("bulkhead: already down (%s does not exist)\n", ctx->pin_dir);
 		return BH_EXIT_OK;
@@ -550,6 +584,8 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = BH_EXIT_SYSTEM;
+	if (lock_state(ctx) < 0)
+		goto out;
 	if (bh_maps_open(ctx->pin_dir, &m)) {
 		pr_err("apply: Bulkhead is not up (no maps in %s); use 'bulkhead up -c %s'",
 		       ctx->pin_dir, path);
@@ -698,6 +734,8 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
 	e.since = (__u64)time(NULL);
+	if (lock_state(ctx) < 0)
+		return BH_EXIT_SYSTEM;
 
 	up = !bh_maps_open(ctx->pin_dir, &m);
 	if (up && is_gateway_mac(&m, e.mac)) {
@@ -754,6 +792,8 @@ static int cmd_release(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_INPUT;
 	}
 	bh_format_mac(mac, macs);
+	if (lock_state(ctx) < 0)
+		return BH_EXIT_SYSTEM;
 	if (!bh_maps_open(ctx->pin_dir, &m)) {
 		ret = bh_dp_release(&m, mac);
 		if (!ret || ret == -ENOENT) {
