@@ -805,43 +805,31 @@ static __noinline int ip_destination(struct bh_pkt *p, struct bh_config *cfg)
 	struct bh_ip_val *own;
 	struct bh_dev_val *dv;
 
-	if (p->mcast) {
-		/* a unicast IP destination in a group-addressed frame is
-		 * judged as sent to it */
-		if (is_gw_ip(p->daddr)) {
-			p->dgroup = BH_GRP_GATEWAY;
-			return 0;
-		}
-		own = ip_owner(p->gen, p->daddr);
-		if (own) {
-			if (quarantined(own->mac))
-				return -1;
-			p->dgroup = own->group;
-			return 0;
-		}
-		/* a DHCP client's broadcast is for the gateway's server */
-		if (p->has_l4 && p->l4proto == IPPROTO_UDP &&
-		    ((p->is_v4 && p->dport == 67) || (!p->is_v4 && p->dport == 547)))
-			p->dgroup = BH_GRP_GATEWAY;
-		else
-			p->dgroup = BH_GRP_MULTICAST;
-		return 0;
-	}
-	if (!p->dst_gw_mac) {
+	if (!p->mcast && !p->dst_gw_mac) {
 		dv = device(p->gen, p->dmac);
 		p->dgroup = dv ? dv->group : cfg->unknown_group;
 		return 0;
 	}
+	/* by the unicast IP: routed through the gateway, or a group-addressed
+	 * frame carrying it (judged as sent to it) */
 	if (is_gw_ip(p->daddr)) {
 		p->dgroup = BH_GRP_GATEWAY;
 		return 0;
 	}
 	own = ip_owner(p->gen, p->daddr);
 	if (own) {
-		/* routed to a device: judged as east-west */
 		if (quarantined(own->mac))
 			return -1;
 		p->dgroup = own->group;
+		return 0;
+	}
+	if (p->mcast) {
+		/* a DHCP client's broadcast is for the gateway's server */
+		if (p->has_l4 && p->l4proto == IPPROTO_UDP &&
+		    ((p->is_v4 && p->dport == 67) || (!p->is_v4 && p->dport == 547)))
+			p->dgroup = BH_GRP_GATEWAY;
+		else
+			p->dgroup = BH_GRP_MULTICAST;
 		return 0;
 	}
 	if (is_lan_ip(p->daddr)) {
