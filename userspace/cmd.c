@@ -83,6 +83,30 @@ void bh_cmd_usage(const struct bh_cmd *c, bool err)
 		fprintf(f, "\n%s", c->help);
 }
 
+/*
+ * getopt_long for subcommand @name: --help prints its usage and gives
+ * OPT_HELP, an unknown option prints it to stderr and gives OPT_BAD;
+ * -1 at the end; otherwise the option.
+ */
+#define OPT_HELP	(-2)
+#define OPT_BAD		(-3)
+
+static int cmd_opt(const char *name, int argc, char **argv, const char *shortopts,
+		   const struct option *opts)
+{
+	int opt = getopt_long(argc, argv, shortopts, opts, NULL);
+
+	if (opt == 'h') {
+		bh_cmd_usage(find_cmd(name), false);
+		return OPT_HELP;
+	}
+	if (opt == '?' || opt == ':') {
+		bh_cmd_usage(find_cmd(name), true);
+		return OPT_BAD;
+	}
+	return opt;
+}
+
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -407,7 +431,7 @@ static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 	struct bh_compiled c;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
+	while ((opt = cmd_opt("up", argc, argv, "c:m:h", opts)) >= 0) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -418,14 +442,10 @@ static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 				return BH_EXIT_INPUT;
 			}
 			break;
-		case 'h':
-			bh_cmd_usage(find_cmd("up"), false);
-			return BH_EXIT_OK;
-		default:
-			bh_cmd_usage(find_cmd("up"), true);
-			return BH_EXIT_INPUT;
 		}
 	}
+	if (opt != -1)
+		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (optind != argc) {
 		bh_cmd_usage(find_cmd("up"), true);
 		return BH_EXIT_INPUT;
@@ -451,14 +471,9 @@ static int simple_args(const char *name, int argc, char **argv, int want)
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			bh_cmd_usage(find_cmd(name), false);
-			return -1;
-		}
-		bh_cmd_usage(find_cmd(name), true);
-		return -2;
-	}
+	opt = cmd_opt(name, argc, argv, "h", opts);
+	if (opt != -1)
+		return opt == OPT_HELP ? -1 : -2;
 	if (argc - optind != want) {
 		bh_cmd_usage(find_cmd(name), true);
 		return -2;
@@ -522,19 +537,15 @@ static int policy_arg(const char *name, int argc, char **argv, const char **path
 	int opt;
 
 	*path = NULL;
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((opt = cmd_opt(name, argc, argv, "c:h", opts)) >= 0) {
 		switch (opt) {
 		case 'c':
 			*path = optarg;
 			break;
-		case 'h':
-			bh_cmd_usage(find_cmd(name), false);
-			return -1;
-		default:
-			bh_cmd_usage(find_cmd(name), true);
-			return -2;
 		}
 	}
+	if (opt != -1)
+		return opt == OPT_HELP ? -1 : -2;
 	if (!*path && optind == argc - 1)
 		*path = argv[optind++];
 	if (!*path || optind != argc) {
@@ -697,19 +708,15 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 	bool up;
 	int opt, ret, flushed = 0;
 
-	while ((opt = getopt_long(argc, argv, "r:h", opts, NULL)) != -1) {
+	while ((opt = cmd_opt("isolate", argc, argv, "r:h", opts)) >= 0) {
 		switch (opt) {
 		case 'r':
 			reason = optarg;
 			break;
-		case 'h':
-			bh_cmd_usage(find_cmd("isolate"), false);
-			return BH_EXIT_OK;
-		default:
-			bh_cmd_usage(find_cmd("isolate"), true);
-			return BH_EXIT_INPUT;
 		}
 	}
+	if (opt != -1)
+		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (argc - optind != 1) {
 		bh_cmd_usage(find_cmd("isolate"), true);
 		return BH_EXIT_INPUT;
@@ -838,19 +845,15 @@ static int json_flag(const char *name, int argc, char **argv, bool *json)
 	int opt;
 
 	*json = false;
-	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((opt = cmd_opt(name, argc, argv, "jh", opts)) >= 0) {
 		switch (opt) {
 		case 'j':
 			*json = true;
 			break;
-		case 'h':
-			bh_cmd_usage(find_cmd(name), false);
-			return -1;
-		default:
-			bh_cmd_usage(find_cmd(name), true);
-			return -2;
 		}
 	}
+	if (opt != -1)
+		return opt == OPT_HELP ? -1 : -2;
 	if (optind != argc) {
 		bh_cmd_usage(find_cmd(name), true);
 		return -2;
@@ -1286,17 +1289,10 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 	char err[256];
 	int opt, rc = BH_EXIT_INPUT;
 
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		if (opt == 'c') {
-			path = optarg;
-		} else if (opt == 'h') {
-			bh_cmd_usage(find_cmd("explain"), false);
-			return BH_EXIT_OK;
-		} else {
-			bh_cmd_usage(find_cmd("explain"), true);
-			return BH_EXIT_INPUT;
-		}
-	}
+	while ((opt = cmd_opt("explain", argc, argv, "c:h", opts)) >= 0)
+		path = optarg;		/* -c */
+	if (opt != -1)
+		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (argc - optind != 3) {
 		bh_cmd_usage(find_cmd("explain"), true);
 		return BH_EXIT_INPUT;
