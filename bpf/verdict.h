@@ -586,8 +586,17 @@ static __noinline void ct_track(struct bh_ct_key *k, const __u8 *smac,
 static __always_inline bool ct_live(struct bh_ct_key *k)
 {
 	struct bh_ct_val *cv = bpf_map_lookup_elem(&bh_ct, k);
+	__u64 now;
 
-	return cv && bpf_ktime_get_ns() - cv->last_seen < ct_timeout(k->proto);
+	if (!cv)
+		return false;
+	now = bpf_ktime_get_ns();
+	if (now - cv->last_seen >= ct_timeout(k->proto))
+		return false;
+	/* replies keep their flow alive too (refreshed at most once a second) */
+	if (now - cv->last_seen > 1000000000ULL)
+		cv->last_seen = now;
+	return true;
 }
 
 /* Denied by the policy: pass it anyway if it answers a tracked flow. */

@@ -1637,6 +1637,30 @@ static void test_ct_refresh(void **state)
 	}
 }
 
+/* replies keep their flow alive: a responder-only stream does not expire */
+static void test_ct_refreshed_by_replies(void **state)
+{
+	struct bh_ct_key k = { .proto = IPPROTO_TCP, .sport = htons(40000), .dport = htons(554) };
+	struct bh_ct_val cv, after;
+
+	(void)state;
+	addr16(NVR4, k.saddr);
+	addr16(CAM4, k.daddr);
+	for (int ep = 0; ep < EP_N; ep++) {
+		clear_state();
+		f_nvr_cam_syn(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, RULE_NVR_CAM_RTSP, "nvr SYN");
+		/* the initiator then stays silent almost to the timeout */
+		assert_int_equal(bpf_map_lookup_elem(fd.ct, &k, &cv), 0);
+		cv.last_seen -= BH_CT_TCP_TIMEOUT - 5000000000ULL;
+		upd(fd.ct, &k, &cv);
+		f_cam_nvr_ack(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_REPLY, -1, "camera reply near the timeout");
+		assert_int_equal(bpf_map_lookup_elem(fd.ct, &k, &after), 0);
+		assert_true(after.last_seen > cv.last_seen + BH_CT_TCP_TIMEOUT / 2);
+	}
+}
+
 /* what the egress program must not record */
 static void test_egress_records_only_gateway_openings(void **state)
 {
@@ -1909,6 +1933,7 @@ int main(void)
 		cmocka_unit_test(test_egress_records_only_gateway_openings),
 		cmocka_unit_test(test_icmp_error_quoting_tracked_flow),
 		cmocka_unit_test(test_ct_refresh),
+		cmocka_unit_test(test_ct_refreshed_by_replies),
 		cmocka_unit_test(test_generation_flip),
 		cmocka_unit_test(test_rule_counters),
 		cmocka_unit_test(test_device_counters),
