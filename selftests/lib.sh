@@ -202,11 +202,19 @@ tcp_try() {
 	return $rc
 }
 
-# udp_try FROM TO-NS-NAME ADDR PORT: 0 when the datagram arrived
-# (to a multicast group: the receiver joins it on eth0)
+# udp_try FROM TO-NS-NAME ADDR PORT [SRC]: 0 when the datagram arrived
+# (to a multicast group: the receiver joins it on eth0). SRC: send from
+# this source address, even one the sender does not own (forged; the
+# sender's namespace gets ip_nonlocal_bind for it).
 udp_try() {
 	local from=$1 to=$2 addr=$(sock_addr "$3") port=$4 out=$BH_TMP/udp.$RANDOM
 	local token=bh-$RANDOM$RANDOM recv="UDP6-RECV:$port,reuseaddr,ipv6only=0"
+	local send="UDP:$addr:$port"
+	if [ -n "${5:-}" ]; then
+		sysctl_ns "$(ns_of "$from")" net.ipv4.ip_nonlocal_bind=1
+		sysctl_ns "$(ns_of "$from")" net.ipv6.ip_nonlocal_bind=1
+		send="$send,bind=$(sock_addr "$5"),transparent"
+	fi
 	case $3 in
 	22[4-9].*|23[0-9].*) recv="UDP4-RECV:$port,reuseaddr,ip-add-membership=$3:eth0" ;;
 	esac
@@ -215,7 +223,7 @@ udp_try() {
 	local lpid=$!
 	sleep 0.3
 	echo "$token" | ip netns exec "$(ns_of "$from")" timeout 1 socat -u - \
-		"UDP:$addr:$port" 2>/dev/null
+		"$send" 2>/dev/null
 	sleep 0.3
 	kill "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
@@ -265,19 +273,112 @@ expect_pass() {
 	if "$@"; then ok "$name"; else fail "$name" "blocked: $*"; fi
 }
 
+counters_json() {	# all counters' packets, as one JSON object
+	bh status --json | python3 -c \
+		"import json,sys; print(json.dumps({k: v['packets'] for k, v in json.load(sys.stdin)['counters'].items()}))"
+}
+
+counters_delta() {	# BEFORE-JSON: the counters that moved since, "name +N ..."
+	python3 -c "
+import json,sys
+a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2])
+print(' '.join('%s +%d' % (k, b[k]-a.get(k,0)) for k in sorted(b) if b[k]!=a.get(k,0)) or 'none')" \
+		"$1" "$(counters_json)"
+}
+
 # expect_drop NAME COUNTER CMD...: nothing arrives and COUNTER rises
 expect_drop() {
-	local name=$1 ctr=$2 before after
+	local name=$1 ctr=$2 before after all
 	shift 2
+	all=$(counters_json)
 	before=$(counter "$ctr")
 	if "$@"; then
-		fail "$name" "got through: $*"
+		fail "$name" "got through: $* (counters moved: $(counters_delta "$all"))"
 		return
 	fi
 	after=$(counter "$ctr")
 	if [ "$after" -gt "$before" ]; then
 		ok "$name ($ctr +$((after - before)))"
 	else
-		fail "$name" "blocked, but $ctr did not rise ($before -> $after)"
+		fail "$name" "blocked, but $ctr did not rise ($before -> $after); counters moved: $(counters_delta "$all")"
 	fi
+}
+
+# ---- hand-built frames ---------------------------------------------------------
+
+# raw_send NAME KIND [key=value...]: one frame built by hand, sent from the
+# device's eth0 through an AF_PACKET socket (what a compromised device can
+# do). Keys: src (Ethernet source, default the port's own MAC), dst
+# (Ethernet destination), count.
+#   arp  op=request|reply sha spa tha tpa   (sha defaults to src)
+#   na   target lladdr sip dip override=1   (unsolicited NA, hop limit 255)
+#   ra   sip prefix                          (router advertisement, lifetime 1800 s)
+raw_send() {
+	local n=$1
+	shift
+	ip netns exec "$(ns_of "$n")" python3 - "$@" <<'PY'
+import socket, struct, sys, ipaddress
+kind = sys.argv[1]
+a = dict(x.split('=', 1) for x in sys.argv[2:])
+mac = lambda m: bytes.fromhex(m.replace(':', ''))
+ip4 = lambda x: ipaddress.IPv4Address(x).packed
+ip6 = lambda x: ipaddress.IPv6Address(x).packed
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((a.get('dev', 'eth0'), 0))
+own = s.getsockname()[4]
+src = mac(a['src']) if 'src' in a else own
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+def lladdr_of(m):	# EUI-64 link-local of a MAC
+    b = bytearray(m)
+    b[0] ^= 2
+    return str(ipaddress.IPv6Address(b'\xfe\x80' + b'\0' * 6 + bytes(b[:3]) + b'\xff\xfe' + bytes(b[3:])))
+
+def icmp6(sip, dip, body):
+    ph = ip6(sip) + ip6(dip) + struct.pack('!I3xB', len(body), 58)
+    body = body[:2] + struct.pack('!H', csum(ph + body)) + body[4:]
+    return struct.pack('!IHBB', 6 << 28, len(body), 58, 255) + ip6(sip) + ip6(dip) + body
+
+if kind == 'arp':
+    op = 1 if a.get('op', 'request') == 'request' else 2
+    dst = mac(a.get('dst', 'ff:ff:ff:ff:ff:ff'))
+    sha = mac(a['sha']) if 'sha' in a else src
+    tha = mac(a.get('tha', '00:00:00:00:00:00'))
+    payload = struct.pack('!HHBBH', 1, 0x0800, 6, 4, op) + sha + ip4(a['spa']) + tha + ip4(a['tpa'])
+    frame = dst + src + b'\x08\x06' + payload
+elif kind == 'na':
+    sip = a.get('sip', lladdr_of(src))
+    dip = a.get('dip', 'ff02::1')
+    flags = 0x20000000 if a.get('override', '1') == '1' else 0
+    ll = mac(a['lladdr']) if 'lladdr' in a else src
+    body = struct.pack('!BBHI', 136, 0, 0, flags) + ip6(a['target']) + bytes([2, 1]) + ll
+    dst = mac(a.get('dst', '33:33:00:00:00:01'))
+    frame = dst + src + b'\x86\xdd' + icmp6(sip, dip, body)
+elif kind == 'ra':
+    sip = a.get('sip', lladdr_of(src))
+    pfx = ipaddress.IPv6Network(a.get('prefix', 'fd00:66::/64'))
+    body = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 1800, 0, 0)
+    body += struct.pack('!BBBBIII', 3, 4, pfx.prefixlen, 0xc0, 86400, 14400, 0) + pfx.network_address.packed
+    body += bytes([1, 1]) + src
+    dst = mac(a.get('dst', '33:33:00:00:00:01'))
+    frame = dst + src + b'\x86\xdd' + icmp6(sip, 'ff02::1', body)
+else:
+    sys.exit('raw_send: unknown kind ' + kind)
+frame += b'\0' * max(0, 60 - len(frame))
+for _ in range(int(a.get('count', '1'))):
+    s.send(frame)
+PY
+}
+
+# neigh_mac NAME ADDR: the MAC the device's neighbour cache holds for ADDR
+neigh_mac() {
+	ip netns exec "$(ns_of "$1")" ip neigh show "$2" dev eth0 |
+		sed -nE 's/.*lladdr ([0-9a-f:]+).*/\1/p'
 }
