@@ -16,6 +16,8 @@ check "every port runs in $MODE mode" test "$(status_field "sorted(set(i['mode']
 check "four ports attached" test "$(status_field "len(s['interfaces'])")" = 4
 
 C=${BH_IP4[camera]} N=${BH_IP4[nvr]} F=${BH_IP4[fridge]} L=${BH_IP4[laptop]}
+# the devices know each other's MACs: denied flows meet the IP verdict
+bh_pin_neighbours
 
 # east-west, stateful
 expect_pass "nvr -> camera tcp/554 connects (rule nvr-pulls-rtsp)" tcp_try nvr camera "$C" 554
@@ -52,22 +54,34 @@ expect_pass "laptop pings the gateway (to: any includes it)" ping_try laptop 192
 expect_drop "fridge pings the gateway: dropped" drop_default ping_try fridge 192.168.50.1
 
 # ARP: devices that may not talk cannot even resolve each other
-in_ns fridge ip neigh flush dev eth0 >/dev/null 2>&1
-before=$(counter drop_default)
-ping_try fridge "$C"
-in_ns fridge ip neigh show "$C" dev eth0 | grep -q -E "lladdr" &&
-	fail "fridge cannot resolve the camera's MAC" "$(in_ns fridge ip neigh show "$C")" ||
-	ok "fridge cannot resolve the camera's MAC"
-in_ns laptop ip neigh flush dev eth0 >/dev/null 2>&1
-ping_try laptop "$C"
-in_ns laptop ip neigh show "$C" dev eth0 | grep -q lladdr &&
-	ok "laptop resolves the camera's MAC" || fail "laptop resolves the camera's MAC"
-check "pass_arp counted" test "$(counter pass_arp)" -gt 0
+resolves() {	# FROM ADDR: FROM's neighbour cache learns ADDR's MAC
+	neigh_unpin "$1" "$2"
+	ping_try "$1" "$2"
+	[ -n "$(neigh_mac "$1" "$2")" ]
+}
+expect_drop "fridge cannot resolve the camera's MAC (ARP dropped)" drop_default resolves fridge "$C"
+before=$(counter pass_arp)
+expect_pass "laptop resolves the camera's MAC" resolves laptop "$C"
+check "pass_arp counted" test "$(counter pass_arp)" -gt "$before"
+expect_pass "fridge resolves the gateway's MAC" resolves fridge 192.168.50.1
+expect_drop "fridge cannot resolve the camera's IPv6 (ND dropped)" drop_default resolves fridge "${BH_IP6[camera]}"
+before=$(counter pass_nd)
+expect_pass "nvr resolves the camera's IPv6" resolves nvr "${BH_IP6[camera]}"
+check "pass_nd counted" test "$(counter pass_nd)" -gt "$before"
+expect_pass "fridge resolves the gateway's IPv6" resolves fridge fd00:50::1
+bh_pin_neighbours
 
 # IPv6 east-west and neighbour discovery
-expect_pass "nvr -> camera tcp/554 over IPv6" tcp_try nvr camera "${BH_IP6[camera]}" 554
-expect_drop "fridge -> camera tcp/554 over IPv6 dropped" drop_default tcp_try fridge camera "${BH_IP6[camera]}" 554
-check "pass_nd counted" test "$(counter pass_nd)" -gt 0
+C6=${BH_IP6[camera]}
+expect_pass "nvr -> camera tcp/554 over IPv6" tcp_try nvr camera "$C6" 554
+expect_drop "nvr -> camera tcp/8011 over IPv6 dropped" drop_default tcp_try nvr camera "$C6" 8011
+expect_drop "camera -> nvr tcp/554 over IPv6 (reverse) dropped" drop_default tcp_try camera nvr "${BH_IP6[nvr]}" 554
+expect_drop "fridge -> camera tcp/554 over IPv6 dropped" drop_default tcp_try fridge camera "$C6" 554
+# laptop-pings says proto icmp: ICMPv4 only (icmpv6 is its own proto, docs/policy.md)
+expect_drop "laptop pings the camera over IPv6: dropped (icmp is not icmpv6)" drop_default ping_try laptop "$C6"
+expect_drop "fridge pings the camera over IPv6: dropped" drop_default ping_try fridge "$C6"
+expect_pass "fridge -> gateway udp/53 over IPv6" udp_try fridge gateway fd00:50::1 53
+expect_drop "fridge -> gateway tcp/22 over IPv6 dropped" drop_default tcp_try fridge gateway fd00:50::1 22
 
 # multicast: mDNS only where a rule allows it
 expect_pass "laptop -> mDNS 224.0.0.251:5353 reaches the fridge" udp_try laptop fridge 224.0.0.251 5353
@@ -75,13 +89,20 @@ expect_drop "fridge -> mDNS dropped (no rule)" drop_default udp_try fridge lapto
 
 # what bulkhead shows
 devjson=$(bh devices --json)
-check "devices lists the camera by name and group" python3 -c "
+check "devices lists every device by name and group, with packets" python3 -c "
 import json,sys
 d={x['mac']:x for x in json.loads(sys.argv[1])}
-c=d['02:00:00:00:00:11']
-assert c['name']=='camera' and c['group']=='cameras' and c['packets']>0, c
-f=d['02:00:00:00:00:31']
-assert f['drops']>0, f" "$devjson"
+for mac,name,group in (('11','camera','cameras'),('21','nvr','nvr'),('31','fridge','appliances'),('41','laptop','laptops')):
+    x=d['02:00:00:00:00:'+mac]
+    assert x['name']==name and x['group']==group and x['packets']>0 and x['bytes']>0 and not x['quarantined'], x
+assert d['02:00:00:00:00:31']['drops']>0, d['02:00:00:00:00:31']" "$devjson"
+devpkts() {	# MAC: packets counted for it in devices --json
+	bh devices --json | python3 -c "import json,sys; print([x for x in json.load(sys.stdin) if x['mac']=='$1'][0]['packets'])"
+}
+before=$(devpkts 02:00:00:00:00:41)
+in_ns laptop ping -c 5 -i 0.05 -W 1 "$N" >/dev/null 2>&1
+after=$(devpkts 02:00:00:00:00:41)
+check "5 echoes from the laptop counted on the laptop ($before -> $after)" test "$after" -ge $((before + 5))
 check "status counts drops per reason" test "$(counter drop_default)" -gt 5
 check "rule hits are counted" python3 -c "
 import json,sys
@@ -89,7 +110,22 @@ s=json.loads(sys.argv[1])
 h={r['rule']:r['packets'] for r in s['rules_hits']}
 assert any('nvr-pulls-rtsp' in k and v>0 for k,v in h.items()), h" "$(bh status --json)"
 
+# a UDP rule between devices, and its replies
+out=$(bh apply "$BH_SRC/selftests/policies/e2e/udp.yaml" 2>&1) && ok "apply udp.yaml" || fail "apply udp.yaml" "$out"
+before=$(counter pass_reply)
+expect_pass "laptop -> nvr udp/514 request gets its reply (rule laptop-syslog)" udp_reply laptop nvr "$N" 514
+check "the nvr's udp answer counted as pass_reply" test "$(counter pass_reply)" -gt "$before"
+expect_pass "laptop -> nvr udp/514 over IPv6 gets its reply" udp_reply laptop nvr "${BH_IP6[nvr]}" 514
+expect_drop "nvr -> laptop udp/514 (reverse new flow) dropped" drop_default udp_try nvr laptop "$L" 514
+expect_drop "laptop -> nvr udp/515 dropped" drop_default udp_try laptop nvr "$N" 515
+expect_drop "fridge -> nvr udp/514 dropped" drop_default udp_try fridge nvr "$N" 514
+expect_pass "laptop pings the camera over IPv6 (rule laptop-pings6, icmpv6)" ping_try laptop "$C6"
+expect_drop "camera echo-request to the laptop over IPv6 (reverse) dropped" drop_default ping_try camera "${BH_IP6[laptop]}"
+expect_drop "fridge still cannot ping the camera over IPv6" drop_default ping_try fridge "$C6"
+
 out=$(bh down 2>&1) && ok "down" || fail "down" "$out"
 check "down removed the pins" test ! -e "$BH_PIN"
-check "down detached every link" test -z "$(ip -n "$GW" link show p11 | grep -o 'xdp')"
+check "status after down: up false" test "$(bh status --json)" = '{"up":false}'
+check "down detached XDP from every port" sh -c "! nsenter --net=/run/netns/$GW bpftool net show | grep -qE '^p[0-9]+'"
+expect_pass "after down nothing is judged: fridge -> camera tcp/554 connects" tcp_try fridge camera "$C" 554
 tap_done

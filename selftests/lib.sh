@@ -155,6 +155,26 @@ bh_add_device() {
 	ip -n "$GW" link set "p$hh" up
 }
 
+# bh_pin_neighbours: every device gets permanent ARP and ND entries for every
+# other device, as an attacker would set them: then a denied flow is shown
+# dropped by its own verdict, not merely by the address resolution before
+# it (which the ARP/ND tests check on their own, after neigh_unpin).
+bh_pin_neighbours() {
+	local a b
+	for a in "${BH_DEVICES[@]}"; do
+		for b in "${BH_DEVICES[@]}"; do
+			[ "$a" = "$b" ] && continue
+			ip -n "${BH_NS[$a]}" neigh replace "${BH_IP4[$b]}" lladdr "${BH_MAC[$b]}" dev eth0 nud permanent
+			ip -n "${BH_NS[$a]}" neigh replace "${BH_IP6[$b]}" lladdr "${BH_MAC[$b]}" dev eth0 nud permanent
+		done
+	done
+}
+
+neigh_unpin() {	# NAME ADDR: drop NAME's entry for ADDR (pinned or learned)
+	ip -n "$(ns_of "$1")" neigh del "$2" dev eth0 2>/dev/null
+	true
+}
+
 # The standard demo network: camera, nvr, fridge, laptop.
 bh_setup_demo_net() {
 	bh_setup_gateway
