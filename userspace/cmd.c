@@ -268,12 +268,18 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 	return ret;
 }
 
+static struct bh_policy *applied_policy(const struct bh_ctx *ctx);
+
 /*
- * The second lock: the quarantine map mirrored into nftables, with the
- * quarantine.allow services of the policy in force.
+ * Bulkhead's nftables tables: the second lock (the quarantine map mirrored
+ * into nftables, with the quarantine.allow services of the policy in
+ * force), and in --mode nft the whole policy @p / @c on the ports of @topo
+ * (all NULL in the BPF modes).
  */
-static int nft_sync(const struct bh_maps *m)
+static int nft_sync(const struct bh_maps *m, const struct bh_policy *p,
+		    const struct bh_compiled *c, const struct bh_topology *topo)
 {
+	struct bh_nft_spec spec = { .p = p, .c = c, .topo = topo };
 	struct bh_mac_key cur, next;
 	struct bh_active act = {};
 	struct bh_config cfg = {};
@@ -298,8 +304,71 @@ static int nft_sync(const struct bh_maps *m)
 		cur = next;
 		prev = &cur;
 	}
-	ret = bh_nft_sync((const __u8 (*)[6])macs, n, cfg.qallow);
+	spec.quarantine = (const __u8 (*)[6])macs;
+	spec.n_quarantine = n;
+	spec.qallow = c ? c->cfg.qallow : cfg.qallow;
+	ret = bh_nft_sync(&spec);
 	free(macs);
+	return ret;
+}
+
+static enum bh_mode applied_mode(const struct bh_ctx *ctx)
+{
+	enum bh_mode mode = BH_MODE_AUTO;
+	struct bh_kv *kv = NULL;
+	size_t nkv = 0;
+	const char *s;
+
+	if (!bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv)) {
+		s = bh_kv_get(kv, nkv, "mode");
+		if (s)
+			bh_mode_parse(s, &mode);
+	}
+	free(kv);
+	return mode;
+}
+
+/* nft_sync() for the running mode, re-reading the applied policy in nft mode */
+static int nft_sync_applied(const struct bh_ctx *ctx, const struct bh_maps *m)
+{
+	struct bh_topology topo = {};
+	struct bh_compiled c = {};
+	struct bh_policy *p;
+	struct bh_diag d = {};
+	char err[256];
+	int ret;
+
+	if (applied_mode(ctx) != BH_MODE_NFT)
+		return nft_sync(m, NULL, NULL, NULL);
+	p = applied_policy(ctx);
+	if (!p)
+		return -ENOENT;
+	ret = bh_compile(p, &c, &d);
+	if (!ret)
+		ret = bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err));
+	if (!ret)
+		ret = nft_sync(m, p, &c, &topo);
+	bh_topology_free(&topo);
+	bh_compiled_free(&c);
+	bh_policy_free(p);
+	return ret;
+}
+
+/* --mode nft: bridged IP must reach table inet bulkhead */
+static int bridges_nf_call(const struct bh_topology *t, bool on)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < t->n_ports; i++) {
+		bool seen = false;
+
+		if (!t->ports[i].bridge[0])
+			continue;
+		for (size_t j = 0; j < i; j++)
+			seen |= !strcmp(t->ports[j].bridge, t->ports[i].bridge);
+		if (!seen && !ret)
+			ret = bh_nl_bridge_nf_call(t->ports[i].bridge, on);
+	}
 	return ret;
 }
 
@@ -381,15 +450,39 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	att = calloc(topo.n_ports ? topo.n_ports : 1, sizeof(*att));
 	if (!att)
 		goto out_dp;
-	ret = bh_dp_attach(dp, mode, &topo, att, err, sizeof(err));
-	if (ret) {
-		pr_err("%s", err);
-		goto out_dp;
-	}
-	ret = nft_sync(&m);
-	if (ret) {
-		pr_err("cannot write the nftables quarantine table: %s", strerror(-ret));
-		goto out_dp;
+	if (mode == BH_MODE_NFT) {
+		/* nftables first, then the BPF links go: never a gap */
+		ret = bridges_nf_call(&topo, true);
+		if (ret) {
+			pr_err("cannot set nf_call_iptables on the bridge: %s", strerror(-ret));
+			goto out_dp;
+		}
+		ret = nft_sync(&m, p, c, &topo);
+		if (ret) {
+			pr_err("cannot write the nftables tables: %s", strerror(-ret));
+			goto out_dp;
+		}
+		ret = bh_dp_detach_all(ctx->pin_dir);
+		if (ret) {
+			pr_err("cannot detach the BPF programs: %s", strerror(-ret));
+			goto out_dp;
+		}
+		for (size_t i = 0; i < topo.n_ports; i++) {
+			att[i].ifindex = topo.ports[i].ifindex;
+			snprintf(att[i].name, sizeof(att[i].name), "%s", topo.ports[i].name);
+			att[i].mode = BH_MODE_NFT;
+		}
+	} else {
+		ret = bh_dp_attach(dp, mode, &topo, att, err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			goto out_dp;
+		}
+		ret = nft_sync(&m, NULL, NULL, NULL);
+		if (ret) {
+			pr_err("cannot write the nftables quarantine table: %s", strerror(-ret));
+			goto out_dp;
+		}
 	}
 	ret = save_applied(ctx, path, bh_mode_name(mode), p, c, epoch);
 	if (ret)
@@ -438,7 +531,7 @@ static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 			break;
 		case 'm':
 			if (bh_mode_parse(optarg, &mode)) {
-				pr_err("up: --mode must be auto, xdp or tc, not '%s'", optarg);
+				pr_err("up: --mode must be auto, xdp, tc or nft, not '%s'", optarg);
 				return BH_EXIT_INPUT;
 			}
 			break;
@@ -494,16 +587,26 @@ static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
 		printf("bulkhead: already down (%s does not exist)\n", ctx->pin_dir);
 		return BH_EXIT_OK;
 	}
+	if (applied_mode(ctx) == BH_MODE_NFT) {
+		struct bh_policy *p = applied_policy(ctx);
+		struct bh_topology topo = {};
+
+		/* the BPF programs are not there to take over: say so */
+		if (p && !bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err)))
+			bridges_nf_call(&topo, false);
+		bh_topology_free(&topo);
+		bh_policy_free(p);
+	}
 	ret = bh_nft_remove();
 	if (ret)
-		pr_err("down: cannot remove the nftables table: %s", strerror(-ret));
+		pr_err("down: cannot remove the nftables tables: %s", strerror(-ret));
 	if (bh_dp_down(ctx->pin_dir, err, sizeof(err))) {
 		pr_err("down: %s", err);
 		return BH_EXIT_SYSTEM;
 	}
 	/* the quarantine list stays: 'up' restores it */
 	bh_state_remove(ctx->state_dir, STATE_UP);
-	printf("bulkhead: down, every program detached, %s and table bridge %s removed\n",
+	printf("bulkhead: down, every program detached, %s and tables bridge/inet %s removed\n",
 	       ctx->pin_dir, BH_NFT_TABLE);
 	return BH_EXIT_OK;
 }
@@ -613,10 +716,13 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 		rc = ret == -ENODEV ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
 		goto out_maps;
 	}
-	if (!same_ports(&topo, ctx->pin_dir)) {
-		/* the ports changed: the full path, which re-adopts links */
+	if (mode == BH_MODE_NFT || !same_ports(&topo, ctx->pin_dir)) {
+		/* the ports changed (the full path, which re-adopts links), or
+		 * nftables: the tables are replaced whole in one batch */
 		bh_maps_close(&m);
-		rc = bring_up(ctx, mode, path, p, &c, false);
+		rc = bring_up(ctx, mode, path, p, &c, mode == BH_MODE_NFT);
+		if (!rc && mode == BH_MODE_NFT)
+			printf("bulkhead: applied %s (nft)\n", path);
 		goto out;
 	}
 	ret = bh_dp_set_gateway(&m, &topo);
@@ -631,7 +737,7 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	if (*err)
 		pr_err("apply: %s", err);
-	ret = nft_sync(&m);
+	ret = nft_sync(&m, NULL, NULL, NULL);
 	if (ret)
 		pr_err("apply: cannot update the nftables quarantine table: %s",
 		       strerror(-ret));
@@ -691,6 +797,27 @@ static int quar_update(const struct bh_ctx *ctx, const __u8 mac[6],
 	if (!ret && !add && out == n)
 		ret = -ENOENT;
 	free(q);
+	return ret;
+}
+
+/*
+ * The kernel's own connection tracking (routed flows, and every flow in
+ * --mode nft): delete the entries of @mac's bound addresses. How many.
+ */
+static int kernel_ct_flush(const struct bh_ctx *ctx, const __u8 mac[6])
+{
+	struct bh_policy *p = applied_policy(ctx);
+	const struct bh_member *mb = NULL;
+	int ret;
+
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < p->n_groups && !mb; i++)
+		for (size_t j = 0; j < p->groups[i].n_members; j++)
+			if (!memcmp(p->groups[i].members[j].mac, mac, 6))
+				mb = &p->groups[i].members[j];
+	ret = mb ? bh_ct_flush_addrs(mb->ips, mb->n_ips) : 0;
+	bh_policy_free(p);
 	return ret;
 }
 
@@ -759,7 +886,12 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 			return BH_EXIT_SYSTEM;
 		}
 		flushed = bh_dp_ct_flush_mac(&m, e.mac);
-		ret = nft_sync(&m);
+		ret = nft_sync_applied(ctx, &m);
+		if (!ret) {
+			int n = kernel_ct_flush(ctx, e.mac);
+
+			flushed = (flushed < 0 ? 0 : flushed) + (n < 0 ? 0 : n);
+		}
 		bh_maps_close(&m);
 		if (ret) {
 			pr_err("isolate: %s is isolated by the BPF programs, but the nftables lock failed: %s",
@@ -804,7 +936,7 @@ static int cmd_release(const struct bh_ctx *ctx, int argc, char **argv)
 	if (!bh_maps_open(ctx->pin_dir, &m)) {
 		ret = bh_dp_release(&m, mac);
 		if (!ret || ret == -ENOENT) {
-			int nret = nft_sync(&m);
+			int nret = nft_sync_applied(ctx, &m);
 
 			if (nret) {
 				pr_err("release: cannot update the nftables quarantine table: %s",
@@ -908,6 +1040,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	struct bh_maps m;
 	size_t natt = 0, nkv = 0, nq;
 	const char *policy, *mode;
+	__u64 npkts[BH_R_MAX], nbytes[BH_R_MAX];
 	__u32 zero = 0;
 	bool json;
 	int ret;
@@ -924,6 +1057,29 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	bpf_map_lookup_elem(m.active, &zero, &act);
 	bh_dp_links(ctx->pin_dir, &att, &natt);
+	memset(npkts, 0, sizeof(npkts));
+	memset(nbytes, 0, sizeof(nbytes));
+	if (applied_mode(ctx) == BH_MODE_NFT) {
+		struct bh_policy *ap = applied_policy(ctx);
+		struct bh_topology topo = {};
+		char err[256];
+
+		bh_nft_counters(npkts, nbytes);
+		if (ap && !bh_nl_topology(ap->ifaces, ap->n_ifaces, &topo, err, sizeof(err)) &&
+		    topo.n_ports) {
+			free(att);
+			att = calloc(topo.n_ports, sizeof(*att));
+			natt = att ? topo.n_ports : 0;
+			for (size_t i = 0; i < natt; i++) {
+				att[i].ifindex = topo.ports[i].ifindex;
+				snprintf(att[i].name, sizeof(att[i].name), "%s",
+					 topo.ports[i].name);
+				att[i].mode = BH_MODE_NFT;
+			}
+		}
+		bh_topology_free(&topo);
+		bh_policy_free(ap);
+	}
 	bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv);
 	policy = bh_kv_get(kv, nkv, "policy");
 	mode = bh_kv_get(kv, nkv, "mode");
@@ -958,6 +1114,8 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			struct bh_counter cnt;
 
 			bh_dp_counter(m.stats, (__u32)r, &cnt);
+			cnt.packets += npkts[r];
+			cnt.bytes += nbytes[r];
 			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", r ? "," : "",
 			       reason_names[r], (unsigned long long)cnt.packets,
 			       (unsigned long long)cnt.bytes);
@@ -990,6 +1148,8 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			struct bh_counter cnt;
 
 			bh_dp_counter(m.stats, (__u32)r, &cnt);
+			cnt.packets += npkts[r];
+			cnt.bytes += nbytes[r];
 			if (cnt.packets)
 				printf("    %-16s %12llu packets %14llu bytes\n",
 				       reason_names[r], (unsigned long long)cnt.packets,
@@ -1467,11 +1627,14 @@ out:
 /* ---- the table ------------------------------------------------------------ */
 
 const struct bh_cmd bh_cmds[] = {
-	{ "up", cmd_up, "[-c POLICY] [--mode auto|xdp|tc]",
+	{ "up", cmd_up, "[-c POLICY] [--mode auto|xdp|tc|nft]",
 	  "load the BPF programs, attach them to the policy's ports, apply the policy",
 	  "  -c, --config POLICY  policy file [default " BH_POLICY_DEFAULT "]\n"
 	  "  -m, --mode MODE      auto (native XDP where the driver has it, else tc),\n"
-	  "                       xdp (fail if a port lacks native XDP) or tc\n"
+	  "                       xdp (fail if a port lacks native XDP), tc, or nft\n"
+	  "                       (no BPF program: the whole policy in nftables,\n"
+	  "                       tables bridge and inet bulkhead, conntrack for\n"
+	  "                       replies; sets the bridge's nf_call_iptables)\n"
 	  "\n"
 	  "A bridge named in 'interfaces' means all of its ports. Running 'up' again\n"
 	  "while up re-adopts the pinned links and updates them in place: there is\n"

@@ -64,6 +64,8 @@ const char *bh_mode_name(enum bh_mode m)
 		return "xdp";
 	case BH_MODE_TC:
 		return "tc";
+	case BH_MODE_NFT:
+		return "nft";
 	default:
 		return "auto";
 	}
@@ -77,6 +79,8 @@ int bh_mode_parse(const char *s, enum bh_mode *m)
 		*m = BH_MODE_XDP;
 	else if (!strcmp(s, "tc"))
 		*m = BH_MODE_TC;
+	else if (!strcmp(s, "nft"))
+		*m = BH_MODE_NFT;
 	else
 		return -EINVAL;
 	return 0;
@@ -660,21 +664,28 @@ static int rm_tree(const char *path)
 	return rmdir(path) ? -errno : 0;
 }
 
-int bh_dp_down(const char *pin_dir, char *err, size_t errlen)
+int bh_dp_detach_all(const char *pin_dir)
 {
 	char links[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
-	int ret;
 
 	snprintf(links, sizeof(links), "%s/links", pin_dir);
 	dir = opendir(links);
-	if (dir) {
-		while ((de = readdir(dir)))
-			if (de->d_name[0] != '.')
-				unpin_one(pin_dir, de->d_name);
-		closedir(dir);
-	}
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			unpin_one(pin_dir, de->d_name);
+	closedir(dir);
+	return 0;
+}
+
+int bh_dp_down(const char *pin_dir, char *err, size_t errlen)
+{
+	int ret;
+
+	bh_dp_detach_all(pin_dir);
 	ret = rm_tree(pin_dir);
 	if (ret)
 		snprintf(err, errlen, "cannot remove %s: %s", pin_dir, strerror(-ret));

@@ -23,6 +23,7 @@ enum bh_mode {
 	BH_MODE_AUTO,
 	BH_MODE_XDP,
 	BH_MODE_TC,
+	BH_MODE_NFT,		/* no BPF program: the whole policy in nftables */
 };
 
 const char *bh_mode_name(enum bh_mode m);
@@ -73,6 +74,9 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 		 const struct bh_topology *t, struct bh_attached *att,
 		 char *err, size_t errlen);
 void bh_dp_close(struct bh_dp *dp);
+
+/* Detach every pinned link, keeping the maps (--mode nft). 0 or -errno. */
+int bh_dp_detach_all(const char *pin_dir);
 
 /* Detach every pinned link and remove the pin dir. */
 int bh_dp_down(const char *pin_dir, char *err, size_t errlen);

@@ -1,176 +1,355 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nft.c - "table bridge bulkhead": the quarantine lock in nftables, built
- * with libnftnl and sent as one batch (create-if-absent, delete, create
- * anew: the table is replaced atomically). Every message is acknowledged
- * and every acknowledgement is read.
+ * nft.c - Bulkhead's nftables tables, built with libnftnl and sent as one
+ * batch (for each table: create-if-absent, delete, create anew, so the
+ * tables are replaced atomically). Every message is acknowledged and every
+ * acknowledgement is read; a batch that met a changed ruleset generation is
+ * sent again.
  *
- *   table bridge bulkhead {
+ *   table bridge bulkhead {                  (every mode: the quarantine lock)
  *     set quarantine { type ether_addr; elements = { ... } }
  *     chain forward { type filter hook forward priority -200;
- *       ether saddr @quarantine counter drop
- *       ether daddr @quarantine counter drop }
+ *       ether saddr @quarantine counter name drop_quarantine drop
+ *       ether daddr @quarantine counter name drop_quarantine drop }
  *     chain input  { type filter hook input priority -200;
  *       ether saddr @quarantine jump quarantine_in }
  *     chain output { type filter hook output priority -200;
  *       ether daddr @quarantine jump quarantine_out }
- *     chain quarantine_in  { arp, ND, the quarantine.allow services: accept; counter drop }
- *     chain quarantine_out { the same, answered by the gateway: accept; counter drop }
+ *     chain quarantine_in  { arp, ND, the quarantine.allow services: accept; drop }
+ *     chain quarantine_out { the same, answered by the gateway: accept; drop }
+ *     (--mode nft: chain prerouting and its sets, see nft_policy.c)
  *   }
+ *   table inet bulkhead { ... }              (--mode nft only, nft_policy.c)
+ *
+ * Also here: reading the named verdict counters, and flushing the kernel's
+ * connection tracking for an isolated device's addresses (ctnetlink).
  */
+#include <net/if.h>	/* before the linux/ headers that pull linux/if.h */
 #include <errno.h>
+#include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter_bridge.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
-#include "nft.h"
+#include "nft_int.h"
 #include "../bpf/bulkhead_abi.h"
 
-#define FAMILY		NFPROTO_BRIDGE
-#define SET_NAME	"quarantine"
-#define SET_ID		1
-#define NFT_TYPE_ETHERADDR	9	/* nft's datatype id for ether_addr */
 #define PRIO_FILTER	(-200)		/* NF_BR_PRI_FILTER_BRIDGED */
 
-struct batch {
-	struct mnl_nlmsg_batch *b;
-	char *buf;
-	__u32 seq;
-	__u32 first_seq;
-	unsigned int acks;	/* messages that asked for an ACK */
+const char *const bh_nft_reason_names[BH_R_MAX] = {
+	[BH_R_PASS_RULE] = "pass_rule",
+	[BH_R_PASS_DEFAULT] = "pass_default",
+	[BH_R_PASS_REPLY] = "pass_reply",
+	[BH_R_PASS_ARP] = "pass_arp",
+	[BH_R_PASS_ND] = "pass_nd",
+	[BH_R_PASS_QSVC] = "pass_qsvc",
+	[BH_R_PASS_FRAG] = "pass_frag",
+	[BH_R_PASS_EAPOL] = "pass_eapol",
+	[BH_R_DROP_RULE] = "drop_rule",
+	[BH_R_DROP_DEFAULT] = "drop_default",
+	[BH_R_DROP_QUARANTINE] = "drop_quarantine",
+	[BH_R_DROP_SPOOF] = "drop_spoof",
+	[BH_R_DROP_MALFORMED] = "drop_malformed",
+	[BH_R_DROP_VLAN] = "drop_vlan",
+	[BH_R_DROP_FRAG] = "drop_frag",
+	[BH_R_DROP_EXTHDR] = "drop_exthdr",
+	[BH_R_DROP_ETHERTYPE] = "drop_ethertype",
+	[BH_R_DROP_ROGUE] = "drop_rogue",
+	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
 };
 
-static struct nlmsghdr *msg(struct batch *bt, __u16 type, __u16 flags)
+/* ---- batch ----------------------------------------------------------------- */
+
+static struct nlmsghdr *msg(struct nft_batch *bt, __u16 type, int family, __u16 flags)
 {
 	struct nlmsghdr *nlh;
 
-	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type, FAMILY,
-				    flags | NLM_F_ACK, bt->seq++);
-	bt->acks++;
+	/* only the last message asks for an ACK (set when the batch is
+	 * complete); a failing one is reported with or without the flag */
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
+				    (__u16)family, flags, bt->seq++);
+	bt->last = nlh;
 	return nlh;
 }
 
-static void next(struct batch *bt)
+static void next(struct nft_batch *bt)
 {
-	mnl_nlmsg_batch_next(bt->b);
+	if (!mnl_nlmsg_batch_next(bt->b))
+		bt->full = true;	/* that message did not fit: resend bigger */
 }
 
-static void add_table(struct batch *bt, __u16 type, __u16 flags)
+static void table_msg(struct nft_batch *bt, int family, __u16 type, __u16 flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, BH_NFT_TABLE);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, FAMILY);
-	nftnl_table_nlmsg_build_payload(msg(bt, type, flags), t);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, (__u32)family);
+	nftnl_table_nlmsg_build_payload(msg(bt, type, family, flags), t);
 	nftnl_table_free(t);
 	next(bt);
 }
 
-static void add_chain(struct batch *bt, const char *name, int hook)
+void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, BH_NFT_TABLE);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, (__u32)t->family);
 	if (hook >= 0) {
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (__u32)hook);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, PRIO_FILTER);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	nftnl_chain_nlmsg_build_payload(msg(bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+	nftnl_chain_nlmsg_build_payload(msg(t->bt, NFT_MSG_NEWCHAIN, t->family,
+					    NLM_F_CREATE), c);
 	nftnl_chain_free(c);
-	next(bt);
+	next(t->bt);
 }
 
-static void add_set(struct batch *bt, const __u8 (*macs)[6], size_t n)
+void nft_counter_obj(struct nft_tbl *t, const char *name)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, (__u32)t->family);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_nlmsg_build_payload(msg(t->bt, NFT_MSG_NEWOBJ, t->family,
+					  NLM_F_CREATE), o);
+	nftnl_obj_free(o);
+	next(t->bt);
+}
+
+/* ---- sets -------------------------------------------------------------------- */
+
+static __u32 set_id(struct nft_tbl *t, const char *name)
+{
+	for (unsigned int i = 0; i < t->n_sets; i++)
+		if (!strcmp(t->names[i], name))
+			return t->ids[i];
+	return 0;
+}
+
+struct nftnl_set *nft_set_new(struct nft_tbl *t, const char *name, __u32 key_type,
+			      __u32 key_len, __u32 flags, __u32 data_type,
+			      __u32 data_len)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, BH_NFT_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, SET_NAME);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 6);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_ETHERADDR);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, SET_ID);
-	nftnl_set_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSET, NLM_F_CREATE), s);
-	next(bt);
-
-	if (n) {
-		for (size_t i = 0; i < n; i++) {
-			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, macs[i], 6);
-			nftnl_set_elem_add(s, e);
-		}
-		nftnl_set_elems_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSETELEM,
-							NLM_F_CREATE), s);
-		next(bt);
+	if (t->n_sets < NFT_MAX_SETS) {
+		snprintf(t->names[t->n_sets], sizeof(t->names[0]), "%s", name);
+		t->ids[t->n_sets++] = ++t->next_id;
 	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, BH_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (__u32)t->family);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id(t, name));
+	if (data_type) {
+		flags |= NFT_SET_MAP;
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE,
+				  data_type == NFT_T_VERDICT ? NFT_DATA_VERDICT : data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, data_len);
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	if (key_type == NFT_T_IFNAME) {
+		/* nft prints a string key only when told it is host-endian */
+		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
+	}
+	return s;
+}
+
+void nft_elem(struct nftnl_set *s, const void *key, __u32 klen,
+	      const void *data, __u32 dlen)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
+	if (data)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, dlen);
+	nftnl_set_elem_add(s, e);
+}
+
+void nft_elem_verdict(struct nftnl_set *s, const void *key, __u32 klen,
+		      int verdict, const char *chain)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
+	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (__u32)verdict);
+	if (chain)
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+	nftnl_set_elem_add(s, e);
+}
+
+void nft_elem_catchall(struct nftnl_set *s, const void *data, __u32 dlen)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_CATCHALL);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, dlen);
+	nftnl_set_elem_add(s, e);
+}
+
+void nft_set_commit(struct nft_tbl *t, struct nftnl_set *s)
+{
+	struct nftnl_set_elems_iter *it;
+
+	nftnl_set_nlmsg_build_payload(msg(t->bt, NFT_MSG_NEWSET, t->family,
+					  NLM_F_CREATE), s);
+	next(t->bt);
+	/* elements in messages that fit a page each */
+	it = nftnl_set_elems_iter_create(s);
+	while (it && nftnl_set_elems_iter_cur(it)) {
+		struct nlmsghdr *nlh = msg(t->bt, NFT_MSG_NEWSETELEM, t->family,
+					   NLM_F_CREATE);
+		int more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+
+		next(t->bt);
+		if (more <= 0)		/* 1: the message is full, more follow */
+			break;
+	}
+	nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
 }
 
-/* ---- rule building -------------------------------------------------------- */
+/* ---- rules --------------------------------------------------------------------- */
 
-static void e_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len)
+struct nftnl_rule *nft_rule(struct nft_tbl *t, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, BH_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (__u32)t->family);
+	return r;
+}
+
+void nft_rule_commit(struct nft_tbl *t, struct nftnl_rule *r)
+{
+	nftnl_rule_nlmsg_build_payload(msg(t->bt, NFT_MSG_NEWRULE, t->family,
+					   NLM_F_CREATE | NLM_F_APPEND), r);
+	nftnl_rule_free(r);
+	next(t->bt);
+}
+
+void x_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len, __u32 dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	nftnl_rule_add_expr(r, e);
 }
 
-static void e_cmp(struct nftnl_rule *r, __u32 op, const void *data, __u32 len)
+void x_meta(struct nftnl_rule *r, __u32 key, __u32 dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+void x_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 	nftnl_rule_add_expr(r, e);
 }
 
-static void e_l4proto(struct nftnl_rule *r, __u8 proto)
+void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-	e_cmp(r, NFT_CMP_EQ, &proto, 1);
+	x_cmp(r, sreg, op, &v, 1);
 }
 
-static void e_lookup(struct nftnl_rule *r)
+/* reg &= mask (in place) */
+void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask)
+{
+	static const __u8 zero[16];
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
+	      __u32 sreg, int dreg, bool inv)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, SET_NAME);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, SET_ID);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (__u32)dreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id(t, set));
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	nftnl_rule_add_expr(r, e);
 }
 
-static void e_counter(struct nftnl_rule *r)
+void x_imm(struct nftnl_rule *r, __u32 dreg, const void *data, __u32 len)
 {
-	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
 }
 
-static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+void x_count(struct nftnl_rule *r, const char *counter)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("objref");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, counter);
+	nftnl_rule_add_expr(r, e);
+}
+
+void x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
@@ -181,112 +360,160 @@ static void e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	nftnl_rule_add_expr(r, e);
 }
 
-static struct nftnl_rule *rule_new(const char *chain)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, BH_NFT_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, FAMILY);
-	return r;
-}
-
-static void rule_add(struct batch *bt, struct nftnl_rule *r)
-{
-	nftnl_rule_nlmsg_build_payload(msg(bt, NFT_MSG_NEWRULE,
-					   NLM_F_CREATE | NLM_F_APPEND), r);
-	nftnl_rule_free(r);
-	next(bt);
-}
+/* ---- the quarantine lock ------------------------------------------------------- */
 
 /* ether {s,d}addr @quarantine <verdict> */
-static void rule_mac(struct batch *bt, const char *chain, __u32 off,
+static void rule_mac(struct nft_tbl *t, const char *chain, __u32 off,
 		     int verdict, const char *target)
 {
-	struct nftnl_rule *r = rule_new(chain);
+	struct nftnl_rule *r = nft_rule(t, chain);
 
-	e_payload(r, NFT_PAYLOAD_LL_HEADER, off, 6);
-	e_lookup(r);
+	x_payload(r, NFT_PAYLOAD_LL_HEADER, off, 6, NFT_REG_1);
+	x_lookup(r, t, "quarantine", NFT_REG_1, -1, false);
 	if (verdict == NF_DROP)
-		e_counter(r);
-	e_verdict(r, verdict, target);
-	rule_add(bt, r);
+		x_count(r, "drop_quarantine");
+	x_verdict(r, verdict, target);
+	nft_rule_commit(t, r);
 }
 
-static void rule_ethertype_accept(struct batch *bt, const char *chain, __u16 type)
+static void rule_ethertype_accept(struct nft_tbl *t, const char *chain, __u16 type)
 {
-	struct nftnl_rule *r = rule_new(chain);
-	__be16 t = htons(type);
+	struct nftnl_rule *r = nft_rule(t, chain);
+	__be16 v = htons(type);
 
-	e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2);
-	e_cmp(r, NFT_CMP_EQ, &t, 2);
-	e_verdict(r, NF_ACCEPT, NULL);
-	rule_add(bt, r);
+	x_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+	x_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v, 2);
+	x_verdict(r, NF_ACCEPT, NULL);
+	nft_rule_commit(t, r);
+}
+
+static void l4proto(struct nftnl_rule *r, __u8 proto)
+{
+	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, proto);
 }
 
 /* meta l4proto @proto th {sport|dport} @port accept */
-static void rule_port_accept(struct batch *bt, const char *chain, __u8 proto,
+static void rule_port_accept(struct nft_tbl *t, const char *chain, __u8 proto,
 			     bool dport, __u16 port)
 {
-	struct nftnl_rule *r = rule_new(chain);
+	struct nftnl_rule *r = nft_rule(t, chain);
 	__be16 p = htons(port);
 
-	e_l4proto(r, proto);
-	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, dport ? 2 : 0, 2);
-	e_cmp(r, NFT_CMP_EQ, &p, 2);
-	e_verdict(r, NF_ACCEPT, NULL);
-	rule_add(bt, r);
+	l4proto(r, proto);
+	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, dport ? 2 : 0, 2, NFT_REG_1);
+	x_cmp(r, NFT_REG_1, NFT_CMP_EQ, &p, 2);
+	x_verdict(r, NF_ACCEPT, NULL);
+	nft_rule_commit(t, r);
 }
 
 /* meta l4proto @proto (icmp type in [lo, hi]) accept */
-static void rule_icmp_accept(struct batch *bt, const char *chain, __u8 proto,
+static void rule_icmp_accept(struct nft_tbl *t, const char *chain, __u8 proto,
 			     __u8 lo, __u8 hi)
 {
-	struct nftnl_rule *r = rule_new(chain);
+	struct nftnl_rule *r = nft_rule(t, chain);
 
-	e_l4proto(r, proto);
-	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
-	e_cmp(r, NFT_CMP_GTE, &lo, 1);
-	e_cmp(r, NFT_CMP_LTE, &hi, 1);
-	e_verdict(r, NF_ACCEPT, NULL);
-	rule_add(bt, r);
+	l4proto(r, proto);
+	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	x_cmp8(r, NFT_REG_1, NFT_CMP_GTE, lo);
+	x_cmp8(r, NFT_REG_1, NFT_CMP_LTE, hi);
+	x_verdict(r, NF_ACCEPT, NULL);
+	nft_rule_commit(t, r);
 }
 
-static void rule_drop(struct batch *bt, const char *chain)
+static void rule_drop(struct nft_tbl *t, const char *chain, const char *counter)
 {
-	struct nftnl_rule *r = rule_new(chain);
+	struct nftnl_rule *r = nft_rule(t, chain);
 
-	e_counter(r);
-	e_verdict(r, NF_DROP, NULL);
-	rule_add(bt, r);
+	x_count(r, counter);
+	x_verdict(r, NF_DROP, NULL);
+	nft_rule_commit(t, r);
 }
 
 /* What an isolated device may exchange with the gateway, one direction. */
-static void quarantine_chain(struct batch *bt, const char *chain, bool in, __u16 qallow)
+static void quarantine_chain(struct nft_tbl *t, const char *chain, bool in, __u16 qallow)
 {
-	rule_ethertype_accept(bt, chain, 0x0806);			/* ARP */
-	rule_icmp_accept(bt, chain, IPPROTO_ICMPV6, 133, 136);		/* ND */
+	rule_ethertype_accept(t, chain, 0x0806);			/* ARP */
+	rule_icmp_accept(t, chain, IPPROTO_ICMPV6, 133, 136);		/* ND */
 	if (qallow & BH_SVC_DHCP) {
-		rule_port_accept(bt, chain, IPPROTO_UDP, in, 67);
-		rule_port_accept(bt, chain, IPPROTO_UDP, in, 547);
+		rule_port_accept(t, chain, IPPROTO_UDP, in, 67);
+		rule_port_accept(t, chain, IPPROTO_UDP, in, 547);
 	}
 	if (qallow & BH_SVC_DNS) {
-		rule_port_accept(bt, chain, IPPROTO_UDP, in, 53);
-		rule_port_accept(bt, chain, IPPROTO_TCP, in, 53);
+		rule_port_accept(t, chain, IPPROTO_UDP, in, 53);
+		rule_port_accept(t, chain, IPPROTO_TCP, in, 53);
 	}
 	if (qallow & BH_SVC_NTP)
-		rule_port_accept(bt, chain, IPPROTO_UDP, in, 123);
+		rule_port_accept(t, chain, IPPROTO_UDP, in, 123);
 	if (qallow & BH_SVC_ICMP) {
-		rule_icmp_accept(bt, chain, IPPROTO_ICMP, 0, 0);
-		rule_icmp_accept(bt, chain, IPPROTO_ICMP, 8, 8);
-		rule_icmp_accept(bt, chain, IPPROTO_ICMPV6, 128, 129);
+		rule_icmp_accept(t, chain, IPPROTO_ICMP, 0, 0);
+		rule_icmp_accept(t, chain, IPPROTO_ICMP, 8, 8);
+		rule_icmp_accept(t, chain, IPPROTO_ICMPV6, 128, 129);
 	}
-	rule_drop(bt, chain);
+	rule_drop(t, chain, "drop_quarantine");
 }
 
-/* ---- sending ------------------------------------------------------------------ */
+static void quarantine_set(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *set = nft_set_new(t, "quarantine", NFT_T_ETHERADDR, 6, 0, 0, 0);
 
-static int read_acks(struct mnl_socket *nl, struct batch *bt)
+	for (size_t i = 0; i < s->n_quarantine; i++)
+		nft_elem(set, s->quarantine[i], 6, NULL, 0);
+	nft_set_commit(t, set);
+}
+
+static void bridge_table(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	table_msg(t->bt, t->family, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	for (int i = 0; i < BH_R_MAX; i++)
+		nft_counter_obj(t, bh_nft_reason_names[i]);
+	quarantine_set(t, s);
+	nft_chain(t, "forward", NF_BR_FORWARD, PRIO_FILTER);
+	nft_chain(t, "input", NF_BR_LOCAL_IN, PRIO_FILTER);
+	nft_chain(t, "output", NF_BR_LOCAL_OUT, PRIO_FILTER);
+	nft_chain(t, "quarantine_in", -1, 0);
+	nft_chain(t, "quarantine_out", -1, 0);
+	rule_mac(t, "forward", 6, NF_DROP, NULL);
+	rule_mac(t, "forward", 0, NF_DROP, NULL);
+	rule_mac(t, "input", 6, NFT_JUMP, "quarantine_in");
+	rule_mac(t, "output", 0, NFT_JUMP, "quarantine_out");
+	quarantine_chain(t, "quarantine_in", true, s->qallow);
+	quarantine_chain(t, "quarantine_out", false, s->qallow);
+	if (s->p)
+		bh_nft_policy_bridge(t, s);
+}
+
+static void inet_table(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	table_msg(t->bt, t->family, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	for (int i = 0; i < BH_R_MAX; i++)
+		nft_counter_obj(t, bh_nft_reason_names[i]);
+	quarantine_set(t, s);
+	bh_nft_policy_inet(t, s);
+}
+
+static int build_tables(struct nft_batch *bt, const struct bh_nft_spec *s)
+{
+	struct nft_tbl *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->bt = bt;
+	t->family = NFPROTO_BRIDGE;
+	bridge_table(t, s);
+	if (s->p) {
+		memset(t, 0, sizeof(*t));
+		t->bt = bt;
+		t->family = NFPROTO_INET;
+		inet_table(t, s);
+	}
+	free(t);
+	return 0;
+}
+
+/* ---- sending -------------------------------------------------------------------- */
+
+static int read_acks(struct mnl_socket *nl, struct nft_batch *bt, __u32 first_seq)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int got = 0;
@@ -297,7 +524,7 @@ static int read_acks(struct mnl_socket *nl, struct batch *bt)
 		struct nlmsghdr *nlh;
 		ssize_t len;
 
-		if (poll(&pfd, 1, 5000) <= 0)
+		if (poll(&pfd, 1, 10000) <= 0)
 			return err ? err : -ETIMEDOUT;
 		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (len < 0)
@@ -310,54 +537,72 @@ static int read_acks(struct mnl_socket *nl, struct batch *bt)
 			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nlmsgerr))) {
 				struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
-				/* keep the first error; the batch was aborted whole */
-				if (e->error && !err)
-					err = e->error;
+				/* the first error aborted the batch whole */
+				if (e->error && getenv("BH_NFT_DEBUG"))
+					fprintf(stderr, "nft: message seq %u (type %u) failed: %s\n",
+						e->msg.nlmsg_seq - first_seq, e->msg.nlmsg_type & 0xff,
+						strerror(-e->error));
 				if (e->error)
-					return err;
+					return e->error;
 			}
 		}
 	}
 	return err;
 }
 
-static int send_batch(bool rebuild, const __u8 (*macs)[6], size_t n, __u16 qallow)
+static size_t batch_size(const struct bh_nft_spec *s)
 {
-	size_t size = 64 * 1024 + n * 64;
+	size_t n = 256 * 1024 + s->n_quarantine * 64;
+
+	if (s->p) {
+		n += (s->c->n_devs + s->c->n_ips) * 4 * 128;
+		n += (s->c->n_pols + s->c->n_talks + s->c->n_inets * 8) * 128;
+		n += s->c->n_rules * 1024;
+	}
+	return n;
+}
+
+static int send_batch(const struct bh_nft_spec *s)
+{
+	size_t size = s ? batch_size(s) : 64 * 1024;
 	struct mnl_socket *nl;
-	struct batch bt = {};
-	int ret, tries;
+	struct nft_batch bt = {};
+	char *buf;
+	int ret, tries, sndbuf;
+	__u32 first_seq;
 
 	for (tries = 0; tries < 3; tries++) {
-		bt.buf = malloc(size);
-		if (!bt.buf)
+		buf = malloc(2 * size);		/* libmnl: room for one overflowing message */
+		if (!buf)
 			return -ENOMEM;
-		bt.seq = (__u32)time(NULL);
+		bt.seq = first_seq = (__u32)time(NULL);
 		bt.acks = 0;
-		bt.b = mnl_nlmsg_batch_start(bt.buf, size);
+		bt.full = false;
+		bt.b = mnl_nlmsg_batch_start(buf, size);
 		nftnl_batch_begin(mnl_nlmsg_batch_current(bt.b), bt.seq++);
 		next(&bt);
 
-		/* create-if-absent then delete: the table goes whatever it held */
-		add_table(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-		add_table(&bt, NFT_MSG_DELTABLE, 0);
-		if (rebuild) {
-			add_table(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-			add_set(&bt, macs, n);
-			add_chain(&bt, "forward", NF_BR_FORWARD);
-			add_chain(&bt, "input", NF_BR_LOCAL_IN);
-			add_chain(&bt, "output", NF_BR_LOCAL_OUT);
-			add_chain(&bt, "quarantine_in", -1);
-			add_chain(&bt, "quarantine_out", -1);
-			rule_mac(&bt, "forward", 6, NF_DROP, NULL);
-			rule_mac(&bt, "forward", 0, NF_DROP, NULL);
-			rule_mac(&bt, "input", 6, NFT_JUMP, "quarantine_in");
-			rule_mac(&bt, "output", 0, NFT_JUMP, "quarantine_out");
-			quarantine_chain(&bt, "quarantine_in", true, qallow);
-			quarantine_chain(&bt, "quarantine_out", false, qallow);
+		/* create-if-absent then delete: each table goes whatever it held */
+		table_msg(&bt, NFPROTO_BRIDGE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		table_msg(&bt, NFPROTO_BRIDGE, NFT_MSG_DELTABLE, 0);
+		table_msg(&bt, NFPROTO_INET, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		table_msg(&bt, NFPROTO_INET, NFT_MSG_DELTABLE, 0);
+		if (s && build_tables(&bt, s)) {
+			mnl_nlmsg_batch_stop(bt.b);
+			free(buf);
+			return -ENOMEM;
 		}
+		bt.last->nlmsg_flags |= NLM_F_ACK;
+		bt.acks = 1;
 		nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
 		next(&bt);
+		if (bt.full) {		/* never send a cut batch */
+			mnl_nlmsg_batch_stop(bt.b);
+			free(buf);
+			size *= 2;
+			tries--;
+			continue;
+		}
 
 		nl = mnl_socket_open(NETLINK_NETFILTER);
 		if (!nl) {
@@ -368,17 +613,21 @@ static int send_batch(bool rebuild, const __u8 (*macs)[6], size_t n, __u16 qallo
 			ret = -errno;
 			goto out_sock;
 		}
+		sndbuf = (int)mnl_nlmsg_batch_size(bt.b) + 65536;
+		/* a batch is one message: the socket must take it whole */
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE,
+			   &sndbuf, sizeof(sndbuf));
 		if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(bt.b),
 				      mnl_nlmsg_batch_size(bt.b)) < 0) {
 			ret = -errno;
 			goto out_sock;
 		}
-		ret = read_acks(nl, &bt);
+		ret = read_acks(nl, &bt, first_seq);
 out_sock:
 		mnl_socket_close(nl);
 out:
 		mnl_nlmsg_batch_stop(bt.b);
-		free(bt.buf);
+		free(buf);
 		/* another writer changed the ruleset generation: try again */
 		if (ret != -ERESTART && ret != -EAGAIN)
 			break;
@@ -386,12 +635,234 @@ out:
 	return ret;
 }
 
-int bh_nft_sync(const __u8 (*macs)[6], size_t n, __u16 qallow)
+int bh_nft_sync(const struct bh_nft_spec *s)
 {
-	return send_batch(true, macs, n, qallow);
+	return send_batch(s);
 }
 
 int bh_nft_remove(void)
 {
-	return send_batch(false, NULL, 0, 0);
+	return send_batch(NULL);
+}
+
+/* ---- counters ---------------------------------------------------------------------- */
+
+struct ctr_acc {
+	__u64 *pkts, *bytes;
+	int found;
+};
+
+static int ctr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctr_acc *acc = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	const char *name, *table;
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) < 0)
+		goto out;
+	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+	if (!table || !name || strcmp(table, BH_NFT_TABLE) ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
+		goto out;
+	for (int i = 0; i < BH_R_MAX; i++) {
+		if (strcmp(name, bh_nft_reason_names[i]))
+			continue;
+		acc->pkts[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+		acc->bytes[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+		acc->found = 1;
+	}
+out:
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+int bh_nft_counters(__u64 *pkts, __u64 *bytes)
+{
+	static const int families[] = { NFPROTO_BRIDGE, NFPROTO_INET };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct ctr_acc acc = { pkts, bytes, 0 };
+	struct mnl_socket *nl;
+	int ret = 0;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		struct nftnl_obj *o = nftnl_obj_alloc();
+		struct nlmsghdr *nlh;
+		__u32 seq = (__u32)time(NULL) + (__u32)f;
+		ssize_t len;
+
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (__u16)families[f],
+					    NLM_F_DUMP | NLM_F_ACK, seq);
+		nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+		nftnl_obj_free(o);
+		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+			ret = -errno;
+			goto out;
+		}
+		while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+			ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl),
+					 ctr_cb, &acc);
+			if (ret <= 0)
+				break;
+		}
+		/* a family without our table answers ENOENT */
+		ret = 0;
+	}
+	if (!acc.found)
+		ret = -ENOENT;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/* ---- connection tracking (ctnetlink) ----------------------------------------- */
+
+struct ct_match {
+	const struct bh_addr *addrs;
+	size_t n;
+	struct nlmsghdr **dead;		/* copies of matching entries */
+	size_t n_dead, cap;
+};
+
+static bool ct_tuple_has(const struct nlattr *tuple, const struct ct_match *m)
+{
+	const struct nlattr *ip, *a;
+
+	mnl_attr_for_each_nested(ip, tuple) {
+		if (mnl_attr_get_type(ip) != CTA_TUPLE_IP)
+			continue;
+		mnl_attr_for_each_nested(a, ip) {
+			__u8 v[16];
+			int t = mnl_attr_get_type(a);
+
+			if (t == CTA_IP_V4_SRC || t == CTA_IP_V4_DST) {
+				memset(v, 0, 10);
+				v[10] = v[11] = 0xff;
+				memcpy(v + 12, mnl_attr_get_payload(a), 4);
+			} else if (t == CTA_IP_V6_SRC || t == CTA_IP_V6_DST) {
+				memcpy(v, mnl_attr_get_payload(a), 16);
+			} else {
+				continue;
+			}
+			for (size_t i = 0; i < m->n; i++)
+				if (!memcmp(m->addrs[i].a, v, 16))
+					return true;
+		}
+	}
+	return false;
+}
+
+static int ct_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ct_match *m = data;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != CTA_TUPLE_ORIG || !ct_tuple_has(a, m))
+			continue;
+		if (m->n_dead == m->cap) {
+			struct nlmsghdr **tmp;
+
+			m->cap = m->cap ? m->cap * 2 : 32;
+			tmp = realloc(m->dead, m->cap * sizeof(*tmp));
+			if (!tmp)
+				return MNL_CB_ERROR;
+			m->dead = tmp;
+		}
+		m->dead[m->n_dead] = malloc(nlh->nlmsg_len);
+		if (!m->dead[m->n_dead])
+			return MNL_CB_ERROR;
+		memcpy(m->dead[m->n_dead++], nlh, nlh->nlmsg_len);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* DELETE by the original tuple of a dumped entry (and its zone) */
+static int ct_delete(struct mnl_socket *nl, const struct nlmsghdr *entry, __u32 seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	const struct nfgenmsg *src = mnl_nlmsg_get_payload(entry);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+	const struct nlattr *a;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	*g = *src;
+	mnl_attr_for_each(a, entry, sizeof(struct nfgenmsg)) {
+		int t = mnl_attr_get_type(a);
+
+		if (t == CTA_TUPLE_ORIG || t == CTA_ZONE) {
+			memcpy((char *)nlh + nlh->nlmsg_len, a, a->nla_len);
+			nlh->nlmsg_len += MNL_ALIGN(a->nla_len);
+		}
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	if (mnl_socket_recvfrom(nl, buf, sizeof(buf)) < 0)
+		return -errno;
+	return 0;
+}
+
+int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct ct_match m = { .addrs = addrs, .n = n };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+	__u32 seq = (__u32)time(NULL);
+	ssize_t len;
+	int ret = 0;
+
+	if (!n)
+		return 0;
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = 0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl), ct_cb, &m);
+		if (ret <= 0)
+			break;
+	}
+	ret = 0;
+	for (size_t i = 0; i < m.n_dead; i++)
+		if (!ct_delete(nl, m.dead[i], seq + 1 + (__u32)i))
+			ret++;
+out:
+	for (size_t i = 0; i < m.n_dead; i++)
+		free(m.dead[i]);
+	free(m.dead);
+	mnl_socket_close(nl);
+	return ret;
 }

@@ -45,4 +45,7 @@ int bh_nl_topology(char *const *names, size_t n, struct bh_topology *out,
 		   char *err, size_t errlen);
 void bh_topology_free(struct bh_topology *t);
 
+/* Set (or clear) a bridge's nf_call_iptables and nf_call_ip6tables. 0 or -errno. */
+int bh_nl_bridge_nf_call(const char *bridge, bool on);
+
 #endif /* BH_NL_H */

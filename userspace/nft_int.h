@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nft_int.h - the batch and expression helpers shared by nft.c (the tables,
+ * the quarantine lock, counters) and nft_policy.c (the whole policy for
+ * --mode nft). Rules are built from raw libnftnl expressions over the 4-byte
+ * registers, so map lookups can feed concatenated keys.
+ */
+#ifndef BH_NFT_INT_H
+#define BH_NFT_INT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+
+#include "nft.h"
+
+/* nftables' datatype ids (nftables include/datatype.h), for readable sets */
+#define NFT_T_VERDICT	1
+#define NFT_T_IPADDR	7
+#define NFT_T_IP6ADDR	8
+#define NFT_T_ETHERADDR	9
+#define NFT_T_PROTO	12
+#define NFT_T_SERVICE	13
+#define NFT_T_MARK	19
+#define NFT_T_IFNAME	41
+#define NFT_T_BITS	6	/* a concatenation: (a << 6) | b */
+
+/* 4-byte registers */
+#define R(n)		(NFT_REG32_00 + (n))
+
+#define NFT_MAX_SETS	4096
+
+struct nft_batch {
+	struct mnl_nlmsg_batch *b;
+	__u32 seq;
+	unsigned int acks;
+	struct nlmsghdr *last;
+	bool full;
+};
+
+/* One table being written in a batch. */
+struct nft_tbl {
+	struct nft_batch *bt;
+	int family;			/* NFPROTO_BRIDGE / NFPROTO_INET */
+	char names[NFT_MAX_SETS][64];
+	__u32 ids[NFT_MAX_SETS];
+	unsigned int n_sets;
+	__u32 next_id;
+};
+
+/* The verdict counters, one named counter each, in every table. */
+extern const char *const bh_nft_reason_names[BH_R_MAX];
+
+void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio);
+void nft_counter_obj(struct nft_tbl *t, const char *name);
+
+/* A set or map; @data_type 0 for a plain set, NFT_T_VERDICT for a vmap. */
+struct nftnl_set *nft_set_new(struct nft_tbl *t, const char *name, __u32 key_type,
+			      __u32 key_len, __u32 flags, __u32 data_type,
+			      __u32 data_len);
+/* Elements: key (+ data, + verdict/chain for vmaps). */
+void nft_elem(struct nftnl_set *s, const void *key, __u32 klen,
+	      const void *data, __u32 dlen);
+void nft_elem_verdict(struct nftnl_set *s, const void *key, __u32 klen,
+		      int verdict, const char *chain);
+void nft_elem_catchall(struct nftnl_set *s, const void *data, __u32 dlen);
+/* Send the set (NEWSET + its elements, in chunks) and free it. */
+void nft_set_commit(struct nft_tbl *t, struct nftnl_set *s);
+
+struct nftnl_rule *nft_rule(struct nft_tbl *t, const char *chain);
+void nft_rule_commit(struct nft_tbl *t, struct nftnl_rule *r);
+
+void x_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len, __u32 dreg);
+void x_meta(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void x_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len);
+void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v);
+void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask);
+void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
+	      __u32 sreg, int dreg, bool inv);
+void x_imm(struct nftnl_rule *r, __u32 dreg, const void *data, __u32 len);
+void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void x_count(struct nftnl_rule *r, const char *counter);
+void x_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+
+/* The whole policy (--mode nft): table inet, and the bridge table's
+ * prerouting chain. */
+void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s);
+void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s);
+
+#endif /* BH_NFT_INT_H */

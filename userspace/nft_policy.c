@@ -1,0 +1,1129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nft_policy.c - the whole compiled policy as nftables (--mode nft), with
+ * the semantics of the BPF verdict core (bpf/verdict.h, mirrored by the
+ * reference evaluator in eval.c):
+ *
+ *   table bridge bulkhead, chain prerouting (every frame a port receives):
+ *     group-addressed or gateway source MAC, quarantined destination MAC,
+ *     tags, ethertypes, 802.1X, and ARP (sender spoofing, then only between
+ *     groups that may talk). IP goes on to table inet.
+ *   table inet bulkhead, chain prerouting -> judge (IP from a port, after
+ *     conntrack and reassembly): source address binding, rogue DHCP / RA,
+ *     neighbour discovery, quarantine, replies (ct direction reply), then
+ *     one chain per kind of destination (to_group_mac, to_group_ip4,
+ *     to_gateway, to_lan, to_internet, to_multicast) looking up
+ *       device_group[ether saddr] . <destination group> . meta l4proto . th dport
+ *     in the verdict map "policy": first the exact port, then any port, then
+ *     any protocol (port 0 = any, protocol 255 = any), each element a jump
+ *     to the rule's chain (its counter and verdict); no element: the
+ *     destination's default.
+ *
+ * Group ids are the compiled ones (bulkhead_abi.h): device groups from 0,
+ * internet prefixes from 0x8000, the gateway 0xfff0, the internet 0xfff1,
+ * broadcast/multicast 0xfff2. Sets hold them as "mark" values.
+ */
+#include <net/if.h>	/* before the linux/ headers that pull linux/if.h */
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter_bridge.h>
+#include <linux/netfilter_ipv4.h>
+
+#include "nft_int.h"
+#include "../bpf/bulkhead_abi.h"
+
+#define PRIO_BRIDGE_PRE	(-200)		/* before br_netfilter (0) */
+#define PRIO_INET_PRE	(-150)		/* after conntrack (-200), before dnat (-100) */
+
+#define KT_BIND4	(NFT_T_IPADDR << NFT_T_BITS | NFT_T_ETHERADDR)
+#define KT_BIND6	(NFT_T_IP6ADDR << NFT_T_BITS | NFT_T_ETHERADDR)
+#define KT_GARP		(NFT_T_IPADDR << NFT_T_BITS | NFT_T_IPADDR)
+
+#define LL		NFT_PAYLOAD_LL_HEADER
+#define NH		NFT_PAYLOAD_NETWORK_HEADER
+#define TH		NFT_PAYLOAD_TRANSPORT_HEADER
+#define EQ		NFT_CMP_EQ
+#define NEQ		NFT_CMP_NEQ
+
+
+static bool is_v4(const __u8 *a)
+{
+	static const __u8 pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a, pfx, 12);
+}
+
+/* ---- expression snippets ---------------------------------------------------- */
+
+static void nfproto(struct nftnl_rule *r, __u8 pf)
+{
+	x_meta(r, NFT_META_NFPROTO, R(8));
+	x_cmp8(r, R(8), EQ, pf);
+}
+
+static void l4(struct nftnl_rule *r, __u8 proto)
+{
+	x_meta(r, NFT_META_L4PROTO, R(8));
+	x_cmp8(r, R(8), EQ, proto);
+}
+
+/* the destination MAC is a group address: @yes, or a unicast one */
+static void mcast(struct nftnl_rule *r, bool yes)
+{
+	__u8 bit = 1;
+
+	x_payload(r, LL, 0, 1, R(8));
+	x_mask(r, R(8), 1, &bit);
+	x_cmp8(r, R(8), yes ? EQ : NEQ, 1);
+}
+
+static void in_set(struct nftnl_rule *r, struct nft_tbl *t, __u32 base, __u32 off,
+		   __u32 len, const char *set, bool inv)
+{
+	x_payload(r, base, off, len, R(8));
+	x_lookup(r, t, set, R(8), -1, inv);
+}
+
+static void counted(struct nftnl_rule *r, const char *counter, int verdict)
+{
+	x_count(r, counter);
+	x_verdict(r, verdict, NULL);
+}
+
+/* a rule: <what @fn adds> counter name @counter @verdict */
+static void simple(struct nft_tbl *t, const char *chain, const char *counter, int verdict,
+		   void (*fn)(struct nftnl_rule *, struct nft_tbl *, const void *),
+		   const void *arg)
+{
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	if (fn)
+		fn(r, t, arg);
+	if (counter)
+		counted(r, counter, verdict);
+	else
+		x_verdict(r, verdict, NULL);
+	nft_rule_commit(t, r);
+}
+
+/* ---- sets ------------------------------------------------------------------ */
+
+static void set_ports(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *set = nft_set_new(t, "ports", NFT_T_IFNAME, 16, 0, 0, 0);
+
+	for (size_t i = 0; i < s->topo->n_ports; i++) {
+		char name[16] = "";
+
+		snprintf(name, sizeof(name), "%s", s->topo->ports[i].name);
+		nft_elem(set, name, 16, NULL, 0);
+	}
+	nft_set_commit(t, set);
+}
+
+static void set_gw_macs(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *set = nft_set_new(t, "gw_macs", NFT_T_ETHERADDR, 6, 0, 0, 0);
+
+	for (size_t i = 0; i < s->topo->n_macs; i++)
+		nft_elem(set, s->topo->macs[i], 6, NULL, 0);
+	nft_set_commit(t, set);
+}
+
+static void set_gw_addrs(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4)
+{
+	struct nftnl_set *set = nft_set_new(t, v4 ? "gw4" : "gw6",
+					    v4 ? NFT_T_IPADDR : NFT_T_IP6ADDR,
+					    v4 ? 4 : 16, 0, 0, 0);
+
+	for (size_t i = 0; i < s->topo->n_addrs; i++) {
+		const struct bh_addr *a = &s->topo->addrs[i].addr;
+
+		if (a->v4 == v4)
+			nft_elem(set, v4 ? a->a + 12 : a->a, v4 ? 4 : 16, NULL, 0);
+	}
+	nft_set_commit(t, set);
+}
+
+/* has4 / has6: devices with bound addresses of that family (strict source) */
+static void set_has(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4)
+{
+	struct nftnl_set *set = nft_set_new(t, v4 ? "has4" : "has6", NFT_T_ETHERADDR,
+					    6, 0, 0, 0);
+
+	for (size_t i = 0; i < s->c->n_devs; i++)
+		if (s->c->devs[i].v.flags & (v4 ? BH_DEV_HAS_V4 : BH_DEV_HAS_V6))
+			nft_elem(set, s->c->devs[i].k.mac, 6, NULL, 0);
+	nft_set_commit(t, set);
+}
+
+/* bind4 / bind6: bound address . its device's MAC */
+static void set_bind(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4)
+{
+	struct nftnl_set *bind = nft_set_new(t, v4 ? "bind4" : "bind6",
+					     v4 ? KT_BIND4 : KT_BIND6,
+					     v4 ? 12 : 24, 0, 0, 0);
+
+	for (size_t i = 0; i < s->c->n_ips; i++) {
+		const struct bh_ip_ent *e = &s->c->ips[i];
+		__u8 k[24] = {};
+		__u32 alen = v4 ? 4 : 16;
+
+		if (is_v4(e->k.addr) != v4)
+			continue;
+		memcpy(k, v4 ? e->k.addr + 12 : e->k.addr, alen);
+		memcpy(k + alen, e->v.mac, 6);
+		nft_elem(bind, k, alen + 8, NULL, 0);
+	}
+	nft_set_commit(t, bind);
+}
+
+/* gratuitous ARP for a bound address: sender . target, the same address */
+static void set_garp(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *set = nft_set_new(t, "garp4", KT_GARP, 8, 0, 0, 0);
+
+	for (size_t i = 0; i < s->c->n_ips; i++) {
+		__u8 k[8];
+
+		if (!is_v4(s->c->ips[i].k.addr))
+			continue;
+		memcpy(k, s->c->ips[i].k.addr + 12, 4);
+		memcpy(k + 4, s->c->ips[i].k.addr + 12, 4);
+		nft_elem(set, k, 8, NULL, 0);
+	}
+	nft_set_commit(t, set);
+}
+
+static void rule_chain_name(char *buf, size_t len, __u32 id)
+{
+	snprintf(buf, len, "rule_%u", id);
+}
+
+/* ---- judge: the IP verdict ------------------------------------------------------ */
+
+static __u32 addr_off(bool v4, bool dst)
+{
+	return v4 ? (dst ? 16 : 12) : (dst ? 24 : 8);
+}
+
+/* (source address . source MAC) is not a bound pair */
+static void not_bound(struct nftnl_rule *r, struct nft_tbl *t, bool v4, __u32 base,
+		      __u32 off)
+{
+	x_payload(r, base, off, v4 ? 4 : 16, R(0));
+	x_payload(r, LL, 6, 6, v4 ? R(1) : R(4));
+	x_lookup(r, t, v4 ? "bind4" : "bind6", R(0), -1, true);
+}
+
+struct spoof_arg {
+	bool v4;
+	__u32 base, off;	/* where the claimed address is */
+	bool strict;		/* the device has bound addresses of this family */
+};
+
+static void add_spoof(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	const struct spoof_arg *a = arg;
+	static const __u8 zero[16];
+	__u32 len = a->v4 ? 4 : 16;
+
+	if (a->base == NH && t->family != NFPROTO_BRIDGE)
+		nfproto(r, a->v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	if (a->strict) {
+		in_set(r, t, LL, 6, 6, a->v4 ? "has4" : "has6", false);
+		x_payload(r, a->base, a->off, len, R(8));
+		x_cmp(r, R(8), NEQ, zero, len);
+		if (!a->v4) {	/* link-local addresses are not bound */
+			static const __u8 ll_mask[2] = { 0xff, 0xc0 }, ll[2] = { 0xfe, 0x80 };
+
+			x_payload(r, a->base, a->off, 2, R(8));
+			x_mask(r, R(8), 2, ll_mask);
+			x_cmp(r, R(8), NEQ, ll, 2);
+		}
+	} else {
+		in_set(r, t, a->base, a->off, len, a->v4 ? "addr4" : "addr6", false);
+	}
+	not_bound(r, t, a->v4, a->base, a->off);
+}
+
+static void spoof_rules(struct nft_tbl *t, const char *chain, bool v4, __u32 base,
+			__u32 off)
+{
+	struct spoof_arg loose = { v4, base, off, false }, strict = { v4, base, off, true };
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	if (base == NH && t->family != NFPROTO_BRIDGE)
+		nfproto(r, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	in_set(r, t, base, off, v4 ? 4 : 16, v4 ? "gw4" : "gw6", false);
+	counted(r, "drop_spoof", NF_DROP);
+	nft_rule_commit(t, r);
+	simple(t, chain, "drop_spoof", NF_DROP, add_spoof, &loose);
+	simple(t, chain, "drop_spoof", NF_DROP, add_spoof, &strict);
+}
+
+struct port_arg {
+	int pf;			/* NFPROTO_*, or -1: any */
+	__u8 proto;
+	int sport, dport;	/* -1: any */
+	int icmp_type;		/* -1: any */
+	const char *dst_set;	/* destination address in this set */
+	int mcast;		/* 1: group-addressed frame, 0: any */
+};
+
+static void add_port(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	const struct port_arg *a = arg;
+
+	if (a->pf >= 0)
+		nfproto(r, (__u8)a->pf);
+	if (a->dst_set)
+		in_set(r, t, NH, addr_off(a->pf == NFPROTO_IPV4, true),
+		       a->pf == NFPROTO_IPV4 ? 4 : 16, a->dst_set, false);
+	if (a->mcast)
+		mcast(r, true);
+	l4(r, a->proto);
+	if (a->sport >= 0) {
+		__be16 p = htons((__u16)a->sport);
+
+		x_payload(r, TH, 0, 2, R(8));
+		x_cmp(r, R(8), EQ, &p, 2);
+	}
+	if (a->dport >= 0) {
+		__be16 p = htons((__u16)a->dport);
+
+		x_payload(r, TH, 2, 2, R(8));
+		x_cmp(r, R(8), EQ, &p, 2);
+	}
+	if (a->icmp_type >= 0) {
+		x_payload(r, TH, 0, 1, R(8));
+		x_cmp8(r, R(8), EQ, (__u8)a->icmp_type);
+	}
+}
+
+/* what a quarantined device may still use, on the gateway */
+static void quarantined_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	const char *ch = "quarantined";
+	__u16 q = s->qallow;
+
+	for (int v4 = 1; v4 >= 0; v4--) {
+		int pf = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+		const char *gws = v4 ? "gw4" : "gw6";
+		struct port_arg a = { .pf = pf, .sport = -1, .icmp_type = -1, .dst_set = gws };
+
+		if (q & BH_SVC_DHCP) {
+			a.proto = IPPROTO_UDP;
+			a.dport = v4 ? 67 : 547;
+			simple(t, ch, "pass_qsvc", NF_ACCEPT, add_port, &a);
+			a.dst_set = NULL;
+			a.mcast = 1;
+			simple(t, ch, "pass_qsvc", NF_ACCEPT, add_port, &a);
+			a.dst_set = gws;
+			a.mcast = 0;
+		}
+		if (q & BH_SVC_DNS) {
+			a.dport = 53;
+			a.proto = IPPROTO_UDP;
+			simple(t, ch, "pass_qsvc", NF_ACCEPT, add_port, &a);
+			a.proto = IPPROTO_TCP;
+			simple(t, ch, "pass_qsvc", NF_ACCEPT, add_port, &a);
+		}
+		if (q & BH_SVC_NTP) {
+			a.dport = 123;
+			a.proto = IPPROTO_UDP;
+			simple(t, ch, "pass_qsvc", NF_ACCEPT, add_port, &a);
+		}
+		if (q & BH_SVC_ICMP) {
+			a.dport = -1;
+			a.proto = v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+			a.icmp_type = v4 ? 8 : 128;
+			simple(t, ch, "pass_qsvc", NF_ACCEPT, add_port, &a);
+			a.icmp_type = v4 ? 0 : 129;
+			simple(t, ch, "pass_qsvc", NF_ACCEPT, add_port, &a);
+			a.icmp_type = -1;
+		}
+	}
+	simple(t, ch, "drop_quarantine", NF_DROP, NULL, NULL);
+}
+
+struct icmp6_arg {
+	int type;
+	bool quarantined;	/* the source is quarantined */
+};
+
+static void add_icmp6_type(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	const struct icmp6_arg *a = arg;
+
+	x_payload(r, TH, 0, 1, R(8));
+	x_cmp8(r, R(8), EQ, (__u8)a->type);
+	if (a->quarantined)
+		in_set(r, t, LL, 6, 6, "quarantine", false);
+}
+
+static void add_quarantined(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	(void)arg;
+	in_set(r, t, LL, 6, 6, "quarantine", false);
+}
+
+
+/* ---- groups as sets, destinations as chains ------------------------------------ */
+
+/* a group's name as nftables takes it: [A-Za-z0-9_] */
+static void gname(const struct bh_nft_spec *s, __u32 g, char *buf, size_t len)
+{
+	size_t i;
+
+	if (g < s->p->n_groups) {
+		const char *n = s->p->groups[g].name;
+
+		for (i = 0; n[i] && i + 1 < len; i++)
+			buf[i] = (char)((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') ||
+				       (n[i] >= '0' && n[i] <= '9') ? n[i] : '_');
+		buf[i] = '\0';
+	} else if (g == BH_GRP_GATEWAY) {
+		snprintf(buf, len, "gateway");
+	} else if (g == BH_GRP_INTERNET) {
+		snprintf(buf, len, "internet");
+	} else if (g == BH_GRP_MULTICAST) {
+		snprintf(buf, len, "multicast");
+	} else {
+		snprintf(buf, len, "prefix_%u", g - BH_GRP_CIDR_BASE);
+	}
+}
+
+static void named(const struct bh_nft_spec *s, const char *prefix, __u32 g,
+		  const char *suffix, char *buf, size_t len)
+{
+	char n[48];
+
+	gname(s, g, n, sizeof(n));
+	snprintf(buf, len, "%s%s%s", prefix, n, suffix ? suffix : "");
+}
+
+/* g_<group>: its members' MACs; devices: every member's */
+static void set_groups(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *all = nft_set_new(t, "devices", NFT_T_ETHERADDR, 6, 0, 0, 0);
+
+	for (size_t g = 0; g < s->p->n_groups; g++) {
+		struct nftnl_set *set;
+		char name[64];
+
+		named(s, "g_", (__u32)g, NULL, name, sizeof(name));
+		set = nft_set_new(t, name, NFT_T_ETHERADDR, 6, 0, 0, 0);
+		for (size_t i = 0; i < s->c->n_devs; i++)
+			if (s->c->devs[i].v.group == g)
+				nft_elem(set, s->c->devs[i].k.mac, 6, NULL, 0);
+		nft_set_commit(t, set);
+	}
+	for (size_t i = 0; i < s->c->n_devs; i++)
+		nft_elem(all, s->c->devs[i].k.mac, 6, NULL, 0);
+	nft_set_commit(t, all);
+}
+
+/*
+ * A vmap from a device's MAC (or bound address) to the chain
+ * <prefix><its group>; the MAC map's catch-all goes to defaults.unknown's.
+ */
+static void set_dispatch(struct nft_tbl *t, const struct bh_nft_spec *s,
+			 const char *name, const char *prefix, int kind)
+{
+	__u32 kt = kind == 0 ? NFT_T_ETHERADDR : kind == 4 ? NFT_T_IPADDR : NFT_T_IP6ADDR;
+	__u32 kl = kind == 0 ? 6 : kind == 4 ? 4 : 16;
+	struct nftnl_set *set = nft_set_new(t, name, kt, kl, 0, NFT_T_VERDICT, 0);
+	char chain[64];
+
+	if (kind == 0) {
+		for (size_t i = 0; i < s->c->n_devs; i++) {
+			named(s, prefix, s->c->devs[i].v.group, NULL, chain, sizeof(chain));
+			nft_elem_verdict(set, s->c->devs[i].k.mac, 6, NFT_GOTO, chain);
+		}
+	} else {
+		for (size_t i = 0; i < s->c->n_ips; i++) {
+			const __u8 *a = s->c->ips[i].k.addr;
+
+			if (is_v4(a) != (kind == 4))
+				continue;
+			named(s, prefix, s->c->ips[i].v.group, NULL, chain, sizeof(chain));
+			nft_elem_verdict(set, kind == 4 ? a + 12 : a, kl, NFT_GOTO, chain);
+		}
+	}
+	if (kind == 0) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+		named(s, prefix, s->c->cfg.unknown_group, NULL, chain, sizeof(chain));
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_CATCHALL);
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (__u32)NFT_GOTO);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+		nftnl_set_elem_add(set, e);
+	}
+	nft_set_commit(t, set);
+}
+
+/* the source MAC is in group @g (@unknown: or in no group at all) */
+static void src_is(struct nftnl_rule *r, struct nft_tbl *t, const struct bh_nft_spec *s,
+		   __u32 g, bool unknown)
+{
+	char set[64];
+
+	if (unknown) {
+		in_set(r, t, LL, 6, 6, "devices", true);
+		return;
+	}
+	named(s, "g_", g, NULL, set, sizeof(set));
+	in_set(r, t, LL, 6, 6, set, false);
+}
+
+/* one rule per source variant: the group's members, and non-members for defaults.unknown */
+static int variants(const struct bh_nft_spec *s, __u32 sg)
+{
+	return sg == s->c->cfg.unknown_group ? 2 : 1;
+}
+
+static void rule_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	for (size_t id = 0; id < s->c->n_rules; id++) {
+		bool deny = false;
+		char chain[32];
+		struct nftnl_rule *r;
+
+		for (size_t i = 0; i < s->c->n_pols; i++)
+			if (s->c->pols[i].v.rule_id == id)
+				deny = s->c->pols[i].v.action == BH_ACT_DENY;
+		rule_chain_name(chain, sizeof(chain), (__u32)id);
+		nft_chain(t, chain, -1, 0);
+		nft_counter_obj(t, chain);
+		r = nft_rule(t, chain);
+		x_count(r, chain);
+		counted(r, deny ? "drop_rule" : "pass_rule", deny ? NF_DROP : NF_ACCEPT);
+		nft_rule_commit(t, r);
+	}
+}
+
+/*
+ * The chain to_<dg>: for each source group with entries toward @dg, its
+ * exact ports (vmap p_<sg>_<dg>: proto . port), then its protocols (vmap
+ * q_<sg>_<dg>), then an any-protocol entry; no default verdict here.
+ */
+static void pair_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
+		       __u32 sg, __u32 dg)
+{
+	struct nftnl_set *pm = NULL, *qm = NULL;
+	char pname[128], qname[128], sgn[48], dgn[48], rc[32];
+	int any = -1;
+
+	gname(s, sg, sgn, sizeof(sgn));
+	gname(s, dg, dgn, sizeof(dgn));
+	snprintf(pname, sizeof(pname), "p_%s_%s", sgn, dgn);
+	snprintf(qname, sizeof(qname), "q_%s_%s", sgn, dgn);
+	for (size_t i = 0; i < s->c->n_pols; i++) {
+		const struct bh_pol_ent *e = &s->c->pols[i];
+
+		if (e->k.sgroup != sg || e->k.dgroup != dg)
+			continue;
+		rule_chain_name(rc, sizeof(rc), e->v.rule_id);
+		if (e->k.proto == BH_PROTO_ANY) {
+			any = (int)e->v.rule_id;
+		} else if (e->k.port) {
+			__u8 k[8] = { e->k.proto };
+			__be16 port = htons(e->k.port);
+
+			memcpy(k + 4, &port, 2);
+			if (!pm)
+				pm = nft_set_new(t, pname, NFT_T_PROTO << NFT_T_BITS | NFT_T_SERVICE,
+						 8, 0, NFT_T_VERDICT, 0);
+			nft_elem_verdict(pm, k, 8, NFT_GOTO, rc);
+		} else {
+			if (!qm)
+				qm = nft_set_new(t, qname, NFT_T_PROTO, 1, 0, NFT_T_VERDICT, 0);
+			nft_elem_verdict(qm, &e->k.proto, 1, NFT_GOTO, rc);
+		}
+	}
+	if (pm)
+		nft_set_commit(t, pm);
+	if (qm)
+		nft_set_commit(t, qm);
+	for (int v = 0; v < variants(s, sg); v++) {
+		struct nftnl_rule *r;
+
+		if (pm) {
+			r = nft_rule(t, chain);
+			src_is(r, t, s, sg, v);
+			x_meta(r, NFT_META_L4PROTO, R(0));
+			x_payload(r, TH, 2, 2, R(1));
+			x_lookup(r, t, pname, R(0), NFT_REG_VERDICT, false);
+			nft_rule_commit(t, r);
+		}
+		if (qm) {
+			r = nft_rule(t, chain);
+			src_is(r, t, s, sg, v);
+			x_meta(r, NFT_META_L4PROTO, R(0));
+			x_lookup(r, t, qname, R(0), NFT_REG_VERDICT, false);
+			nft_rule_commit(t, r);
+		}
+		if (any >= 0) {
+			r = nft_rule(t, chain);
+			src_is(r, t, s, sg, v);
+			rule_chain_name(rc, sizeof(rc), (__u32)any);
+			x_verdict(r, NFT_GOTO, rc);
+			nft_rule_commit(t, r);
+		}
+	}
+}
+
+static void pairs_to(struct nft_tbl *t, const struct bh_nft_spec *s, __u32 dg,
+		     const char *chain)
+{
+	for (__u32 sg = 0; sg < s->p->n_groups; sg++) {
+		bool has = false;
+
+		for (size_t i = 0; i < s->c->n_pols && !has; i++)
+			has = s->c->pols[i].k.sgroup == sg && s->c->pols[i].k.dgroup == dg;
+		if (has)
+			pair_rules(t, s, chain, sg, dg);
+	}
+}
+
+static void default_verdict(struct nft_tbl *t, const char *chain, bool allow)
+{
+	simple(t, chain, allow ? "pass_default" : "drop_default",
+	       allow ? NF_ACCEPT : NF_DROP, NULL, NULL);
+}
+
+/* the source group of each internet prefix, and the prefix itself */
+struct pre {
+	__u32 sg;
+	const __u8 *addr;
+	__u8 plen;
+	bool v4;
+};
+
+static void pre_prefix(struct nftnl_rule *r, const struct pre *p)
+{
+	__u8 mask[16] = {}, net[16];
+	__u32 len = p->v4 ? 4 : 16;
+
+	nfproto(r, p->v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	for (unsigned int b = 0; b < p->plen; b++)
+		mask[b / 8] |= (__u8)(0x80 >> (b % 8));
+	for (unsigned int i = 0; i < len; i++)
+		net[i] = p->addr[i] & mask[i];
+	x_payload(r, NH, p->v4 ? 16 : 24, len, R(8));
+	x_mask(r, R(8), len, mask);
+	x_cmp(r, R(8), EQ, net, len);
+}
+
+static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW, gw = s->c->cfg.flags & BH_CFG_GW_ALLOW;
+	char chain[64];
+
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		named(s, "to_", g, NULL, chain, sizeof(chain));
+		pairs_to(t, s, g, chain);
+		default_verdict(t, chain, ew);
+	}
+	pairs_to(t, s, BH_GRP_GATEWAY, "to_gateway");
+	default_verdict(t, "to_gateway", gw);
+	pairs_to(t, s, BH_GRP_MULTICAST, "to_multicast");
+	default_verdict(t, "to_multicast", false);
+
+	/* the internet: the source group's prefixes, longest first */
+	for (size_t i = 0; i < s->c->n_inets; i++) {
+		__u32 dg = s->c->inets[i].v.dgroup;
+
+		named(s, "to_", dg, NULL, chain, sizeof(chain));
+		pair_rules(t, s, chain, s->c->inets[i].k.sgroup, dg);
+	}
+	for (int plen = 128; plen >= 0; plen--) {
+		for (size_t i = 0; i < s->c->n_inets; i++) {
+			const struct bh_inet_ent *e = &s->c->inets[i];
+			unsigned int bits = e->k.prefixlen - BH_INET_KEY_HDR_BITS;
+			bool v4 = is_v4(e->k.addr) && bits >= 96;
+			struct pre pre = {
+				.sg = e->k.sgroup, .v4 = v4,
+				.addr = v4 ? e->k.addr + 12 : e->k.addr,
+				.plen = (__u8)(v4 ? bits - 96 : bits),
+			};
+			struct nftnl_rule *r;
+
+			if (pre.plen != plen)
+				continue;
+			for (int v = 0; v < variants(s, pre.sg); v++) {
+				r = nft_rule(t, "internet");
+				pre_prefix(r, &pre);
+				src_is(r, t, s, pre.sg, v);
+				named(s, "to_", e->v.dgroup, NULL, chain, sizeof(chain));
+				x_verdict(r, NFT_JUMP, chain);
+				nft_rule_commit(t, r);
+			}
+		}
+	}
+	{
+		struct nftnl_rule *r = nft_rule(t, "internet");
+
+		x_verdict(r, NFT_GOTO, "to_internet");
+		nft_rule_commit(t, r);
+	}
+	pairs_to(t, s, BH_GRP_INTERNET, "to_internet");
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		if (s->c->groups[g].internet != BH_ACT_ALLOW)
+			continue;
+		for (int v = 0; v < variants(s, g); v++) {
+			struct nftnl_rule *r = nft_rule(t, "to_internet");
+
+			src_is(r, t, s, g, v);
+			counted(r, "pass_default", NF_ACCEPT);
+			nft_rule_commit(t, r);
+		}
+	}
+	default_verdict(t, "to_internet", false);
+}
+
+/* ARP / ND between groups that may talk: chains <prefix><target group> */
+static void talk_chains(struct nft_tbl *t, const struct bh_nft_spec *s, const char *prefix,
+			const char *counter)
+{
+	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW;
+	char chain[64];
+
+	for (__u32 tg = 0; tg < s->p->n_groups; tg++) {
+		named(s, prefix, tg, NULL, chain, sizeof(chain));
+		for (__u32 sg = 0; !ew && sg < s->p->n_groups; sg++) {
+			bool talk = false;
+
+			for (size_t i = 0; i < s->c->n_talks && !talk; i++)
+				talk = s->c->talks[i].k.ga == sg && s->c->talks[i].k.gb == tg;
+			if (!talk)
+				continue;
+			for (int v = 0; v < variants(s, sg); v++) {
+				struct nftnl_rule *r = nft_rule(t, chain);
+
+				src_is(r, t, s, sg, v);
+				counted(r, counter, NF_ACCEPT);
+				nft_rule_commit(t, r);
+			}
+		}
+		simple(t, chain, ew ? counter : "drop_default", ew ? NF_ACCEPT : NF_DROP,
+		       NULL, NULL);
+	}
+}
+
+/* the peer: the owner of @off's address, else the destination MAC's group */
+static void peer_rules(struct nft_tbl *t, const char *chain, bool v4, __u32 base,
+		       __u32 off, const char *ipmap, const char *macmap)
+{
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	x_payload(r, base, off, v4 ? 4 : 16, R(8));
+	x_lookup(r, t, ipmap, R(8), NFT_REG_VERDICT, false);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, chain);
+	x_payload(r, LL, 0, 6, R(8));
+	x_lookup(r, t, macmap, R(8), NFT_REG_VERDICT, false);
+	nft_rule_commit(t, r);
+}
+
+static void nd_chain(struct nft_tbl *t)
+{
+	static const __u8 zero[16];
+	const char *ch = "nd";
+	struct icmp6_arg a = {};
+	struct nftnl_rule *r;
+	__u8 type;
+
+	for (size_t i = 0; i < 3; i++) {
+		static const int rogue[] = { 134, 137, 130 };
+
+		a.type = rogue[i];
+		simple(t, ch, "drop_rogue", NF_DROP, add_icmp6_type, &a);
+	}
+	a.type = 133;
+	simple(t, ch, "pass_nd", NF_ACCEPT, add_icmp6_type, &a);
+	for (size_t i = 0; i < 3; i++) {
+		static const int mld[] = { 131, 132, 143 };
+
+		a.type = mld[i];
+		a.quarantined = true;
+		simple(t, ch, "drop_quarantine", NF_DROP, add_icmp6_type, &a);
+		a.quarantined = false;
+		simple(t, ch, "pass_nd", NF_ACCEPT, add_icmp6_type, &a);
+	}
+	/* not a solicitation or an advertisement: judged as any IP */
+	r = nft_rule(t, ch);
+	x_payload(r, TH, 0, 1, R(8));
+	type = 135;
+	x_cmp(r, R(8), NFT_CMP_LT, &type, 1);
+	x_verdict(r, NFT_RETURN, NULL);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, ch);
+	x_payload(r, TH, 0, 1, R(8));
+	type = 136;
+	x_cmp(r, R(8), NFT_CMP_GT, &type, 1);
+	x_verdict(r, NFT_RETURN, NULL);
+	nft_rule_commit(t, r);
+
+	/* NS: duplicate address detection, or for the gateway */
+	r = nft_rule(t, ch);
+	x_payload(r, TH, 0, 1, R(8));
+	x_cmp8(r, R(8), EQ, 135);
+	x_payload(r, NH, 8, 16, R(8));
+	x_cmp(r, R(8), EQ, zero, 16);
+	counted(r, "pass_nd", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, ch);
+	x_payload(r, TH, 0, 1, R(8));
+	x_cmp8(r, R(8), EQ, 135);
+	in_set(r, t, TH, 8, 16, "gw6", false);
+	counted(r, "pass_nd", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	/* NA: the target must be the sender's own */
+	r = nft_rule(t, ch);
+	x_payload(r, TH, 0, 1, R(8));
+	x_cmp8(r, R(8), EQ, 136);
+	x_verdict(r, NFT_JUMP, "nd_na");
+	nft_rule_commit(t, r);
+	spoof_rules(t, "nd_na", false, TH, 8);
+	r = nft_rule(t, "nd_na");
+	in_set(r, t, LL, 0, 6, "gw_macs", false);
+	counted(r, "pass_nd", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, "nd_na");
+	in_set(r, t, NH, 24, 16, "gw6", false);
+	counted(r, "pass_nd", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, "nd_na");
+	in_set(r, t, LL, 6, 6, "quarantine", true);
+	mcast(r, true);
+	counted(r, "pass_nd", NF_ACCEPT);
+	nft_rule_commit(t, r);
+
+	simple(t, ch, "drop_quarantine", NF_DROP, add_quarantined, NULL);
+	/* NS: the peer is the target; NA: the destination */
+	r = nft_rule(t, ch);
+	x_payload(r, TH, 0, 1, R(8));
+	x_cmp8(r, R(8), EQ, 135);
+	x_verdict(r, NFT_GOTO, "nd_ns_peer");
+	nft_rule_commit(t, r);
+	r = nft_rule(t, ch);
+	x_verdict(r, NFT_GOTO, "nd_na_peer");
+	nft_rule_commit(t, r);
+	peer_rules(t, "nd_ns_peer", false, TH, 8, "nd_peer6", "nd_peer_mac");
+	peer_rules(t, "nd_na_peer", false, NH, 24, "nd_peer6", "nd_peer_mac");
+}
+
+static void goto_rule(struct nft_tbl *t, const char *chain,
+		      void (*fn)(struct nftnl_rule *, struct nft_tbl *, const void *),
+		      const void *arg, const char *target)
+{
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	if (fn)
+		fn(r, t, arg);
+	x_verdict(r, NFT_GOTO, target);
+	nft_rule_commit(t, r);
+}
+
+static void add_mcast(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	(void)t;
+	mcast(r, *(const bool *)arg);
+}
+
+struct dst_arg {
+	bool v4;
+	const char *set;	/* destination address in this set */
+	int mc;			/* 1 group-addressed, 0 to the gateway's MAC */
+};
+
+static void add_dst(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	const struct dst_arg *a = arg;
+
+	if (a->mc)
+		mcast(r, true);
+	else
+		in_set(r, t, LL, 0, 6, "gw_macs", false);
+	nfproto(r, a->v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	if (a->set)
+		in_set(r, t, NH, addr_off(a->v4, true), a->v4 ? 4 : 16, a->set, false);
+}
+
+struct lan_arg {
+	const struct bh_gw_addr *g;
+};
+
+static void add_lan(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	const struct lan_arg *a = arg;
+	struct pre p = { .v4 = a->g->addr.v4, .plen = a->g->plen,
+			 .addr = a->g->addr.v4 ? a->g->addr.a + 12 : a->g->addr.a };
+
+	in_set(r, t, LL, 0, 6, "gw_macs", false);
+	pre_prefix(r, &p);
+}
+
+static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	const char *ch = "judge";
+	struct port_arg rogue4 = { .pf = NFPROTO_IPV4, .proto = IPPROTO_UDP, .sport = 67,
+				   .dport = 68, .icmp_type = -1 };
+	struct port_arg rogue6 = { .pf = NFPROTO_IPV6, .proto = IPPROTO_UDP, .sport = 547,
+				   .dport = 546, .icmp_type = -1 };
+	struct nftnl_rule *r;
+	bool yes = true;
+	char lan[64];
+	__u32 bits;
+
+	spoof_rules(t, ch, true, NH, 12);
+	spoof_rules(t, ch, false, NH, 8);
+	simple(t, ch, "drop_rogue", NF_DROP, add_port, &rogue4);
+	simple(t, ch, "drop_rogue", NF_DROP, add_port, &rogue6);
+	r = nft_rule(t, ch);
+	nfproto(r, NFPROTO_IPV6);
+	l4(r, IPPROTO_ICMPV6);
+	x_verdict(r, NFT_JUMP, "nd");
+	nft_rule_commit(t, r);
+	goto_rule(t, ch, add_quarantined, NULL, "quarantined");
+
+	/* replies to a tracked flow (and ICMP errors about it) */
+	r = nft_rule(t, ch);
+	x_ct(r, NFT_CT_DIRECTION, R(8));
+	x_cmp8(r, R(8), EQ, IP_CT_DIR_REPLY);
+	x_ct(r, NFT_CT_STATE, R(8));
+	bits = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	x_mask(r, R(8), 4, &bits);
+	bits = 0;
+	x_cmp(r, R(8), NEQ, &bits, 4);
+	counted(r, "pass_reply", NF_ACCEPT);
+	nft_rule_commit(t, r);
+
+	/* where it goes: group-addressed frames by their IP destination */
+	for (int v4 = 1; v4 >= 0; v4--) {
+		struct dst_arg gwd = { v4, v4 ? "gw4" : "gw6", 1 };
+		struct dst_arg mc = { v4, NULL, 1 };
+		struct port_arg dhcp = { .pf = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6,
+					 .proto = IPPROTO_UDP, .sport = -1,
+					 .dport = v4 ? 67 : 547, .icmp_type = -1, .mcast = 1 };
+
+		goto_rule(t, ch, add_dst, &gwd, "to_gateway");
+		r = nft_rule(t, ch);
+		add_dst(r, t, &mc);
+		x_payload(r, NH, addr_off(v4, true), v4 ? 4 : 16, R(8));
+		x_lookup(r, t, v4 ? "addr4" : "addr6", R(8), NFT_REG_VERDICT, false);
+		nft_rule_commit(t, r);
+		goto_rule(t, ch, add_port, &dhcp, "to_gateway");
+	}
+	goto_rule(t, ch, add_mcast, &yes, "to_multicast");
+	/* unicast to another device: by its MAC (dst_mac's catch-all: defaults.unknown) */
+	r = nft_rule(t, ch);
+	in_set(r, t, LL, 0, 6, "gw_macs", true);
+	x_payload(r, LL, 0, 6, R(8));
+	x_lookup(r, t, "dst_mac", R(8), NFT_REG_VERDICT, false);
+	nft_rule_commit(t, r);
+	/* to the gateway's MAC: its own address, a device's, the LAN's, the internet */
+	for (int v4 = 1; v4 >= 0; v4--) {
+		struct dst_arg gwd = { v4, v4 ? "gw4" : "gw6", 0 };
+		struct dst_arg dev = { v4, NULL, 0 };
+
+		goto_rule(t, ch, add_dst, &gwd, "to_gateway");
+		r = nft_rule(t, ch);
+		add_dst(r, t, &dev);
+		x_payload(r, NH, addr_off(v4, true), v4 ? 4 : 16, R(8));
+		x_lookup(r, t, v4 ? "addr4" : "addr6", R(8), NFT_REG_VERDICT, false);
+		nft_rule_commit(t, r);
+	}
+	named(s, "to_", s->c->cfg.unknown_group, NULL, lan, sizeof(lan));
+	for (size_t i = 0; i < s->topo->n_addrs; i++) {
+		const struct bh_gw_addr *g = &s->topo->addrs[i];
+		struct lan_arg la = { g };
+
+		if (!g->addr.v4 && g->addr.a[0] == 0xfe && (g->addr.a[1] & 0xc0) == 0x80)
+			continue;
+		goto_rule(t, ch, add_lan, &la, lan);
+	}
+	goto_rule(t, ch, NULL, NULL, "internet");
+}
+
+static void chains_for_groups(struct nft_tbl *t, const struct bh_nft_spec *s,
+			      const char *prefix)
+{
+	char chain[64];
+
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		named(s, prefix, g, NULL, chain, sizeof(chain));
+		nft_chain(t, chain, -1, 0);
+	}
+}
+
+void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_rule *r;
+	char chain[64];
+
+	set_ports(t, s);
+	set_gw_macs(t, s);
+	set_gw_addrs(t, s, true);
+	set_gw_addrs(t, s, false);
+	set_groups(t, s);
+	set_has(t, s, true);
+	set_has(t, s, false);
+	set_bind(t, s, true);
+	set_bind(t, s, false);
+
+	nft_chain(t, "prerouting", NF_INET_PRE_ROUTING, PRIO_INET_PRE);
+	nft_chain(t, "judge", -1, 0);
+	nft_chain(t, "nd", -1, 0);
+	nft_chain(t, "nd_na", -1, 0);
+	nft_chain(t, "nd_ns_peer", -1, 0);
+	nft_chain(t, "nd_na_peer", -1, 0);
+	nft_chain(t, "quarantined", -1, 0);
+	nft_chain(t, "internet", -1, 0);
+	nft_chain(t, "to_gateway", -1, 0);
+	nft_chain(t, "to_internet", -1, 0);
+	nft_chain(t, "to_multicast", -1, 0);
+	chains_for_groups(t, s, "to_");
+	chains_for_groups(t, s, "nd_to_");
+	for (size_t i = 0; i < s->c->n_inets; i++) {
+		named(s, "to_", s->c->inets[i].v.dgroup, NULL, chain, sizeof(chain));
+		nft_chain(t, chain, -1, 0);
+	}
+	rule_chains(t, s);
+	set_dispatch(t, s, "dst_mac", "to_", 0);
+	set_dispatch(t, s, "addr4", "to_", 4);
+	set_dispatch(t, s, "addr6", "to_", 6);
+	set_dispatch(t, s, "nd_peer6", "nd_to_", 6);
+	set_dispatch(t, s, "nd_peer_mac", "nd_to_", 0);
+
+	/* IP a device port received (bridged, or for the gateway) */
+	r = nft_rule(t, "prerouting");
+	x_meta(r, NFT_META_IIFNAME, R(8));
+	x_lookup(r, t, "ports", R(8), -1, false);
+	x_verdict(r, NFT_JUMP, "judge");
+	nft_rule_commit(t, r);
+
+	judge_chain(t, s);
+	nd_chain(t);
+	quarantined_chain(t, s);
+	destination_chains(t, s);
+	talk_chains(t, s, "nd_to_", "pass_nd");
+}
+/* ---- table bridge: what is not IP ------------------------------------------------- */
+
+static void add_ethertype(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	__be16 v = htons(*(const __u16 *)arg);
+
+	(void)t;
+	x_payload(r, LL, 12, 2, R(8));
+	x_cmp(r, R(8), EQ, &v, 2);
+}
+
+void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	static const __u8 eapol_group[6] = { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x03 };
+	const char *ch = "prerouting", *arp = "arp";
+	static const __u16 vlan[] = { 0x8100, 0x88a8 };
+	static const __u16 ip[] = { 0x0800, 0x86dd };
+	__u16 et;
+	struct nftnl_rule *r;
+	__u8 bit = 1;
+
+	set_ports(t, s);
+	set_gw_macs(t, s);
+	set_gw_addrs(t, s, true);
+	set_groups(t, s);
+	set_has(t, s, true);
+	set_bind(t, s, true);
+	set_garp(t, s);
+	nft_chain(t, ch, NF_BR_PRE_ROUTING, PRIO_BRIDGE_PRE);
+	nft_chain(t, "judge", -1, 0);
+	nft_chain(t, arp, -1, 0);
+	nft_chain(t, "eapol", -1, 0);
+	chains_for_groups(t, s, "arp_to_");
+	set_dispatch(t, s, "addr4", "arp_to_", 4);
+	set_dispatch(t, s, "arp_peer_mac", "arp_to_", 0);
+
+	r = nft_rule(t, ch);
+	x_meta(r, NFT_META_IIFNAME, R(8));
+	x_lookup(r, t, "ports", R(8), -1, false);
+	x_verdict(r, NFT_JUMP, "judge");
+	nft_rule_commit(t, r);
+
+	ch = "judge";
+	/* a group address as the source */
+	r = nft_rule(t, ch);
+	x_payload(r, LL, 6, 1, R(8));
+	x_mask(r, R(8), 1, &bit);
+	x_cmp8(r, R(8), EQ, 1);
+	counted(r, "drop_malformed", NF_DROP);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, ch);
+	in_set(r, t, LL, 6, 6, "gw_macs", false);
+	counted(r, "drop_spoof", NF_DROP);
+	nft_rule_commit(t, r);
+	for (size_t i = 0; i < 2; i++)
+		simple(t, ch, "drop_vlan", NF_DROP, add_ethertype, &vlan[i]);
+	/* a quarantined destination (the gateway's MACs are never quarantined) */
+	r = nft_rule(t, ch);
+	in_set(r, t, LL, 0, 6, "quarantine", false);
+	counted(r, "drop_quarantine", NF_DROP);
+	nft_rule_commit(t, r);
+	for (size_t i = 0; i < 2; i++)
+		simple(t, ch, NULL, NF_ACCEPT, add_ethertype, &ip[i]);	/* table inet */
+	et = 0x0806;
+	r = nft_rule(t, ch);
+	add_ethertype(r, t, &et);
+	x_verdict(r, NFT_GOTO, arp);
+	nft_rule_commit(t, r);
+	et = 0x888e;
+	r = nft_rule(t, ch);
+	add_ethertype(r, t, &et);
+	x_verdict(r, NFT_GOTO, "eapol");
+	nft_rule_commit(t, r);
+	simple(t, ch, "drop_ethertype", NF_DROP, NULL, NULL);
+
+	/* 802.1X: to the gateway only */
+	r = nft_rule(t, "eapol");
+	in_set(r, t, LL, 0, 6, "gw_macs", false);
+	counted(r, "pass_eapol", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, "eapol");
+	x_payload(r, LL, 0, 6, R(8));
+	x_cmp(r, R(8), EQ, eapol_group, 6);
+	counted(r, "pass_eapol", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	simple(t, "eapol", "drop_ethertype", NF_DROP, NULL, NULL);
+
+	/* ARP: the sender address (at 14) must be the sender's, the target at 24 */
+	spoof_rules(t, arp, true, NH, 14);
+	r = nft_rule(t, arp);
+	in_set(r, t, NH, 24, 4, "gw4", false);
+	counted(r, "pass_arp", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, arp);
+	in_set(r, t, LL, 0, 6, "gw_macs", false);
+	counted(r, "pass_arp", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, arp);
+	in_set(r, t, LL, 6, 6, "quarantine", false);
+	counted(r, "drop_quarantine", NF_DROP);
+	nft_rule_commit(t, r);
+	/* gratuitous, for its own bound address */
+	r = nft_rule(t, arp);
+	x_payload(r, NH, 14, 4, R(0));
+	x_payload(r, NH, 24, 4, R(1));
+	x_lookup(r, t, "garp4", R(0), -1, false);
+	counted(r, "pass_arp", NF_ACCEPT);
+	nft_rule_commit(t, r);
+	peer_rules(t, arp, true, NH, 24, "addr4", "arp_peer_mac");
+	talk_chains(t, s, "arp_to_", "pass_arp");
+}
