@@ -61,6 +61,11 @@ for mode in tc xdp; do
 		run_one "e2e ($mode): $t" env BH_MODE=$mode bash "selftests/$t.sh"
 	done
 done
+# the whole policy in nftables alone (up --mode nft)
+NFT_TESTS="e2e_basic e2e_isolate"
+for t in $NFT_TESTS; do
+	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
+done
 
 echo
 echo "logs: $logdir"

@@ -1040,7 +1040,8 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	struct bh_maps m;
 	size_t natt = 0, nkv = 0, nq;
 	const char *policy, *mode;
-	__u64 npkts[BH_R_MAX], nbytes[BH_R_MAX];
+	__u64 npkts[BH_R_MAX], nbytes[BH_R_MAX], *rpkts = NULL, *rbytes = NULL;
+	bool nft_mode = false;
 	__u32 zero = 0;
 	bool json;
 	int ret;
@@ -1064,7 +1065,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 		struct bh_topology topo = {};
 		char err[256];
 
-		bh_nft_counters(npkts, nbytes);
+		nft_mode = true;
 		if (ap && !bh_nl_topology(ap->ifaces, ap->n_ifaces, &topo, err, sizeof(err)) &&
 		    topo.n_ports) {
 			free(att);
@@ -1092,6 +1093,12 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			memset(&c, 0, sizeof(c));
 	}
 
+	if (nft_mode) {
+		rpkts = calloc(c.n_rules + 1, sizeof(*rpkts));
+		rbytes = calloc(c.n_rules + 1, sizeof(*rbytes));
+		if (rpkts && rbytes)
+			bh_nft_counters(npkts, nbytes, rpkts, rbytes, c.n_rules);
+	}
 	if (json) {
 		printf("{\"up\":true,\"mode\":");
 		json_str(stdout, mode ? mode : "unknown");
@@ -1125,6 +1132,10 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			struct bh_counter cnt;
 
 			bh_dp_counter(m.rulestats, act.gen * BH_MAX_RULES + (__u32)i, &cnt);
+			if (rpkts && rbytes) {
+				cnt.packets += rpkts[i];
+				cnt.bytes += rbytes[i];
+			}
 			printf("%s{\"id\":%zu,\"rule\":", i ? "," : "", i);
 			json_str(stdout, c.rules[i].label);
 			printf(",\"packets\":%llu,\"bytes\":%llu}",
@@ -1161,10 +1172,16 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			struct bh_counter cnt;
 
 			bh_dp_counter(m.rulestats, act.gen * BH_MAX_RULES + (__u32)i, &cnt);
+			if (rpkts && rbytes) {
+				cnt.packets += rpkts[i];
+				cnt.bytes += rbytes[i];
+			}
 			printf("    %-48s %12llu packets\n", c.rules[i].label,
 			       (unsigned long long)cnt.packets);
 		}
 	}
+	free(rpkts);
+	free(rbytes);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	free(kv);

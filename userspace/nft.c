@@ -649,6 +649,8 @@ int bh_nft_remove(void)
 
 struct ctr_acc {
 	__u64 *pkts, *bytes;
+	__u64 *rule_pkts, *rule_bytes;	/* per rule id, or NULL */
+	size_t n_rules;
 	int found;
 };
 
@@ -667,6 +669,14 @@ static int ctr_cb(const struct nlmsghdr *nlh, void *data)
 	if (!table || !name || strcmp(table, BH_NFT_TABLE) ||
 	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
 		goto out;
+	if (!strncmp(name, "rule_", 5) && acc->rule_pkts) {
+		unsigned long id = strtoul(name + 5, NULL, 10);
+
+		if (id < acc->n_rules) {
+			acc->rule_pkts[id] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+			acc->rule_bytes[id] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+		}
+	}
 	for (int i = 0; i < BH_R_MAX; i++) {
 		if (strcmp(name, bh_nft_reason_names[i]))
 			continue;
@@ -679,11 +689,12 @@ out:
 	return MNL_CB_OK;
 }
 
-int bh_nft_counters(__u64 *pkts, __u64 *bytes)
+int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_bytes,
+		    size_t n_rules)
 {
 	static const int families[] = { NFPROTO_BRIDGE, NFPROTO_INET };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct ctr_acc acc = { pkts, bytes, 0 };
+	struct ctr_acc acc = { pkts, bytes, rule_pkts, rule_bytes, n_rules, 0 };
 	struct mnl_socket *nl;
 	int ret = 0;
 

@@ -49,9 +49,12 @@ int bh_nft_remove(void);
 
 /*
  * Add the named verdict counters of Bulkhead's tables (--mode nft) into
- * @pkts / @bytes, indexed by enum bh_reason. 0, or -ENOENT with no table.
+ * @pkts / @bytes, indexed by enum bh_reason, and the rule counters
+ * (rule_<id>) into @rule_pkts / @rule_bytes (may be NULL) for ids below
+ * @n_rules. 0, or -ENOENT with no table.
  */
-int bh_nft_counters(__u64 *pkts, __u64 *bytes);
+int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_bytes,
+		    size_t n_rules);
 
 /*
  * Delete the kernel's connection-tracking entries (ctnetlink) whose

@@ -113,14 +113,30 @@ static void simple(struct nft_tbl *t, const char *chain, const char *counter, in
 
 /* ---- sets ------------------------------------------------------------------ */
 
+/*
+ * The device-facing ports: in table bridge the ports themselves; in table
+ * inet the bridges (br_netfilter gives IP hooks the bridge as input) and
+ * ports listed without a bridge.
+ */
 static void set_ports(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	struct nftnl_set *set = nft_set_new(t, "ports", NFT_T_IFNAME, 16, 0, 0, 0);
+	bool inet = t->family != NFPROTO_BRIDGE;
 
 	for (size_t i = 0; i < s->topo->n_ports; i++) {
+		const struct bh_port *pt = &s->topo->ports[i];
+		const char *n = inet && pt->bridge[0] ? pt->bridge : pt->name;
 		char name[16] = "";
+		bool seen = false;
 
-		snprintf(name, sizeof(name), "%s", s->topo->ports[i].name);
+		for (size_t j = 0; inet && j < i; j++) {
+			const struct bh_port *q = &s->topo->ports[j];
+
+			seen |= !strcmp(q->bridge[0] ? q->bridge : q->name, n);
+		}
+		if (seen)
+			continue;
+		snprintf(name, sizeof(name), "%s", n);
 		nft_elem(set, name, 16, NULL, 0);
 	}
 	nft_set_commit(t, set);
