@@ -14,8 +14,8 @@
  * loads POLICY and then fills the connection-tracking table with SIZE
  * flows (0: left as the paths leave it). Output: one Markdown table per
  * dimension and entry point on stdout, cells "ns (ratio to the smallest
- * size of that dimension)"; DATAFILE gets "dim size path xdp_ns tc_ns"
- * lines for gnuplot.
+ * size of that dimension)"; DATAFILE gets "dim size xdp_ns tc_ns path"
+ * lines (tab-separated) for gnuplot.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -265,8 +265,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++)
 		for (size_t p = 0; p < N_PATHS; p++)
-			fprintf(data, "%s %lu %zu %.0f %.0f\n", cf[i].dim, cf[i].size, p,
-				cf[i].best[p][0], cf[i].best[p][1]);
+			fprintf(data, "%s\t%lu\t%.0f\t%.0f\t%s\n", cf[i].dim, cf[i].size,
+				cf[i].best[p][0], cf[i].best[p][1], paths[p].name);
 	fclose(data);
 
 	for (int i = 0; i < n; i++) {

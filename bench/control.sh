@@ -8,7 +8,9 @@
 # dropped packet of a running UDP stream (bench/udpseq.py: numbered,
 # time-stamped datagrams from the device, received on the far side).
 #
-#   bench/control.sh   (Markdown on stdout, progress on stderr)
+#   bench/control.sh DATAFILE   (Markdown on stdout, progress on stderr;
+#                               DATAFILE: "apply DEVICES RULES s" and
+#                               "isolate MODE first-drop-ms" lines)
 #
 # Env: BENCH_CP_POLICIES (DEVICES:RULES pairs, default
 # "100:1000 10000:100000"), BENCH_ISO_MODES ("tc xdp"), BENCH_ISO_TRIALS (3).
@@ -19,6 +21,7 @@ MODES=${BENCH_ISO_MODES:-tc xdp}
 TRIALS=${BENCH_ISO_TRIALS:-3}
 GEN=$BH_SRC/bench/genpolicy.py
 SEQ=$BH_SRC/bench/udpseq.py
+DATA=${1:?usage: control.sh DATAFILE}
 MAPS="bh_policy bh_devices bh_ips bh_inet bh_talk bh_ct bh_rulestats bh_devstats"
 
 log() { echo "  $*" >&2; }
@@ -41,6 +44,7 @@ memlock() {	# MAP: bytes the kernel charges for it
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
+: > "$DATA"
 echo "| policy | check s | check peak RSS MiB | apply s | apply peak RSS MiB | map memory MiB |"
 echo "|---|---:|---:|---:|---:|---:|"
 MEM_ROWS=
@@ -58,6 +62,7 @@ for pr in $POLICIES; do
 		log "control: apply $f failed"
 	read -r cs ck < "$BH_TMP/t.check"
 	read -r as ak < "$BH_TMP/t.apply"
+	echo "apply $d $r $as" >> "$DATA"
 	total=0
 	row="| $d devices, $r rules |"
 	for m in $(ls "$BH_PIN/maps"); do
@@ -106,6 +111,7 @@ for mode in $MODES; do
 		wait $spid
 		wait $rpid
 		read -r ms last first lost total < <(python3 "$SEQ" gap "$BH_TMP/ts" "$BH_TMP/recv" "$BH_TMP/iso")
+		echo "isolate $mode $first" >> "$DATA"
 		bh release "${BH_MAC[tx]}" >/dev/null
 		# the CLI's peak RSS for isolate, from a run of its own
 		/usr/bin/time -f '%M' -o "$BH_TMP/t.iso" nsenter --net="/run/netns/$GW" "$BULKHEAD" \
