@@ -214,6 +214,33 @@ static void table(struct conf *cf, int n, const char *dim, int e)
 	printf("\nLargest ratio, %s by %s: %.2f\n", ep[e], dim, worst);
 }
 
+/*
+ * The noise floor: instances that loaded the same policy file (and no ct
+ * fill) differ only by the machine's noise; the largest ratio between
+ * them, over every path and entry point.
+ */
+static void noise(struct conf *cf, int n)
+{
+	double worst = 1;
+	int same = 0;
+
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++) {
+			if (i == j || strcmp(cf[i].file, cf[j].file) ||
+			    (!strcmp(cf[i].dim, "ct") && cf[i].size) ||
+			    (!strcmp(cf[j].dim, "ct") && cf[j].size))
+				continue;
+			same = 1;
+			for (size_t p = 0; p < N_PATHS; p++)
+				for (int e = 0; e < 2; e++)
+					if (cf[j].best[p][e] > 0 &&
+					    cf[i].best[p][e] / cf[j].best[p][e] > worst)
+						worst = cf[i].best[p][e] / cf[j].best[p][e];
+		}
+	if (same)
+		printf("\nNoise: instances loaded with the same policy differ by up to %.2f\n", worst);
+}
+
 int main(int argc, char **argv)
 {
 	static struct conf cf[MAX_CONF];
@@ -279,6 +306,7 @@ int main(int argc, char **argv)
 		table(cf, n, cf[i].dim, 0);
 		table(cf, n, cf[i].dim, 1);
 	}
+	noise(cf, n);
 	for (int i = 0; i < n; i++)
 		if (!strcmp(cf[i].dim, "ct"))
 			printf("\nct %lu: %lu flows in bh_ct when measured\n", cf[i].size, cf[i].ct_flows);

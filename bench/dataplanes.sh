@@ -135,7 +135,7 @@ measure() {
 		pps="$pps $p"
 		diff="$diff $(awk -v p="$p" -v b="$b" 'BEGIN { if (p > 0 && b > 0) print 1e9 / p - 1e9 / b }')"
 	done
-	KPPS=$(echo "$pps" | median | awk '{ printf "%.0f", $1 / 1000 }')
+	KPPS=$(echo "$pps" | median | awk '{ printf ($1 < 100000 ? "%.1f" : "%.0f"), $1 / 1000 }')
 	DIFF=$(echo "$diff" | median)
 }
 
