@@ -109,7 +109,7 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/bench/bench_verdict: bench/bench_verdict.c selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o | $(BUILD)/bench
+$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o | $(BUILD)/bench
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
