@@ -171,12 +171,31 @@ int bulkhead_xdp(struct xdp_md *ctx)
 	return bh_judge(&p, data, data_end, false, 0) ? XDP_PASS : XDP_DROP;
 }
 
+/*
+ * The parser reads the linear part of an skb only. Frames whose headers sit
+ * in page fragments (a PACKET_MMAP ring on the device, some drivers) would
+ * look truncated: pull the first BH_PULL_LEN bytes (or the whole frame) in.
+ * Headers longer than that are judged malformed, fail closed.
+ */
+#define BH_PULL_LEN	512
+
+static __always_inline void pull_headers(struct __sk_buff *skb)
+{
+	__u32 want = skb->len < BH_PULL_LEN ? skb->len : BH_PULL_LEN;
+
+	if ((long)skb->data_end - (long)skb->data < (long)want)
+		bpf_skb_pull_data(skb, want);
+}
+
 SEC("tc")
 int bulkhead_tc_in(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
+	void *data, *data_end;
 	struct bh_pkt p;
+
+	pull_headers(skb);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
 
 	/* the stack strips a VLAN tag before tc: it arrives out of band;
 	 * pass = TC_ACT_UNSPEC ("next"), so programs after ours still run */
@@ -192,10 +211,13 @@ int bulkhead_tc_in(struct __sk_buff *skb)
 SEC("tc")
 int bulkhead_tc_eg(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
+	void *data, *data_end;
 	struct bh_pkt p;
 	struct bh_ct_key k;
+
+	pull_headers(skb);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
 
 	__builtin_memset(&p, 0, sizeof(p));
 	if (skb->vlan_present || bh_parse(&p, data, data_end, false, 0) ||

@@ -83,6 +83,23 @@ expect_drop "fridge pings the camera over IPv6: dropped" drop_default ping_try f
 expect_pass "fridge -> gateway udp/53 over IPv6" udp_try fridge gateway fd00:50::1 53
 expect_drop "fridge -> gateway tcp/22 over IPv6 dropped" drop_default tcp_try fridge gateway fd00:50::1 22
 
+# frames whose headers sit outside the skb's linear part (trafgen's TX_RING):
+# judged like any other, never dropped as malformed
+if command -v trafgen >/dev/null; then
+	mal=$(counter drop_malformed); rule=$(counter pass_rule)
+	got=$(ring_tcp laptop nvr 443 50)
+	check "50 ring-built SYNs laptop -> nvr tcp/443 arrive ($got)" test "$got" -ge 50
+	check "... counted as pass_rule, none as malformed" \
+		test "$(counter pass_rule)" -ge $((rule + 50)) -a "$(counter drop_malformed)" = "$mal"
+	dd=$(counter drop_default)
+	got=$(ring_tcp fridge camera 554 50)
+	check "50 ring-built SYNs fridge -> camera tcp/554: none arrive ($got)" test "$got" = 0
+	check "... counted as drop_default, none as malformed" \
+		test "$(counter drop_default)" -ge $((dd + 50)) -a "$(counter drop_malformed)" = "$mal"
+else
+	skip "ring-built frames" "trafgen (netsniff-ng) not installed"
+fi
+
 # multicast: mDNS only where a rule allows it
 expect_pass "laptop -> mDNS 224.0.0.251:5353 reaches the fridge" udp_try laptop fridge 224.0.0.251 5353
 expect_drop "fridge -> mDNS dropped (no rule)" drop_default udp_try fridge laptop 224.0.0.251 5353

@@ -402,3 +402,27 @@ neigh_mac() {
 	ip netns exec "$(ns_of "$1")" ip neigh show "$2" dev eth0 |
 		sed -nE 's/.*lladdr ([0-9a-f:]+).*/\1/p'
 }
+
+# ---- frames from a TX ring ------------------------------------------------------
+
+rx_packets() {	# NAME: packets eth0 of NAME has received
+	nsenter --net="/run/netns/$(ns_of "$1")" sed -n 's/^ *eth0://p' /proc/net/dev |
+		awk '{ print $2 }'
+}
+
+# ring_tcp FROM TO PORT COUNT: COUNT TCP SYNs sent by trafgen through its
+# TX_RING (a PACKET_MMAP ring: the kernel builds those skbs with only the
+# Ethernet header in the linear part, the rest in page fragments). Prints
+# how many TO received.
+ring_tcp() {
+	local cfg=$BH_TMP/ring-$1-$2-$3.cfg before after
+	echo "{ eth(da=${BH_MAC[$2]}, sa=${BH_MAC[$1]}, type=0x0800),
+		ipv4(saddr=${BH_IP4[$1]}, daddr=${BH_IP4[$2]}, ttl=64),
+		tcp(sp=41000, dp=$3, syn), fill(0x41, 20) }" > "$cfg"
+	before=$(rx_packets "$2")
+	nsenter --net="/run/netns/$(ns_of "$1")" trafgen -o eth0 -i "$cfg" -n "$4" \
+		-P 1 -q >/dev/null 2>&1
+	sleep 0.2
+	after=$(rx_packets "$2")
+	echo $((after - before))
+}
