@@ -24,7 +24,6 @@
 
 #include "state.h"
 
-#define QUAR_FILE	"quarantine"
 #define TMP_TRIES	16
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -452,7 +451,7 @@ int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n)
 		return -EINVAL;
 	*out = NULL;
 	*n = 0;
-	ret = bh_state_read(dir, QUAR_FILE, &buf, &len);
+	ret = bh_state_read(dir, BH_QUAR_FILE, &buf, &len);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -527,7 +526,7 @@ int bh_quar_save(const char *dir, const struct bh_quar_entry *e, size_t n)
 	}
 	ret = b.err;
 	if (!ret)
-		ret = bh_state_write(dir, QUAR_FILE, b.p, b.len);
+		ret = bh_state_write(dir, BH_QUAR_FILE, b.p, b.len);
 	free(b.p);
 	return ret;
 }

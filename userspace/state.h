@@ -23,6 +23,7 @@ int bh_state_read(const char *dir, const char *name, char **buf, size_t *len);
 int bh_state_remove(const char *dir, const char *name);
 
 /* The quarantine list, file "quarantine": one line per device. */
+#define BH_QUAR_FILE	"quarantine"
 struct bh_quar_entry {
 	__u8 mac[6];
 	__u64 since;		/* CLOCK_REALTIME seconds */
