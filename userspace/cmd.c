@@ -442,37 +442,58 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool qu
 	return rc;
 }
 
-static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
+/*
+ * [-c POLICY] [--mode MODE], for up and daemon: 0, -1 after --help, -2 on
+ * bad input. *mode_set: whether --mode was given.
+ */
+static int up_args(const char *name, int argc, char **argv, const char **path,
+		   enum bh_mode *mode, bool *mode_set)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'c' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *path = BH_POLICY_DEFAULT;
-	enum bh_mode mode = BH_MODE_AUTO;
 	int opt;
 
-	while ((opt = cmd_opt("up", argc, argv, "c:m:h", opts)) >= 0) {
+	*path = BH_POLICY_DEFAULT;
+	*mode = BH_MODE_AUTO;
+	*mode_set = false;
+	while ((opt = cmd_opt(name, argc, argv, "c:m:h", opts)) >= 0) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			*path = optarg;
 			break;
 		case 'm':
-			if (bh_mode_parse(optarg, &mode)) {
-				pr_err("up: --mode must be auto, xdp or tc, not '%s'", optarg);
-				return BH_EXIT_INPUT;
+			if (bh_mode_parse(optarg, mode)) {
+				pr_err("%s: --mode must be auto, xdp or tc, not '%s'", name, optarg);
+				return -2;
 			}
+			*mode_set = true;
 			break;
 		}
 	}
 	if (opt != -1)
-		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
+		return opt == OPT_HELP ? -1 : -2;
 	if (optind != argc) {
-		bh_cmd_usage(find_cmd("up"), true);
-		return BH_EXIT_INPUT;
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
 	}
+	return 0;
+}
+
+static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	const char *path;
+	enum bh_mode mode;
+	bool mode_set;
+	int ret;
+
+	ret = up_args("up", argc, argv, &path, &mode, &mode_set);
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	return bh_up(ctx, path, mode, false);
 }
 
@@ -1701,38 +1722,14 @@ out_lock:
 
 static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'c' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *path = BH_POLICY_DEFAULT;
-	enum bh_mode mode = BH_MODE_AUTO;
-	bool mode_set = false;
-	int opt;
+	const char *path;
+	enum bh_mode mode;
+	bool mode_set;
+	int ret;
 
-	while ((opt = cmd_opt("daemon", argc, argv, "c:m:h", opts)) >= 0) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'm':
-			if (bh_mode_parse(optarg, &mode)) {
-				pr_err("daemon: --mode must be auto, xdp or tc, not '%s'", optarg);
-				return BH_EXIT_INPUT;
-			}
-			mode_set = true;
-			break;
-		}
-	}
-	if (opt != -1)
-		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
-	if (optind != argc) {
-		bh_cmd_usage(find_cmd("daemon"), true);
-		return BH_EXIT_INPUT;
-	}
+	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set);
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (!mode_set)
 		mode = applied_mode(ctx, BH_MODE_AUTO);
 	return bh_daemon_run(ctx, path, mode);
