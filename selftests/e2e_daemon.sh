@@ -70,6 +70,12 @@ quarantined_is() { bh status --json | grep -qF "\"quarantined\":$1,"; }
 write_inplace() { cat "$1" > "$POL"; }
 # write_rename FILE: a new file in the same directory, renamed over $POL
 write_rename() { cp "$1" "$ETC/.policy.yaml.new" && mv -f "$ETC/.policy.yaml.new" "$POL"; }
+# write_link FILE: $POL removed, a hard link made in its place (IN_CREATE
+# only); the other name goes, or the next edit through it would alias $POL
+write_link() {
+	cp "$1" "$ETC/.policy.yaml.lnk" && rm -f "$POL" && ln "$ETC/.policy.yaml.lnk" "$POL" &&
+		rm -f "$ETC/.policy.yaml.lnk"
+}
 
 # edit_live NAME HOW FILE: the edit is applied (the epoch moves) in time
 edit_live() {
@@ -132,6 +138,8 @@ check "the epoch did not move ($e0)" test "$(epoch)" = "$e0"
 demo_enforced "after the invalid edits"
 edit_live "a valid edit after the invalid ones" write_inplace "$P/swapped.yaml"
 swapped_enforced "after the invalid edits were fixed"
+edit_live "a new file linked into place" write_link "$P/swapped.yaml"
+swapped_enforced "after the linked edit"
 edit_live "back to the demo policy" write_rename "$DEMO"
 
 # ---- ports -------------------------------------------------------------------
@@ -249,6 +257,11 @@ loss=$(grep -oE '[0-9.]+% packet loss' "$BH_TMP/ping")
 check "laptop -> camera echoes across the kill and the restart: $loss" test "$loss" = "0% packet loss"
 edit_live "after the restart, edits are live again" write_rename "$DEMO"
 demo_enforced "after the restart"
+e0=$(epoch)
+kill -HUP "$DPID"
+check "SIGHUP: the policy is applied again" wait_until $EDIT_LIMIT_MS epoch_above "$e0"
+check "SIGHUP: logged" logged "SIGHUP: reading the policy"
+check "SIGHUP: the daemon still runs" kill -0 "$DPID"
 
 # one daemon at a time
 out=$(timeout 10 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" \

@@ -62,13 +62,21 @@ struct daemon {
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void dlog(const char *fmt, ...)
 {
+	static const char prefix[] = "bulkhead daemon: ";
+	char line[4096];
+	size_t n = sizeof(prefix) - 1;
 	va_list ap;
+	int len;
 
-	fputs("bulkhead daemon: ", stderr);
+	/* one write per line: lines of several writers never interleave */
+	memcpy(line, prefix, n);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	len = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (len > 0)
+		n += (size_t)len < sizeof(line) - n - 1 ? (size_t)len : sizeof(line) - n - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, n, stderr);
 }
 
 static long long now_ms(void)
