@@ -37,7 +37,7 @@ trap 'rm -rf "$tmp"' EXIT
 export BULKHEAD_PIN_DIR=/sys/fs/bpf/bh-cli-$$ BULKHEAD_STATE_DIR=$tmp/state
 
 expect_rc 0 "bulkhead --help" "$BULKHEAD" --help
-for c in up down check apply isolate release status devices explain; do
+for c in up down check apply isolate release status devices explain daemon; do
 	out=$("$BULKHEAD" "$c" --help 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && echo "$out" | grep -q "^Usage: bulkhead $c"; then
@@ -58,6 +58,10 @@ expect_rc 1 "isolate a multicast MAC: exit 1" "$BULKHEAD" isolate 01:00:5e:00:00
 expect_rc 1 "isolate 00:00:00:00:00:00: exit 1" "$BULKHEAD" isolate 00:00:00:00:00:00
 expect_rc 1 "release a MAC that is not isolated: exit 1" "$BULKHEAD" release 02:00:00:00:99:99
 expect_rc 1 "isolate with two MACs: exit 1" "$BULKHEAD" isolate 02:00:00:00:00:11 02:00:00:00:00:21
+expect_rc 1 "isolate --for without a unit: exit 1" "$BULKHEAD" isolate 02:00:00:00:00:11 --for 30
+expect_rc 1 "isolate --for 0s: exit 1" "$BULKHEAD" isolate 02:00:00:00:00:11 --for 0s
+expect_rc 1 "daemon --mode bogus: exit 1" "$BULKHEAD" daemon --mode bogus
+expect_rc 1 "daemon with an argument: exit 1" "$BULKHEAD" daemon extra
 
 # isolate while down is remembered for the next up
 expect_rc 0 "isolate while down is saved" "$BULKHEAD" isolate 02:00:00:00:99:01 --reason "test reason"
@@ -71,6 +75,14 @@ mode=$(stat -c %a "$tmp/state")
 mode=$(stat -c %a "$tmp/state/quarantine")
 [ "$mode" = 600 ] && tap ok "quarantine file is 0600" || tap fail "quarantine file is 0600" "mode $mode"
 expect_rc 0 "release while down" "$BULKHEAD" release 02:00:00:00:99:01
+expect_rc 0 "isolate --for 1h30m while down is saved" "$BULKHEAD" isolate 02:00:00:00:99:02 --for 1h30m
+read -r _ since until _ < <(grep "02:00:00:00:99:02" "$tmp/state/quarantine")
+if [ -n "${until:-}" ] && [ $((until - since)) -ge 5400 ] && [ $((until - since)) -le 5401 ]; then
+	tap ok "... with its end 5400 s after its start (rounded up to a second)"
+else
+	tap fail "... with its end 5400 s after its start" "since ${since:-?} until ${until:-?}"
+fi
+expect_rc 0 "release it" "$BULKHEAD" release 02:00:00:00:99:02
 
 out=$("$BULKHEAD" status 2>&1)
 echo "$out" | grep -q "down" && tap ok "status while down says down" || tap fail "status while down" "$out"

@@ -72,7 +72,7 @@ out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1)
 check "the links were adopted, not recreated" sh -c "echo '$out' | grep -q adopted"
 
 # ports that come and go: `up` again protects them (the gap until then
-# is documented in docs/security.md; the daemon will close it)
+# is documented in docs/security.md; e2e_daemon.sh: the daemon closes it)
 ip -n "$GW" link del p31
 bh_add_device fridge2 31 2>/dev/null || true
 ip netns del "${BH_NS[fridge]}" 2>/dev/null

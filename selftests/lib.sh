@@ -131,8 +131,9 @@ bh_setup_gateway() {
 	ip -n "$GW" route add default via 198.51.100.2
 }
 
-# bh_add_device NAME HOSTBYTE: MAC 02:00:00:00:00:HH, 192.168.50.HH,
-# fd00:50::HH, a veth port pHH on br-lan
+# bh_add_device NAME HOSTBYTE [nomaster]: MAC 02:00:00:00:00:HH,
+# 192.168.50.HH, fd00:50::HH, a veth port pHH on br-lan (with nomaster:
+# left out of the bridge and down; bh_bridge_port HH puts it in)
 bh_add_device() {
 	local name=$1 hh=$2 ns=bh-$1-$SUF
 	BH_DEVICES+=("$name")
@@ -151,8 +152,12 @@ bh_add_device() {
 	ip -n "$ns" addr add "${BH_IP6[$name]}/64" dev eth0 nodad
 	ip -n "$ns" route add default via 192.168.50.1
 	ip -n "$ns" -6 route add default via fd00:50::1
-	ip -n "$GW" link set "p$hh" master br-lan
-	ip -n "$GW" link set "p$hh" up
+	[ "${3:-}" = nomaster ] || bh_bridge_port "$hh"
+}
+
+bh_bridge_port() {	# HOSTBYTE: port pHH into br-lan, up
+	ip -n "$GW" link set "p$1" master br-lan
+	ip -n "$GW" link set "p$1" up
 }
 
 # bh_pin_neighbours: every device gets permanent ARP and ND entries for every

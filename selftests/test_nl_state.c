@@ -866,6 +866,48 @@ static void test_nl_multipart_dump(void **state)
 	in_netns(child_many);
 }
 
+static void test_duration(void **state)
+{
+	static const struct { const char *s; __u64 secs; } good[] = {
+		{ "30s", 30 }, { "30m", 1800 }, { "2h", 7200 }, { "1d", 86400 },
+		{ "1h30m", 5400 }, { "1d2h3m4s", 93784 }, { "90s", 90 },
+		{ "0h5s", 5 }, { "3660d", 3660ULL * 86400 },
+	};
+	static const char *const bad[] = {
+		"", "10", "s", "5x", "-5s", "5 s", " 5s", "5s ", "0s", "0m0s",
+		"1.5h", "5S", "h5", "5sm",
+	};
+	static const struct { __u64 secs; const char *s; } fmt[] = {
+		{ 0, "0s" }, { 3, "3s" }, { 59, "59s" }, { 60, "1m" }, { 61, "1m1s" },
+		{ 1799, "29m59s" }, { 3600, "1h" }, { 3605, "1h" }, { 3660, "1h1m" },
+		{ 86399, "23h59m" }, { 93784, "1d2h" }, { 86400 * 3 + 59, "3d" },
+	};
+	char buf[32];
+	__u64 v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 0;
+		assert_int_equal(bh_duration_parse(good[i].s, &v), 0);
+		assert_true(v == good[i].secs);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 77;
+		assert_int_equal(bh_duration_parse(bad[i], &v), -EINVAL);
+		assert_true(v == 77);
+	}
+	assert_int_equal(bh_duration_parse("3661d", &v), -ERANGE);
+	assert_int_equal(bh_duration_parse("99999999999999999999999s", &v), -ERANGE);
+	assert_int_equal(bh_duration_parse("3660d1s", &v), -ERANGE);
+	assert_int_equal(bh_duration_parse(NULL, &v), -EINVAL);
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		bh_duration_format(fmt[i].secs, buf, sizeof(buf));
+		assert_string_equal(buf, fmt[i].s);
+	}
+	bh_duration_format(93784, buf, 3);	/* cut, still terminated */
+	assert_string_equal(buf, "1d");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +918,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quar_missing, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_quar_malformed, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_kv_roundtrip, setup_dir, teardown_dir),
+		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_nl_lo_and_missing),
 		cmocka_unit_test(test_nl_bridge_ports),
 		cmocka_unit_test(test_nl_mixed_and_dedup),

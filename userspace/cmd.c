@@ -22,6 +22,7 @@
 
 #include "cmd.h"
 #include "compile.h"
+#include "daemon.h"
 #include "dataplane.h"
 #include "eval.h"
 #include "nft.h"
@@ -127,8 +128,9 @@ static void json_str(FILE *f, const char *s)
 
 /*
  * One controller at a time: every command that changes something holds an
- * exclusive lock on <state dir>/lock until it exits, so two applies (an
- * admin's and a daemon's) never interleave their generation writes.
+ * exclusive lock on <state dir>/lock until it exits (the daemon: until the
+ * step it runs returns), so two applies (an admin's and a daemon's) never
+ * interleave their generation writes.
  */
 static int lock_state(const struct bh_ctx *ctx)
 {
@@ -148,7 +150,7 @@ static int lock_state(const struct bh_ctx *ctx)
 			close(fd);
 		return -1;
 	}
-	return fd;	/* held until the process exits */
+	return fd;	/* held until closed or the process exits */
 }
 
 /* ---- shared steps ------------------------------------------------------- */
@@ -260,6 +262,8 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < n && !ret; i++) {
+		if (q[i].until && q[i].until <= (__u64)time(NULL))
+			continue;	/* a timed quarantine that has ended */
 		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until);
 		if (!ret)
 			bh_dp_ct_flush_mac(m, q[i].mac);
@@ -312,9 +316,9 @@ static int nft_sync(const struct bh_maps *m, const struct bh_policy *p,
 	return ret;
 }
 
-static enum bh_mode applied_mode(const struct bh_ctx *ctx)
+/* The mode 'up' was given, as saved in the state dir; @mode if none. */
+static enum bh_mode applied_mode(const struct bh_ctx *ctx, enum bh_mode mode)
 {
-	enum bh_mode mode = BH_MODE_AUTO;
 	struct bh_kv *kv = NULL;
 	size_t nkv = 0;
 	const char *s;
@@ -338,7 +342,7 @@ static int nft_sync_applied(const struct bh_ctx *ctx, const struct bh_maps *m)
 	char err[256];
 	int ret;
 
-	if (applied_mode(ctx) != BH_MODE_NFT)
+	if (applied_mode(ctx, BH_MODE_AUTO) != BH_MODE_NFT)
 		return nft_sync(m, NULL, NULL, NULL);
 	p = applied_policy(ctx);
 	if (!p)
@@ -510,50 +514,80 @@ out_topo:
 
 /* ---- up / down ---------------------------------------------------------- */
 
-static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
+int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool quiet)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *path = BH_POLICY_DEFAULT;
-	enum bh_mode mode = BH_MODE_AUTO;
 	struct bh_policy *p = NULL;
 	struct bh_compiled c;
-	int opt, rc;
+	int lock, rc;
 
-	while ((opt = cmd_opt("up", argc, argv, "c:m:h", opts)) >= 0) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'm':
-			if (bh_mode_parse(optarg, &mode)) {
-				pr_err("up: --mode must be auto, xdp, tc or nft, not '%s'", optarg);
-				return BH_EXIT_INPUT;
-			}
-			break;
-		}
-	}
-	if (opt != -1)
-		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
-	if (optind != argc) {
-		bh_cmd_usage(find_cmd("up"), true);
-		return BH_EXIT_INPUT;
-	}
 	rc = load_compile(path, &p, &c);
 	if (rc)
 		return rc;
-	if (lock_state(ctx) < 0) {
+	lock = lock_state(ctx);
+	if (lock < 0) {
 		rc = BH_EXIT_SYSTEM;
 	} else {
-		rc = bring_up(ctx, mode, path, p, &c, false);
+		rc = bring_up(ctx, mode, path, p, &c, quiet);
+		close(lock);
 	}
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	return rc;
+}
+
+/*
+ * [-c POLICY] [--mode MODE], for up and daemon: 0, -1 after --help, -2 on
+ * bad input. *mode_set: whether --mode was given.
+ */
+static int up_args(const char *name, int argc, char **argv, const char **path,
+		   enum bh_mode *mode, bool *mode_set)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int opt;
+
+	*path = BH_POLICY_DEFAULT;
+	*mode = BH_MODE_AUTO;
+	*mode_set = false;
+	while ((opt = cmd_opt(name, argc, argv, "c:m:h", opts)) >= 0) {
+		switch (opt) {
+		case 'c':
+			*path = optarg;
+			break;
+		case 'm':
+			if (bh_mode_parse(optarg, mode)) {
+				pr_err("%s: --mode must be auto, xdp, tc or nft, not '%s'", name, optarg);
+				return -2;
+			}
+			*mode_set = true;
+			break;
+		}
+	}
+	if (opt != -1)
+		return opt == OPT_HELP ? -1 : -2;
+	if (optind != argc) {
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
+	}
+	return 0;
+}
+
+static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	const char *path;
+	enum bh_mode mode;
+	bool mode_set;
+	int ret;
+
+	ret = up_args("up", argc, argv, &path, &mode, &mode_set);
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	return bh_up(ctx, path, mode, false);
 }
 
 static int simple_args(const char *name, int argc, char **argv, int want)
@@ -587,7 +621,7 @@ static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
 		printf("bulkhead: already down (%s does not exist)\n", ctx->pin_dir);
 		return BH_EXIT_OK;
 	}
-	if (applied_mode(ctx) == BH_MODE_NFT) {
+	if (applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
 		struct bh_policy *p = applied_policy(ctx);
 		struct bh_topology topo = {};
 
@@ -678,38 +712,30 @@ static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
 	return BH_EXIT_OK;
 }
 
-static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
+
+int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 {
 	struct bh_topology topo = {};
 	struct bh_policy *p = NULL;
-	struct bh_kv *kv = NULL;
 	struct bh_compiled c;
-	enum bh_mode mode = BH_MODE_AUTO;
+	enum bh_mode mode;
 	struct bh_maps m;
-	const char *path, *s;
 	char err[512] = "";
-	size_t nkv = 0;
-	int rc, ret, epoch;
+	int lock, rc, ret, epoch;
 
-	rc = policy_arg("apply", argc, argv, &path);
-	if (rc)
-		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	rc = load_compile(path, &p, &c);
 	if (rc)
 		return rc;
 	rc = BH_EXIT_SYSTEM;
-	if (lock_state(ctx) < 0)
+	lock = lock_state(ctx);
+	if (lock < 0)
 		goto out;
 	if (bh_maps_open(ctx->pin_dir, &m)) {
 		pr_err("apply: Bulkhead is not up (no maps in %s); use 'bulkhead up -c %s'",
 		       ctx->pin_dir, path);
 		goto out;
 	}
-	if (!bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv)) {
-		s = bh_kv_get(kv, nkv, "mode");
-		if (s)
-			bh_mode_parse(s, &mode);
-	}
+	mode = applied_mode(ctx, BH_MODE_AUTO);
 	ret = bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err));
 	if (ret) {
 		pr_err("%s: %s (the running policy stays in force)", path, err);
@@ -720,8 +746,8 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 		/* the ports changed (the full path, which re-adopts links), or
 		 * nftables: the tables are replaced whole in one batch */
 		bh_maps_close(&m);
-		rc = bring_up(ctx, mode, path, p, &c, mode == BH_MODE_NFT);
-		if (!rc && mode == BH_MODE_NFT)
+		rc = bring_up(ctx, mode, path, p, &c, quiet || mode == BH_MODE_NFT);
+		if (!rc && mode == BH_MODE_NFT && !quiet)
 			printf("bulkhead: applied %s (nft)\n", path);
 		goto out;
 	}
@@ -745,16 +771,29 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 	if (ret)
 		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
 		       strerror(-ret));
-	printf("bulkhead: applied %s (epoch %d)\n", path, epoch);
+	if (!quiet)
+		printf("bulkhead: applied %s (epoch %d)\n", path, epoch);
 	rc = BH_EXIT_OK;
 out_maps:
 	bh_maps_close(&m);
 out:
-	free(kv);
+	if (lock >= 0)
+		close(lock);
 	bh_topology_free(&topo);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	return rc;
+}
+
+static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	const char *path;
+	int rc;
+
+	rc = policy_arg("apply", argc, argv, &path);
+	if (rc)
+		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	return bh_apply(ctx, path, false);
 }
 
 /* ---- isolate / release --------------------------------------------------- */
@@ -825,20 +864,33 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "reason", required_argument, NULL, 'r' },
+		{ "for", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct bh_quar_entry e = {};
 	const char *reason = "";
-	char macs[18];
+	char macs[18], until[64] = "";
+	struct timespec now;
 	struct bh_maps m;
+	__u64 dur = 0;
 	bool up;
 	int opt, ret, flushed = 0;
 
-	while ((opt = cmd_opt("isolate", argc, argv, "r:h", opts)) >= 0) {
+	while ((opt = cmd_opt("isolate", argc, argv, "r:f:h", opts)) >= 0) {
 		switch (opt) {
 		case 'r':
 			reason = optarg;
+			break;
+		case 'f':
+			ret = bh_duration_parse(optarg, &dur);
+			if (ret) {
+				pr_err(ret == -ERANGE ?
+				       "isolate: --for '%s': longer than 3660 days" :
+				       "isolate: --for '%s' is not a duration: a number and a unit s, m, h or d (30s, 30m, 2h, 1d, 1h30m), more than 0",
+				       optarg);
+				return BH_EXIT_INPUT;
+			}
 			break;
 		}
 	}
@@ -867,7 +919,19 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_INPUT;
 	}
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
-	e.since = (__u64)time(NULL);
+	clock_gettime(CLOCK_REALTIME, &now);
+	e.since = (__u64)now.tv_sec;
+	if (dur) {
+		/* never shorter than asked: the end is rounded up to a second */
+		time_t end;
+		char d[32], t[32];
+
+		e.until = (__u64)now.tv_sec + dur + (now.tv_nsec ? 1 : 0);
+		end = (time_t)e.until;
+		bh_duration_format(dur, d, sizeof(d));
+		strftime(t, sizeof(t), "%F %T", localtime(&end));
+		snprintf(until, sizeof(until), " for %s, until %s", d, t);
+	}
 	if (lock_state(ctx) < 0)
 		return BH_EXIT_SYSTEM;
 
@@ -907,20 +971,102 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_SYSTEM;
 	}
 	if (up)
-		printf("bulkhead: %s isolated (%d tracked flow%s cut)\n", macs,
+		printf("bulkhead: %s isolated%s (%d tracked flow%s cut)\n", macs, until,
 		       flushed < 0 ? 0 : flushed, flushed == 1 ? "" : "s");
 	else
-		printf("bulkhead: %s will be isolated when Bulkhead comes up (it is down now)\n",
-		       macs);
+		printf("bulkhead: %s will be isolated%s when Bulkhead comes up (it is down now)\n",
+		       macs, until);
+	if (dur)
+		printf("bulkhead: the daemon ('bulkhead daemon') releases it then; while none runs, it stays isolated\n");
 	return BH_EXIT_OK;
+}
+
+/*
+ * With @ended_by: is @mac's quarantine a timed one that ended by then,
+ * wherever it is kept (map and state dir)? Asked under the lock, so an
+ * isolate that came after the daemon's look stays.
+ */
+static bool quar_ended(const struct bh_ctx *ctx, const struct bh_maps *m,
+		       const __u8 mac[6], __u64 ended_by)
+{
+	struct bh_quar_entry *q = NULL;
+	struct bh_mac_key k = {};
+	struct bh_quar_val v;
+	bool seen = false, ended = true;
+	size_t n = 0;
+
+	memcpy(k.mac, mac, 6);
+	if (m && !bpf_map_lookup_elem(m->quarantine, &k, &v)) {
+		seen = true;
+		ended = v.until && v.until <= ended_by;
+	}
+	if (!bh_quar_load(ctx->state_dir, &q, &n))
+		for (size_t i = 0; i < n; i++)
+			if (!memcmp(q[i].mac, mac, 6)) {
+				seen = true;
+				ended = ended && q[i].until && q[i].until <= ended_by;
+			}
+	free(q);
+	return seen && ended;
+}
+
+int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by)
+{
+	char macs[18];
+	struct bh_maps m;
+	int lock, ret, in_map = 0;
+	bool up;
+
+	bh_format_mac(mac, macs);
+	lock = lock_state(ctx);
+	if (lock < 0)
+		return -EIO;
+	up = !bh_maps_open(ctx->pin_dir, &m);
+	if (ended_by && !quar_ended(ctx, up ? &m : NULL, mac, ended_by)) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (up) {
+		ret = bh_dp_release(&m, mac);
+		if (!ret || ret == -ENOENT) {
+			int nret = nft_sync_applied(ctx, &m);
+
+			if (nret) {
+				pr_err("release: cannot update the nftables quarantine table: %s",
+				       strerror(-nret));
+				ret = nret;
+				goto out;
+			}
+		}
+		if (ret && ret != -ENOENT) {
+			pr_err("release: cannot update the quarantine map: %s", strerror(-ret));
+			goto out;
+		}
+		in_map = !ret;
+	}
+	ret = quar_update(ctx, mac, NULL);
+	if (ret == -ENOENT && !in_map) {
+		if (!ended_by)
+			pr_err("release: %s is not isolated", macs);
+		goto out;
+	}
+	if (ret && ret != -ENOENT) {
+		pr_err("release: cannot update %s: %s", ctx->state_dir, strerror(-ret));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (up)
+		bh_maps_close(&m);
+	close(lock);
+	return ret;
 }
 
 static int cmd_release(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	__u8 mac[6];
 	char macs[18];
-	struct bh_maps m;
-	int ret, in_map = 0;
+	int ret;
 
 	ret = simple_args("release", argc, argv, 1);
 	if (ret)
@@ -931,36 +1077,9 @@ static int cmd_release(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_INPUT;
 	}
 	bh_format_mac(mac, macs);
-	if (lock_state(ctx) < 0)
-		return BH_EXIT_SYSTEM;
-	if (!bh_maps_open(ctx->pin_dir, &m)) {
-		ret = bh_dp_release(&m, mac);
-		if (!ret || ret == -ENOENT) {
-			int nret = nft_sync_applied(ctx, &m);
-
-			if (nret) {
-				pr_err("release: cannot update the nftables quarantine table: %s",
-				       strerror(-nret));
-				bh_maps_close(&m);
-				return BH_EXIT_SYSTEM;
-			}
-		}
-		bh_maps_close(&m);
-		if (ret && ret != -ENOENT) {
-			pr_err("release: cannot update the quarantine map: %s", strerror(-ret));
-			return BH_EXIT_SYSTEM;
-		}
-		in_map = !ret;
-	}
-	ret = quar_update(ctx, mac, NULL);
-	if (ret == -ENOENT && !in_map) {
-		pr_err("release: %s is not isolated", macs);
-		return BH_EXIT_INPUT;
-	}
-	if (ret && ret != -ENOENT) {
-		pr_err("release: cannot update %s: %s", ctx->state_dir, strerror(-ret));
-		return BH_EXIT_SYSTEM;
-	}
+	ret = bh_release(ctx, mac, 0);
+	if (ret)
+		return ret == -ENOENT ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
 	printf("bulkhead: %s released\n", macs);
 	return BH_EXIT_OK;
 }
@@ -1030,6 +1149,45 @@ static size_t count_keys(int fd, size_t key_size)
 	return n;
 }
 
+/* Seconds left of a timed quarantine (0: none, or it ended) */
+static __u64 quar_left(__u64 until)
+{
+	__u64 now = (__u64)time(NULL);
+
+	return until > now ? until - now : 0;
+}
+
+/* The quarantined devices and the time each has left, for status. */
+static void print_quarantine(const struct bh_maps *m, bool json)
+{
+	struct bh_mac_key cur, next;
+	struct bh_quar_val v;
+	void *prev = NULL;
+	char mac[18], left[32];
+	int n = 0;
+
+	printf(json ? ",\"quarantine\":[" : "  quarantine: ");
+	while (!bpf_map_get_next_key(m->quarantine, prev, &next)) {
+		if (!bpf_map_lookup_elem(m->quarantine, &next, &v)) {
+			bh_format_mac(next.mac, mac);
+			bh_duration_format(quar_left(v.until), left, sizeof(left));
+			if (json)
+				printf("%s{\"mac\":\"%s\",\"since\":%llu,\"until\":%llu,\"remaining\":%llu}",
+				       n ? "," : "", mac, (unsigned long long)v.since,
+				       (unsigned long long)v.until,
+				       (unsigned long long)quar_left(v.until));
+			else
+				printf(" %s (%s%s)", mac, !v.until ? "until released" :
+				       quar_left(v.until) ? left : "ended, the daemon releases it",
+				       v.until && quar_left(v.until) ? " left" : "");
+			n++;
+		}
+		cur = next;
+		prev = &cur;
+	}
+	printf(json ? "]" : "%s\n", n ? "" : " none");
+}
+
 static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	struct bh_attached *att = NULL;
@@ -1060,7 +1218,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	bh_dp_links(ctx->pin_dir, &att, &natt);
 	memset(npkts, 0, sizeof(npkts));
 	memset(nbytes, 0, sizeof(nbytes));
-	if (applied_mode(ctx) == BH_MODE_NFT) {
+	if (applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
 		struct bh_policy *ap = applied_policy(ctx);
 		struct bh_topology topo = {};
 		char err[256];
@@ -1116,6 +1274,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 		       bh_kv_get(kv, nkv, "groups") ?: "0",
 		       bh_kv_get(kv, nkv, "devices") ?: "0",
 		       bh_kv_get(kv, nkv, "rules") ?: "0", nq);
+		print_quarantine(&m, true);
 		printf(",\"counters\":{");
 		for (int r = 0; r < BH_R_MAX; r++) {
 			struct bh_counter cnt;
@@ -1150,6 +1309,8 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 		       bh_kv_get(kv, nkv, "groups") ?: "?",
 		       bh_kv_get(kv, nkv, "devices") ?: "?",
 		       bh_kv_get(kv, nkv, "rules") ?: "?", nq);
+		if (nq)
+			print_quarantine(&m, false);
 		printf("  ports:      ");
 		for (size_t i = 0; i < natt; i++)
 			printf(" %s[%s]%s", att[i].name, bh_mode_name(att[i].mode),
@@ -1195,6 +1356,7 @@ struct dev_row {
 	const char *name;
 	const char *group;
 	bool quarantined;
+	__u64 until;		/* a timed quarantine's end, 0: none */
 	struct bh_dev_stats st;
 };
 
@@ -1275,10 +1437,14 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		}
 		prev = NULL;
 		while (!bpf_map_get_next_key(m.quarantine, prev, &next)) {
+			struct bh_quar_val v;
+
 			r = row_for(&rows, &n, next.mac);
 			if (!r)
 				goto oom;
 			r->quarantined = true;
+			if (!bpf_map_lookup_elem(m.quarantine, &next, &v))
+				r->until = v.until;
 			cur = next;
 			prev = &cur;
 		}
@@ -1291,24 +1457,34 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		printf("%-17s  %-16s  %-12s  %-11s  %10s  %12s  %8s\n", "MAC", "NAME",
 		       "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS");
 	for (size_t i = 0; i < n; i++) {
-		char mac[18];
+		char mac[18], quar[32] = "-";
 
 		bh_format_mac(rows[i].mac, mac);
+		if (rows[i].quarantined && quar_left(rows[i].until)) {
+			bh_duration_format(quar_left(rows[i].until), quar, sizeof(quar));
+			strcat(quar, " left");
+		} else if (rows[i].quarantined && rows[i].until) {
+			strcpy(quar, "ended");
+		} else if (rows[i].quarantined) {
+			strcpy(quar, "isolated");
+		}
 		if (json) {
 			printf("%s{\"mac\":\"%s\",\"name\":", i ? "," : "", mac);
 			json_str(stdout, rows[i].name ? rows[i].name : "");
 			printf(",\"group\":");
 			json_str(stdout, rows[i].group ? rows[i].group : unknown);
-			printf(",\"quarantined\":%s,\"packets\":%llu,\"bytes\":%llu,\"drops\":%llu}",
+			printf(",\"quarantined\":%s,\"until\":%llu,\"remaining\":%llu",
 			       rows[i].quarantined ? "true" : "false",
+			       (unsigned long long)rows[i].until,
+			       (unsigned long long)quar_left(rows[i].until));
+			printf(",\"packets\":%llu,\"bytes\":%llu,\"drops\":%llu}",
 			       (unsigned long long)rows[i].st.packets,
 			       (unsigned long long)rows[i].st.bytes,
 			       (unsigned long long)rows[i].st.drops);
 		} else {
 			printf("%-17s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu\n", mac,
 			       rows[i].name ? rows[i].name : "-",
-			       rows[i].group ? rows[i].group : unknown,
-			       rows[i].quarantined ? "isolated" : "-",
+			       rows[i].group ? rows[i].group : unknown, quar,
 			       (unsigned long long)rows[i].st.packets,
 			       (unsigned long long)rows[i].st.bytes,
 			       (unsigned long long)rows[i].st.drops);
@@ -1641,6 +1817,97 @@ out:
 	return rc;
 }
 
+/* ---- daemon ----------------------------------------------------------------- */
+
+int bh_sync_ports(const struct bh_ctx *ctx)
+{
+	struct bh_topology topo = {};
+	struct bh_attached *att = NULL;
+	struct bh_policy *p = NULL;
+	struct bh_dp *dp = NULL;
+	struct bh_maps m, loaded;
+	char err[512] = "";
+	int lock, ret, rc = BH_EXIT_SYSTEM;
+
+	lock = lock_state(ctx);
+	if (lock < 0)
+		return BH_EXIT_SYSTEM;
+	if (bh_maps_open(ctx->pin_dir, &m)) {
+		rc = BH_EXIT_OK;	/* down: nothing to protect, nothing to pin */
+		goto out_lock;
+	}
+	p = applied_policy(ctx);
+	if (!p) {
+		pr_err("no applied policy in %s: ports not synced", ctx->state_dir);
+		goto out_maps;
+	}
+	ret = bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		rc = ret == -ENODEV ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+		goto out_maps;
+	}
+	/* a new port's MAC is the gateway's too: in before the port is judged */
+	ret = bh_dp_set_gateway(&m, &topo);
+	if (ret) {
+		pr_err("cannot write the gateway's addresses: %s", strerror(-ret));
+		goto out_maps;
+	}
+	if (applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
+		/* nftables: the ports set and the bridges' nf_call options */
+		ret = bridges_nf_call(&topo, true);
+		if (!ret)
+			ret = nft_sync_applied(ctx, &m);
+		if (ret)
+			pr_err("cannot update the nftables tables: %s", strerror(-ret));
+		else
+			rc = BH_EXIT_OK;
+		goto out_maps;
+	}
+	if (same_ports(&topo, ctx->pin_dir)) {
+		rc = BH_EXIT_OK;
+		goto out_maps;
+	}
+	att = calloc(topo.n_ports ? topo.n_ports : 1, sizeof(*att));
+	if (!att)
+		goto out_maps;
+	ret = bh_dp_load(ctx->pin_dir, &dp, &loaded, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		goto out_maps;
+	}
+	bh_maps_close(&loaded);
+	ret = bh_dp_attach(dp, applied_mode(ctx, BH_MODE_AUTO), &topo, att, err, sizeof(err));
+	if (ret)
+		pr_err("%s", err);
+	else
+		rc = BH_EXIT_OK;
+	bh_dp_close(dp);
+out_maps:
+	free(att);
+	bh_topology_free(&topo);
+	bh_policy_free(p);
+	bh_maps_close(&m);
+out_lock:
+	close(lock);
+	return rc;
+}
+
+static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	const char *path;
+	enum bh_mode mode;
+	bool mode_set;
+	int ret;
+
+	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set);
+	if (ret)
+		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (!mode_set)
+		mode = applied_mode(ctx, BH_MODE_AUTO);
+	return bh_daemon_run(ctx, path, mode);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 const struct bh_cmd bh_cmds[] = {
@@ -1667,9 +1934,12 @@ const struct bh_cmd bh_cmds[] = {
 	  "validate, compile and switch to a policy atomically",
 	  "Packets are judged wholly by the old or wholly by the new policy. A policy\n"
 	  "that does not validate changes nothing (exit status 1).\n" },
-	{ "isolate", cmd_isolate, "MAC [--reason TEXT]",
+	{ "isolate", cmd_isolate, "MAC [--reason TEXT] [--for DURATION]",
 	  "quarantine a device now: cut its flows, keep it cut off across reboots",
 	  "  -r, --reason TEXT    why, kept with the quarantine\n"
+	  "  -f, --for DURATION   end it after DURATION: 30s, 30m, 2h, 1d, 1h30m\n"
+	  "                       (the daemon releases it then; status and devices\n"
+	  "                       show the time left)\n"
 	  "\n"
 	  "The device may still use the gateway services in the policy's\n"
 	  "quarantine.allow (default dhcp, dns). A MAC not seen yet can be isolated.\n"
@@ -1685,6 +1955,20 @@ const struct bh_cmd bh_cmds[] = {
 	  "PROTO: tcp/PORT, udp/PORT, icmp or icmpv6. The first packet of the flow is\n"
 	  "judged by the reference evaluator, with the quarantine in force.\n"
 	  "Example: bulkhead explain fridge camera tcp/554\n" },
+	{ "daemon", cmd_daemon, "[-c|--policy POLICY] [--mode auto|xdp|tc]",
+	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines",
+	  "  -c, --policy POLICY  policy file to enforce and watch [default " BH_POLICY_DEFAULT "]\n"
+	  "  -m, --mode MODE      as for 'up' [default: the mode in force, else auto]\n"
+	  "\n"
+	  "Starts with 'up' (taking over the pinned links in place when Bulkhead is\n"
+	  "already up), then watches: the policy file (each valid edit is applied\n"
+	  "atomically, also one written to a new file and renamed over it; an invalid\n"
+	  "one is logged as FILE:LINE:COL and the running policy stays), the ports of\n"
+	  "the policy's bridges (a port added or re-created is protected at once) and\n"
+	  "timed quarantines (isolate --for), released when they end. Logs one line\n"
+	  "per event on stderr. SIGHUP re-reads the policy. SIGTERM or SIGINT exit and\n"
+	  "leave enforcement in place; so does any crash: the programs and maps are\n"
+	  "pinned, and starting the daemon again takes over.\n" },
 	{ "status", cmd_status, "[--json]",
 	  "show mode, ports, policy, counters per verdict reason and per rule",
 	  "  -j, --json           machine-readable output\n" },

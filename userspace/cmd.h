@@ -7,6 +7,9 @@
 #define BH_CMD_H
 
 #include <stdbool.h>
+#include <linux/types.h>
+
+#include "dataplane.h"
 
 #define BH_EXIT_OK	0
 #define BH_EXIT_INPUT	1
@@ -30,5 +33,28 @@ struct bh_cmd {
 extern const struct bh_cmd bh_cmds[];
 
 void bh_cmd_usage(const struct bh_cmd *c, bool err);
+
+/*
+ * What the subcommands do, callable by the daemon. Each holds the
+ * controller lock (<state dir>/lock) while it runs and releases it when it
+ * returns, prints its errors on stderr, and with @quiet prints nothing else.
+ */
+/* `up -c @path --mode @mode`; returns an exit code. */
+int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool quiet);
+/* `apply @path`: atomic; a policy that does not validate changes nothing. */
+int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet);
+/*
+ * The applied policy's ports as they are now: a port added to a bridge, or
+ * deleted and re-created, gets the programs, a port gone loses its pins,
+ * the gateway's MACs and addresses are read again. The policy in force is
+ * not touched. Nothing is done while Bulkhead is down. Exit code.
+ */
+int bh_sync_ports(const struct bh_ctx *ctx);
+/*
+ * `release @mac`: 0, -ENOENT when not isolated, or -errno. With @ended_by
+ * (seconds, CLOCK_REALTIME) only a timed quarantine that ended by then is
+ * released, else -ENOENT: checked under the lock.
+ */
+int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by);
 
 #endif /* BH_CMD_H */

@@ -24,7 +24,6 @@
 
 #include "state.h"
 
-#define QUAR_FILE	"quarantine"
 #define TMP_TRIES	16
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -452,7 +451,7 @@ int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n)
 		return -EINVAL;
 	*out = NULL;
 	*n = 0;
-	ret = bh_state_read(dir, QUAR_FILE, &buf, &len);
+	ret = bh_state_read(dir, BH_QUAR_FILE, &buf, &len);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -527,7 +526,7 @@ int bh_quar_save(const char *dir, const struct bh_quar_entry *e, size_t n)
 	}
 	ret = b.err;
 	if (!ret)
-		ret = bh_state_write(dir, QUAR_FILE, b.p, b.len);
+		ret = bh_state_write(dir, BH_QUAR_FILE, b.p, b.len);
 	free(b.p);
 	return ret;
 }
@@ -651,4 +650,72 @@ const char *bh_kv_get(const struct bh_kv *kv, size_t n, const char *key)
 		if (!strncmp(kv[i].key, key, sizeof(kv[i].key)))
 			return kv[i].val;
 	return NULL;
+}
+
+/* ---- durations -------------------------------------------------------- */
+
+static const struct {
+	char unit;
+	__u64 secs;
+} duration_units[] = {
+	{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+};
+
+int bh_duration_parse(const char *s, __u64 *secs)
+{
+	__u64 total = 0;
+	size_t i;
+
+	if (!s || !*s)
+		return -EINVAL;
+	while (*s) {
+		__u64 n = 0;
+		const char *start = s;
+
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (n > BH_DURATION_MAX)
+				return -ERANGE;
+			n = n * 10 + (__u64)(*s - '0');
+		}
+		if (s == start)
+			return -EINVAL;
+		for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++)
+			if (*s == duration_units[i].unit)
+				break;
+		if (i == sizeof(duration_units) / sizeof(duration_units[0]))
+			return -EINVAL;
+		if (n > BH_DURATION_MAX / duration_units[i].secs)
+			return -ERANGE;
+		total += n * duration_units[i].secs;
+		if (total > BH_DURATION_MAX)
+			return -ERANGE;
+		s++;
+	}
+	if (!total)
+		return -EINVAL;
+	*secs = total;
+	return 0;
+}
+
+void bh_duration_format(__u64 secs, char *buf, size_t len)
+{
+	size_t n = 0, parts = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+		__u64 q = secs / duration_units[i].secs;
+
+		if (parts == 2 || (!q && !parts))
+			continue;
+		if (!q && parts)
+			break;	/* "1h" rather than "1h0m" */
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%llu%c",
+				      (unsigned long long)q, duration_units[i].unit);
+		secs -= q * duration_units[i].secs;
+		parts++;
+	}
+	if (!parts)
+		snprintf(buf, len, "0s");
 }

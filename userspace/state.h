@@ -23,6 +23,7 @@ int bh_state_read(const char *dir, const char *name, char **buf, size_t *len);
 int bh_state_remove(const char *dir, const char *name);
 
 /* The quarantine list, file "quarantine": one line per device. */
+#define BH_QUAR_FILE	"quarantine"
 struct bh_quar_entry {
 	__u8 mac[6];
 	__u64 since;		/* CLOCK_REALTIME seconds */
@@ -32,6 +33,16 @@ struct bh_quar_entry {
 
 int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n);
 int bh_quar_save(const char *dir, const struct bh_quar_entry *e, size_t n);
+
+/*
+ * Durations of timed quarantines: "30s", "30m", "2h", "1d", or several
+ * such parts ("1h30m"). 0 and *secs, or -EINVAL (no unit, unknown unit,
+ * zero) or -ERANGE (longer than BH_DURATION_MAX).
+ */
+#define BH_DURATION_MAX	(10ULL * 366 * 86400)
+int bh_duration_parse(const char *s, __u64 *secs);
+/* The two largest units, "1d2h", "2h5m", "29m59s", "3s" (0: "0s"). */
+void bh_duration_format(__u64 secs, char *buf, size_t len);
 
 /* key=value settings, file "up": mode, policy path, pin dir, ... */
 struct bh_kv {
