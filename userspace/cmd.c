@@ -1955,7 +1955,7 @@ const struct bh_cmd bh_cmds[] = {
 	  "PROTO: tcp/PORT, udp/PORT, icmp or icmpv6. The first packet of the flow is\n"
 	  "judged by the reference evaluator, with the quarantine in force.\n"
 	  "Example: bulkhead explain fridge camera tcp/554\n" },
-	{ "daemon", cmd_daemon, "[-c|--policy POLICY] [--mode auto|xdp|tc]",
+	{ "daemon", cmd_daemon, "[-c|--policy POLICY] [--mode auto|xdp|tc|nft]",
 	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines",
 	  "  -c, --policy POLICY  policy file to enforce and watch [default " BH_POLICY_DEFAULT "]\n"
 	  "  -m, --mode MODE      as for 'up' [default: the mode in force, else auto]\n"
