@@ -62,7 +62,7 @@ for mode in tc xdp; do
 	done
 done
 # the whole policy in nftables alone (up --mode nft)
-NFT_TESTS="e2e_basic e2e_isolate"
+NFT_TESTS="e2e_basic e2e_isolate e2e_daemon"
 for t in $NFT_TESTS; do
 	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
 done

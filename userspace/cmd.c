@@ -358,6 +358,44 @@ static int nft_sync_applied(const struct bh_ctx *ctx, const struct bh_maps *m)
 	return ret;
 }
 
+#define STATE_NFT_PORTS	"nft-ports"	/* the ports the nftables tables name */
+
+static void ports_signature(const struct bh_topology *t, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n_ports && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%d:%s@%s,", t->ports[i].ifindex,
+				      t->ports[i].name, t->ports[i].bridge);
+}
+
+/* the ports of @t are what the tables were last written for */
+static bool nft_ports_same(const struct bh_ctx *ctx, const struct bh_topology *t)
+{
+	struct bh_kv *kv = NULL;
+	char sig[4096];
+	size_t n = 0;
+	const char *v;
+	bool same;
+
+	ports_signature(t, sig, sizeof(sig));
+	if (bh_kv_load(ctx->state_dir, STATE_NFT_PORTS, &kv, &n))
+		return false;
+	v = bh_kv_get(kv, n, "ports");
+	same = v && !strcmp(v, sig);
+	free(kv);
+	return same;
+}
+
+static void nft_ports_save(const struct bh_ctx *ctx, const struct bh_topology *t)
+{
+	struct bh_kv kv = { .key = "ports" };
+
+	ports_signature(t, kv.val, sizeof(kv.val));
+	bh_kv_save(ctx->state_dir, STATE_NFT_PORTS, &kv, 1);
+}
+
 /* --mode nft: bridged IP must reach table inet bulkhead */
 static int bridges_nf_call(const struct bh_topology *t, bool on)
 {
@@ -466,6 +504,7 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 			pr_err("cannot write the nftables tables: %s", strerror(-ret));
 			goto out_dp;
 		}
+		nft_ports_save(ctx, &topo);
 		ret = bh_dp_detach_all(ctx->pin_dir);
 		if (ret) {
 			pr_err("cannot detach the BPF programs: %s", strerror(-ret));
@@ -1135,6 +1174,38 @@ static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
 	return p;
 }
 
+int bh_ports_in_force(const struct bh_ctx *ctx, struct bh_attached **out, size_t *n)
+{
+	struct bh_topology topo = {};
+	struct bh_policy *ap;
+	char err[256];
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if (applied_mode(ctx, BH_MODE_AUTO) != BH_MODE_NFT)
+		return bh_dp_links(ctx->pin_dir, out, n);
+	/* nftables: the ports of the applied policy's interfaces */
+	ap = applied_policy(ctx);
+	if (!ap)
+		return -ENOENT;
+	ret = bh_nl_topology(ap->ifaces, ap->n_ifaces, &topo, err, sizeof(err));
+	if (!ret && topo.n_ports) {
+		*out = calloc(topo.n_ports, sizeof(**out));
+		if (!*out)
+			ret = -ENOMEM;
+		for (size_t i = 0; *out && i < topo.n_ports; i++) {
+			(*out)[i].ifindex = topo.ports[i].ifindex;
+			snprintf((*out)[i].name, sizeof((*out)[i].name), "%s", topo.ports[i].name);
+			(*out)[i].mode = BH_MODE_NFT;
+		}
+		*n = *out ? topo.n_ports : 0;
+	}
+	bh_topology_free(&topo);
+	bh_policy_free(ap);
+	return ret;
+}
+
 static size_t count_keys(int fd, size_t key_size)
 {
 	char cur[64], next[64];
@@ -1215,30 +1286,10 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_OK;
 	}
 	bpf_map_lookup_elem(m.active, &zero, &act);
-	bh_dp_links(ctx->pin_dir, &att, &natt);
+	bh_ports_in_force(ctx, &att, &natt);
 	memset(npkts, 0, sizeof(npkts));
 	memset(nbytes, 0, sizeof(nbytes));
-	if (applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
-		struct bh_policy *ap = applied_policy(ctx);
-		struct bh_topology topo = {};
-		char err[256];
-
-		nft_mode = true;
-		if (ap && !bh_nl_topology(ap->ifaces, ap->n_ifaces, &topo, err, sizeof(err)) &&
-		    topo.n_ports) {
-			free(att);
-			att = calloc(topo.n_ports, sizeof(*att));
-			natt = att ? topo.n_ports : 0;
-			for (size_t i = 0; i < natt; i++) {
-				att[i].ifindex = topo.ports[i].ifindex;
-				snprintf(att[i].name, sizeof(att[i].name), "%s",
-					 topo.ports[i].name);
-				att[i].mode = BH_MODE_NFT;
-			}
-		}
-		bh_topology_free(&topo);
-		bh_policy_free(ap);
-	}
+	nft_mode = applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT;
 	bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv);
 	policy = bh_kv_get(kv, nkv, "policy");
 	mode = bh_kv_get(kv, nkv, "mode");
@@ -1854,14 +1905,20 @@ int bh_sync_ports(const struct bh_ctx *ctx)
 		goto out_maps;
 	}
 	if (applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
-		/* nftables: the ports set and the bridges' nf_call options */
+		/* nftables: the ports set and the bridges' nf_call options, when
+		 * the ports changed (setting nf_call is a link event itself) */
+		rc = BH_EXIT_OK;
+		if (nft_ports_same(ctx, &topo))
+			goto out_maps;
 		ret = bridges_nf_call(&topo, true);
 		if (!ret)
 			ret = nft_sync_applied(ctx, &m);
-		if (ret)
+		if (ret) {
 			pr_err("cannot update the nftables tables: %s", strerror(-ret));
-		else
-			rc = BH_EXIT_OK;
+			rc = BH_EXIT_SYSTEM;
+		} else {
+			nft_ports_save(ctx, &topo);
+		}
 		goto out_maps;
 	}
 	if (same_ports(&topo, ctx->pin_dir)) {

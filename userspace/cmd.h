@@ -50,6 +50,10 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet);
  * not touched. Nothing is done while Bulkhead is down. Exit code.
  */
 int bh_sync_ports(const struct bh_ctx *ctx);
+
+/* The protected ports: the pinned links, or in --mode nft the applied
+ * policy's ports (mode BH_MODE_NFT). 0 or -errno. */
+int bh_ports_in_force(const struct bh_ctx *ctx, struct bh_attached **out, size_t *n);
 /*
  * `release @mac`: 0, -ENOENT when not isolated, or -errno. With @ended_by
  * (seconds, CLOCK_REALTIME) only a timed quarantine that ended by then is

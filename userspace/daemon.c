@@ -223,7 +223,7 @@ static void ports_log(struct daemon *d)
 	const struct bh_attached *old;
 	size_t n = 0;
 
-	if (bh_dp_links(d->ctx->pin_dir, &now, &n))
+	if (bh_ports_in_force(d->ctx, &now, &n))
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		old = find_port(d->ports, d->n_ports, now[i].name);
@@ -575,7 +575,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode)
 		bh_maps_close(&m);
 	/* up: re-adopts pinned links in place, so taking over leaves no gap */
 	rc = bh_up(ctx, path, mode, true);
-	bh_dp_links(ctx->pin_dir, &d.ports, &d.n_ports);
+	bh_ports_in_force(ctx, &d.ports, &d.n_ports);
 	ports_summary(&d, ports, sizeof(ports));
 	if (rc == BH_EXIT_OK) {
 		dlog("%s: policy %s (epoch %u), ports:%s",
