@@ -61,6 +61,8 @@ for mode in tc xdp; do
 		run_one "e2e ($mode): $t" env BH_MODE=$mode bash "selftests/$t.sh"
 	done
 done
+# nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
+run_one "nft: golden tables of the example policies" bash selftests/nft_golden.sh
 # the whole policy in nftables alone (up --mode nft)
 NFT_TESTS="e2e_basic e2e_isolate e2e_daemon"
 for t in $NFT_TESTS; do

@@ -244,6 +244,8 @@ struct nftnl_rule *nft_rule(struct nft_tbl *t, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
+	t->dep_rule = NULL;
+	t->dep_rule6 = NULL;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, BH_NFT_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (__u32)t->family);

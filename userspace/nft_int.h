@@ -49,6 +49,9 @@ struct nft_tbl {
 	__u32 ids[NFT_MAX_SETS];
 	unsigned int n_sets;
 	__u32 next_id;
+	const void *dep_rule;		/* the rule that has its dependency (nft_policy.c) */
+	const void *dep_rule6;		/* ... its ICMPv6 one */
+	bool icmp6;			/* writing chain nd_judge and its helpers */
 };
 
 /* The verdict counters, one named counter each, in every table. */

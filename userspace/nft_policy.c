@@ -60,6 +60,43 @@ static bool is_v4(const __u8 *a)
 
 /* ---- expression snippets ---------------------------------------------------- */
 
+/*
+ * A payload load, with the dependency nft itself would add, so that `nft
+ * list` prints "ether saddr" and "arp saddr ip" (and the listing parses
+ * back): in table inet, meta iiftype ether before the link layer; in table
+ * bridge (whose network header reads are ARP's), ether type arp. Once per
+ * rule.
+ */
+static void pl(struct nftnl_rule *r, struct nft_tbl *t, __u32 base, __u32 off,
+	       __u32 len, __u32 dreg)
+{
+	if (t->icmp6 && t->dep_rule6 != r && base != LL) {
+		/* table inet, chain nd_judge: ICMPv6 (icmpv6 type, taddr, ip6 ...) */
+		x_meta(r, NFT_META_NFPROTO, R(14));
+		x_cmp8(r, R(14), EQ, NFPROTO_IPV6);
+		x_meta(r, NFT_META_L4PROTO, R(14));
+		x_cmp8(r, R(14), EQ, IPPROTO_ICMPV6);
+		t->dep_rule6 = r;
+	}
+	if (t->dep_rule != r) {
+		if (t->family == NFPROTO_INET && base == LL) {
+			__u16 ether = 1;	/* ARPHRD_ETHER */
+
+			x_meta(r, NFT_META_IIFTYPE, R(15));
+			x_cmp(r, R(15), EQ, &ether, 2);
+			t->dep_rule = r;
+		} else if (t->family == NFPROTO_BRIDGE && base == NH) {
+			__be16 arp = htons(0x0806);
+
+			x_payload(r, LL, 12, 2, R(15));
+			x_cmp(r, R(15), EQ, &arp, 2);
+			t->dep_rule = r;
+		}
+	}
+	x_payload(r, base, off, len, dreg);
+}
+
+
 static void nfproto(struct nftnl_rule *r, __u8 pf)
 {
 	x_meta(r, NFT_META_NFPROTO, R(8));
@@ -85,7 +122,7 @@ static void mcast(struct nftnl_rule *r, bool yes)
 static void in_set(struct nftnl_rule *r, struct nft_tbl *t, __u32 base, __u32 off,
 		   __u32 len, const char *set, bool inv)
 {
-	x_payload(r, base, off, len, R(8));
+	pl(r, t, base, off, len, R(8));
 	x_lookup(r, t, set, R(8), -1, inv);
 }
 
@@ -232,8 +269,8 @@ static __u32 addr_off(bool v4, bool dst)
 static void not_bound(struct nftnl_rule *r, struct nft_tbl *t, bool v4, __u32 base,
 		      __u32 off)
 {
-	x_payload(r, base, off, v4 ? 4 : 16, R(0));
-	x_payload(r, LL, 6, 6, v4 ? R(1) : R(4));
+	pl(r, t, base, off, v4 ? 4 : 16, R(0));
+	pl(r, t, LL, 6, 6, v4 ? R(1) : R(4));
 	x_lookup(r, t, v4 ? "bind4" : "bind6", R(0), -1, true);
 }
 
@@ -253,12 +290,12 @@ static void add_spoof(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
 		nfproto(r, a->v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
 	if (a->strict) {
 		in_set(r, t, LL, 6, 6, a->v4 ? "has4" : "has6", false);
-		x_payload(r, a->base, a->off, len, R(8));
+		pl(r, t, a->base, a->off, len, R(8));
 		x_cmp(r, R(8), NEQ, zero, len);
 		if (!a->v4) {	/* link-local addresses are not bound */
 			static const __u8 ll_mask[2] = { 0xff, 0xc0 }, ll[2] = { 0xfe, 0x80 };
 
-			x_payload(r, a->base, a->off, 2, R(8));
+			pl(r, t, a->base, a->off, 2, R(8));
 			x_mask(r, R(8), 2, ll_mask);
 			x_cmp(r, R(8), NEQ, ll, 2);
 		}
@@ -377,7 +414,7 @@ static void add_icmp6_type(struct nftnl_rule *r, struct nft_tbl *t, const void *
 {
 	const struct icmp6_arg *a = arg;
 
-	x_payload(r, TH, 0, 1, R(8));
+	pl(r, t, TH, 0, 1, R(8));
 	x_cmp8(r, R(8), EQ, (__u8)a->type);
 	if (a->quarantined)
 		in_set(r, t, LL, 6, 6, "quarantine", false);
@@ -427,7 +464,7 @@ static void named(const struct bh_nft_spec *s, const char *prefix, __u32 g,
 /* g_<group>: its members' MACs; devices: every member's */
 static void set_groups(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
-	struct nftnl_set *all = nft_set_new(t, "devices", NFT_T_ETHERADDR, 6, 0, 0, 0);
+	struct nftnl_set *all = nft_set_new(t, "known_macs", NFT_T_ETHERADDR, 6, 0, 0, 0);
 
 	for (size_t g = 0; g < s->p->n_groups; g++) {
 		struct nftnl_set *set;
@@ -491,7 +528,7 @@ static void src_is(struct nftnl_rule *r, struct nft_tbl *t, const struct bh_nft_
 	char set[64];
 
 	if (unknown) {
-		in_set(r, t, LL, 6, 6, "devices", true);
+		in_set(r, t, LL, 6, 6, "known_macs", true);
 		return;
 	}
 	named(s, "g_", g, NULL, set, sizeof(set));
@@ -739,11 +776,11 @@ static void peer_rules(struct nft_tbl *t, const char *chain, bool v4, __u32 base
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
 
-	x_payload(r, base, off, v4 ? 4 : 16, R(8));
+	pl(r, t, base, off, v4 ? 4 : 16, R(8));
 	x_lookup(r, t, ipmap, R(8), NFT_REG_VERDICT, false);
 	nft_rule_commit(t, r);
 	r = nft_rule(t, chain);
-	x_payload(r, LL, 0, 6, R(8));
+	pl(r, t, LL, 0, 6, R(8));
 	x_lookup(r, t, macmap, R(8), NFT_REG_VERDICT, false);
 	nft_rule_commit(t, r);
 }
@@ -751,7 +788,7 @@ static void peer_rules(struct nft_tbl *t, const char *chain, bool v4, __u32 base
 static void nd_chain(struct nft_tbl *t)
 {
 	static const __u8 zero[16];
-	const char *ch = "nd";
+	const char *ch = "nd_judge";
 	struct icmp6_arg a = {};
 	struct nftnl_rule *r;
 	__u8 type;
@@ -775,13 +812,13 @@ static void nd_chain(struct nft_tbl *t)
 	}
 	/* not a solicitation or an advertisement: judged as any IP */
 	r = nft_rule(t, ch);
-	x_payload(r, TH, 0, 1, R(8));
+	pl(r, t, TH, 0, 1, R(8));
 	type = 135;
 	x_cmp(r, R(8), NFT_CMP_LT, &type, 1);
 	x_verdict(r, NFT_RETURN, NULL);
 	nft_rule_commit(t, r);
 	r = nft_rule(t, ch);
-	x_payload(r, TH, 0, 1, R(8));
+	pl(r, t, TH, 0, 1, R(8));
 	type = 136;
 	x_cmp(r, R(8), NFT_CMP_GT, &type, 1);
 	x_verdict(r, NFT_RETURN, NULL);
@@ -789,21 +826,21 @@ static void nd_chain(struct nft_tbl *t)
 
 	/* NS: duplicate address detection, or for the gateway */
 	r = nft_rule(t, ch);
-	x_payload(r, TH, 0, 1, R(8));
+	pl(r, t, TH, 0, 1, R(8));
 	x_cmp8(r, R(8), EQ, 135);
-	x_payload(r, NH, 8, 16, R(8));
+	pl(r, t, NH, 8, 16, R(8));
 	x_cmp(r, R(8), EQ, zero, 16);
 	counted(r, "pass_nd", NF_ACCEPT);
 	nft_rule_commit(t, r);
 	r = nft_rule(t, ch);
-	x_payload(r, TH, 0, 1, R(8));
+	pl(r, t, TH, 0, 1, R(8));
 	x_cmp8(r, R(8), EQ, 135);
 	in_set(r, t, TH, 8, 16, "gw6", false);
 	counted(r, "pass_nd", NF_ACCEPT);
 	nft_rule_commit(t, r);
 	/* NA: the target must be the sender's own */
 	r = nft_rule(t, ch);
-	x_payload(r, TH, 0, 1, R(8));
+	pl(r, t, TH, 0, 1, R(8));
 	x_cmp8(r, R(8), EQ, 136);
 	x_verdict(r, NFT_JUMP, "nd_na");
 	nft_rule_commit(t, r);
@@ -825,7 +862,7 @@ static void nd_chain(struct nft_tbl *t)
 	simple(t, ch, "drop_quarantine", NF_DROP, add_quarantined, NULL);
 	/* NS: the peer is the target; NA: the destination */
 	r = nft_rule(t, ch);
-	x_payload(r, TH, 0, 1, R(8));
+	pl(r, t, TH, 0, 1, R(8));
 	x_cmp8(r, R(8), EQ, 135);
 	x_verdict(r, NFT_GOTO, "nd_ns_peer");
 	nft_rule_commit(t, r);
@@ -906,7 +943,7 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 	r = nft_rule(t, ch);
 	nfproto(r, NFPROTO_IPV6);
 	l4(r, IPPROTO_ICMPV6);
-	x_verdict(r, NFT_JUMP, "nd");
+	x_verdict(r, NFT_JUMP, "nd_judge");
 	nft_rule_commit(t, r);
 	goto_rule(t, ch, add_quarantined, NULL, "quarantined");
 
@@ -933,7 +970,7 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 		goto_rule(t, ch, add_dst, &gwd, "to_gateway");
 		r = nft_rule(t, ch);
 		add_dst(r, t, &mc);
-		x_payload(r, NH, addr_off(v4, true), v4 ? 4 : 16, R(8));
+		pl(r, t, NH, addr_off(v4, true), v4 ? 4 : 16, R(8));
 		x_lookup(r, t, v4 ? "addr4" : "addr6", R(8), NFT_REG_VERDICT, false);
 		nft_rule_commit(t, r);
 		goto_rule(t, ch, add_port, &dhcp, "to_gateway");
@@ -942,7 +979,7 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 	/* unicast to another device: by its MAC (dst_mac's catch-all: defaults.unknown) */
 	r = nft_rule(t, ch);
 	in_set(r, t, LL, 0, 6, "gw_macs", true);
-	x_payload(r, LL, 0, 6, R(8));
+	pl(r, t, LL, 0, 6, R(8));
 	x_lookup(r, t, "dst_mac", R(8), NFT_REG_VERDICT, false);
 	nft_rule_commit(t, r);
 	/* to the gateway's MAC: its own address, a device's, the LAN's, the internet */
@@ -953,7 +990,7 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 		goto_rule(t, ch, add_dst, &gwd, "to_gateway");
 		r = nft_rule(t, ch);
 		add_dst(r, t, &dev);
-		x_payload(r, NH, addr_off(v4, true), v4 ? 4 : 16, R(8));
+		pl(r, t, NH, addr_off(v4, true), v4 ? 4 : 16, R(8));
 		x_lookup(r, t, v4 ? "addr4" : "addr6", R(8), NFT_REG_VERDICT, false);
 		nft_rule_commit(t, r);
 	}
@@ -997,7 +1034,7 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 
 	nft_chain(t, "prerouting", NF_INET_PRE_ROUTING, PRIO_INET_PRE);
 	nft_chain(t, "judge", -1, 0);
-	nft_chain(t, "nd", -1, 0);
+	nft_chain(t, "nd_judge", -1, 0);
 	nft_chain(t, "nd_na", -1, 0);
 	nft_chain(t, "nd_ns_peer", -1, 0);
 	nft_chain(t, "nd_na_peer", -1, 0);
@@ -1027,7 +1064,9 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_rule_commit(t, r);
 
 	judge_chain(t, s);
+	t->icmp6 = true;
 	nd_chain(t);
+	t->icmp6 = false;
 	quarantined_chain(t, s);
 	destination_chains(t, s);
 	talk_chains(t, s, "nd_to_", "pass_nd");
@@ -1039,14 +1078,14 @@ static void add_ethertype(struct nftnl_rule *r, struct nft_tbl *t, const void *a
 	__be16 v = htons(*(const __u16 *)arg);
 
 	(void)t;
-	x_payload(r, LL, 12, 2, R(8));
+	pl(r, t, LL, 12, 2, R(8));
 	x_cmp(r, R(8), EQ, &v, 2);
 }
 
 void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	static const __u8 eapol_group[6] = { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x03 };
-	const char *ch = "prerouting", *arp = "arp";
+	const char *ch = "prerouting", *arp = "arp_judge";
 	static const __u16 vlan[] = { 0x8100, 0x88a8 };
 	static const __u16 ip[] = { 0x0800, 0x86dd };
 	__u16 et;
@@ -1077,7 +1116,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	ch = "judge";
 	/* a group address as the source */
 	r = nft_rule(t, ch);
-	x_payload(r, LL, 6, 1, R(8));
+	pl(r, t, LL, 6, 1, R(8));
 	x_mask(r, R(8), 1, &bit);
 	x_cmp8(r, R(8), EQ, 1);
 	counted(r, "drop_malformed", NF_DROP);
@@ -1113,7 +1152,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	counted(r, "pass_eapol", NF_ACCEPT);
 	nft_rule_commit(t, r);
 	r = nft_rule(t, "eapol");
-	x_payload(r, LL, 0, 6, R(8));
+	pl(r, t, LL, 0, 6, R(8));
 	x_cmp(r, R(8), EQ, eapol_group, 6);
 	counted(r, "pass_eapol", NF_ACCEPT);
 	nft_rule_commit(t, r);
@@ -1135,8 +1174,8 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_rule_commit(t, r);
 	/* gratuitous, for its own bound address */
 	r = nft_rule(t, arp);
-	x_payload(r, NH, 14, 4, R(0));
-	x_payload(r, NH, 24, 4, R(1));
+	pl(r, t, NH, 14, 4, R(0));
+	pl(r, t, NH, 24, 4, R(1));
 	x_lookup(r, t, "garp4", R(0), -1, false);
 	counted(r, "pass_arp", NF_ACCEPT);
 	nft_rule_commit(t, r);
