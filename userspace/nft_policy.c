@@ -25,6 +25,7 @@
  */
 #include <net/if.h>	/* before the linux/ headers that pull linux/if.h */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -561,6 +562,75 @@ static void rule_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 	}
 }
 
+struct port_run {
+	__u8 proto;
+	__u16 lo, hi;
+	__u32 rule;
+};
+
+static int cmp_port_run(const void *a, const void *b)
+{
+	const struct port_run *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	return (int)x->lo - (int)y->lo;
+}
+
+/*
+ * p_<src>_<dst>: proto . port range -> goto rule_<id>, the compiled
+ * per-port entries merged back into ranges (an interval concatenation:
+ * "udp . 10000-20000 : goto rule_5").
+ */
+static struct nftnl_set *port_map(struct nft_tbl *t, const struct bh_nft_spec *s,
+				  const char *name, __u32 sg, __u32 dg)
+{
+	static const __u8 fields[2] = { 1, 2 };	/* meta l4proto, th dport */
+	struct nftnl_set *pm;
+	struct port_run *runs;
+	size_t n = 0, out = 0;
+
+	runs = calloc(s->c->n_pols, sizeof(*runs));
+	if (!runs)
+		return NULL;
+	for (size_t i = 0; i < s->c->n_pols; i++) {
+		const struct bh_pol_ent *e = &s->c->pols[i];
+
+		if (e->k.sgroup != sg || e->k.dgroup != dg || e->k.proto == BH_PROTO_ANY ||
+		    !e->k.port)
+			continue;
+		runs[n++] = (struct port_run){ e->k.proto, e->k.port, e->k.port, e->v.rule_id };
+	}
+	qsort(runs, n, sizeof(*runs), cmp_port_run);
+	for (size_t i = 0; i < n; i++) {
+		if (out && runs[out - 1].proto == runs[i].proto &&
+		    runs[out - 1].rule == runs[i].rule && runs[out - 1].hi + 1 == runs[i].lo)
+			runs[out - 1].hi = runs[i].lo;
+		else
+			runs[out++] = runs[i];
+	}
+	pm = nft_set_new(t, name, NFT_T_PROTO << NFT_T_BITS | NFT_T_SERVICE, 8,
+			 NFT_SET_INTERVAL | NFT_SET_CONCAT, NFT_T_VERDICT, 0);
+	nftnl_set_set_data(pm, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	for (size_t i = 0; i < out; i++) {
+		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+		__u8 k[8] = { runs[i].proto }, ke[8] = { runs[i].proto };
+		__be16 lo = htons(runs[i].lo), hi = htons(runs[i].hi);
+		char rc[32];
+
+		memcpy(k + 4, &lo, 2);
+		memcpy(ke + 4, &hi, 2);
+		rule_chain_name(rc, sizeof(rc), runs[i].rule);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, 8);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, ke, 8);
+		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (__u32)NFT_GOTO);
+		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, rc);
+		nftnl_set_elem_add(pm, el);
+	}
+	free(runs);
+	return pm;
+}
+
 /*
  * The chain to_<dg>: for each source group with entries toward @dg, its
  * exact ports (vmap p_<sg>_<dg>: proto . port), then its protocols (vmap
@@ -586,14 +656,8 @@ static void pair_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const cha
 		if (e->k.proto == BH_PROTO_ANY) {
 			any = (int)e->v.rule_id;
 		} else if (e->k.port) {
-			__u8 k[8] = { e->k.proto };
-			__be16 port = htons(e->k.port);
-
-			memcpy(k + 4, &port, 2);
 			if (!pm)
-				pm = nft_set_new(t, pname, NFT_T_PROTO << NFT_T_BITS | NFT_T_SERVICE,
-						 8, 0, NFT_T_VERDICT, 0);
-			nft_elem_verdict(pm, k, 8, NFT_GOTO, rc);
+				pm = port_map(t, s, pname, sg, dg);
 		} else {
 			if (!qm)
 				qm = nft_set_new(t, qname, NFT_T_PROTO, 1, 0, NFT_T_VERDICT, 0);
