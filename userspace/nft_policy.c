@@ -237,6 +237,24 @@ static void set_bind(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4)
 	nft_set_commit(t, bind);
 }
 
+/* sha_self: (MAC . MAC) for every known device: its ARP sender hardware
+ * address must be its Ethernet source (nft cannot compare two fields) */
+static void set_sha_self(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *set = nft_set_new(t, "sha_self",
+					    NFT_T_ETHERADDR << NFT_T_BITS | NFT_T_ETHERADDR,
+					    16, 0, 0, 0);
+
+	for (size_t i = 0; i < s->c->n_devs; i++) {
+		__u8 k[16] = {};
+
+		memcpy(k, s->c->devs[i].k.mac, 6);
+		memcpy(k + 8, s->c->devs[i].k.mac, 6);
+		nft_elem(set, k, 16, NULL, 0);
+	}
+	nft_set_commit(t, set);
+}
+
 /* gratuitous ARP for a bound address: sender . target, the same address */
 static void set_garp(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
@@ -1163,6 +1181,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_has(t, s, true);
 	set_bind(t, s, true);
 	set_garp(t, s);
+	set_sha_self(t, s);
 	nft_chain(t, ch, NF_BR_PRE_ROUTING, PRIO_BRIDGE_PRE);
 	nft_chain(t, "judge", -1, 0);
 	nft_chain(t, arp, -1, 0);
@@ -1223,6 +1242,14 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	simple(t, "eapol", "drop_ethertype", NF_DROP, NULL, NULL);
 
 	/* ARP: the sender address (at 14) must be the sender's, the target at 24 */
+	/* a known device's sender hardware address is its own */
+	r = nft_rule(t, arp);
+	in_set(r, t, LL, 6, 6, "known_macs", false);
+	pl(r, t, NH, 8, 6, R(0));
+	pl(r, t, LL, 6, 6, R(2));
+	x_lookup(r, t, "sha_self", R(0), -1, true);
+	counted(r, "drop_spoof", NF_DROP);
+	nft_rule_commit(t, r);
 	spoof_rules(t, arp, true, NH, 14);
 	r = nft_rule(t, arp);
 	in_set(r, t, NH, 24, 4, "gw4", false);
