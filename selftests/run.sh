@@ -61,6 +61,11 @@ for mode in tc xdp; do
 		run_one "e2e ($mode): $t" env BH_MODE=$mode bash "selftests/$t.sh"
 	done
 done
+# random policies x random first packets through real namespaces, each
+# dataplane against the reference evaluator (BH_DP_DIFF_SEED/_POLICIES/_COUNT)
+for mode in nft tc xdp; do
+	run_one "dataplane differential ($mode, namespaces)" env BH_MODE=$mode bash selftests/dataplane_diff.sh
+done
 # nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
 run_one "nft: golden tables of the example policies" bash selftests/nft_golden.sh
 # the whole policy in nftables alone (up --mode nft)
