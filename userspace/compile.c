@@ -209,7 +209,7 @@ static int emit(struct cstate *s, __u16 sg, __u16 dg, __u8 proto, __u16 port,
 static int pair(struct cstate *s, const struct crule **l, __u16 sg, __u16 dg)
 {
 	static const __u8 protos[] = { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 };
-	struct bh_pol_val v;
+	struct bh_pol_val v = {};	/* its padding goes into the map too */
 	size_t n = 0;
 	int ret;
 

@@ -574,7 +574,9 @@ static int send_batch(const struct bh_nft_spec *s)
 	__u32 first_seq;
 
 	for (tries = 0; tries < 3; tries++) {
-		buf = malloc(2 * size);		/* libmnl: room for one overflowing message */
+		/* libmnl: room for one overflowing message; zeroed, so the
+		 * attribute padding sent is never uninitialised memory */
+		buf = calloc(2, size);
 		if (!buf)
 			return -ENOMEM;
 		bt.seq = first_seq = (__u32)time(NULL);
@@ -713,6 +715,7 @@ int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_byt
 		__u32 seq = (__u32)time(NULL) + (__u32)f;
 		ssize_t len;
 
+		memset(buf, 0, sizeof(buf));
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (__u16)families[f],
 					    NLM_F_DUMP | NLM_F_ACK, seq);
 		nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
@@ -807,7 +810,7 @@ static int ct_delete(struct mnl_socket *nl, const struct nlmsghdr *entry, __u32 
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	const struct nfgenmsg *src = mnl_nlmsg_get_payload(entry);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
 	struct nfgenmsg *g;
 	const struct nlattr *a;
 
@@ -851,7 +854,7 @@ int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n)
 		ret = -errno;
 		goto out;
 	}
-	nlh = mnl_nlmsg_put_header(buf);
+	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;

@@ -472,6 +472,7 @@ int bh_nl_bridge_nf_call(const char *bridge, bool on)
 	__u32 seq = (__u32)time(NULL);
 	int ret = 0;
 
+	memset(buf, 0, sizeof(buf));	/* attribute padding is sent too */
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
