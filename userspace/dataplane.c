@@ -203,10 +203,99 @@ int bh_maps_open(const char *pin_dir, struct bh_maps *m)
 
 /* ---- load ------------------------------------------------------------- */
 
+static int rm_tree(const char *path);
+
+/* Open the skeleton with every map pinned under <pin_dir>/maps, and load. */
+static int open_load(struct bh_dp *dp, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int ret;
+
+	dp->skel = bulkhead_bpf__open();
+	if (!dp->skel)
+		return -errno;
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, bpf_map__name(map));
+		ret = bpf_map__set_pin_path(map, path);
+		if (ret)
+			return ret;
+	}
+	return bulkhead_bpf__load(dp->skel);
+}
+
+/* the directory stale pins wait in while the new maps load (no dot: bpffs) */
+static void stale_path(char *buf, size_t len, const char *pin_dir, const char *name)
+{
+	snprintf(buf, len, "%s/maps-stale%s%s", pin_dir, name ? "/" : "", name ? name : "");
+}
+
+/*
+ * Move the pinned maps whose type, key, value, size or flags differ from
+ * this version's definition to <pin_dir>/maps-stale. How many, or -errno.
+ */
+static int stale_maps_aside(struct bh_dp *dp, const char *pin_dir)
+{
+	char path[PATH_MAX], dst[PATH_MAX];
+	struct bpf_map *map;
+	int n = 0;
+
+	stale_path(dst, sizeof(dst), pin_dir, NULL);
+	rm_tree(dst);
+	if (mkdir(dst, 0700) && errno != EEXIST)
+		return -errno;
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, bpf_map__name(map));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map) ||
+		     info.map_flags != bpf_map__map_flags(map))) {
+			stale_path(dst, sizeof(dst), pin_dir, bpf_map__name(map));
+			if (!rename(path, dst))
+				n++;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+/* after the retry: drop the stale pins, or put them back if it failed */
+static void stale_maps_done(const char *pin_dir, bool loaded)
+{
+	char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	stale_path(dir, sizeof(dir), pin_dir, NULL);
+	if (!loaded && (d = opendir(dir))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			stale_path(src, sizeof(src), pin_dir, de->d_name);
+			snprintf(dst, sizeof(dst), "%s/maps/%s", pin_dir, de->d_name);
+			unlink(dst);
+			rename(src, dst);
+		}
+		closedir(d);
+	}
+	rm_tree(dir);
+}
+
 int bh_dp_load(const char *pin_dir, struct bh_dp **out, struct bh_maps *m,
 	       char *err, size_t errlen)
 {
-	char path[PATH_MAX];
 	struct bh_dp *dp;
 	struct bpf_map *map;
 	int ret;
@@ -215,29 +304,31 @@ int bh_dp_load(const char *pin_dir, struct bh_dp **out, struct bh_maps *m,
 	if (!dp)
 		return -ENOMEM;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
-	dp->skel = bulkhead_bpf__open();
-	if (!dp->skel) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
-		goto err_free;
+	ret = open_load(dp, pin_dir);
+	if (ret == -EINVAL && dp->skel) {
+		/*
+		 * Maps pinned by a version with another layout: libbpf refuses
+		 * to reuse them. Set those aside (only those: the others, the
+		 * tracked flows among them, are kept) and load again; the
+		 * caller writes gateway, policy and quarantine and updates the
+		 * pinned links in place, so the old programs (which hold their
+		 * own maps) judge until the new ones take over.
+		 */
+		int n = stale_maps_aside(dp, pin_dir);
+
+		bulkhead_bpf__destroy(dp->skel);
+		dp->skel = NULL;
+		if (n > 0) {
+			ret = open_load(dp, pin_dir);
+			stale_maps_done(pin_dir, ret == 0);
+			if (!ret)
+				fprintf(stderr, "bulkhead: %d map%s pinned in %s/maps had another layout: replaced (their contents start anew)\n",
+					n, n == 1 ? "" : "s", pin_dir);
+		}
 	}
-	bpf_object__for_each_map(map, dp->skel->obj) {
-		if (bpf_map__is_internal(map))
-			continue;
-		snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, bpf_map__name(map));
-		ret = bpf_map__set_pin_path(map, path);
-		if (ret)
-			goto err_open;
-	}
-	ret = bulkhead_bpf__load(dp->skel);
 	if (ret) {
-		if (ret == -EINVAL)
-			snprintf(err, errlen,
-				 "cannot load the BPF programs: the maps pinned in %s/maps do not match this version's layout; run 'bulkhead down' first",
-				 pin_dir);
-		else
-			snprintf(err, errlen, "cannot load the BPF programs: %s",
-				 strerror(-ret));
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+			 ret == -EINVAL ? " (the maps pinned there cannot be reused or replaced)" : "");
 		goto err_open;
 	}
 	maps_reset(m);
@@ -261,7 +352,6 @@ err_maps:
 	bh_maps_close(m);
 err_open:
 	bulkhead_bpf__destroy(dp->skel);
-err_free:
 	free(dp);
 	return ret;
 }
