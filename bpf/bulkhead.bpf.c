@@ -168,7 +168,9 @@ int bulkhead_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct bh_pkt p;
 
-	return bh_judge(&p, data, data_end, false, 0) ? XDP_PASS : XDP_DROP;
+	/* not "xdp.frags": the driver gives it the frame linear and whole */
+	return bh_judge(&p, data, data_end, (__u32)(data_end - data), false, 0) ?
+	       XDP_PASS : XDP_DROP;
 }
 
 /*
@@ -199,7 +201,7 @@ int bulkhead_tc_in(struct __sk_buff *skb)
 
 	/* the stack strips a VLAN tag before tc: it arrives out of band;
 	 * pass = TC_ACT_UNSPEC ("next"), so programs after ours still run */
-	return bh_judge(&p, data, data_end, skb->vlan_present, (__u16)skb->vlan_tci) ?
+	return bh_judge(&p, data, data_end, skb->len, skb->vlan_present, (__u16)skb->vlan_tci) ?
 	       TC_ACT_UNSPEC : TC_ACT_SHOT;
 }
 

@@ -1020,16 +1020,17 @@ __noinline int bh_account(struct bh_pkt *p)
 }
 
 /*
- * The whole verdict for one frame: parse, decide, count. Returns 1 to
- * pass, 0 to drop.
+ * The whole verdict for one frame: parse, decide, count. @len is the whole
+ * frame's length (an skb's may exceed the linear data the parser reads: a
+ * GSO/GRO super-packet). Returns 1 to pass, 0 to drop.
  */
 static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end,
-				    bool oob_tag, __u16 oob_tci)
+				    __u32 len, bool oob_tag, __u16 oob_tci)
 {
 	int reason;
 
 	__builtin_memset(p, 0, sizeof(*p));
-	p->len = (__u32)(data_end - data);
+	p->len = len;
 	reason = bh_parse(p, data, data_end, oob_tag, oob_tci);
 	if (reason)
 		DROP(p, (__u16)reason);

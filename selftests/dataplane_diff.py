@@ -6,6 +6,8 @@
 #   policy SEED                  a random policy (YAML) on stdout
 #   frames SEED N                N random frames (JSON lines) on stdout
 #   send FILE SRC                send the frames of device SRC from eth0
+#   segments SADDR DADDR DMAC DPORT N   N TCP super-packets of one flow
+#                                (GSO, 40 x 1400 bytes, a marker per segment)
 #   listen KIND OUT              record the markers that arrive, until SIGTERM
 #                                (KIND: packet = AF_PACKET on eth0, local =
 #                                raw IP sockets: what the gateway's stack gets)
@@ -147,6 +149,32 @@ def send(path, src, gwmac):
             s.send(build(f, own, gw))
 
 
+def segments(saddr, daddr, dmac, dport, n):
+    """n TCP super-packets of one flow, sent as GSO: an AF_PACKET socket with
+    PACKET_VNET_HDR hands the kernel one 56,000-byte TCP packet with a
+    virtio_net_hdr asking for segmentation (gso_size 1400), as a device's
+    TSO path does; the gateway's port receives it whole."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.setsockopt(263, 15, 1)		# SOL_PACKET, PACKET_VNET_HDR
+    s.bind(('eth0', 0))
+    own = s.getsockname()[4]
+    sa, da = ipaddress.ip_address(saddr).packed, ipaddress.ip_address(daddr).packed
+    seq = 1000
+    for i in range(n):
+        body = b''.join(marker(i * 40 + k) + b'x' * (1400 - 14) for k in range(40))
+        tcp = struct.pack('!HHIIBBHHH', 41000, dport, seq, 1, 5 << 4, 0x10, 8192, 0, 0) + body
+        # partial checksum: the pseudo-header sum, completed per segment
+        ph = sa + da + struct.pack('!xBH', 6, len(tcp))
+        part = ~csum(ph) & 0xffff
+        tcp = tcp[:16] + struct.pack('!H', part) + tcp[18:]
+        h = struct.pack('!BBHHHBBH', 0x45, 0, 20 + len(tcp), i & 0xffff, 0x4000, 64, 6, 0) + sa + da
+        ip = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+        # virtio_net_hdr: NEEDS_CSUM, GSO_TCPV4, hdr_len, gso_size, csum_start, csum_offset
+        vnet = struct.pack('<BBHHHH', 1, 1, 14 + 20 + 20, 1400, 14 + 20, 16)
+        s.send(vnet + bytes.fromhex(dmac.replace(':', '')) + own + b'\x08\x00' + ip + tcp)
+        seq += len(body)
+
+
 def listen(kind, out):
     socks = []
     if kind == 'packet':
@@ -183,5 +211,7 @@ if __name__ == '__main__':
             print(json.dumps(f))
     elif cmd == 'send':
         send(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == 'segments':
+        segments(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif cmd == 'listen':
         listen(sys.argv[2], sys.argv[3])
