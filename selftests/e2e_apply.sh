@@ -69,7 +69,11 @@ wait $pinger
 loss=$(grep -oE '[0-9.]+% packet loss' "$BH_TMP/ping")
 check "up x4 (with a mode switch) during a ping stream: $loss" test "$loss" = "0% packet loss"
 out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1)
-check "the links were adopted, not recreated" sh -c "echo '$out' | grep -q adopted"
+if [ "$MODE" = nft ]; then
+	skip "the links were adopted, not recreated" "--mode nft has no BPF links (the tables are replaced in one batch)"
+else
+	check "the links were adopted, not recreated" sh -c "echo '$out' | grep -q adopted"
+fi
 
 # stale pins from an older map layout: replaced, the links updated in place
 # (the old programs keep their own maps and judge until the new ones do)

@@ -69,7 +69,7 @@ done
 # nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
 run_one "nft: golden tables of the example policies" bash selftests/nft_golden.sh
 # the whole policy in nftables alone (up --mode nft)
-NFT_TESTS="e2e_basic e2e_isolate e2e_spoof e2e_daemon"
+NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon"
 for t in $NFT_TESTS; do
 	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
 done

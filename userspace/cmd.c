@@ -516,6 +516,9 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 			att[i].mode = BH_MODE_NFT;
 		}
 	} else {
+		/* from nftables: its tracked flows become ours, replies keep passing */
+		if (applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT)
+			bh_ct_import(m.ct);
 		ret = bh_dp_attach(dp, mode, &topo, att, err, sizeof(err));
 		if (ret) {
 			pr_err("%s", err);

@@ -38,6 +38,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter_bridge.h>
+#include <bpf/bpf.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -879,6 +880,132 @@ out:
 	for (size_t i = 0; i < m.n_dead; i++)
 		free(m.dead[i]);
 	free(m.dead);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/*
+ * Switching from --mode nft to a BPF mode: the flows the kernel tracks
+ * become the BPF programs' (bh_ct), so replies in flight keep passing.
+ */
+struct ct_import {
+	int map_fd;
+	__u64 now;
+	int n;
+};
+
+static void ct_tuple(const struct nlattr *tuple, struct bh_ct_key *k)
+{
+	const struct nlattr *a, *b;
+
+	memset(k, 0, sizeof(*k));
+	mnl_attr_for_each_nested(a, tuple) {
+		switch (mnl_attr_get_type(a)) {
+		case CTA_TUPLE_IP:
+			mnl_attr_for_each_nested(b, a) {
+				switch (mnl_attr_get_type(b)) {
+				case CTA_IP_V4_SRC:
+				case CTA_IP_V4_DST: {
+					__u8 *d = mnl_attr_get_type(b) == CTA_IP_V4_SRC ? k->saddr : k->daddr;
+
+					d[10] = d[11] = 0xff;
+					memcpy(d + 12, mnl_attr_get_payload(b), 4);
+					break;
+				}
+				case CTA_IP_V6_SRC:
+					memcpy(k->saddr, mnl_attr_get_payload(b), 16);
+					break;
+				case CTA_IP_V6_DST:
+					memcpy(k->daddr, mnl_attr_get_payload(b), 16);
+					break;
+				}
+			}
+			break;
+		case CTA_TUPLE_PROTO:
+			mnl_attr_for_each_nested(b, a) {
+				switch (mnl_attr_get_type(b)) {
+				case CTA_PROTO_NUM:
+					k->proto = mnl_attr_get_u8(b);
+					break;
+				case CTA_PROTO_SRC_PORT:
+					k->sport = mnl_attr_get_u16(b);	/* network order */
+					break;
+				case CTA_PROTO_DST_PORT:
+					k->dport = mnl_attr_get_u16(b);
+					break;
+				case CTA_PROTO_ICMP_ID:
+				case CTA_PROTO_ICMPV6_ID:
+					k->sport = k->dport = mnl_attr_get_u16(b);
+					break;
+				}
+			}
+			break;
+		}
+	}
+}
+
+static int ct_import_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ct_import *im = data;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		struct bh_ct_val v = { .last_seen = im->now };
+		struct bh_ct_key k;
+
+		if (mnl_attr_get_type(a) != CTA_TUPLE_ORIG)
+			continue;
+		ct_tuple(a, &k);
+		if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP &&
+		    k.proto != IPPROTO_ICMP && k.proto != IPPROTO_ICMPV6)
+			break;
+		if (!bpf_map_update_elem(im->map_fd, &k, &v, BPF_NOEXIST))
+			im->n++;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int bh_ct_import(int ct_map_fd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct ct_import im = { .map_fd = ct_map_fd };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+	struct timespec ts;
+	__u32 seq = (__u32)time(NULL);
+	ssize_t len;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	im.now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl),
+				 ct_import_cb, &im);
+		if (ret <= 0)
+			break;
+	}
+	ret = im.n;
+out:
 	mnl_socket_close(nl);
 	return ret;
 }

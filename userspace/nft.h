@@ -62,4 +62,11 @@ int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_byt
  */
 int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n);
 
+/*
+ * Copy the kernel's tracked flows (ctnetlink) into the BPF connection
+ * tracking map @ct_map_fd, so replies keep passing when the BPF programs
+ * take over from --mode nft. Returns how many.
+ */
+int bh_ct_import(int ct_map_fd);
+
 #endif /* BH_NFT_H */
