@@ -244,7 +244,9 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 static void policy_refresh(struct bh_metrics *mx, unsigned int epoch)
 {
 	struct bh_diag d = {};
-	size_t len;
+	struct bh_kv *kv = NULL;
+	const char *name;
+	size_t len, nkv = 0;
 	char *buf;
 
 	if (mx->pol_loaded && mx->pol_epoch == epoch)
@@ -259,8 +261,12 @@ static void policy_refresh(struct bh_metrics *mx, unsigned int epoch)
 	mx->pol_epoch = epoch;
 	if (bh_state_read(mx->ctx->state_dir, STATE_POLICY, &buf, &len))
 		return;
-	if (bh_policy_load_buf("applied policy", buf, len, &mx->pol, &d))
+	/* the policy's own path: rule labels as status shows them */
+	bh_kv_load(mx->ctx->state_dir, STATE_UP, &kv, &nkv);
+	name = bh_kv_get(kv, nkv, "policy");
+	if (bh_policy_load_buf(name ? name : "applied policy", buf, len, &mx->pol, &d))
 		mx->pol = NULL;
+	free(kv);
 	free(buf);
 	if (mx->pol && !bh_compile(mx->pol, &mx->comp, &d))
 		mx->comp_ok = true;
