@@ -25,6 +25,7 @@
 #define STATE_POLICY	"policy.yaml"	/* cmd.c: the applied policy's copy */
 #define FOLLOW_POLL_MS	500
 #define MAX_QUAR	BH_MAX_QUARANTINE
+#define HBUCKETS	8192		/* aggregate index: a power of 2 */
 
 struct bh_events {
 	char pin_dir[PATH_MAX];
@@ -33,6 +34,8 @@ struct bh_events {
 	int ring_fd;
 	struct bh_evagg *aggs;
 	size_t n_aggs;
+	int head[HBUCKETS];		/* aggregate index: first of each chain, -1 */
+	int *next;			/* [BH_EVAGG_MAX] the chain's next, -1 */
 	__u64 seq;
 	bool dirty;
 	long long flushed_ms;		/* CLOCK_MONOTONIC ms of the last write */
@@ -223,28 +226,68 @@ static bool same_key(const struct bh_evagg *a, const struct bh_evagg *b)
 	       !memcmp(a->dmac, b->dmac, 6) && !memcmp(a->daddr, b->daddr, 16);
 }
 
+/* FNV-1a over the key fields */
+static unsigned int key_hash(const struct bh_evagg *a)
+{
+	const __u8 *parts[3] = { a->smac, a->dmac, a->daddr };
+	const size_t lens[3] = { 6, 6, 16 };
+	__u32 h = 2166136261u;
+
+	for (int p = 0; p < 3; p++)
+		for (size_t i = 0; i < lens[p]; i++)
+			h = (h ^ parts[p][i]) * 16777619u;
+	h = (h ^ a->kind) * 16777619u;
+	h = (h ^ a->proto) * 16777619u;
+	h = (h ^ a->reason) * 16777619u;
+	h = (h ^ a->dport) * 16777619u;
+	return h & (HBUCKETS - 1);
+}
+
+static void index_add(struct bh_events *ev, int i)
+{
+	unsigned int b = key_hash(&ev->aggs[i]);
+
+	ev->next[i] = ev->head[b];
+	ev->head[b] = i;
+}
+
+static void index_del(struct bh_events *ev, int i)
+{
+	int *pp = &ev->head[key_hash(&ev->aggs[i])];
+
+	while (*pp >= 0 && *pp != i)
+		pp = &ev->next[*pp];
+	if (*pp == i)
+		*pp = ev->next[i];
+}
+
 /* Count @k (key fields and saddr/sport set) @n times at @when. */
 static void agg_add(struct bh_events *ev, const struct bh_evagg *k, __u64 n, __u64 when)
 {
 	struct bh_evagg *a = NULL;
 	size_t i, oldest = 0;
+	int j;
 
-	for (i = 0; i < ev->n_aggs; i++) {
-		if (same_key(&ev->aggs[i], k)) {
-			a = &ev->aggs[i];
+	for (j = ev->head[key_hash(k)]; j >= 0; j = ev->next[j])
+		if (same_key(&ev->aggs[j], k)) {
+			a = &ev->aggs[j];
 			break;
 		}
-		if (ev->aggs[i].last_ms < ev->aggs[oldest].last_ms)
-			oldest = i;
-	}
 	if (!a) {
 		if (ev->n_aggs < BH_EVAGG_MAX) {
-			a = &ev->aggs[ev->n_aggs++];
+			i = ev->n_aggs++;
 		} else {
-			a = &ev->aggs[oldest];	/* full: the least recently seen goes */
+			/* full: the least recently seen goes */
+			for (i = 1; i < ev->n_aggs; i++)
+				if (ev->aggs[i].last_ms < ev->aggs[oldest].last_ms)
+					oldest = i;
+			i = oldest;
+			index_del(ev, (int)i);
 			ev->st.evicted++;
 		}
+		a = &ev->aggs[i];
 		*a = *k;
+		index_add(ev, (int)i);
 		a->first_ms = when;
 		a->count = 0;
 	}
@@ -434,16 +477,29 @@ int bh_events_open(struct bh_events **out, const char *pin_dir, const char *stat
 	snprintf(ev->pin_dir, sizeof(ev->pin_dir), "%s", pin_dir);
 	snprintf(ev->state_dir, sizeof(ev->state_dir), "%s", state_dir);
 	ev->aggs = calloc(BH_EVAGG_MAX, sizeof(*ev->aggs));
-	if (!ev->aggs) {
+	ev->next = calloc(BH_EVAGG_MAX, sizeof(*ev->next));
+	if (!ev->aggs || !ev->next) {
 		ret = -ENOMEM;
 		goto err;
 	}
+	memset(ev->head, 0xff, sizeof(ev->head));	/* -1: empty */
 	/* what an earlier daemon aggregated goes on */
 	ret = file_load(state_dir, &old, &n);
 	if (ret)
 		goto err;
 	for (size_t i = 0; i < n && ev->n_aggs < BH_EVAGG_MAX; i++) {
-		ev->aggs[ev->n_aggs++] = old[i];
+		if (old[i].kind == BH_EVK_DROP) {
+			int j;
+
+			/* a file written by hand may repeat a key: keep the first */
+			for (j = ev->head[key_hash(&old[i])]; j >= 0; j = ev->next[j])
+				if (same_key(&ev->aggs[j], &old[i]))
+					break;
+			if (j >= 0)
+				continue;
+		}
+		ev->aggs[ev->n_aggs] = old[i];
+		index_add(ev, (int)ev->n_aggs++);
 		if (old[i].seq > ev->seq)
 			ev->seq = old[i].seq;
 	}
@@ -453,6 +509,7 @@ int bh_events_open(struct bh_events **out, const char *pin_dir, const char *stat
 	*out = ev;
 	return 0;
 err:
+	free(ev->next);
 	free(ev->aggs);
 	free(ev);
 	return ret;
@@ -468,6 +525,7 @@ void bh_events_close(struct bh_events *ev)
 	if (ev->ring_fd >= 0)
 		close(ev->ring_fd);
 	free(ev->quar);
+	free(ev->next);
 	free(ev->aggs);
 	free(ev);
 }
