@@ -511,11 +511,15 @@ out:
 
 /* ---- HTTP -------------------------------------------------------------------- */
 
-static void send_all(int fd, const char *buf, size_t len)
+/* Blocking sends until @deadline (CLOCK_MONOTONIC ms): a slow reader is cut off. */
+static void send_all(int fd, const char *buf, size_t len, long long deadline)
 {
 	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		ssize_t n;
 
+		if (mono_ms() >= deadline)
+			return;
+		n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -529,17 +533,19 @@ static void respond(int fd, int code, const char *status, const char *type,
 		    const char *body, size_t len)
 {
 	struct timeval tv = { .tv_sec = BH_METRICS_TIMEOUT_MS / 1000 };
+	long long deadline = mono_ms() + BH_METRICS_TIMEOUT_MS;
 	char hdr[256];
 	int n;
 
-	/* the rest blocking, with a send timeout: a slow reader costs at most that */
+	/* the rest blocking, with a send timeout and a deadline for the whole
+	 * answer: a slow reader holds the daemon's loop up at most that long */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	n = snprintf(hdr, sizeof(hdr),
 		     "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 		     code, status, type, len);
-	send_all(fd, hdr, (size_t)n);
-	send_all(fd, body, len);
+	send_all(fd, hdr, (size_t)n, deadline);
+	send_all(fd, body, len, deadline);
 }
 
 static void respond_err(struct bh_metrics *mx, int fd, int code, const char *status)
