@@ -829,7 +829,8 @@ static int follow(const struct bh_ctx *ctx, struct bh_policy **p, bool json, __u
 					 st.st_mtim.tv_nsec != mtime.tv_nsec)) {
 			mtime = st.st_mtim;
 			if (!file_load(ctx->state_dir, &v, &n)) {
-				qsort(v, n, sizeof(*v), cmp_seq);
+				if (n)
+					qsort(v, n, sizeof(*v), cmp_seq);
 				for (size_t i = 0; i < n; i++) {
 					if (v[i].seq <= since)
 						continue;
@@ -895,7 +896,8 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_SYSTEM;
 	}
 	p = load_applied(ctx->state_dir);
-	qsort(v, n, sizeof(*v), cmp_first);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_first);
 	if (json && !fol)
 		printf("[");
 	for (size_t i = 0; i < n; i++) {
