@@ -578,9 +578,9 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool qu
 
 /*
  * [-c POLICY] [--mode MODE], for up and daemon: 0, -1 after --help, -2 on
- * bad input. *mode_set: whether --mode was given.
+ * bad input. *mode_set: whether --mode was given. @metrics: the daemon's
+ * --metrics ADDR:PORT|off; NULL for up, which has no such option.
  */
-/* @metrics: NULL for up (no --metrics), else the daemon's --metrics */
 static int up_args(const char *name, int argc, char **argv, const char **path,
 		   enum bh_mode *mode, bool *mode_set, const char **metrics)
 {
