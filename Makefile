@@ -38,6 +38,8 @@ SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	      -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf
+# e.g. BPF_EXTRA="-DBH_EV_RATE=100000" (bench/events.sh: the event limits raised)
+BPF_CFLAGS += $(BPF_EXTRA)
 
 BPF_OBJS  := $(addprefix $(BUILD)/bpf/,$(bpf-y))
 BPF_SKELS := $(BPF_OBJS:.bpf.o=.skel.h)

@@ -157,6 +157,28 @@ struct {
 	__type(value, struct bh_dev_stats);
 } bh_devstats SEC(".maps");
 
+/* deny events to the daemon (struct bh_event). bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BH_EVENTS_RING);
+} bh_events SEC(".maps");
+
+/* source MAC -> deny event token bucket. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BH_MAX_EVLIMIT);
+	__type(key, struct bh_mac_key);
+	__type(value, struct bh_evlimit);
+} bh_evlimit SEC(".maps");
+
+/* key 0 -> this CPU's deny event token bucket (all MACs). bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_evlimit);
+} bh_evcpu SEC(".maps");
+
 #include "verdict.h"
 
 /* ---- entry points ------------------------------------------------------------ */

@@ -50,6 +50,20 @@
 #define BH_MAX_FRAG		16384	/* fragment tracking (LRU) */
 #define BH_MAX_DEVSTATS		65536	/* per-MAC counters (LRU, per-CPU) */
 #define BH_MAX_EXTHDR		8	/* IPv6 extension headers walked */
+#define BH_EVENTS_RING		(256 * 1024) /* bh_events ring buffer, bytes */
+#define BH_MAX_EVLIMIT		4096	/* per-MAC event buckets (LRU) */
+#ifndef BH_EV_RATE
+#define BH_EV_RATE		10	/* deny events per second per source MAC */
+#endif
+#ifndef BH_EV_BURST
+#define BH_EV_BURST		20	/* ... and at most this many at once */
+#endif
+#ifndef BH_EV_CPU_RATE
+#define BH_EV_CPU_RATE		1000	/* deny events per second per CPU, all MACs */
+#endif
+#ifndef BH_EV_CPU_BURST
+#define BH_EV_CPU_BURST		2000
+#endif
 
 /* ---- group ids --------------------------------------------------------- */
 /*
@@ -336,6 +350,44 @@ struct bh_dev_stats {
 	__u64 last_seen;	/* bpf_ktime_get_ns() */
 };
 _Static_assert(sizeof(struct bh_dev_stats) == 32, "bh_dev_stats");
+
+/*
+ * bh_events: RINGBUF (BH_EVENTS_RING bytes) of struct bh_event, one per
+ * dropped frame that passes the rate limit. Written by BPF, read by the
+ * daemon. The limit is two token buckets: one per source MAC (bh_evlimit,
+ * BH_EV_RATE per second, burst BH_EV_BURST) and one per CPU (bh_evcpu,
+ * BH_EV_CPU_RATE, burst BH_EV_CPU_BURST) so a flood of random source MACs
+ * is capped too. A frame that is dropped without an event (bucket empty,
+ * ring full) is counted in its MAC's bucket; the next event of that MAC
+ * carries the count in .suppressed, so events + suppressed = drops.
+ */
+struct bh_event {
+	__u64 time_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u8 saddr[16];		/* IP source, or ARP sender (v4-mapped) */
+	__u8 daddr[16];		/* IP destination, or ARP target */
+	__u16 eth_proto;	/* host order */
+	__u8 proto;		/* IP protocol (0: none) */
+	__u8 is_v4;		/* addresses are IPv4 (v4-mapped) */
+	__u16 sport;		/* host order; 0 when the frame has none */
+	__u16 dport;
+	__u16 reason;		/* enum bh_reason (a drop) */
+	__u16 pad;
+	__u32 rule_id;		/* BH_RULE_DEFAULT when no rule */
+	__u32 suppressed;	/* this MAC's drops without an event since its last one */
+};
+_Static_assert(sizeof(struct bh_event) == 72, "bh_event");
+
+/* bh_evlimit: LRU_HASH, source MAC (struct bh_mac_key) -> bucket. bh_evcpu:
+ * PERCPU_ARRAY[1] of the same. Written by BPF. */
+struct bh_evlimit {
+	__u64 last_ns;		/* bpf_ktime_get_ns() of the last refill */
+	__u64 credit_ns;	/* tokens, in ns of refill (1 token = 1e9 / rate) */
+	__u32 suppressed;	/* drops without an event since the last event */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bh_evlimit) == 24, "bh_evlimit");
 
 /* ---- verdict core result (BPF internal, also used by tests) ------------ */
 struct bh_verdict {

@@ -976,6 +976,88 @@ __noinline int bh_decide(struct bh_pkt *p)
 }
 
 /* Count the verdict: per reason, per source MAC, per rule. Global. */
+/*
+ * Take one token from @b (refilled at @rate per second up to @burst).
+ * Racy across CPUs for a shared bucket: at worst a few events too many.
+ */
+static __always_inline bool ev_take(struct bh_evlimit *b, __u64 now, __u64 rate,
+				    __u64 burst)
+{
+	__u64 tok = 1000000000ULL / rate, max = tok * burst, credit;
+
+	credit = b->credit_ns + (now - b->last_ns);
+	if (now < b->last_ns || credit > max)
+		credit = max;
+	b->last_ns = now;
+	if (credit < tok) {
+		b->credit_ns = credit;
+		return false;
+	}
+	b->credit_ns = credit - tok;
+	return true;
+}
+
+/*
+ * A dropped frame: a deny event on bh_events unless its source MAC's or
+ * this CPU's bucket is empty. Only drops get here, so passes cost nothing.
+ */
+__noinline int bh_event(struct bh_pkt *p)
+{
+	struct bh_mac_key mk = {};
+	struct bh_evlimit *b, *cpu;
+	struct bh_event *e;
+	__u64 now;
+	__u32 zero = 0, sup;
+
+	if (!p)
+		return 0;
+	now = bpf_ktime_get_ns();
+	__builtin_memcpy(mk.mac, p->smac, 6);
+	b = bpf_map_lookup_elem(&bh_evlimit, &mk);
+	if (!b) {
+		struct bh_evlimit z = { .last_ns = now,
+					.credit_ns = 1000000000ULL / BH_EV_RATE * BH_EV_BURST };
+
+		bpf_map_update_elem(&bh_evlimit, &mk, &z, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&bh_evlimit, &mk);
+		if (!b)
+			return 0;
+	}
+	if (!ev_take(b, now, BH_EV_RATE, BH_EV_BURST))
+		goto suppress;
+	cpu = bpf_map_lookup_elem(&bh_evcpu, &zero);
+	if (!cpu)
+		goto suppress;
+	if (!cpu->last_ns)
+		cpu->credit_ns = 1000000000ULL / BH_EV_CPU_RATE * BH_EV_CPU_BURST;
+	if (!ev_take(cpu, now, BH_EV_CPU_RATE, BH_EV_CPU_BURST))
+		goto suppress;
+	e = bpf_ringbuf_reserve(&bh_events, sizeof(*e), 0);
+	if (!e)
+		goto suppress;
+	sup = b->suppressed;
+	__sync_fetch_and_add(&b->suppressed, -sup);
+	e->time_ns = now;
+	__builtin_memcpy(e->smac, p->smac, 6);
+	__builtin_memcpy(e->dmac, p->dmac, 6);
+	__builtin_memcpy(e->saddr, p->saddr, 16);
+	__builtin_memcpy(e->daddr, p->daddr, 16);
+	e->eth_proto = p->eth_proto;
+	e->proto = p->l4proto;
+	e->is_v4 = p->is_v4;
+	e->sport = p->has_l4 ? p->sport : 0;
+	e->dport = p->has_l4 ? p->dport : 0;
+	e->reason = p->reason;
+	e->pad = 0;
+	e->rule_id = p->rule_id;
+	e->suppressed = sup;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+suppress:
+	__sync_fetch_and_add(&b->suppressed, 1);
+	return 0;
+}
+
 __noinline int bh_account(struct bh_pkt *p)
 {
 	struct bh_counter *cnt;
@@ -1037,6 +1119,8 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 	else
 		bh_decide(p);
 	bh_account(p);
+	if (!p->pass)
+		bh_event(p);
 	return p->pass;
 }
 

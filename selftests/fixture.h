@@ -60,6 +60,7 @@ static inline struct bulkhead_bpf *fixture_open(struct bh_maps *maps, const char
 	FD(gw_ip, bh_gw_ip); FD(lan, bh_lan); FD(quarantine, bh_quarantine);
 	FD(ct, bh_ct); FD(frag, bh_frag); FD(stats, bh_stats);
 	FD(rulestats, bh_rulestats); FD(devstats, bh_devstats);
+	FD(events, bh_events); FD(evlimit, bh_evlimit); FD(evcpu, bh_evcpu);
 #undef FD
 	bh_parse_addr("192.168.50.1", &addrs[0].addr);
 	addrs[0].plen = 24;

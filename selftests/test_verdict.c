@@ -79,6 +79,7 @@ static int ncpu;
 static struct {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
+	int events, evlimit, evcpu;
 } fd;
 
 /* ---- address helpers ---------------------------------------------------------- */
@@ -1896,6 +1897,119 @@ static void test_xdp_only_truncated_ip(void **state)
 	check_run(EP_XDP, &F, 0, BH_R_DROP_MALFORMED, -1, "IPv6 frame with 32 bytes of header");
 }
 
+/* ---- deny events (bh_events ring buffer, rate-limited per source MAC) ---------------------- */
+
+#define MAX_EVS	4096
+static struct bh_event evs[MAX_EVS];
+static size_t n_evs;
+
+static int ev_cb(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size == sizeof(struct bh_event) && n_evs < MAX_EVS)
+		memcpy(&evs[n_evs++], data, sizeof(struct bh_event));
+	return 0;
+}
+
+/* Read every event now in the ring into evs[]; returns how many. */
+static size_t ev_drain(void)
+{
+	struct ring_buffer *rb = ring_buffer__new(fd.events, ev_cb, NULL, NULL);
+
+	assert_non_null(rb);
+	n_evs = 0;
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n_evs;
+}
+
+static void ev_reset(void)
+{
+	__u32 zero = 0;
+	struct bh_evlimit *z = calloc((size_t)ncpu, sizeof(*z));
+
+	assert_non_null(z);
+	clear_map(fd.evlimit, sizeof(struct bh_mac_key));
+	assert_int_equal(bpf_map_update_elem(fd.evcpu, &zero, z, BPF_ANY), 0);
+	free(z);
+	ev_drain();
+}
+
+static void test_deny_event_fields(void **state)
+{
+	struct bh_mac_key smac = mac_key(LAPTOP), dmac = mac_key(CAM);
+	__u8 sa[16], da[16];
+
+	(void)state;
+	clear_state();
+	ev_reset();
+	f_laptop_cam_http(&F);		/* passes: no event */
+	assert_int_equal(run_ep(EP_TC, &F), 1);
+	assert_int_equal(ev_drain(), 0);
+	f_laptop_cam_telnet(&F);	/* deny rule 2: exactly one event */
+	assert_int_equal(run_ep(EP_TC, &F), 0);
+	assert_int_equal(ev_drain(), 1);
+	addr16(LAPTOP4, sa);
+	addr16(CAM4, da);
+	assert_memory_equal(evs[0].smac, smac.mac, 6);
+	assert_memory_equal(evs[0].dmac, dmac.mac, 6);
+	assert_memory_equal(evs[0].saddr, sa, 16);
+	assert_memory_equal(evs[0].daddr, da, 16);
+	assert_int_equal(evs[0].eth_proto, 0x0800);
+	assert_int_equal(evs[0].proto, 6);
+	assert_int_equal(evs[0].is_v4, 1);
+	assert_int_equal(evs[0].sport, 40000);
+	assert_int_equal(evs[0].dport, 23);
+	assert_int_equal(evs[0].reason, BH_R_DROP_RULE);
+	assert_int_equal(evs[0].rule_id, RULE_LAPTOP_CAM_TELNET);
+	assert_int_equal(evs[0].suppressed, 0);
+	assert_true(evs[0].time_ns != 0);
+	/* the same frame through XDP: one more */
+	assert_int_equal(run_ep(EP_XDP, &F), 0);
+	assert_int_equal(ev_drain(), 1);
+	assert_int_equal(evs[0].reason, BH_R_DROP_RULE);
+}
+
+/* A burst of 1000 denied frames: at most BH_EV_BURST (+ refill) events; the
+ * next event after a refill carries the rest as .suppressed. */
+static void test_deny_event_rate_limit(void **state)
+{
+	struct bh_counter before = percpu_counter(fd.stats, BH_R_DROP_RULE), after;
+	const __u32 burst = 1000;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = burst);
+	struct timespec ts = { 0, 1000000000L / BH_EV_RATE + 20000000L };
+	size_t n;
+	__u64 sum = 0;
+
+	(void)state;
+	clear_state();
+	ev_reset();
+	f_laptop_cam_telnet(&F);
+	opts.data_in = F.b;
+	opts.data_size_in = (__u32)F.len;
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bulkhead_xdp),
+						&opts), 0);
+	assert_int_equal(opts.retval, XDP_DROP);
+	after = percpu_counter(fd.stats, BH_R_DROP_RULE);
+	assert_int_equal(after.packets - before.packets, burst);
+	n = ev_drain();
+	assert_true(n >= BH_EV_BURST && n <= BH_EV_BURST + 2);
+	for (size_t i = 0; i < n; i++)
+		sum += 1 + evs[i].suppressed;
+	nanosleep(&ts, NULL);
+	assert_int_equal(run_ep(EP_XDP, &F), 0);
+	assert_int_equal(ev_drain(), 1);
+	assert_true(evs[0].suppressed >= burst - BH_EV_BURST - 2);
+	sum += 1 + evs[0].suppressed;
+	assert_int_equal(sum, burst + 1);	/* events + suppressed = drops */
+
+	/* another MAC has its own bucket */
+	f_vid5(&F);
+	assert_int_equal(run_ep(EP_XDP, &F), 0);
+	assert_int_equal(ev_drain(), 1);
+	assert_int_equal(evs[0].reason, BH_R_DROP_VLAN);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -1912,7 +2026,7 @@ static int group_setup(void **state)
 #define FD(f) fd.f = bpf_map__fd(skel->maps.bh_##f)
 	FD(active); FD(config); FD(groups); FD(devices); FD(ips); FD(policy); FD(inet);
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
-	FD(stats); FD(rulestats); FD(devstats);
+	FD(stats); FD(rulestats); FD(devstats); FD(events); FD(evlimit); FD(evcpu);
 #undef FD
 	write_gateway();
 	write_policy_a();
@@ -1941,6 +2055,8 @@ int main(void)
 		cmocka_unit_test(test_device_counters),
 		cmocka_unit_test(test_reason_bytes),
 		cmocka_unit_test(test_xdp_only_truncated_ip),
+		cmocka_unit_test(test_deny_event_fields),
+		cmocka_unit_test(test_deny_event_rate_limit),
 	};
 	size_t n_rows = sizeof(rows) / sizeof(rows[0]);
 	size_t n_extra = sizeof(extra) / sizeof(extra[0]);

@@ -25,6 +25,8 @@
 #include "daemon.h"
 #include "dataplane.h"
 #include "eval.h"
+#include "events.h"
+#include "metrics.h"
 #include "nft.h"
 #include "nl.h"
 #include "policy.h"
@@ -579,16 +581,18 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool qu
 
 /*
  * [-c POLICY] [--mode MODE], for up and daemon: 0, -1 after --help, -2 on
- * bad input. *mode_set: whether --mode was given.
+ * bad input. *mode_set: whether --mode was given. @metrics: the daemon's
+ * --metrics ADDR:PORT|off; NULL for up, which has no such option.
  */
 static int up_args(const char *name, int argc, char **argv, const char **path,
-		   enum bh_mode *mode, bool *mode_set)
+		   enum bh_mode *mode, bool *mode_set, const char **metrics)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'c' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{}
 	};
 	int opt;
@@ -608,6 +612,13 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 			}
 			*mode_set = true;
 			break;
+		case 'M':
+			if (!metrics) {
+				bh_cmd_usage(find_cmd(name), true);
+				return -2;
+			}
+			*metrics = optarg;
+			break;
 		}
 	}
 	if (opt != -1)
@@ -626,7 +637,7 @@ static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 	bool mode_set;
 	int ret;
 
-	ret = up_args("up", argc, argv, &path, &mode, &mode_set);
+	ret = up_args("up", argc, argv, &path, &mode, &mode_set, NULL);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	return bh_up(ctx, path, mode, false);
@@ -1955,17 +1966,24 @@ out_lock:
 
 static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 {
-	const char *path;
+	const char *path, *metrics = BH_METRICS_DEFAULT;
+	struct sockaddr_storage ss;
+	unsigned int sslen;
 	enum bh_mode mode;
 	bool mode_set;
 	int ret;
 
-	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set);
+	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set, &metrics);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (strcmp(metrics, "off") && bh_metrics_parse_addr(metrics, &ss, &sslen)) {
+		pr_err("daemon: --metrics must be ADDR:PORT, [ADDR6]:PORT or off, not '%s'",
+		       metrics);
+		return BH_EXIT_INPUT;
+	}
 	if (!mode_set)
 		mode = applied_mode(ctx, BH_MODE_AUTO);
-	return bh_daemon_run(ctx, path, mode);
+	return bh_daemon_run(ctx, path, mode, metrics);
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -2015,17 +2033,22 @@ const struct bh_cmd bh_cmds[] = {
 	  "PROTO: tcp/PORT, udp/PORT, icmp or icmpv6. The first packet of the flow is\n"
 	  "judged by the reference evaluator, with the quarantine in force.\n"
 	  "Example: bulkhead explain fridge camera tcp/554\n" },
-	{ "daemon", cmd_daemon, "[-c|--policy POLICY] [--mode auto|xdp|tc|nft]",
+	{ "daemon", cmd_daemon,
+	  "[-c|--policy POLICY] [--mode auto|xdp|tc|nft] [--metrics ADDR:PORT|off]",
 	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines",
 	  "  -c, --policy POLICY  policy file to enforce and watch [default " BH_POLICY_DEFAULT "]\n"
 	  "  -m, --mode MODE      as for 'up' [default: the mode in force, else auto]\n"
+	  "      --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+	  "                       ([ADDR6]:PORT for IPv6) [default " BH_METRICS_DEFAULT "];\n"
+	  "                       off: no endpoint\n"
 	  "\n"
 	  "Starts with 'up' (taking over the pinned links in place when Bulkhead is\n"
 	  "already up), then watches: the policy file (each valid edit is applied\n"
 	  "atomically, also one written to a new file and renamed over it; an invalid\n"
 	  "one is logged as FILE:LINE:COL and the running policy stays), the ports of\n"
 	  "the policy's bridges (a port added or re-created is protected at once) and\n"
-	  "timed quarantines (isolate --for), released when they end. Logs one line\n"
+	  "timed quarantines (isolate --for), released when they end, and the deny\n"
+	  "events of the dataplane (see 'bulkhead events'). Logs one line\n"
 	  "per event on stderr. SIGHUP re-reads the policy. SIGTERM or SIGINT exit and\n"
 	  "leave enforcement in place; so does any crash: the programs and maps are\n"
 	  "pinned, and starting the daemon again takes over.\n" },
@@ -2035,5 +2058,19 @@ const struct bh_cmd bh_cmds[] = {
 	{ "devices", cmd_devices, "[--json]",
 	  "list devices: MAC, name, group, quarantine, packets, drops",
 	  "  -j, --json           machine-readable output\n" },
+	{ "events", bh_cmd_events, "[--follow] [--json]",
+	  "show denied flows and quarantine changes, aggregated, with device names",
+	  "  -f, --follow         keep running and print each aggregate as it changes\n"
+	  "  -j, --json           machine-readable output (with --follow: one object a line)\n"
+	  "\n"
+	  "The daemon reads the dataplane's deny events (rate-limited in the kernel:\n"
+	  "at most 10 a second per source MAC, bursts of 20; the drops in between\n"
+	  "are counted, not lost) and keeps one line per (source device, destination,\n"
+	  "protocol, port, reason): how many frames, first and last seen. Isolate,\n"
+	  "release and the end of a timed quarantine are events too. The daemon\n"
+	  "writes them to the state dir's 'events' file at most once a second;\n"
+	  "this command reads that file (--follow re-reads it when it changes), so\n"
+	  "it needs no daemon to show what was seen. Example line:\n"
+	  "  fridge -> camera tcp/554 drop_default x40, first ..., last ...\n" },
 	{}
 };

@@ -10,7 +10,10 @@
  *    the topology again and attaches to ports that have no program;
  *  - a timerfd on CLOCK_REALTIME, armed at the next end of a timed
  *    quarantine (cancelled, and so re-armed, when the clock is set);
- *  - a signalfd: SIGTERM and SIGINT end the loop, SIGHUP re-reads all.
+ *  - a signalfd: SIGTERM and SIGINT end the loop, SIGHUP re-reads all;
+ *  - the deny event ring buffer (maps/bh_events, its epoll fd), aggregated
+ *    into <state dir>/events (events.c), and the quarantine's changes;
+ *  - the Prometheus endpoint's listener and clients (metrics.c).
  *
  * Every change goes through the subcommands' own code in cmd.c, under the
  * controller lock, held only while one step runs: an admin's `bulkhead
@@ -39,6 +42,8 @@
 #include <libmnl/libmnl.h>
 
 #include "daemon.h"
+#include "events.h"
+#include "metrics.h"
 #include "state.h"
 
 #define CREATE_SETTLE_MS	200	/* IN_CREATE alone: let the writer finish */
@@ -55,6 +60,8 @@ struct daemon {
 	int sig, timer, pidfd;
 	struct bh_attached *ports;	/* the pinned ports last seen, for the log */
 	size_t n_ports;
+	struct bh_events *ev;		/* deny events and quarantine changes */
+	struct bh_metrics *mx;		/* NULL: --metrics off */
 	bool reload, sync, quar;	/* due now */
 	long long reload_at;		/* CLOCK_MONOTONIC ms; 0: not due */
 };
@@ -348,6 +355,7 @@ static void reload(struct daemon *d, const char *why)
 	d->reload = false;
 	d->reload_at = 0;
 	rc = bh_apply(d->ctx, d->path, true);
+	bh_metrics_apply_result(d->mx, rc == BH_EXIT_OK);
 	if (rc == BH_EXIT_OK)
 		dlog("policy %s %s: applied (epoch %u, %lld ms)", d->path, why,
 		     active_epoch(d->ctx), now_ms() - t0);
@@ -431,6 +439,7 @@ static void quar_scan(struct daemon *d)
 		bh_duration_format(q[i].until - q[i].since, dur, sizeof(dur));
 		ret = bh_release(d->ctx, q[i].mac, now);
 		if (!ret) {
+			bh_events_timed_release(d->ev, q[i].mac);
 			dlog("%s: timed quarantine (%s) ended, released", mac, dur);
 		} else if (ret != -ENOENT) {
 			dlog("%s: timed quarantine ended, but the release failed: %s; next try in 1 s",
@@ -440,6 +449,7 @@ static void quar_scan(struct daemon *d)
 		}
 	}
 	free(q);
+	bh_events_quar_sync(d->ev);	/* isolate / release by anyone: events */
 	its.it_value.tv_sec = (time_t)next;	/* 0: disarmed */
 	if (timerfd_settime(d->timer, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
 			    &its, NULL))
@@ -479,16 +489,25 @@ static int signal_read(struct daemon *d)
 	return 0;
 }
 
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+#define PFD_BASE	5	/* signals, inotify, rtnetlink, timer, events */
+#define PFD_MAX		(PFD_BASE + 1 + BH_METRICS_CLIENTS)
+
 static int loop(struct daemon *d)
 {
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[PFD_MAX] = {
 		{ .fd = d->sig, .events = POLLIN },
 		{ .fd = d->ino, .events = POLLIN },
 		{ .fd = mnl_socket_get_fd(d->nl), .events = POLLIN },
 		{ .fd = d->timer, .events = POLLIN },
 	};
 	__u64 ticks;
-	int timeout, ret;
+	int timeout, ret, nmx;
+	bool recheck;
 
 	for (;;) {
 		timeout = -1;
@@ -497,7 +516,11 @@ static int loop(struct daemon *d)
 
 			timeout = left > 0 ? (int)left : 0;
 		}
-		ret = poll(pfd, 4, timeout);
+		timeout = min_timeout(timeout, bh_events_timeout(d->ev));
+		timeout = min_timeout(timeout, bh_metrics_timeout(d->mx));
+		pfd[4] = (struct pollfd){ .fd = bh_events_fd(d->ev), .events = POLLIN };
+		nmx = bh_metrics_pollfds(d->mx, pfd + PFD_BASE, PFD_MAX - PFD_BASE);
+		ret = poll(pfd, (nfds_t)(PFD_BASE + nmx), timeout);
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
@@ -516,8 +539,12 @@ static int loop(struct daemon *d)
 				continue;
 			d->quar = true;
 		}
+		if (pfd[4].revents & POLLIN)
+			bh_events_consume(d->ev);
+		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)
 			d->reload = true;
+		recheck = d->sync || d->reload || bh_events_fd(d->ev) < 0;
 		/* ports first: a new port is the one thing unprotected */
 		if (d->sync) {
 			d->sync = false;
@@ -527,17 +554,21 @@ static int loop(struct daemon *d)
 			reload(d, "changed");
 		if (d->quar)
 			quar_scan(d);
+		if (recheck)	/* Bulkhead came up, or down and up, since */
+			bh_events_reopen(d->ev);
+		bh_events_flush(d->ev, false);
 	}
 }
 
-int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode)
+int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
+		  const char *metrics)
 {
 	struct daemon d = {
 		.ctx = ctx, .path = path, .ino = -1, .wd_dir = -1, .wd_state = -1,
 		.sig = -1, .timer = -1, .pidfd = -1,
 	};
 	struct bh_maps m;
-	char ports[512];
+	char ports[512], err[256];
 	bool pinned;
 	int rc = BH_EXIT_SYSTEM, ret;
 
@@ -567,14 +598,22 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode)
 		dlog("timerfd: %s", strerror(errno));
 		goto out;
 	}
-	dlog("starting (pid %d): policy %s, pin dir %s, state dir %s, mode %s",
-	     (int)getpid(), path, ctx->pin_dir, ctx->state_dir, bh_mode_name(mode));
+	ret = bh_metrics_open(&d.mx, metrics, ctx, NULL, err, sizeof(err));
+	if (ret) {
+		dlog("%s", err);
+		rc = ret == -EINVAL ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+		goto out;
+	}
+	dlog("starting (pid %d): policy %s, pin dir %s, state dir %s, mode %s, metrics %s",
+	     (int)getpid(), path, ctx->pin_dir, ctx->state_dir, bh_mode_name(mode),
+	     d.mx ? metrics : "off");
 
 	pinned = !bh_maps_open(ctx->pin_dir, &m);
 	if (pinned)
 		bh_maps_close(&m);
 	/* up: re-adopts pinned links in place, so taking over leaves no gap */
 	rc = bh_up(ctx, path, mode, true);
+	bh_metrics_apply_result(d.mx, rc == BH_EXIT_OK);
 	bh_ports_in_force(ctx, &d.ports, &d.n_ports);
 	ports_summary(&d, ports, sizeof(ports));
 	if (rc == BH_EXIT_OK) {
@@ -589,12 +628,21 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode)
 		     path, active_epoch(ctx));
 		sync_ports(&d);
 	}
+	ret = bh_events_open(&d.ev, ctx->pin_dir, ctx->state_dir);
+	if (ret) {
+		dlog("events: %s", strerror(-ret));
+		rc = BH_EXIT_SYSTEM;
+		goto out;
+	}
+	bh_metrics_set_events(d.mx, d.ev);
 	quar_scan(&d);
 	ret = quar_count(ctx);
 	dlog("ready: watching %s, the ports of the policy's interfaces, %d timed quarantine%s",
 	     path, ret, ret == 1 ? "" : "s");
 	rc = loop(&d);
 out:
+	bh_metrics_close(d.mx);
+	bh_events_close(d.ev);	/* writes what is not in the file yet */
 	free(d.ports);
 	if (d.nl)
 		mnl_socket_close(d.nl);

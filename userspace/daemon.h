@@ -15,6 +15,8 @@
 #define BH_DAEMON_PID	"daemon.pid"
 
 /* Run in the foreground until SIGTERM or SIGINT; returns an exit code. */
-int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode);
+/* @metrics: "ADDR:PORT" of the Prometheus endpoint, or "off". */
+int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
+		  const char *metrics);
 
 #endif /* BH_DAEMON_H */

@@ -51,6 +51,8 @@ static const struct {
 	M("bh_ct", ct),			M("bh_frag", frag),
 	M("bh_stats", stats),		M("bh_rulestats", rulestats),
 	M("bh_devstats", devstats),
+	M("bh_events", events),		M("bh_evlimit", evlimit),
+	M("bh_evcpu", evcpu),
 #undef M
 };
 

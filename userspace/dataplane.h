@@ -7,7 +7,8 @@
  * atomic generation flip.
  *
  * Pin layout under the pin dir (default /sys/fs/bpf/bulkhead):
- *   maps/<map name>              every map of bulkhead.bpf.c
+ *   maps/<map name>              every map of bulkhead.bpf.c (bh_events: the
+ *                                deny event ring buffer the daemon reads)
  *   links/<kind>:<ifname>        kind: xdp | tcx-in | tcx-eg | clsact-in | clsact-eg
  *                                (a "." or "%" in ifname is %-encoded)
  */
@@ -33,6 +34,7 @@ int bh_mode_parse(const char *s, enum bh_mode *m);
 struct bh_maps {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
+	int events, evlimit, evcpu;
 };
 
 /* What one port ended up with. */
