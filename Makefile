@@ -45,7 +45,7 @@ BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
 CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
 ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
-ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state
+ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff
 
 .PHONY: all check bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
@@ -78,6 +78,14 @@ $(BUILD)/selftests/test_policy: selftests/test_policy.c $(CORE_OBJS) | $(BUILD)/
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/asan/test_policy: selftests/test_policy.c $(ASAN_CORE) | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/selftests/test_policy_diff: selftests/test_policy_diff.c $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_policy_diff: selftests/test_policy_diff.c $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 

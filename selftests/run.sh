@@ -43,6 +43,8 @@ run_one() {	# label command...
 
 run_one "unit: policy loader and compiler" "$BUILD/selftests/test_policy"
 run_one "unit: policy loader and compiler (ASan+UBSan)" "$BUILD/asan/test_policy"
+run_one "unit: policy diff" "$BUILD/selftests/test_policy_diff"
+run_one "unit: policy diff (ASan+UBSan)" "$BUILD/asan/test_policy_diff"
 run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_state"
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
