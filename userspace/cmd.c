@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "compile.h"
 #include "daemon.h"
+#include "diff.h"
 #include "dataplane.h"
 #include "eval.h"
 #include "nft.h"
@@ -1868,6 +1869,78 @@ out:
 	return rc;
 }
 
+/* ---- diff ------------------------------------------------------------------- */
+
+/* `diff POLICY [--json]`: the changes from the applied policy to @path */
+static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct bh_policy *p = NULL, *ap = NULL;
+	struct bh_diff d = {};
+	struct bh_compiled c;
+	struct bh_kv *kv = NULL;
+	const char *path = NULL;
+	size_t nkv = 0;
+	bool json = false;
+	int opt, ret, rc;
+
+	while ((opt = cmd_opt("diff", argc, argv, "c:jh", opts)) >= 0) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 'j')
+			json = true;
+	}
+	if (opt != -1)
+		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (!path && optind == argc - 1)
+		path = argv[optind++];
+	if (!path || optind != argc) {
+		bh_cmd_usage(find_cmd("diff"), true);
+		return BH_EXIT_INPUT;
+	}
+	rc = load_compile(path, &p, &c);
+	if (rc)
+		return rc;
+	bh_compiled_free(&c);
+	rc = BH_EXIT_INPUT;
+	if (access(ctx->pin_dir, F_OK) ||
+	    bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv)) {
+		pr_err("diff: Bulkhead is not up (nothing pinned in %s or no applied policy in %s): no running policy to compare with; 'bulkhead check %s' validates the file",
+		       ctx->pin_dir, ctx->state_dir, path);
+		goto out;
+	}
+	ap = applied_policy(ctx);
+	if (!ap) {
+		pr_err("diff: the copy of the applied policy, %s/%s, is missing or does not load",
+		       ctx->state_dir, STATE_POLICY);
+		rc = BH_EXIT_SYSTEM;
+		goto out;
+	}
+	ret = bh_policy_diff(ap, p, &d);
+	if (ret) {
+		pr_err("diff: %s", strerror(-ret));
+		rc = BH_EXIT_SYSTEM;
+		goto out;
+	}
+	if (!json)
+		printf("running:   %s (epoch %s)\ncandidate: %s\n",
+		       bh_kv_get(kv, nkv, "policy") ?: "?",
+		       bh_kv_get(kv, nkv, "epoch") ?: "?", path);
+	bh_diff_print(stdout, &d, json);
+	rc = BH_EXIT_OK;
+out:
+	bh_diff_free(&d);
+	bh_policy_free(ap);
+	bh_policy_free(p);
+	free(kv);
+	return rc;
+}
+
 /* ---- daemon ----------------------------------------------------------------- */
 
 int bh_sync_ports(const struct bh_ctx *ctx)
@@ -2012,6 +2085,20 @@ const struct bh_cmd bh_cmds[] = {
 	  "PROTO: tcp/PORT, udp/PORT, icmp or icmpv6. The first packet of the flow is\n"
 	  "judged by the reference evaluator, with the quarantine in force.\n"
 	  "Example: bulkhead explain fridge camera tcp/554\n" },
+	{ "diff", cmd_diff, "POLICY [--json]",
+	  "show what applying a policy would change against the running one",
+	  "  -c, --config POLICY  the candidate policy (or give it as the argument)\n"
+	  "  -j, --json           machine-readable output: {\"changes\":N,\"items\":[\n"
+	  "                       {\"section\",\"op\",\"subject\",\"name\",\"old\",\"new\"}]}\n"
+	  "\n"
+	  "Compares POLICY with the applied policy (its copy in the state dir):\n"
+	  "interfaces, defaults, groups (added, removed, internet default), members\n"
+	  "by MAC (+ added, - removed, > moved to another group, ~ name or ip\n"
+	  "changed), rules by content, not position (+ added, - removed, ~ a named\n"
+	  "rule whose content changed, or a rule renamed) and quarantine.allow.\n"
+	  "Changes nothing. Exit status 0 with or without changes; 1 when POLICY\n"
+	  "does not validate (FILE:LINE:COL errors) or Bulkhead is not up.\n"
+	  "Example: bulkhead diff /etc/bulkhead/policy.yaml.new\n" },
 	{ "daemon", cmd_daemon, "[-c|--policy POLICY] [--mode auto|xdp|tc|nft]",
 	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines",
 	  "  -c, --policy POLICY  policy file to enforce and watch [default " BH_POLICY_DEFAULT "]\n"
