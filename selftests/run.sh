@@ -53,7 +53,7 @@ run_one "bpf: differential, BPF vs the reference evaluator" \
 	"$BUILD/selftests/test_diff" ${BH_DIFF_ARGS:---policies 56 --count 1000}
 run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # the suites, listed: a script lands in make check when it is added here
-CLI_TESTS="cli_basic"
+CLI_TESTS="cli_basic cli_diff cli_plumbing"
 E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_restart e2e_spoof e2e_daemon"
 for t in $CLI_TESTS; do
 	run_one "cli: $t" bash "selftests/$t.sh"
