@@ -290,6 +290,21 @@ static void test_duplicate_rules_counted(void **state)
 	bh_diff_free(&d);
 }
 
+static void test_rule_text_canonical(void **state)
+{
+	/* sources and destinations sorted, given twice once; ports merged */
+	struct bh_policy *p = load(BASE
+		"  - {from: [nvr, cameras, nvr], to: [internet, 10.0.0.0/8, internet], proto: udp,"
+		" ports: [\"100-200\", 150, 201, 7], action: deny}\n");
+	char *t = bh_rule_text(p, &p->rules[2]);
+
+	(void)state;
+	assert_non_null(t);
+	assert_string_equal(t, "deny [cameras,nvr] -> [10.0.0.0/8,internet] udp 7,100-201");
+	free(t);
+	bh_policy_free(p);
+}
+
 static void test_json(void **state)
 {
 	const char *b =
@@ -366,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_groups_defaults_quarantine),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_duplicate_rules_counted),
+		cmocka_unit_test(test_rule_text_canonical),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_examples_against_each_other),
 	};

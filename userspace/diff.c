@@ -144,14 +144,12 @@ static int targets_text(FILE *f, const struct bh_policy *p,
 	}
 	qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < n; i++)
-		if (!i || strcmp(v[i], v[i - 1]))
-			v[out++] = v[i];
-		else
-			v[i][0] = '\0';	/* a duplicate: still freed below */
+		out += !i || strcmp(v[i], v[i - 1]);
 	if (out > 1)
 		fputc('[', f);
-	for (size_t i = 0; i < out; i++)
-		fprintf(f, "%s%s", i ? "," : "", v[i]);
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (!i || strcmp(v[i], v[i - 1]))	/* duplicates once */
+			fprintf(f, "%s%s", k++ ? "," : "", v[i]);
 	if (out > 1)
 		fputc(']', f);
 out:
