@@ -84,6 +84,49 @@ else
 	fi
 fi
 
+# the unit's capabilities are enough, and each one is needed: run the
+# commands with exactly that bounding set (as the unit does), in a namespace
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_//g')
+capped() {	# caps cmd...: bulkhead with only @caps, in the test namespace
+	local c=$1
+	shift
+	nsenter --net=/run/netns/$capns setpriv --bounding-set=-all$(printf ',+%s' $c) \
+		--inh-caps=-all -- "$BUILD/bulkhead" --pin-dir "$cappin" --state-dir "$tmp/capstate" "$@"
+}
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null || ! command -v nsenter >/dev/null; then
+	tap skip "the unit's capabilities are enough for up, isolate, release, down" "needs root, setpriv and nsenter"
+else
+	capns=bh-plumb-$$ cappin=/sys/fs/bpf/bh-plumb-$$
+	ip netns add "$capns"
+	ip -n "$capns" link add br-lan type bridge
+	ip -n "$capns" link add p1 type veth peer name q1
+	ip -n "$capns" link set p1 master br-lan
+	ip -n "$capns" link set br-lan up
+	ip -n "$capns" link set p1 up
+	for mode in tc nft; do
+		out=$(capped "$caps" up -c policies/demo.yaml --mode "$mode" 2>&1 &&
+		      capped "$caps" isolate 02:00:00:00:00:31 2>&1 &&
+		      capped "$caps" status --json 2>&1 &&
+		      capped "$caps" release 02:00:00:00:00:31 2>&1 &&
+		      capped "$caps" down 2>&1)
+		rc=$?
+		[ $rc -eq 0 ] && tap ok "with only $caps: up --mode $mode, isolate, status, release, down" ||
+			tap fail "with only $caps: up --mode $mode, isolate, status, release, down" "exit $rc: $out"
+	done
+	for drop in perfmon bpf; do
+		out=$(capped "$(echo $caps | sed "s/\b$drop\b//")" up -c policies/demo.yaml --mode tc 2>&1)
+		rc=$?
+		[ $rc -ne 0 ] && tap ok "without cap_$drop: up fails (the unit needs it)" ||
+			tap fail "without cap_$drop: up fails (the unit needs it)" "exit $rc: $out"
+		nsenter --net=/run/netns/$capns "$BUILD/bulkhead" --pin-dir "$cappin" \
+			--state-dir "$tmp/capstate" down >/dev/null 2>&1
+	done
+	nsenter --net=/run/netns/$capns "$BUILD/bulkhead" --pin-dir "$cappin" \
+		--state-dir "$tmp/capstate" down >/dev/null 2>&1
+	ip netns del "$capns"
+	rm -rf "$cappin"
+fi
+
 # ---- man pages -------------------------------------------------------------------
 if ! command -v man >/dev/null; then
 	tap skip "man -l renders the man pages" "man (man-db) is not installed"
