@@ -12,6 +12,9 @@ BPFTOOL   ?= bpftool
 PKG_CONFIG ?= pkg-config
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 ifeq ($(V),1)
   Q =
@@ -47,7 +50,7 @@ BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
 CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
 ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
-ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state
+ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff
 
 .PHONY: all check bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
@@ -80,6 +83,14 @@ $(BUILD)/selftests/test_policy: selftests/test_policy.c $(CORE_OBJS) | $(BUILD)/
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/asan/test_policy: selftests/test_policy.c $(ASAN_CORE) | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/selftests/test_policy_diff: selftests/test_policy_diff.c $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_policy_diff: selftests/test_policy_diff.c $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
@@ -155,12 +166,27 @@ bench: all $(BENCHES)
 deps:
 	$(Q)bash .ci/deps.sh
 
+# the binary, the systemd unit (ExecStart pointing at $(SBINDIR)), the man
+# pages and the bash completion; DESTDIR for staging, PREFIX for the tree
 install: all
 	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/bulkhead)
 	$(Q)install -D -m 0755 $(BUILD)/bulkhead $(DESTDIR)$(SBINDIR)/bulkhead
+	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)/bulkhead.service)
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	$(Q)sed -e 's|^ExecStart=[^ ]*/bulkhead |ExecStart=$(SBINDIR)/bulkhead |' \
+		userspace/bulkhead.service > $(DESTDIR)$(UNITDIR)/bulkhead.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/bulkhead.service
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/bulkhead.8)
+	$(Q)install -D -m 0644 docs/man/bulkhead.8 $(DESTDIR)$(MANDIR)/man8/bulkhead.8
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man5/bulkhead-policy.5)
+	$(Q)install -D -m 0644 docs/man/bulkhead-policy.5 $(DESTDIR)$(MANDIR)/man5/bulkhead-policy.5
+	$(call msg,INSTALL,$(DESTDIR)$(BASHCOMPDIR)/bulkhead)
+	$(Q)install -D -m 0644 userspace/bulkhead.bash-completion $(DESTDIR)$(BASHCOMPDIR)/bulkhead
 
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bulkhead
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bulkhead $(DESTDIR)$(UNITDIR)/bulkhead.service \
+		$(DESTDIR)$(MANDIR)/man8/bulkhead.8 $(DESTDIR)$(MANDIR)/man5/bulkhead-policy.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/bulkhead
 
 $(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan $(BUILD)/bench $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
@@ -177,6 +203,8 @@ help:
 	@echo '  demo      build a namespace network, load policies/demo.yaml, show what passes'
 	@echo '  bench     run the benchmarks and write docs/benchmarks.md'
 	@echo '  fuzz      run the libFuzzer harnesses for FUZZ_SECONDS each (default 60)'
-	@echo '  install   install bulkhead into $(SBINDIR)'
+	@echo '  install   install bulkhead into $(SBINDIR), bulkhead.service into $(UNITDIR),'
+	@echo '            the man pages into $(MANDIR), the bash completion into $(BASHCOMPDIR)'
 	@echo '  clean     remove build/'
-	@echo 'Variables: V=1 (full commands), BUILD=dir, CLANG=, BPFTOOL=, PREFIX='
+	@echo 'Variables: V=1 (full commands), BUILD=dir, CLANG=, BPFTOOL=, PREFIX=, DESTDIR=,'
+	@echo '           SBINDIR=, UNITDIR=, MANDIR=, BASHCOMPDIR='

@@ -43,6 +43,8 @@ run_one() {	# label command...
 
 run_one "unit: policy loader and compiler" "$BUILD/selftests/test_policy"
 run_one "unit: policy loader and compiler (ASan+UBSan)" "$BUILD/asan/test_policy"
+run_one "unit: policy diff" "$BUILD/selftests/test_policy_diff"
+run_one "unit: policy diff (ASan+UBSan)" "$BUILD/asan/test_policy_diff"
 run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_state"
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
@@ -51,7 +53,7 @@ run_one "bpf: differential, BPF vs the reference evaluator" \
 	"$BUILD/selftests/test_diff" ${BH_DIFF_ARGS:---policies 56 --count 1000}
 run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # the suites, listed: a script lands in make check when it is added here
-CLI_TESTS="cli_basic cli_valgrind"
+CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing"
 E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_restart e2e_spoof e2e_daemon e2e_events"
 for t in $CLI_TESTS; do
 	run_one "cli: $t" bash "selftests/$t.sh"

@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "compile.h"
 #include "daemon.h"
+#include "diff.h"
 #include "dataplane.h"
 #include "eval.h"
 #include "events.h"
@@ -745,17 +746,81 @@ static int policy_arg(const char *name, int argc, char **argv, const char **path
 	return 0;
 }
 
-static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
+/*
+ * check --json: the summary, or the errors, as one JSON object on stdout
+ * (the errors also on stderr, as without --json).
+ */
+static int check_json(const char *path)
 {
 	struct bh_policy *p = NULL;
+	struct bh_compiled c = {};
+	struct bh_diag d = {};
+	size_t ndev = 0;
+	int ret;
+
+	ret = bh_policy_load(path, &p, &d);
+	if (!ret)
+		ret = bh_compile(p, &c, &d);
+	printf("{\"path\":");
+	json_str(stdout, path);
+	if (ret) {
+		bh_diag_print(&d);
+		printf(",\"ok\":false,\"errors\":[");
+		for (size_t i = 0; i < d.n; i++) {
+			printf("%s", i ? "," : "");
+			json_str(stdout, d.msg[i]);
+		}
+		printf("]}\n");
+		bh_policy_free(p);
+		return ret == -ENOMEM ? BH_EXIT_SYSTEM : BH_EXIT_INPUT;
+	}
+	for (size_t i = 0; i < p->n_groups; i++)
+		ndev += p->groups[i].n_members;
+	printf(",\"ok\":true,\"interfaces\":[");
+	for (size_t i = 0; i < p->n_ifaces; i++) {
+		printf("%s", i ? "," : "");
+		json_str(stdout, p->ifaces[i]);
+	}
+	printf("],\"groups\":%zu,\"devices\":%zu,\"rules\":%zu,\"builtin_rules\":%zu",
+	       p->n_groups, ndev, p->n_rules, c.n_rules - p->n_rules);
+	printf(",\"map_entries\":{\"policy\":%zu,\"internet\":%zu,\"addresses\":%zu,\"talk\":%zu}}\n",
+	       c.n_pols, c.n_inets, c.n_ips, c.n_talks);
+	bh_compiled_free(&c);
+	bh_policy_free(p);
+	return BH_EXIT_OK;
+}
+
+static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct bh_policy *p = NULL;
 	struct bh_compiled c;
-	const char *path;
+	const char *path = NULL;
+	bool json = false;
 	int rc;
 
 	(void)ctx;
-	rc = policy_arg("check", argc, argv, &path);
-	if (rc)
-		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	while ((rc = cmd_opt("check", argc, argv, "c:jh", opts)) >= 0) {
+		if (rc == 'c')
+			path = optarg;
+		else if (rc == 'j')
+			json = true;
+	}
+	if (rc != -1)
+		return rc == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (!path && optind == argc - 1)
+		path = argv[optind++];
+	if (!path || optind != argc) {
+		bh_cmd_usage(find_cmd("check"), true);
+		return BH_EXIT_INPUT;
+	}
+	if (json)
+		return check_json(path);
 	rc = load_compile(path, &p, &c);
 	if (rc)
 		return rc;
@@ -1684,14 +1749,36 @@ static int endpoint(const struct bh_policy *p, const struct bh_topology *t,
 	return -EINVAL;
 }
 
+static void explain_json(const char *src, const char *dst, const char *proto,
+			 const struct bh_eval_result *r, const char *rule, bool gw_known)
+{
+	printf("{\"src\":");
+	json_str(stdout, src);
+	printf(",\"dst\":");
+	json_str(stdout, dst);
+	printf(",\"proto\":");
+	json_str(stdout, proto);
+	printf(",\"verdict\":\"%s\",\"rule\":", r->pass ? "pass" : "drop");
+	if (rule)
+		json_str(stdout, rule);
+	else
+		printf("null");
+	printf(",\"why\":");
+	json_str(stdout, r->why ? r->why : "");
+	printf(",\"reason\":\"%s\",\"gateway_known\":%s}\n", reason_names[r->reason],
+	       gw_known ? "true" : "false");
+}
+
 static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *path = NULL, *proto_s, *slash;
+	bool json = false, gw_known = true;
 	struct bh_topology topo = {};
 	struct bh_policy *p = NULL;
 	struct bh_eval_result r;
@@ -1707,8 +1794,12 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 	char err[256];
 	int opt, rc = BH_EXIT_INPUT;
 
-	while ((opt = cmd_opt("explain", argc, argv, "c:h", opts)) >= 0)
-		path = optarg;		/* -c */
+	while ((opt = cmd_opt("explain", argc, argv, "c:jh", opts)) >= 0) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 'j')
+			json = true;
+	}
 	if (opt != -1)
 		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (argc - optind != 3) {
@@ -1766,7 +1857,9 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		topo.n_macs = 1;
 		topo.addrs = standin_addrs;
 		topo.n_addrs = 2;
-		printf("(the policy's interfaces are not on this machine: the gateway's addresses are unknown)\n");
+		gw_known = false;
+		if (!json)
+			printf("(the policy's interfaces are not on this machine: the gateway's addresses are unknown)\n");
 	}
 	v4 = !(proto == IPPROTO_ICMPV6);
 	{
@@ -1866,6 +1959,13 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		f.len = off < 60 ? 60 : off;
 	}
 	bh_eval_frame(p, &env, NULL, f.b, f.len, &r);
+	if (json) {
+		explain_json(src.label, dst.label, proto_s, &r,
+			     r.rule >= 0 && (size_t)r.rule < c.n_rules ? c.rules[r.rule].label : NULL,
+			     gw_known);
+		rc = BH_EXIT_OK;
+		goto out;
+	}
 	printf("%s -> %s %s: %s\n", src.label, dst.label, proto_s, r.pass ? "PASS" : "DROP");
 	if (r.rule >= 0 && (size_t)r.rule < c.n_rules)
 		printf("  decided by %s\n", c.rules[r.rule].label);
@@ -1879,6 +1979,78 @@ out:
 		bh_topology_free(&topo);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
+	return rc;
+}
+
+/* ---- diff ------------------------------------------------------------------- */
+
+/* `diff POLICY [--json]`: the changes from the applied policy to @path */
+static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct bh_policy *p = NULL, *ap = NULL;
+	struct bh_diff d = {};
+	struct bh_compiled c;
+	struct bh_kv *kv = NULL;
+	const char *path = NULL;
+	size_t nkv = 0;
+	bool json = false;
+	int opt, ret, rc;
+
+	while ((opt = cmd_opt("diff", argc, argv, "c:jh", opts)) >= 0) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 'j')
+			json = true;
+	}
+	if (opt != -1)
+		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
+	if (!path && optind == argc - 1)
+		path = argv[optind++];
+	if (!path || optind != argc) {
+		bh_cmd_usage(find_cmd("diff"), true);
+		return BH_EXIT_INPUT;
+	}
+	rc = load_compile(path, &p, &c);
+	if (rc)
+		return rc;
+	bh_compiled_free(&c);
+	rc = BH_EXIT_INPUT;
+	if (access(ctx->pin_dir, F_OK) ||
+	    bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv)) {
+		pr_err("diff: Bulkhead is not up (nothing pinned in %s or no applied policy in %s): no running policy to compare with; 'bulkhead check %s' validates the file",
+		       ctx->pin_dir, ctx->state_dir, path);
+		goto out;
+	}
+	ap = applied_policy(ctx);
+	if (!ap) {
+		pr_err("diff: the copy of the applied policy, %s/%s, is missing or does not load",
+		       ctx->state_dir, STATE_POLICY);
+		rc = BH_EXIT_SYSTEM;
+		goto out;
+	}
+	ret = bh_policy_diff(ap, p, &d);
+	if (ret) {
+		pr_err("diff: %s", strerror(-ret));
+		rc = BH_EXIT_SYSTEM;
+		goto out;
+	}
+	if (!json)
+		printf("running:   %s (epoch %s)\ncandidate: %s\n",
+		       bh_kv_get(kv, nkv, "policy") ?: "?",
+		       bh_kv_get(kv, nkv, "epoch") ?: "?", path);
+	bh_diff_print(stdout, &d, json);
+	rc = BH_EXIT_OK;
+out:
+	bh_diff_free(&d);
+	bh_policy_free(ap);
+	bh_policy_free(p);
+	free(kv);
 	return rc;
 }
 
@@ -2005,8 +2177,12 @@ const struct bh_cmd bh_cmds[] = {
 	{ "down", cmd_down, "",
 	  "detach every program and remove the pins (the quarantine list is kept)",
 	  "" },
-	{ "check", cmd_check, "POLICY",
+	{ "check", cmd_check, "POLICY [--json]",
 	  "validate and compile a policy, print a summary; changes nothing",
+	  "  -j, --json           machine-readable output: {\"path\",\"ok\":true,\"interfaces\",\n"
+	  "                       \"groups\",\"devices\",\"rules\",\"builtin_rules\",\n"
+	  "                       \"map_entries\"}, or {\"path\",\"ok\":false,\"errors\":[...]}\n"
+	  "\n"
 	  "Errors are printed as FILE:LINE:COL: MESSAGE, exit status 1.\n" },
 	{ "apply", cmd_apply, "POLICY",
 	  "validate, compile and switch to a policy atomically",
@@ -2024,15 +2200,32 @@ const struct bh_cmd bh_cmds[] = {
 	  "Works on the pinned maps directly; needs no daemon.\n" },
 	{ "release", cmd_release, "MAC",
 	  "end a device's quarantine", "" },
-	{ "explain", cmd_explain, "[-c POLICY] SRC DST PROTO[/PORT]",
+	{ "explain", cmd_explain, "[-c POLICY] [--json] SRC DST PROTO[/PORT]",
 	  "say whether a flow would pass, and which rule or default decides",
 	  "  -c, --config POLICY  judge against this file [default: the applied policy]\n"
+	  "  -j, --json           machine-readable output: {\"src\",\"dst\",\"proto\",\n"
+	  "                       \"verdict\":\"pass\"|\"drop\",\"rule\" (null: a default\n"
+	  "                       decided, see \"why\"),\"why\",\"reason\",\"gateway_known\"}\n"
 	  "\n"
 	  "SRC: a device of the policy (MAC or name) or any MAC. DST: a device, a MAC,\n"
 	  "an address (a device's, or one reached through the gateway) or 'gateway'.\n"
 	  "PROTO: tcp/PORT, udp/PORT, icmp or icmpv6. The first packet of the flow is\n"
 	  "judged by the reference evaluator, with the quarantine in force.\n"
 	  "Example: bulkhead explain fridge camera tcp/554\n" },
+	{ "diff", cmd_diff, "POLICY [--json]",
+	  "show what applying a policy would change against the running one",
+	  "  -c, --config POLICY  the candidate policy (or give it as the argument)\n"
+	  "  -j, --json           machine-readable output: {\"changes\":N,\"items\":[\n"
+	  "                       {\"section\",\"op\",\"subject\",\"name\",\"old\",\"new\"}]}\n"
+	  "\n"
+	  "Compares POLICY with the applied policy (its copy in the state dir):\n"
+	  "interfaces, defaults, groups (added, removed, internet default), members\n"
+	  "by MAC (+ added, - removed, > moved to another group, ~ name or ip\n"
+	  "changed), rules by content, not position (+ added, - removed, ~ a named\n"
+	  "rule whose content changed, or a rule renamed) and quarantine.allow.\n"
+	  "Changes nothing. Exit status 0 with or without changes; 1 when POLICY\n"
+	  "does not validate (FILE:LINE:COL errors) or Bulkhead is not up.\n"
+	  "Example: bulkhead diff /etc/bulkhead/policy.yaml.new\n" },
 	{ "daemon", cmd_daemon,
 	  "[-c|--policy POLICY] [--mode auto|xdp|tc|nft] [--metrics ADDR:PORT|off]",
 	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines",
