@@ -3,7 +3,7 @@
 #
 # compile_equiv.sh - the compiler of this tree against a reference build:
 # every example, good, bad and e2e policy and RAND random ones (with and
-# without duplicate devices) are loaded and compiled by both, and all the
+# without duplicate devices, and with many) are loaded and compiled by both, and all the
 # diagnostics and map entries must be identical.
 #
 #   compile_equiv.sh REF_COMPILE_DUMP [RAND]
@@ -27,7 +27,8 @@ set -- policies/*.yaml selftests/policies/*/*.yaml
 for i in $(seq 1 "$n"); do
 	python3 selftests/randpolicy.py "$i" > "$tmp/r$i.yaml"
 	python3 selftests/randpolicy.py "$i" --dups > "$tmp/d$i.yaml"
-	set -- "$@" "$tmp/r$i.yaml" "$tmp/d$i.yaml"
+	python3 selftests/randpolicy.py "$i" --dense > "$tmp/x$i.yaml"
+	set -- "$@" "$tmp/r$i.yaml" "$tmp/d$i.yaml" "$tmp/x$i.yaml"
 done
 python3 bench/genpolicy.py --rules 3000 --devices 500 --yaml "$tmp/gen1.yaml"
 python3 bench/genpolicy.py --base net --rules 2000 --devices 102 --yaml "$tmp/gen2.yaml"

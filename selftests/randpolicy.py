@@ -6,12 +6,16 @@
 # any / gateway / internet / multicast / nested CIDR targets, lists with
 # repeats, and (with --dups) duplicate MACs and addresses for the loader.
 #
-#   randpolicy.py SEED [--dups] > FILE
+#   randpolicy.py SEED [--dups|--dense] > FILE
+#
+# --dense: few MACs and addresses shared by many members, so that more
+#   errors than the loader keeps (BH_DIAG_MAX) are found.
 import random
 import sys
 
 seed = int(sys.argv[1])
 dups = '--dups' in sys.argv
+dense = '--dense' in sys.argv
 r = random.Random(seed)
 ng = r.randint(1, 9)
 groups = ['g%d' % i for i in range(ng)]
@@ -42,6 +46,9 @@ for g in groups:
             ip.append(r.choice(ips))
         if r.random() < 0.3:
             ip.append('fd00::%x' % dev)
+        if dense:
+            mac = '02:00:00:00:00:%02x' % r.randint(1, 8)
+            ip = ['10.0.0.%d' % r.randint(1, 4) for _ in range(r.randint(0, 3))]
         macs.append(mac)
         ips.extend(ip)
         print('      - {mac: "%s", ip: [%s]}' % (mac, ', '.join('"%s"' % i for i in ip)))
