@@ -21,6 +21,8 @@ struct ld {
 	yaml_document_t doc;
 	struct bh_diag *d;
 	struct bh_policy *p;
+	__u16 *byname;		/* group ids sorted by name, for rule targets */
+	size_t n_byname;	/* groups in byname (rebuilt when that changes) */
 };
 
 void bh_diag_add(struct bh_diag *d, const char *file, struct bh_pos pos,
@@ -607,6 +609,41 @@ static void do_groups(struct ld *l, yaml_node_t *g)
 
 /* ---- rules ---------------------------------------------------------------- */
 
+static int cmp_byname(const void *a, const void *b, void *arg)
+{
+	const struct bh_policy *p = arg;
+
+	return strcmp(p->groups[*(const __u16 *)a].name, p->groups[*(const __u16 *)b].name);
+}
+
+/* bh_policy_group() by binary search: names are unique, so the same id. */
+static int group_of(struct ld *l, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!l->byname || l->n_byname != l->p->n_groups) {
+		free(l->byname);
+		l->byname = xcalloc(l->p->n_groups, sizeof(*l->byname));
+		for (size_t i = 0; i < l->p->n_groups; i++)
+			l->byname[i] = (__u16)i;
+		qsort_r(l->byname, l->p->n_groups, sizeof(*l->byname), cmp_byname, l->p);
+		l->n_byname = l->p->n_groups;
+	}
+	hi = l->n_byname;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, l->p->groups[l->byname[mid]].name);
+
+		if (!c)
+			return l->byname[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
 static void add_target(struct ld *l, yaml_node_t *e, bool from,
 		       struct bh_target *t, size_t *n)
 {
@@ -626,7 +663,7 @@ static void add_target(struct ld *l, yaml_node_t *e, bool from,
 		tg->kind = BH_T_INTERNET;
 	} else if (!from && !strcmp(s, "multicast")) {
 		tg->kind = BH_T_MULTICAST;
-	} else if ((g = bh_policy_group(l->p, s)) >= 0) {
+	} else if ((g = group_of(l, s)) >= 0) {
 		tg->kind = BH_T_GROUP;
 		tg->group = (__u16)g;
 	} else if (!from && (strchr(s, '/') || strchr(s, '.') || strchr(s, ':'))) {
@@ -1175,12 +1212,15 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
 	check_members(&l);
 
+	free(l.byname);
+	l.byname = NULL;
 	if (d->n)
 		goto fail;
 	yaml_document_delete(&l.doc);
 	*out = l.p;
 	return 0;
 fail:
+	free(l.byname);
 	diag_sort(d);
 	yaml_document_delete(&l.doc);
 	bh_policy_free(l.p);
