@@ -45,7 +45,7 @@ struct cclass {
 
 /* a destination of one source group: the rule (index) that names it */
 struct cedge {
-	size_t dst;			/* CDST_* slot, see dst_slot() */
+	size_t dst;			/* destination slot, see dst_slot() */
 	size_t rule;
 };
 
