@@ -43,6 +43,12 @@ struct cclass {
 	struct bh_cidr prefix;
 };
 
+/* a destination of one source group: the rule (index) that names it */
+struct cedge {
+	size_t dst;			/* destination slot, see dst_slot() */
+	size_t rule;
+};
+
 struct cstate {
 	const struct bh_policy *p;
 	struct bh_compiled *c;
@@ -52,7 +58,25 @@ struct cstate {
 	struct cclass *classes;
 	size_t n_classes, cap_classes;
 	size_t cap_pols;
-	struct bh_port_range builtin_ports[4];
+	/* rules by source: from any (and the built-ins), and per group (CSR) */
+	size_t *from_any;
+	size_t n_from_any;
+	size_t *gfrom, *gfrom_off;
+	/* the current source group: its rules, CIDR classes, destinations */
+	size_t *from;
+	size_t n_from;
+	__u32 *chash, *cstamp;		/* class index + 1 by (plen, addr) */
+	size_t chash_mask;
+	struct cedge *edges;
+	size_t n_edges, cap_edges;
+	size_t *toany;			/* rules of the source group to any */
+	size_t n_toany;
+	size_t *doff;			/* bucket of each destination slot */
+	size_t cap_doff;
+	size_t *cand;			/* candidates of one pair */
+	size_t cap_cand;
+	__u32 *bnd;			/* port range boundaries of one pair */
+	size_t cap_bnd;
 };
 
 static const struct bh_port_range dhcp_ports[] = { { 67, 67 }, { 547, 547 } };
@@ -206,48 +230,98 @@ static int emit(struct cstate *s, __u16 sg, __u16 dg, __u8 proto, __u16 port,
 	return 0;
 }
 
-static int pair(struct cstate *s, const struct crule **l, __u16 sg, __u16 dg)
+static int cmp_u32(const void *a, const void *b)
 {
-	static const __u8 protos[] = { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 };
-	struct bh_pol_val v = {};	/* its padding goes into the map too */
-	size_t n = 0;
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is @port inside a port range of a rule of @l for protocol @p? */
+static bool port_named(const struct crule *const *l, size_t n, __u8 p, __u32 port)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (l[i]->proto != p)
+			continue;
+		for (size_t r = 0; r < l[i]->n_ports; r++)
+			if (port >= l[i]->ports[r].lo && port <= l[i]->ports[r].hi)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The exact ports a rule of @l names for protocol @p: the range bounds,
+ * sorted, cut the ports into intervals over which every rule either covers
+ * all ports or none, so one fold per interval decides all of its ports.
+ */
+static int named_ports(struct cstate *s, const struct crule *const *l, size_t n,
+		       __u16 sg, __u16 dg, __u8 p)
+{
+	struct bh_pol_val v;
+	size_t nb = 0, u = 0;
 	int ret;
 
-	for (size_t i = 0; i < s->n_rules; i++)
-		if (rule_from(&s->rules[i], sg) && rule_to(s, &s->rules[i], sg, dg))
-			l[n++] = &s->rules[i];
+	for (size_t i = 0; i < n; i++) {
+		if (l[i]->proto != p || !l[i]->n_ports)
+			continue;
+		s->bnd = grow(s->bnd, &s->cap_bnd, nb + 2 * l[i]->n_ports, sizeof(*s->bnd));
+		if (!s->bnd)
+			return -ENOMEM;
+		for (size_t r = 0; r < l[i]->n_ports; r++) {
+			s->bnd[nb++] = l[i]->ports[r].lo;
+			s->bnd[nb++] = (__u32)l[i]->ports[r].hi + 1;
+		}
+	}
+	if (!nb)
+		return 0;
+	qsort(s->bnd, nb, sizeof(*s->bnd), cmp_u32);
+	for (size_t i = 0; i < nb; i++)
+		if (!u || s->bnd[u - 1] != s->bnd[i])
+			s->bnd[u++] = s->bnd[i];
+	for (size_t j = 0; j + 1 < u; j++) {
+		if (!port_named(l, n, p, s->bnd[j]))
+			continue;
+		memset(&v, 0, sizeof(v));
+		if (!fold(l, n, p, (__u16)s->bnd[j], &v))
+			continue;
+		for (__u32 port = s->bnd[j]; port < s->bnd[j + 1]; port++) {
+			ret = emit(s, sg, dg, p, (__u16)port, &v);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* The entries of (@sg, @dg), whose covering rules are @l in rule order. */
+static int pair(struct cstate *s, const struct crule **l, size_t n, __u16 sg, __u16 dg)
+{
+	static const __u8 protos[] = { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 };
+	struct bh_pol_val v;
+	int ret;
+
 	if (!n)
 		return 0;
-
+	memset(&v, 0, sizeof(v));
 	for (size_t pi = 0; pi < sizeof(protos); pi++) {
 		__u8 p = protos[pi];
 		bool all_ports = false;
 
-		/* exact ports named by a rule of this protocol */
 		if (p == IPPROTO_TCP || p == IPPROTO_UDP) {
-			static __u8 seen[65536 / 8];
-			bool named = false;
-
-			memset(seen, 0, sizeof(seen));
-			for (size_t i = 0; i < n; i++) {
-				if (l[i]->proto != p)
-					continue;
-				if (!l[i]->n_ports)
+			ret = named_ports(s, l, n, sg, dg, p);
+			if (ret)
+				return ret;
+			for (size_t i = 0; i < n; i++)
+				if (l[i]->proto == p && !l[i]->n_ports)
 					all_ports = true;
-				for (size_t r = 0; r < l[i]->n_ports; r++)
-					for (__u32 port = l[i]->ports[r].lo; port <= l[i]->ports[r].hi; port++)
-						seen[port / 8] |= (__u8)(1 << (port % 8));
-				named |= l[i]->n_ports > 0;
-			}
-			for (__u32 port = 1; named && port < 65536; port++) {
-				if (!(seen[port / 8] & (1 << (port % 8))))
-					continue;
-				if (fold(l, n, p, (__u16)port, &v)) {
-					ret = emit(s, sg, dg, p, (__u16)port, &v);
-					if (ret)
-						return ret;
-				}
-			}
 		} else {
 			for (size_t i = 0; i < n; i++)
 				if (l[i]->proto == p)
@@ -264,26 +338,54 @@ static int pair(struct cstate *s, const struct crule **l, __u16 sg, __u16 dg)
 	return 0;
 }
 
-/* CIDR classes of source group @sg. */
+static size_t class_hash(const struct cstate *s, __u8 plen, const __u8 *addr)
+{
+	__u32 h = 2166136261u ^ plen;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h & s->chash_mask;
+}
+
+/* The class of the current source group @sg with prefix (@plen, @addr), or -1. */
+static long class_find(const struct cstate *s, __u16 sg, __u8 plen, const __u8 *addr)
+{
+	for (size_t h = class_hash(s, plen, addr);; h = (h + 1) & s->chash_mask) {
+		const struct cclass *cc;
+
+		if (s->cstamp[h] != (__u32)sg + 1)
+			return -1;
+		cc = &s->classes[s->chash[h] - 1];
+		if (cc->prefix.plen == plen && !memcmp(cc->prefix.addr.a, addr, 16))
+			return (long)s->chash[h] - 1;
+	}
+}
+
+static void class_insert(struct cstate *s, __u16 sg, size_t k)
+{
+	const struct cclass *cc = &s->classes[k];
+	size_t h = class_hash(s, cc->prefix.plen, cc->prefix.addr.a);
+
+	while (s->cstamp[h] == (__u32)sg + 1)
+		h = (h + 1) & s->chash_mask;
+	s->cstamp[h] = (__u32)sg + 1;
+	s->chash[h] = (__u32)k + 1;
+}
+
+/* CIDR classes of source group @sg, whose rules are s->from. */
 static int classes_for(struct cstate *s, __u16 sg)
 {
-	for (size_t i = 0; i < s->n_rules; i++) {
-		const struct crule *r = &s->rules[i];
+	for (size_t f = 0; f < s->n_from; f++) {
+		const struct crule *r = &s->rules[s->from[f]];
 
-		if (!r->def || !rule_from(r, sg))
+		if (!r->def)
 			continue;
 		for (size_t t = 0; t < r->def->n_to; t++) {
 			const struct bh_target *tg = &r->def->to[t];
-			bool dup = false;
 
 			if (tg->kind != BH_T_CIDR)
 				continue;
-			for (size_t k = 0; k < s->n_classes; k++)
-				if (s->classes[k].sgroup == sg &&
-				    s->classes[k].prefix.plen == tg->cidr.plen &&
-				    !memcmp(s->classes[k].prefix.addr.a, tg->cidr.addr.a, 16))
-					dup = true;
-			if (dup)
+			if (class_find(s, sg, tg->cidr.plen, tg->cidr.addr.a) >= 0)
 				continue;
 			if (BH_GRP_CIDR_BASE + s->n_classes >= BH_GRP_GATEWAY ||
 			    s->c->n_inets >= BH_MAX_INET) {
@@ -299,8 +401,307 @@ static int classes_for(struct cstate *s, __u16 sg)
 			s->classes[s->n_classes].sgroup = sg;
 			s->classes[s->n_classes].dgroup = (__u16)(BH_GRP_CIDR_BASE + s->n_classes);
 			s->classes[s->n_classes].prefix = tg->cidr;
+			class_insert(s, sg, s->n_classes);
 			s->n_classes++;
 		}
+	}
+	return 0;
+}
+
+/*
+ * Indexes of the rules by source, built once: s->from_any holds the rules
+ * from any (and the built-ins), s->gfrom[gfrom_off[g] .. gfrom_off[g + 1]]
+ * those naming group g, each in rule order and once.
+ */
+static int index_sources(struct cstate *s)
+{
+	size_t ng = s->p->n_groups, n_cidr = 0, sz = 4;
+	size_t *last;
+	int ret = -ENOMEM;
+
+	s->from_any = calloc(s->n_rules + 1, sizeof(*s->from_any));
+	s->gfrom_off = calloc(ng + 2, sizeof(*s->gfrom_off));
+	s->from = calloc(s->n_rules + 1, sizeof(*s->from));
+	s->toany = calloc(s->n_rules + 1, sizeof(*s->toany));
+	last = calloc(ng + 1, sizeof(*last));
+	if (!s->from_any || !s->gfrom_off || !s->from || !s->toany || !last)
+		goto out;
+	/* counts, at gfrom_off[g + 1]; last[g] is the last rule counted + 1 */
+	for (size_t i = 0; i < s->n_rules; i++) {
+		const struct crule *r = &s->rules[i];
+		bool any = !r->def;
+
+		for (size_t f = 0; r->def && f < r->def->n_from; f++) {
+			const struct bh_target *t = &r->def->from[f];
+
+			if (t->kind == BH_T_ANY)
+				any = true;
+			else if (t->kind == BH_T_GROUP && t->group < ng && last[t->group] != i + 1) {
+				last[t->group] = i + 1;
+				s->gfrom_off[t->group + 1]++;
+			}
+		}
+		if (any)
+			s->from_any[s->n_from_any++] = i;
+		for (size_t t = 0; r->def && t < r->def->n_to; t++)
+			n_cidr += r->def->to[t].kind == BH_T_CIDR;
+	}
+	for (size_t g = 0; g < ng; g++)
+		s->gfrom_off[g + 1] += s->gfrom_off[g];
+	s->gfrom = calloc(s->gfrom_off[ng] + 1, sizeof(*s->gfrom));
+	if (!s->gfrom)
+		goto out;
+	/* fill: last[g] is now group g's cursor */
+	memcpy(last, s->gfrom_off, ng * sizeof(*last));
+	for (size_t i = 0; i < s->n_rules; i++) {
+		const struct crule *r = &s->rules[i];
+
+		for (size_t f = 0; r->def && f < r->def->n_from; f++) {
+			const struct bh_target *t = &r->def->from[f];
+			size_t *cur;
+
+			if (t->kind != BH_T_GROUP || t->group >= ng)
+				continue;
+			cur = &last[t->group];
+			/* once per rule: the cursor's last entry is this rule */
+			if (*cur > s->gfrom_off[t->group] && s->gfrom[*cur - 1] == i)
+				continue;
+			s->gfrom[(*cur)++] = i;
+		}
+	}
+	ret = 0;
+out:
+	free(last);
+	if (ret)
+		return ret;
+	while (sz < 2 * n_cidr + 2)
+		sz *= 2;
+	s->chash = calloc(sz, sizeof(*s->chash));
+	s->cstamp = calloc(sz, sizeof(*s->cstamp));
+	if (!s->chash || !s->cstamp)
+		return -ENOMEM;
+	s->chash_mask = sz - 1;
+	return 0;
+}
+
+/* s->from: the rules from @sg, in rule order, each once */
+static void sources_of(struct cstate *s, __u16 sg)
+{
+	const size_t *g = s->gfrom + s->gfrom_off[sg];
+	size_t ng = s->gfrom_off[sg + 1] - s->gfrom_off[sg];
+	size_t i = 0, j = 0;
+
+	s->n_from = 0;
+	while (i < s->n_from_any || j < ng) {
+		size_t r;
+
+		if (j == ng || (i < s->n_from_any && s->from_any[i] <= g[j]))
+			r = s->from_any[i++];
+		else
+			r = g[j++];
+		if (!s->n_from || s->from[s->n_from - 1] != r)
+			s->from[s->n_from++] = r;
+	}
+}
+
+/*
+ * Destination slots of a source group: groups 0..n_groups-1, then the
+ * gateway, internet and multicast, then its CIDR classes from @first on.
+ */
+static size_t dst_slot(const struct cstate *s, __u16 dg, size_t first)
+{
+	size_t ng = s->p->n_groups;
+
+	switch (dg) {
+	case BH_GRP_GATEWAY:
+		return ng;
+	case BH_GRP_INTERNET:
+		return ng + 1;
+	case BH_GRP_MULTICAST:
+		return ng + 2;
+	default:
+		if (dg >= BH_GRP_CIDR_BASE)
+			return ng + 3 + (dg - BH_GRP_CIDR_BASE) - first;
+		return dg;
+	}
+}
+
+static int add_edge(struct cstate *s, size_t dst, size_t rule)
+{
+	s->edges = grow(s->edges, &s->cap_edges, s->n_edges + 1, sizeof(*s->edges));
+	if (!s->edges)
+		return -ENOMEM;
+	s->edges[s->n_edges].dst = dst;
+	s->edges[s->n_edges].rule = rule;
+	s->n_edges++;
+	return 0;
+}
+
+/*
+ * Index the rules from @sg by destination: s->toany, and per destination
+ * slot the rules naming it, s->edges[doff[slot] .. doff[slot + 1]].
+ * A CIDR target lands on its own class; the classes it contains are
+ * found from theirs (dests_of()).
+ */
+static int index_dests(struct cstate *s, __u16 sg, size_t first)
+{
+	size_t slots = s->p->n_groups + 3 + (s->n_classes - first);
+	struct cedge *sorted;
+	int ret;
+
+	s->n_edges = 0;
+	s->n_toany = 0;
+	for (size_t f = 0; f < s->n_from; f++) {
+		size_t ri = s->from[f];
+		const struct crule *r = &s->rules[ri];
+		bool any = false;
+
+		if (!r->def) {
+			ret = add_edge(s, s->p->n_groups, ri);
+			if (ret)
+				return ret;
+			continue;
+		}
+		for (size_t t = 0; t < r->def->n_to; t++) {
+			const struct bh_target *tg = &r->def->to[t];
+			long k;
+
+			switch (tg->kind) {
+			case BH_T_ANY:
+				any = true;
+				continue;
+			case BH_T_GROUP:
+				ret = add_edge(s, tg->group, ri);
+				break;
+			case BH_T_GATEWAY:
+				ret = add_edge(s, dst_slot(s, BH_GRP_GATEWAY, first), ri);
+				break;
+			case BH_T_INTERNET:
+				ret = add_edge(s, dst_slot(s, BH_GRP_INTERNET, first), ri);
+				break;
+			case BH_T_MULTICAST:
+				ret = add_edge(s, dst_slot(s, BH_GRP_MULTICAST, first), ri);
+				break;
+			case BH_T_CIDR:
+				k = class_find(s, sg, tg->cidr.plen, tg->cidr.addr.a);
+				if (k < 0)
+					continue;
+				ret = add_edge(s, s->p->n_groups + 3 + (size_t)k - first, ri);
+				break;
+			default:
+				continue;
+			}
+			if (ret)
+				return ret;
+		}
+		if (any)
+			s->toany[s->n_toany++] = ri;
+	}
+	/* counting sort by slot, stable: rule order within a slot */
+	s->doff = grow(s->doff, &s->cap_doff, slots + 2, sizeof(*s->doff));
+	sorted = calloc(s->n_edges + 1, sizeof(*sorted));
+	if (!s->doff || !sorted) {
+		free(sorted);
+		return -ENOMEM;
+	}
+	memset(s->doff, 0, (slots + 2) * sizeof(*s->doff));
+	for (size_t e = 0; e < s->n_edges; e++)
+		s->doff[s->edges[e].dst + 2]++;
+	for (size_t d = 2; d < slots + 2; d++)
+		s->doff[d] += s->doff[d - 1];
+	for (size_t e = 0; e < s->n_edges; e++)
+		sorted[s->doff[s->edges[e].dst + 1]++] = s->edges[e];
+	memcpy(s->edges, sorted, s->n_edges * sizeof(*sorted));
+	free(sorted);
+	return 0;
+}
+
+static int add_slot(struct cstate *s, size_t *n, size_t slot)
+{
+	size_t lo = s->doff[slot], hi = s->doff[slot + 1];
+
+	s->cand = grow(s->cand, &s->cap_cand, *n + (hi - lo) + 1, sizeof(*s->cand));
+	if (!s->cand)
+		return -ENOMEM;
+	for (size_t e = lo; e < hi; e++)
+		s->cand[(*n)++] = s->edges[e].rule;
+	return 0;
+}
+
+/*
+ * @l: the rules covering (@sg, @dg), in rule order, from the destination
+ * index (only rules naming dg, its kind, or any), checked with rule_to().
+ */
+static int dests_of(struct cstate *s, const struct crule **l, size_t *nl,
+		    __u16 sg, __u16 dg, size_t first)
+{
+	size_t n = 0;
+	int ret;
+
+	s->cand = grow(s->cand, &s->cap_cand, s->n_toany + 1, sizeof(*s->cand));
+	if (!s->cand)
+		return -ENOMEM;
+	memcpy(s->cand, s->toany, s->n_toany * sizeof(*s->cand));
+	n = s->n_toany;
+	ret = add_slot(s, &n, dst_slot(s, dg, first));
+	if (ret)
+		return ret;
+	if (dg >= BH_GRP_CIDR_BASE && dg < BH_GRP_GATEWAY) {
+		const struct cclass *cc = &s->classes[dg - BH_GRP_CIDR_BASE];
+		unsigned int base = cc->prefix.addr.v4 ? 96 : 0;
+
+		ret = add_slot(s, &n, dst_slot(s, BH_GRP_INTERNET, first));
+		if (ret)
+			return ret;
+		/* the classes containing this one: its prefix cut to each length */
+		for (unsigned int len = 0; len < cc->prefix.plen; len++) {
+			unsigned int bits = base + len;
+			__u8 a[16] = {};
+			long k;
+
+			memcpy(a, cc->prefix.addr.a, bits / 8);
+			if (bits % 8)
+				a[bits / 8] = cc->prefix.addr.a[bits / 8] &
+					      (__u8)(0xff00 >> (bits % 8));
+			k = class_find(s, sg, (__u8)len, a);
+			if (k < 0)
+				continue;
+			ret = add_slot(s, &n, s->p->n_groups + 3 + (size_t)k - first);
+			if (ret)
+				return ret;
+		}
+	}
+	qsort(s->cand, n, sizeof(*s->cand), cmp_size);
+	*nl = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct crule *r = &s->rules[s->cand[i]];
+
+		if (i && s->cand[i] == s->cand[i - 1])
+			continue;
+		if (rule_from(r, sg) && rule_to(s, r, sg, dg))
+			l[(*nl)++] = r;
+	}
+	return 0;
+}
+
+/* All entries of source group @sg (its classes start at @first). */
+static int source(struct cstate *s, const struct crule **l, __u16 sg, size_t first)
+{
+	static const __u16 special[] = { BH_GRP_GATEWAY, BH_GRP_INTERNET, BH_GRP_MULTICAST };
+	size_t n;
+	int ret;
+
+	ret = index_dests(s, sg, first);
+	if (ret)
+		return ret;
+	for (size_t d = 0; d < s->p->n_groups + 3; d++) {
+		__u16 dg = d < s->p->n_groups ? (__u16)d : special[d - s->p->n_groups];
+
+		ret = dests_of(s, l, &n, sg, dg, first);
+		if (!ret)
+			ret = pair(s, l, n, sg, dg);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -337,6 +738,96 @@ static void label_rules(struct cstate *s)
 		}
 		ri->label = ri->buf;
 	}
+}
+
+/*
+ * ARP / ND between groups a and b when east-west is allowed or an allowing
+ * rule goes from one to the other: per group the bitmap of the groups its
+ * rules reach (from_any: those of rules from any), b in row a or in from_any.
+ */
+static int talk_pairs(struct cstate *s)
+{
+	const struct bh_policy *p = s->p;
+	struct bh_compiled *c = s->c;
+	size_t ng = p->n_groups, w = (ng + 63) / 64 + 1;
+	__u64 *rows, *any, *to;
+	struct bh_pos rpos = { 0, 0 };
+	int ret = 0;
+
+	rows = calloc((ng + 2) * w, sizeof(*rows));
+	c->talks = calloc(ng * ng + 1, sizeof(*c->talks));
+	if (!rows || !c->talks) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	any = rows + ng * w;
+	to = any + w;
+	for (size_t i = 0; i < s->n_rules; i++) {
+		const struct crule *r = &s->rules[i];
+
+		if (r->action != BH_ACT_ALLOW || !r->def)
+			continue;
+		memset(to, 0, w * sizeof(*to));
+		for (size_t t = 0; t < r->def->n_to; t++) {
+			const struct bh_target *tg = &r->def->to[t];
+
+			if (tg->kind == BH_T_ANY)
+				memset(to, 0xff, w * sizeof(*to));
+			else if (tg->kind == BH_T_GROUP && tg->group < ng)
+				to[tg->group / 64] |= 1ull << (tg->group % 64);
+		}
+		for (size_t f = 0; f < r->def->n_from; f++) {
+			const struct bh_target *tg = &r->def->from[f];
+			__u64 *row;
+
+			if (tg->kind == BH_T_ANY)
+				row = any;
+			else if (tg->kind == BH_T_GROUP && tg->group < ng)
+				row = rows + tg->group * w;
+			else
+				continue;
+			for (size_t x = 0; x < w; x++)
+				row[x] |= to[x];
+		}
+	}
+#define TALKS(a, b) ((rows[(a) * w + (b) / 64] | any[(b) / 64]) & (1ull << ((b) % 64)))
+	for (size_t a = 0; a < ng; a++)
+		for (size_t b = 0; b < ng; b++) {
+			if (p->east_west != BH_ACT_ALLOW && !TALKS(a, b) && !TALKS(b, a))
+				continue;
+			if (c->n_talks >= BH_MAX_TALK) {
+				bh_diag_add(s->d, p->path, rpos, "too many group pairs; the maps hold %d",
+					    BH_MAX_TALK);
+				ret = -E2BIG;
+				goto out;
+			}
+			c->talks[c->n_talks].k.ga = (__u16)a;
+			c->talks[c->n_talks].k.gb = (__u16)b;
+			c->talks[c->n_talks].v = 1;
+			c->n_talks++;
+		}
+#undef TALKS
+out:
+	free(rows);
+	return ret;
+}
+
+static void cstate_free(struct cstate *s, const struct crule **l)
+{
+	free(l);
+	free(s->rules);
+	free(s->classes);
+	free(s->from_any);
+	free(s->gfrom);
+	free(s->gfrom_off);
+	free(s->from);
+	free(s->chash);
+	free(s->cstamp);
+	free(s->edges);
+	free(s->toany);
+	free(s->doff);
+	free(s->cand);
+	free(s->bnd);
 }
 
 int bh_compile(const struct bh_policy *p, struct bh_compiled *c, struct bh_diag *d)
@@ -439,24 +930,25 @@ int bh_compile(const struct bh_policy *p, struct bh_compiled *c, struct bh_diag 
 	l = calloc(s.n_rules, sizeof(*l));
 	if (!l)
 		goto fail;
+	ret = index_sources(&s);
+	if (ret)
+		goto fail;
 	for (__u16 sg = 0; sg < p->n_groups; sg++) {
 		size_t first = s.n_classes;
 
+		sources_of(&s, sg);
 		ret = classes_for(&s, sg);
 		if (ret)
 			goto fail;
-		for (__u16 dg = 0; dg < p->n_groups; dg++)
-			if ((ret = pair(&s, l, sg, dg)))
-				goto big;
-		if ((ret = pair(&s, l, sg, BH_GRP_GATEWAY)) ||
-		    (ret = pair(&s, l, sg, BH_GRP_INTERNET)) ||
-		    (ret = pair(&s, l, sg, BH_GRP_MULTICAST)))
+		if ((ret = source(&s, l, sg, first)))
 			goto big;
 		for (size_t k = first; k < s.n_classes; k++) {
 			struct bh_inet_ent *ie;
 			const struct cclass *cc = &s.classes[k];
+			size_t n;
 
-			if ((ret = pair(&s, l, sg, cc->dgroup)))
+			if ((ret = dests_of(&s, l, &n, sg, cc->dgroup, first)) ||
+			    (ret = pair(&s, l, n, sg, cc->dgroup)))
 				goto big;
 			c->inets = grow(c->inets, &cap, c->n_inets + 1, sizeof(*c->inets));
 			if (!c->inets) {
@@ -475,38 +967,10 @@ int bh_compile(const struct bh_policy *p, struct bh_compiled *c, struct bh_diag 
 	qsort(c->pols, c->n_pols, sizeof(*c->pols), cmp_pol);
 
 	/* ARP / ND between groups that may talk */
-	c->talks = calloc((size_t)p->n_groups * p->n_groups + 1, sizeof(*c->talks));
-	if (!c->talks)
+	ret = talk_pairs(&s);
+	if (ret)
 		goto fail;
-	for (__u16 a = 0; a < p->n_groups; a++)
-		for (__u16 b = 0; b < p->n_groups; b++) {
-			bool ok = p->east_west == BH_ACT_ALLOW;
-
-			for (size_t i = 0; i < s.n_rules && !ok; i++) {
-				const struct crule *r = &s.rules[i];
-
-				if (r->action != BH_ACT_ALLOW || !r->def)
-					continue;
-				if ((rule_from(r, a) && rule_to(&s, r, a, b)) ||
-				    (rule_from(r, b) && rule_to(&s, r, b, a)))
-					ok = true;
-			}
-			if (!ok)
-				continue;
-			if (c->n_talks >= BH_MAX_TALK) {
-				bh_diag_add(d, p->path, rpos, "too many group pairs; the maps hold %d",
-					    BH_MAX_TALK);
-				ret = -E2BIG;
-				goto fail;
-			}
-			c->talks[c->n_talks].k.ga = a;
-			c->talks[c->n_talks].k.gb = b;
-			c->talks[c->n_talks].v = 1;
-			c->n_talks++;
-		}
-	free(l);
-	free(s.rules);
-	free(s.classes);
+	cstate_free(&s, l);
 	return 0;
 
 big:
@@ -518,9 +982,7 @@ big:
 			    BH_MAX_POLICY, BH_MAX_POLICY);
 	}
 fail:
-	free(l);
-	free(s.rules);
-	free(s.classes);
+	cstate_free(&s, l);
 	bh_compiled_free(c);
 	return ret;
 }

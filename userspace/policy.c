@@ -21,6 +21,8 @@ struct ld {
 	yaml_document_t doc;
 	struct bh_diag *d;
 	struct bh_policy *p;
+	__u16 *byname;		/* group ids sorted by name, for rule targets */
+	size_t n_byname;	/* groups in byname (rebuilt when that changes) */
 };
 
 void bh_diag_add(struct bh_diag *d, const char *file, struct bh_pos pos,
@@ -607,6 +609,41 @@ static void do_groups(struct ld *l, yaml_node_t *g)
 
 /* ---- rules ---------------------------------------------------------------- */
 
+static int cmp_byname(const void *a, const void *b, void *arg)
+{
+	const struct bh_policy *p = arg;
+
+	return strcmp(p->groups[*(const __u16 *)a].name, p->groups[*(const __u16 *)b].name);
+}
+
+/* bh_policy_group() by binary search: names are unique, so the same id. */
+static int group_of(struct ld *l, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!l->byname || l->n_byname != l->p->n_groups) {
+		free(l->byname);
+		l->byname = xcalloc(l->p->n_groups, sizeof(*l->byname));
+		for (size_t i = 0; i < l->p->n_groups; i++)
+			l->byname[i] = (__u16)i;
+		qsort_r(l->byname, l->p->n_groups, sizeof(*l->byname), cmp_byname, l->p);
+		l->n_byname = l->p->n_groups;
+	}
+	hi = l->n_byname;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, l->p->groups[l->byname[mid]].name);
+
+		if (!c)
+			return l->byname[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
 static void add_target(struct ld *l, yaml_node_t *e, bool from,
 		       struct bh_target *t, size_t *n)
 {
@@ -626,7 +663,7 @@ static void add_target(struct ld *l, yaml_node_t *e, bool from,
 		tg->kind = BH_T_INTERNET;
 	} else if (!from && !strcmp(s, "multicast")) {
 		tg->kind = BH_T_MULTICAST;
-	} else if ((g = bh_policy_group(l->p, s)) >= 0) {
+	} else if ((g = group_of(l, s)) >= 0) {
 		tg->kind = BH_T_GROUP;
 		tg->group = (__u16)g;
 	} else if (!from && (strchr(s, '/') || strchr(s, '.') || strchr(s, ':'))) {
@@ -890,44 +927,135 @@ static void top_key(struct ld *l, const char *key, yaml_node_t *k,
 		ta->quarantine = v;
 }
 
-/* Cross-member checks: duplicate MACs, an address bound to two MACs. */
+/* A MAC or an address of a member, sorted to find the duplicates. */
+struct mkey {
+	__u8 key[16];
+	size_t member;		/* in file order over all groups */
+	size_t ip;		/* address index in the member */
+};
+
+static int cmp_mkey(const void *a, const void *b)
+{
+	const struct mkey *x = a, *y = b;
+	int c = memcmp(x->key, y->key, 16);
+
+	if (c)
+		return c;
+	if (x->member != y->member)
+		return x->member < y->member ? -1 : 1;
+	return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+/* An address match (earlier member, address of this one, address of that one). */
+struct mmatch {
+	size_t o, a, b;
+};
+
+static int cmp_mmatch(const void *a, const void *b)
+{
+	const struct mmatch *x = a, *y = b;
+
+	if (x->o != y->o)
+		return x->o < y->o ? -1 : 1;
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	return x->b < y->b ? -1 : x->b > y->b;
+}
+
+/*
+ * Cross-member checks: duplicate MACs, an address bound to two MACs.
+ * Each member against the earlier ones: the addresses it shares with each
+ * (in member order) until the first with its MAC, which ends its checks.
+ * MACs and addresses are sorted, so this is n log n; as the diagnostics
+ * keep the first BH_DIAG_MAX lines, it stops when they are full.
+ */
 static void check_members(struct ld *l)
 {
 	struct bh_policy *p = l->p;
+	struct bh_member **mem;
+	struct mkey *macs, *ips;
+	struct mmatch *mt;
+	size_t *first, *ipbase, *start;
+	size_t n = 0, nip = 0, k = 0, most = 0;
 
-	for (size_t g = 0; g < p->n_groups; g++)
+	for (size_t g = 0; g < p->n_groups; g++) {
+		n += p->groups[g].n_members;
 		for (size_t i = 0; i < p->groups[g].n_members; i++) {
-			struct bh_member *m = &p->groups[g].members[i];
-			bool dup = false;
-
-			for (size_t h = 0; h <= g && !dup; h++)
-				for (size_t j = 0; j < p->groups[h].n_members; j++) {
-					struct bh_member *o = &p->groups[h].members[j];
-
-					if (h == g && j >= i)
-						break;
-					if (!memcmp(o->mac, m->mac, 6)) {
-						char mac[18];
-
-						bh_format_mac(m->mac, mac);
-						bh_diag_add(l->d, l->file, m->pos,
-							    "duplicate MAC %s (first at line %u)",
-							    mac, o->pos.line);
-						dup = true;
-						break;
-					}
-					for (size_t a = 0; a < m->n_ips; a++)
-						for (size_t b = 0; b < o->n_ips; b++)
-							if (!memcmp(m->ips[a].a, o->ips[b].a, 16)) {
-								char ip[64];
-
-								bh_format_addr(&m->ips[a], ip, sizeof(ip));
-								bh_diag_add(l->d, l->file, m->pos,
-									    "address %s is bound to two MACs (also at line %u)",
-									    ip, o->pos.line);
-							}
-				}
+			nip += p->groups[g].members[i].n_ips;
+			if (p->groups[g].members[i].n_ips > most)
+				most = p->groups[g].members[i].n_ips;
 		}
+	}
+	mem = xcalloc(n, sizeof(*mem));
+	macs = xcalloc(n, sizeof(*macs));
+	first = xcalloc(n, sizeof(*first));
+	ipbase = xcalloc(n + 1, sizeof(*ipbase));
+	ips = xcalloc(nip, sizeof(*ips));
+	start = xcalloc(nip, sizeof(*start));
+	mt = xcalloc(BH_DIAG_MAX * (most + 1), sizeof(*mt));
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t i = 0; i < p->groups[g].n_members; i++)
+			mem[k++] = &p->groups[g].members[i];
+	for (size_t i = 0, j = 0; i < n; i++) {
+		memcpy(macs[i].key, mem[i]->mac, 6);
+		macs[i].member = i;
+		ipbase[i] = j;
+		for (size_t a = 0; a < mem[i]->n_ips; a++, j++) {
+			memcpy(ips[j].key, mem[i]->ips[a].a, 16);
+			ips[j].member = i;
+			ips[j].ip = a;
+		}
+	}
+	ipbase[n] = nip;
+	qsort(macs, n, sizeof(*macs), cmp_mkey);
+	qsort(ips, nip, sizeof(*ips), cmp_mkey);
+	/* first[m]: the first member with m's MAC; start[]: where an address's run begins */
+	for (size_t i = 0, f = 0; i < n; i++) {
+		if (i && memcmp(macs[i].key, macs[i - 1].key, 6))
+			f = i;
+		first[macs[i].member] = macs[f].member;
+	}
+	for (size_t j = 0, f = 0; j < nip; j++) {
+		if (j && memcmp(ips[j].key, ips[j - 1].key, 16))
+			f = j;
+		start[ipbase[ips[j].member] + ips[j].ip] = f;
+	}
+	for (size_t i = 0; i < n && l->d->n < BH_DIAG_MAX; i++) {
+		struct bh_member *m = mem[i];
+		size_t limit = first[i], room = BH_DIAG_MAX - l->d->n, nm = 0;
+
+		/* the earliest matches of each address, in (member, a, b) order */
+		for (size_t a = 0; a < m->n_ips; a++) {
+			size_t j = start[ipbase[i] + a], taken = 0;
+
+			for (; j < nip && taken < room && !memcmp(ips[j].key, m->ips[a].a, 16) &&
+			       ips[j].member < limit; j++, taken++)
+				mt[nm++] = (struct mmatch){ ips[j].member, a, ips[j].ip };
+		}
+		qsort(mt, nm, sizeof(*mt), cmp_mmatch);
+		for (size_t x = 0; x < nm && x < room; x++) {
+			char ip[64];
+
+			bh_format_addr(&m->ips[mt[x].a], ip, sizeof(ip));
+			bh_diag_add(l->d, l->file, m->pos,
+				    "address %s is bound to two MACs (also at line %u)",
+				    ip, mem[mt[x].o]->pos.line);
+		}
+		if (limit < i) {
+			char mac[18];
+
+			bh_format_mac(m->mac, mac);
+			bh_diag_add(l->d, l->file, m->pos, "duplicate MAC %s (first at line %u)",
+				    mac, mem[limit]->pos.line);
+		}
+	}
+	free(mem);
+	free(macs);
+	free(first);
+	free(ipbase);
+	free(ips);
+	free(start);
+	free(mt);
 }
 
 /* Reject anchors and aliases before loading: alias bombs stop here. */
@@ -1084,12 +1212,15 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
 	check_members(&l);
 
+	free(l.byname);
+	l.byname = NULL;
 	if (d->n)
 		goto fail;
 	yaml_document_delete(&l.doc);
 	*out = l.p;
 	return 0;
 fail:
+	free(l.byname);
 	diag_sort(d);
 	yaml_document_delete(&l.doc);
 	bh_policy_free(l.p);
