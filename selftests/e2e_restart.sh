@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need socat ping python3 nsenter setpriv
 MODE=${BH_MODE:-tc}
-SWAPS=${BH_SWAPS:-200}
+SWAPS=${BH_SWAPS:-1000}
 KILLS=${BH_KILLS:-30}
 A=$BH_SRC/policies/demo.yaml
 B=$BH_SRC/selftests/policies/e2e/swapped.yaml
@@ -53,7 +53,8 @@ done
 t1=$(date +%s.%N)
 bh apply "$A" >/dev/null 2>&1
 finish_streams
-ok "$n alternating swaps in $(python3 -c "print(round($t1-$t0,1))") s, with echoes running"
+check "$n of $SWAPS alternating swaps in $(python3 -c "print(round($t1-$t0,1))") s, all with echoes running" \
+	test "$n" = "$SWAPS"
 check "allowed-in-both flow: $recv_a of $sent_a echoes answered" test "$recv_a" = "$sent_a" -a "$sent_a" -gt 20
 check "denied-in-both flow: $recv_d of $sent_d answered" test "$recv_d" = 0 -a "$sent_d" -gt 20
 
