@@ -36,27 +36,6 @@
 #define STATE_UP	"up"		/* key=value: mode, policy, counts */
 #define STATE_POLICY	"policy.yaml"	/* copy of the applied policy */
 
-static const char *const reason_names[BH_R_MAX] = {
-	[BH_R_PASS_RULE] = "pass_rule",
-	[BH_R_PASS_DEFAULT] = "pass_default",
-	[BH_R_PASS_REPLY] = "pass_reply",
-	[BH_R_PASS_ARP] = "pass_arp",
-	[BH_R_PASS_ND] = "pass_nd",
-	[BH_R_PASS_QSVC] = "pass_qsvc",
-	[BH_R_PASS_FRAG] = "pass_frag",
-	[BH_R_PASS_EAPOL] = "pass_eapol",
-	[BH_R_DROP_RULE] = "drop_rule",
-	[BH_R_DROP_DEFAULT] = "drop_default",
-	[BH_R_DROP_QUARANTINE] = "drop_quarantine",
-	[BH_R_DROP_SPOOF] = "drop_spoof",
-	[BH_R_DROP_MALFORMED] = "drop_malformed",
-	[BH_R_DROP_VLAN] = "drop_vlan",
-	[BH_R_DROP_FRAG] = "drop_frag",
-	[BH_R_DROP_EXTHDR] = "drop_exthdr",
-	[BH_R_DROP_ETHERTYPE] = "drop_ethertype",
-	[BH_R_DROP_ROGUE] = "drop_rogue",
-	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
-};
 
 static void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void pr_err(const char *fmt, ...)
@@ -1413,7 +1392,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			cnt.packets += npkts[r];
 			cnt.bytes += nbytes[r];
 			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", r ? "," : "",
-			       reason_names[r], (unsigned long long)cnt.packets,
+			       bh_reason_names[r], (unsigned long long)cnt.packets,
 			       (unsigned long long)cnt.bytes);
 		}
 		printf("},\"rules_hits\":[");
@@ -1454,7 +1433,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			cnt.bytes += nbytes[r];
 			if (cnt.packets)
 				printf("    %-16s %12llu packets %14llu bytes\n",
-				       reason_names[r], (unsigned long long)cnt.packets,
+				       bh_reason_names[r], (unsigned long long)cnt.packets,
 				       (unsigned long long)cnt.bytes);
 		}
 		if (c.n_rules)
@@ -1765,7 +1744,7 @@ static void explain_json(const char *src, const char *dst, const char *proto,
 		printf("null");
 	printf(",\"why\":");
 	json_str(stdout, r->why ? r->why : "");
-	printf(",\"reason\":\"%s\",\"gateway_known\":%s}\n", reason_names[r->reason],
+	printf(",\"reason\":\"%s\",\"gateway_known\":%s}\n", bh_reason_names[r->reason],
 	       gw_known ? "true" : "false");
 }
 
@@ -1971,7 +1950,7 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		printf("  decided by %s\n", c.rules[r.rule].label);
 	else
 		printf("  %s\n", r.why);
-	printf("  counted as %s\n", reason_names[r.reason]);
+	printf("  counted as %s\n", bh_reason_names[r.reason]);
 	rc = BH_EXIT_OK;
 out:
 	free(quar);

@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "nft.h"
 #include "events.h"
 #include "policy.h"
 #include "state.h"
@@ -52,27 +53,6 @@ static const char *const kind_names[BH_EVK_MAX] = {
 	[BH_EVK_TIMED_RELEASE] = "timed_release",
 };
 
-static const char *const reason_names[BH_R_MAX] = {
-	[BH_R_PASS_RULE] = "pass_rule",
-	[BH_R_PASS_DEFAULT] = "pass_default",
-	[BH_R_PASS_REPLY] = "pass_reply",
-	[BH_R_PASS_ARP] = "pass_arp",
-	[BH_R_PASS_ND] = "pass_nd",
-	[BH_R_PASS_QSVC] = "pass_qsvc",
-	[BH_R_PASS_FRAG] = "pass_frag",
-	[BH_R_PASS_EAPOL] = "pass_eapol",
-	[BH_R_DROP_RULE] = "drop_rule",
-	[BH_R_DROP_DEFAULT] = "drop_default",
-	[BH_R_DROP_QUARANTINE] = "drop_quarantine",
-	[BH_R_DROP_SPOOF] = "drop_spoof",
-	[BH_R_DROP_MALFORMED] = "drop_malformed",
-	[BH_R_DROP_VLAN] = "drop_vlan",
-	[BH_R_DROP_FRAG] = "drop_frag",
-	[BH_R_DROP_EXTHDR] = "drop_exthdr",
-	[BH_R_DROP_ETHERTYPE] = "drop_ethertype",
-	[BH_R_DROP_ROGUE] = "drop_rogue",
-	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
-};
 
 const char *bh_evkind_name(unsigned int kind)
 {
@@ -81,7 +61,7 @@ const char *bh_evkind_name(unsigned int kind)
 
 const char *bh_reason_name(unsigned int reason)
 {
-	return reason < BH_R_MAX ? reason_names[reason] : "unknown";
+	return reason < BH_R_MAX ? bh_reason_names[reason] : "unknown";
 }
 
 static long long mono_ms(void)

@@ -54,7 +54,7 @@
 
 #define PRIO_FILTER	(-200)		/* NF_BR_PRI_FILTER_BRIDGED */
 
-const char *const bh_nft_reason_names[BH_R_MAX] = {
+const char *const bh_reason_names[BH_R_MAX] = {
 	[BH_R_PASS_RULE] = "pass_rule",
 	[BH_R_PASS_DEFAULT] = "pass_default",
 	[BH_R_PASS_REPLY] = "pass_reply",
@@ -469,7 +469,7 @@ static void bridge_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	table_msg(t->bt, t->family, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	for (int i = 0; i < BH_R_MAX; i++)
-		nft_counter_obj(t, bh_nft_reason_names[i]);
+		nft_counter_obj(t, bh_reason_names[i]);
 	quarantine_set(t, s);
 	nft_chain(t, "forward", NF_BR_FORWARD, PRIO_FILTER);
 	nft_chain(t, "input", NF_BR_LOCAL_IN, PRIO_FILTER);
@@ -490,7 +490,7 @@ static void inet_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	table_msg(t->bt, t->family, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	for (int i = 0; i < BH_R_MAX; i++)
-		nft_counter_obj(t, bh_nft_reason_names[i]);
+		nft_counter_obj(t, bh_reason_names[i]);
 	quarantine_set(t, s);
 	bh_nft_policy_inet(t, s);
 }
@@ -683,7 +683,7 @@ static int ctr_cb(const struct nlmsghdr *nlh, void *data)
 		}
 	}
 	for (int i = 0; i < BH_R_MAX; i++) {
-		if (strcmp(name, bh_nft_reason_names[i]))
+		if (strcmp(name, bh_reason_names[i]))
 			continue;
 		acc->pkts[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
 		acc->bytes[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);

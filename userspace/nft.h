@@ -28,6 +28,9 @@
 
 #define BH_NFT_TABLE	"bulkhead"
 
+/* enum bh_reason -> its name: status, events and the nftables counters */
+extern const char *const bh_reason_names[];
+
 struct bh_nft_spec {
 	const __u8 (*quarantine)[6];	/* the quarantined MACs */
 	size_t n_quarantine;

@@ -54,8 +54,6 @@ struct nft_tbl {
 	bool icmp6;			/* writing chain nd_judge and its helpers */
 };
 
-/* The verdict counters, one named counter each, in every table. */
-extern const char *const bh_nft_reason_names[BH_R_MAX];
 
 void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio);
 void nft_counter_obj(struct nft_tbl *t, const char *name);
