@@ -16,17 +16,26 @@ out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) &&
 	ok "up --mode $MODE" || { fail "up" "$out"; tap_done; exit 1; }
 C=${BH_IP4[camera]}
 
-# a live session: the nvr streams a numbered line every 50 ms to the camera
+# live_start PORT FILE: a live session, the nvr streams a numbered line
+# every 50 ms to the camera's PORT, the camera writes them to FILE
+live_start() {
+	in_ns camera timeout 20 socat -u TCP-LISTEN:$1,reuseaddr "OPEN:$2,creat,trunc" &
+	listener=$!
+	sleep 0.3
+	(for i in $(seq 1 300); do echo "line $i"; sleep 0.05; done) |
+		in_ns nvr timeout 20 socat -u - "TCP:$C:$1" 2>/dev/null &
+	streamer=$!
+}
+ct_flows() {	# PORT: the gateway's kernel conntrack entries of the live session
+	nsenter --net=/run/netns/$GW grep -c "dst=$C sport=[0-9]* dport=$1 " /proc/net/nf_conntrack
+}
 live=$BH_TMP/live
-in_ns camera timeout 20 socat -u TCP-LISTEN:8001,reuseaddr "OPEN:$live,creat,trunc" &
-listener=$!
-sleep 0.3
-(for i in $(seq 1 300); do echo "line $i"; sleep 0.05; done) |
-	in_ns nvr timeout 20 socat -u - "TCP:$C:8001" 2>/dev/null &
-streamer=$!
+live_start 8001 "$live"
 sleep 1.5
 n0=$(wc -l < "$live")
 check "the live session flows before isolate ($n0 lines)" test "$n0" -gt 10
+[ "$MODE" = nft ] &&	# only nftables makes the kernel track bridged flows
+	check "the kernel tracks the live session before isolate" test "$(ct_flows 8001)" -ge 1
 
 out=$(bh isolate $CAM --reason "e2e test" 2>&1) && ok "isolate $CAM" || fail "isolate" "$out"
 sleep 0.3
@@ -35,6 +44,7 @@ sleep 1.5
 n2=$(wc -l < "$live")
 # at most what was in flight when isolate returned
 check "the live session stopped ($n1 -> $n2 lines in 1.5 s)" test "$n2" -le $((n1 + 1))
+check "isolate deleted the kernel's conntrack entries of the session" test "$(ct_flows 8001)" = 0
 check "drop_quarantine counted" test "$(counter drop_quarantine)" -gt 0
 check "status shows 1 quarantined" test "$(status_field "s['quarantined']")" = 1
 kill $listener $streamer 2>/dev/null
@@ -94,6 +104,26 @@ check "quarantine saved in the state dir" grep -q "$CAM" "$BH_STATE/quarantine"
 out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) && ok "up after down" || fail "up after down" "$out"
 expect_drop "the camera is still isolated after down/up" drop_quarantine tcp_try nvr camera "$C" 554
 bh release $CAM >/dev/null 2>&1
+
+# a device with no bound address: its live flows are found through the
+# addresses it used (BPF conntrack) and the gateway's neighbour table
+sed 's/name: camera, ip: \[[^]]*\]/name: camera/' "$BH_SRC/policies/demo.yaml" > "$BH_TMP/unbound.yaml"
+out=$(bh up -c "$BH_TMP/unbound.yaml" --mode "$MODE" 2>&1) &&
+	ok "up with the camera unbound" || fail "up unbound" "$out"
+live_start 8002 "$live.2"
+ping_try gateway "$C"	# the gateway has talked to the camera: a neighbour entry
+sleep 1
+[ "$MODE" = nft ] &&
+	check "the kernel tracks the unbound camera's session" test "$(ct_flows 8002)" -ge 1
+out=$(bh isolate $CAM 2>&1) && ok "isolate the unbound camera" || fail "isolate unbound" "$out"
+n1=$(wc -l < "$live.2")
+sleep 1.5
+check "its live session stopped ($n1 -> $(wc -l < "$live.2") lines in 1.5 s)" \
+	test "$(wc -l < "$live.2")" -le $((n1 + 1))
+check "isolate deleted the kernel's conntrack entries of the unbound camera" test "$(ct_flows 8002)" = 0
+kill $listener $streamer 2>/dev/null
+bh release $CAM >/dev/null 2>&1
+out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) || fail "up demo again" "$out"
 
 # a device not in the policy can be isolated before it is ever seen
 out=$(bh isolate 02:00:00:00:99:99 2>&1) && ok "isolate a MAC never seen" || fail "isolate unseen" "$out"

@@ -248,7 +248,7 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 			continue;	/* a timed quarantine that has ended */
 		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until);
 		if (!ret)
-			bh_dp_ct_flush_mac(m, q[i].mac);
+			bh_dp_ct_flush_mac(m, q[i].mac, NULL, NULL);
 	}
 	free(q);
 	return ret;
@@ -936,23 +936,58 @@ static int quar_update(const struct bh_ctx *ctx, const __u8 mac[6],
 	return ret;
 }
 
+/* Is @a bound to a device other than @mac in @p? */
+static bool bound_elsewhere(const struct bh_policy *p, const __u8 mac[6], const __u8 *a)
+{
+	for (size_t i = 0; i < p->n_groups; i++)
+		for (size_t j = 0; j < p->groups[i].n_members; j++) {
+			const struct bh_member *mb = &p->groups[i].members[j];
+
+			if (!memcmp(mb->mac, mac, 6))
+				continue;
+			for (size_t k = 0; k < mb->n_ips; k++)
+				if (!memcmp(mb->ips[k].a, a, 16))
+					return true;
+		}
+	return false;
+}
+
 /*
  * The kernel's own connection tracking (routed flows, and every flow in
- * --mode nft): delete the entries of @mac's bound addresses. How many.
+ * --mode nft): delete the entries of @mac's addresses: its bound ones, the
+ * ones it used in the BPF flows just cut (@seen), and the ones the
+ * gateway's neighbour tables map to it. An address bound to another device
+ * is never taken from the last two (a device may lie in ARP). How many.
  */
-static int kernel_ct_flush(const struct bh_ctx *ctx, const __u8 mac[6])
+static int kernel_ct_flush(const struct bh_ctx *ctx, const __u8 mac[6],
+			   const struct bh_addr *seen, size_t n_seen)
 {
 	struct bh_policy *p = applied_policy(ctx);
-	const struct bh_member *mb = NULL;
-	int ret;
+	struct bh_addr *set = NULL, *neigh = NULL;
+	size_t n = 0, cap = 0, n_neigh = 0;
+	int ret = 0;
 
-	if (!p)
-		return 0;
-	for (size_t i = 0; i < p->n_groups && !mb; i++)
-		for (size_t j = 0; j < p->groups[i].n_members; j++)
-			if (!memcmp(p->groups[i].members[j].mac, mac, 6))
-				mb = &p->groups[i].members[j];
-	ret = mb ? bh_ct_flush_addrs(mb->ips, mb->n_ips) : 0;
+	for (size_t i = 0; p && i < p->n_groups; i++)
+		for (size_t j = 0; j < p->groups[i].n_members; j++) {
+			const struct bh_member *mb = &p->groups[i].members[j];
+
+			if (memcmp(mb->mac, mac, 6))
+				continue;
+			for (size_t k = 0; k < mb->n_ips && !ret; k++)
+				ret = bh_addr_set_add(&set, &n, &cap, mb->ips[k].a);
+		}
+	if (bh_nl_neigh_addrs(mac, &neigh, &n_neigh))
+		n_neigh = 0;	/* still flush what is known */
+	for (size_t i = 0; i < n_seen + n_neigh && !ret; i++) {
+		const __u8 *a = i < n_seen ? seen[i].a : neigh[i - n_seen].a;
+
+		if (!p || !bound_elsewhere(p, mac, a))
+			ret = bh_addr_set_add(&set, &n, &cap, a);
+	}
+	if (!ret)
+		ret = bh_ct_flush_addrs(set, n);
+	free(neigh);
+	free(set);
 	bh_policy_free(p);
 	return ret;
 }
@@ -966,6 +1001,8 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 		{}
 	};
 	struct bh_quar_entry e = {};
+	struct bh_addr *seen = NULL;
+	size_t n_seen = 0;
 	const char *reason = "";
 	char macs[18], until[64] = "";
 	struct timespec now;
@@ -1046,13 +1083,14 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 			bh_maps_close(&m);
 			return BH_EXIT_SYSTEM;
 		}
-		flushed = bh_dp_ct_flush_mac(&m, e.mac);
+		flushed = bh_dp_ct_flush_mac(&m, e.mac, &seen, &n_seen);
 		ret = nft_sync_applied(ctx, &m);
 		if (!ret) {
-			int n = kernel_ct_flush(ctx, e.mac);
+			int n = kernel_ct_flush(ctx, e.mac, seen, n_seen);
 
 			flushed = (flushed < 0 ? 0 : flushed) + (n < 0 ? 0 : n);
 		}
+		free(seen);
 		bh_maps_close(&m);
 		if (ret) {
 			pr_err("isolate: %s is isolated by the BPF programs, but the nftables lock failed: %s",

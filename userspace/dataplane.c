@@ -1135,31 +1135,64 @@ int bh_dp_release(const struct bh_maps *m, const __u8 mac[6])
 	return 0;
 }
 
-int bh_dp_ct_flush_mac(const struct bh_maps *m, const __u8 mac[6])
+int bh_addr_set_add(struct bh_addr **set, size_t *n, size_t *cap, const __u8 *a)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!memcmp((*set)[i].a, a, 16))
+			return 0;
+	if (*n == *cap) {
+		struct bh_addr *tmp;
+
+		*cap = *cap ? *cap * 2 : 8;
+		tmp = realloc(*set, *cap * sizeof(*tmp));
+		if (!tmp)
+			return -ENOMEM;
+		*set = tmp;
+	}
+	memset(&(*set)[*n], 0, sizeof(**set));
+	memcpy((*set)[*n].a, a, 16);
+	(*set)[*n].v4 = !memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+	(*n)++;
+	return 0;
+}
+
+int bh_dp_ct_flush_mac(const struct bh_maps *m, const __u8 mac[6],
+		       struct bh_addr **addrs, size_t *n_addrs)
 {
 	struct bh_ct_key cur, next, *dead = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, acap = 0;
 	void *prev = NULL;
 	int ret = 0;
 
 	while (!bpf_map_get_next_key(m->ct, prev, &next)) {
 		struct bh_ct_val v;
+		bool src, dst;
 
-		if (!bpf_map_lookup_elem(m->ct, &next, &v) &&
-		    (!memcmp(v.smac, mac, 6) || !memcmp(v.dmac, mac, 6))) {
-			if (n == cap) {
-				struct bh_ct_key *tmp;
+		if (bpf_map_lookup_elem(m->ct, &next, &v))
+			goto next;
+		src = !memcmp(v.smac, mac, 6);
+		dst = !memcmp(v.dmac, mac, 6);
+		if (!src && !dst)
+			goto next;
+		if (n == cap) {
+			struct bh_ct_key *tmp;
 
-				cap = cap ? cap * 2 : 64;
-				tmp = realloc(dead, cap * sizeof(*dead));
-				if (!tmp) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				dead = tmp;
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(dead, cap * sizeof(*dead));
+			if (!tmp) {
+				ret = -ENOMEM;
+				goto out;
 			}
-			dead[n++] = next;
+			dead = tmp;
 		}
+		dead[n++] = next;
+		/* the device's own end of the flow: the kernel may track it too */
+		if (addrs && bh_addr_set_add(addrs, n_addrs, &acap,
+					  src ? next.saddr : next.daddr)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+next:
 		cur = next;
 		prev = &cur;
 	}

@@ -102,8 +102,19 @@ int bh_dp_links(const char *pin_dir, struct bh_attached **out, size_t *n);
 int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
 		  __u64 until);
 int bh_dp_release(const struct bh_maps *m, const __u8 mac[6]);
-/* Delete every connection-tracking entry of @mac; returns how many. */
-int bh_dp_ct_flush_mac(const struct bh_maps *m, const __u8 mac[6]);
+/*
+ * Delete every connection-tracking entry of @mac; returns how many. With
+ * @addrs (an empty set: NULL, 0), the addresses @mac used in them are
+ * collected there (the caller frees *@addrs).
+ */
+int bh_dp_ct_flush_mac(const struct bh_maps *m, const __u8 mac[6],
+		       struct bh_addr **addrs, size_t *n_addrs);
+
+/*
+ * A set of addresses in a growing array: add the 16-byte address @a unless
+ * it is in already. 0 or -ENOMEM.
+ */
+int bh_addr_set_add(struct bh_addr **set, size_t *n, size_t *cap, const __u8 *a);
 
 /* Sum a per-CPU counter. */
 int bh_dp_counter(int map_fd, __u32 key, struct bh_counter *out);

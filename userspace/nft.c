@@ -609,14 +609,10 @@ static int send_batch(const struct bh_nft_spec *s)
 			continue;
 		}
 
-		nl = mnl_socket_open(NETLINK_NETFILTER);
+		nl = bh_mnl_open(NETLINK_NETFILTER);
 		if (!nl) {
 			ret = -errno;
 			goto out;
-		}
-		if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-			ret = -errno;
-			goto out_sock;
 		}
 		sndbuf = (int)mnl_nlmsg_batch_size(bt.b) + 65536;
 		/* a batch is one message: the socket must take it whole */
@@ -703,13 +699,9 @@ int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_byt
 	struct mnl_socket *nl;
 	int ret = 0;
 
-	nl = mnl_socket_open(NETLINK_NETFILTER);
+	nl = bh_mnl_open(NETLINK_NETFILTER);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 		struct nftnl_obj *o = nftnl_obj_alloc();
 		struct nlmsghdr *nlh;
@@ -745,155 +737,7 @@ out:
 
 /* ---- connection tracking (ctnetlink) ----------------------------------------- */
 
-struct ct_match {
-	const struct bh_addr *addrs;
-	size_t n;
-	struct nlmsghdr **dead;		/* copies of matching entries */
-	size_t n_dead, cap;
-};
-
-static bool ct_tuple_has(const struct nlattr *tuple, const struct ct_match *m)
-{
-	const struct nlattr *ip, *a;
-
-	mnl_attr_for_each_nested(ip, tuple) {
-		if (mnl_attr_get_type(ip) != CTA_TUPLE_IP)
-			continue;
-		mnl_attr_for_each_nested(a, ip) {
-			__u8 v[16];
-			int t = mnl_attr_get_type(a);
-
-			if (t == CTA_IP_V4_SRC || t == CTA_IP_V4_DST) {
-				memset(v, 0, 10);
-				v[10] = v[11] = 0xff;
-				memcpy(v + 12, mnl_attr_get_payload(a), 4);
-			} else if (t == CTA_IP_V6_SRC || t == CTA_IP_V6_DST) {
-				memcpy(v, mnl_attr_get_payload(a), 16);
-			} else {
-				continue;
-			}
-			for (size_t i = 0; i < m->n; i++)
-				if (!memcmp(m->addrs[i].a, v, 16))
-					return true;
-		}
-	}
-	return false;
-}
-
-static int ct_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct ct_match *m = data;
-	const struct nlattr *a;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-		if (mnl_attr_get_type(a) != CTA_TUPLE_ORIG || !ct_tuple_has(a, m))
-			continue;
-		if (m->n_dead == m->cap) {
-			struct nlmsghdr **tmp;
-
-			m->cap = m->cap ? m->cap * 2 : 32;
-			tmp = realloc(m->dead, m->cap * sizeof(*tmp));
-			if (!tmp)
-				return MNL_CB_ERROR;
-			m->dead = tmp;
-		}
-		m->dead[m->n_dead] = malloc(nlh->nlmsg_len);
-		if (!m->dead[m->n_dead])
-			return MNL_CB_ERROR;
-		memcpy(m->dead[m->n_dead++], nlh, nlh->nlmsg_len);
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-/* DELETE by the original tuple of a dumped entry (and its zone) */
-static int ct_delete(struct mnl_socket *nl, const struct nlmsghdr *entry, __u32 seq)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	const struct nfgenmsg *src = mnl_nlmsg_get_payload(entry);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
-	struct nfgenmsg *g;
-	const struct nlattr *a;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	*g = *src;
-	mnl_attr_for_each(a, entry, sizeof(struct nfgenmsg)) {
-		int t = mnl_attr_get_type(a);
-
-		if (t == CTA_TUPLE_ORIG || t == CTA_ZONE) {
-			memcpy((char *)nlh + nlh->nlmsg_len, a, a->nla_len);
-			nlh->nlmsg_len += MNL_ALIGN(a->nla_len);
-		}
-	}
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	if (mnl_socket_recvfrom(nl, buf, sizeof(buf)) < 0)
-		return -errno;
-	return 0;
-}
-
-int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct ct_match m = { .addrs = addrs, .n = n };
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *g;
-	__u32 seq = (__u32)time(NULL);
-	ssize_t len;
-	int ret = 0;
-
-	if (!n)
-		return 0;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	g->res_id = 0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl), ct_cb, &m);
-		if (ret <= 0)
-			break;
-	}
-	ret = 0;
-	for (size_t i = 0; i < m.n_dead; i++)
-		if (!ct_delete(nl, m.dead[i], seq + 1 + (__u32)i))
-			ret++;
-out:
-	for (size_t i = 0; i < m.n_dead; i++)
-		free(m.dead[i]);
-	free(m.dead);
-	mnl_socket_close(nl);
-	return ret;
-}
-
-/*
- * Switching from --mode nft to a BPF mode: the flows the kernel tracks
- * become the BPF programs' (bh_ct), so replies in flight keep passing.
- */
-struct ct_import {
-	int map_fd;
-	__u64 now;
-	int n;
-};
-
+/* The original tuple of a conntrack entry, as a bh_ct key (ports in network order) */
 static void ct_tuple(const struct nlattr *tuple, struct bh_ct_key *k)
 {
 	const struct nlattr *a, *b;
@@ -944,49 +788,30 @@ static void ct_tuple(const struct nlattr *tuple, struct bh_ct_key *k)
 	}
 }
 
-static int ct_import_cb(const struct nlmsghdr *nlh, void *data)
+/* A dumped entry's original tuple, or NULL */
+static const struct nlattr *ct_orig(const struct nlmsghdr *nlh)
 {
-	struct ct_import *im = data;
 	const struct nlattr *a;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-		struct bh_ct_val v = { .last_seen = im->now };
-		struct bh_ct_key k;
-
-		if (mnl_attr_get_type(a) != CTA_TUPLE_ORIG)
-			continue;
-		ct_tuple(a, &k);
-		if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP &&
-		    k.proto != IPPROTO_ICMP && k.proto != IPPROTO_ICMPV6)
-			break;
-		if (!bpf_map_update_elem(im->map_fd, &k, &v, BPF_NOEXIST))
-			im->n++;
-		break;
-	}
-	return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == CTA_TUPLE_ORIG)
+			return a;
+	return NULL;
 }
 
-int bh_ct_import(int ct_map_fd)
+/*
+ * Dump the kernel's conntrack table (both families) into @cb, one call per
+ * entry, on a socket the caller opened (and may go on using: @seq + 1 on are
+ * free for it).
+ */
+static int ct_dump(struct mnl_socket *nl, __u32 seq, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct ct_import im = { .map_fd = ct_map_fd };
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *g;
-	struct timespec ts;
-	__u32 seq = (__u32)time(NULL);
 	ssize_t len;
-	int ret;
+	int ret = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
-	im.now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
 	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -994,18 +819,156 @@ int bh_ct_import(int ct_map_fd)
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
 	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl),
-				 ct_import_cb, &im);
+		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl), cb, data);
 		if (ret <= 0)
 			break;
 	}
-	ret = im.n;
-out:
+	if (len < 0)
+		return -errno;
+	return ret < 0 ? -errno : 0;
+}
+
+struct ct_match {
+	const struct bh_addr *addrs;
+	size_t n;
+	struct nlmsghdr **dead;		/* copies of matching entries */
+	size_t n_dead, cap;
+};
+
+static bool ct_match_addr(const struct ct_match *m, const __u8 *a)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!memcmp(m->addrs[i].a, a, 16))
+			return true;
+	return false;
+}
+
+static int ct_match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *orig = ct_orig(nlh);
+	struct ct_match *m = data;
+	struct bh_ct_key k;
+
+	if (!orig)
+		return MNL_CB_OK;
+	ct_tuple(orig, &k);
+	if (!ct_match_addr(m, k.saddr) && !ct_match_addr(m, k.daddr))
+		return MNL_CB_OK;
+	if (m->n_dead == m->cap) {
+		struct nlmsghdr **tmp;
+
+		m->cap = m->cap ? m->cap * 2 : 32;
+		tmp = realloc(m->dead, m->cap * sizeof(*tmp));
+		if (!tmp)
+			return MNL_CB_ERROR;
+		m->dead = tmp;
+	}
+	m->dead[m->n_dead] = malloc(nlh->nlmsg_len);
+	if (!m->dead[m->n_dead])
+		return MNL_CB_ERROR;
+	memcpy(m->dead[m->n_dead++], nlh, nlh->nlmsg_len);
+	return MNL_CB_OK;
+}
+
+/* DELETE by the original tuple of a dumped entry (and its zone) */
+static int ct_delete(struct mnl_socket *nl, const struct nlmsghdr *entry, __u32 seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	const struct nfgenmsg *src = mnl_nlmsg_get_payload(entry);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
+	struct nfgenmsg *g;
+	const struct nlattr *a;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	*g = *src;
+	mnl_attr_for_each(a, entry, sizeof(struct nfgenmsg)) {
+		int t = mnl_attr_get_type(a);
+
+		if (t == CTA_TUPLE_ORIG || t == CTA_ZONE) {
+			memcpy((char *)nlh + nlh->nlmsg_len, a, a->nla_len);
+			nlh->nlmsg_len += MNL_ALIGN(a->nla_len);
+		}
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	if (mnl_socket_recvfrom(nl, buf, sizeof(buf)) < 0)
+		return -errno;
+	return 0;
+}
+
+int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n)
+{
+	struct ct_match m = { .addrs = addrs, .n = n };
+	__u32 seq = (__u32)time(NULL);
+	struct mnl_socket *nl;
+	int ret;
+
+	if (!n)
+		return 0;
+	nl = bh_mnl_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	/* collect first, delete after: deleting while the dump runs skips entries */
+	ret = ct_dump(nl, seq, ct_match_cb, &m);
+	if (m.n_dead)	/* a dump cut short still deletes what it found */
+		ret = 0;
+	for (size_t i = 0; i < m.n_dead; i++)
+		if (!ct_delete(nl, m.dead[i], seq + 1 + (__u32)i))
+			ret++;
+	for (size_t i = 0; i < m.n_dead; i++)
+		free(m.dead[i]);
+	free(m.dead);
 	mnl_socket_close(nl);
 	return ret;
+}
+
+/*
+ * Switching from --mode nft to a BPF mode: the flows the kernel tracks
+ * become the BPF programs' (bh_ct), so replies in flight keep passing.
+ */
+struct ct_import {
+	int map_fd;
+	__u64 now;
+	int n;
+};
+
+static int ct_import_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *orig = ct_orig(nlh);
+	struct ct_import *im = data;
+	struct bh_ct_val v = { .last_seen = im->now };
+	struct bh_ct_key k;
+
+	if (!orig)
+		return MNL_CB_OK;
+	ct_tuple(orig, &k);
+	if (k.proto != IPPROTO_TCP && k.proto != IPPROTO_UDP &&
+	    k.proto != IPPROTO_ICMP && k.proto != IPPROTO_ICMPV6)
+		return MNL_CB_OK;
+	if (!bpf_map_update_elem(im->map_fd, &k, &v, BPF_NOEXIST))
+		im->n++;
+	return MNL_CB_OK;
+}
+
+int bh_ct_import(int ct_map_fd)
+{
+	struct ct_import im = { .map_fd = ct_map_fd };
+	struct mnl_socket *nl;
+	struct timespec ts;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	im.now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	nl = bh_mnl_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	ret = ct_dump(nl, (__u32)time(NULL), ct_import_cb, &im);
+	mnl_socket_close(nl);
+	return ret ? ret : im.n;
 }

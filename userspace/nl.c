@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
@@ -44,6 +45,7 @@ struct nl_dump {
 	size_t n_links, cap_links;
 	struct nl_addr *addrs;
 	size_t n_addrs, cap_addrs;
+	const __u8 *neigh_mac;		/* RTM_GETNEIGH: keep this MAC's entries */
 	bool intr;
 	int err;
 };
@@ -92,6 +94,11 @@ static int info_attr_cb(const struct nlattr *attr, void *data)
 static int addr_attr_cb(const struct nlattr *attr, void *data)
 {
 	return attr_cb(attr, data, IFA_MAX);
+}
+
+static int neigh_attr_cb(const struct nlattr *attr, void *data)
+{
+	return attr_cb(attr, data, NDA_MAX);
 }
 
 static bool is_bridge_kind(const struct nlattr *linkinfo)
@@ -153,14 +160,42 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Append address attribute @a of @family (checked: 4 or 16 bytes) to d->addrs */
+static int add_nl_addr(struct nl_dump *d, int family, const struct nlattr *a,
+		       int ifindex, __u8 plen)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+	struct nl_addr *e;
+
+	if (mnl_attr_get_payload_len(a) != alen)
+		return MNL_CB_OK;
+	if (grow((void **)&d->addrs, &d->cap_addrs, d->n_addrs + 1,
+		 sizeof(*d->addrs))) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	e = &d->addrs[d->n_addrs];
+	memset(e, 0, sizeof(*e));
+	e->ifindex = ifindex;
+	e->plen = plen;
+	if (family == AF_INET) {
+		e->addr.a[10] = 0xff;
+		e->addr.a[11] = 0xff;
+		memcpy(&e->addr.a[12], mnl_attr_get_payload(a), 4);
+		e->addr.v4 = true;
+	} else {
+		memcpy(e->addr.a, mnl_attr_get_payload(a), 16);
+	}
+	d->n_addrs++;
+	return MNL_CB_OK;
+}
+
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = {};
 	struct nl_dump *d = data;
 	const struct ifaddrmsg *ifa;
 	const struct nlattr *a;
-	struct nl_addr *e;
-	size_t alen;
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		d->intr = true;
@@ -175,28 +210,32 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (!a)
 		return MNL_CB_OK;
-	alen = ifa->ifa_family == AF_INET ? 4 : 16;
-	if (mnl_attr_get_payload_len(a) != alen)
+	return add_nl_addr(d, ifa->ifa_family, a, (int)ifa->ifa_index,
+			   ifa->ifa_prefixlen);
+}
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NDA_MAX + 1] = {};
+	struct nl_dump *d = data;
+	const struct ndmsg *ndm;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ndm)))
 		return MNL_CB_OK;
-	if (grow((void **)&d->addrs, &d->cap_addrs, d->n_addrs + 1,
-		 sizeof(*d->addrs))) {
-		d->err = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
-	e = &d->addrs[d->n_addrs];
-	memset(e, 0, sizeof(*e));
-	e->ifindex = (int)ifa->ifa_index;
-	e->plen = ifa->ifa_prefixlen;
-	if (ifa->ifa_family == AF_INET) {
-		e->addr.a[10] = 0xff;
-		e->addr.a[11] = 0xff;
-		memcpy(&e->addr.a[12], mnl_attr_get_payload(a), 4);
-		e->addr.v4 = true;
-	} else {
-		memcpy(e->addr.a, mnl_attr_get_payload(a), 16);
-	}
-	d->n_addrs++;
-	return MNL_CB_OK;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	if ((ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6) ||
+	    (ndm->ndm_state & (NUD_FAILED | NUD_INCOMPLETE)))
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr_cb, tb) < 0 ||
+	    !tb[NDA_DST] || !tb[NDA_LLADDR] ||
+	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6 ||
+	    memcmp(mnl_attr_get_payload(tb[NDA_LLADDR]), d->neigh_mac, 6))
+		return MNL_CB_OK;
+	return add_nl_addr(d, ndm->ndm_family, tb[NDA_DST], ndm->ndm_ifindex,
+			   ndm->ndm_family == AF_INET ? 32 : 128);
 }
 
 /*
@@ -223,6 +262,10 @@ static int nl_dump(struct mnl_socket *nl, __u16 type, mnl_cb_t cb,
 		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
 		ifi->ifi_family = AF_UNSPEC;
+	} else if (type == RTM_GETNEIGH) {
+		struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+
+		ndm->ndm_family = AF_UNSPEC;
 	} else {
 		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
@@ -269,26 +312,61 @@ static void dump_reset(struct nl_dump *d)
 	memset(d, 0, sizeof(*d));
 }
 
+struct mnl_socket *bh_mnl_open(int bus)
+{
+	struct mnl_socket *nl = mnl_socket_open(bus);
+
+	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno;
+
+		mnl_socket_close(nl);
+		errno = err;
+		return NULL;
+	}
+	return nl;
+}
+
 static int nl_read_all(struct nl_dump *d)
 {
-	struct mnl_socket *nl;
+	struct mnl_socket *nl = bh_mnl_open(NETLINK_ROUTE);
 	int ret = -EAGAIN, i;
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
 	for (i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
 		dump_reset(d);
 		ret = nl_dump(nl, RTM_GETLINK, link_cb, d);
 		if (!ret)
 			ret = nl_dump(nl, RTM_GETADDR, addr_cb, d);
 	}
-out:
 	mnl_socket_close(nl);
+	return ret;
+}
+
+int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n)
+{
+	struct mnl_socket *nl = bh_mnl_open(NETLINK_ROUTE);
+	struct nl_dump d = { .neigh_mac = mac };
+	int ret = -EAGAIN, i;
+
+	*out = NULL;
+	*n = 0;
+	if (!nl)
+		return -errno;
+	for (i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
+		dump_reset(&d);
+		d.neigh_mac = mac;
+		ret = nl_dump(nl, RTM_GETNEIGH, neigh_cb, &d);
+	}
+	mnl_socket_close(nl);
+	if (!ret && d.n_addrs) {
+		*out = calloc(d.n_addrs, sizeof(**out));
+		if (!*out)
+			ret = -ENOMEM;
+		for (size_t j = 0; *out && j < d.n_addrs; j++)
+			(*out)[(*n)++] = d.addrs[j].addr;
+	}
+	dump_reset(&d);
 	return ret;
 }
 
@@ -488,11 +566,10 @@ int bh_nl_bridge_nf_call(const char *bridge, bool on)
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
+	nl = bh_mnl_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
 	}

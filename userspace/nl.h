@@ -45,6 +45,15 @@ int bh_nl_topology(char *const *names, size_t n, struct bh_topology *out,
 		   char *err, size_t errlen);
 void bh_topology_free(struct bh_topology *t);
 
+/*
+ * The addresses the current namespace's neighbour tables (ARP, ND) map to
+ * @mac, in a new array (free it). 0 or -errno.
+ */
+int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n);
+
+/* A netlink socket of @bus, bound (auto port id); NULL with errno set. */
+struct mnl_socket *bh_mnl_open(int bus);
+
 /* Set (or clear) a bridge's nf_call_iptables and nf_call_ip6tables. 0 or -errno. */
 int bh_nl_bridge_nf_call(const char *bridge, bool on);
 
