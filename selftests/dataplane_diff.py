@@ -11,13 +11,15 @@
 #   listen KIND OUT              record the markers that arrive, until SIGTERM
 #                                (KIND: packet = AF_PACKET on eth0, local =
 #                                raw IP sockets: what the gateway's stack gets)
-import ipaddress
 import json
 import random
 import signal
 import socket
 import struct
 import sys
+
+from pkt import csum, ip, ipv4, ipv6, l4_csum, pseudo
+from pkt import mac as mac_bytes
 
 DEVS = {	# the demo network of lib.sh: name -> host byte
     'camera': 0x11, 'nvr': 0x21, 'fridge': 0x31, 'laptop': 0x41,
@@ -90,22 +92,12 @@ def frames(seed, n):
         yield f
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b'\0'
-    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while t >> 16:
-        t = (t & 0xffff) + (t >> 16)
-    return ~t & 0xffff
-
-
 def marker(i):
     return b'BHDIFF%08d' % i
 
 
 def build(f, smac, gwmac):
-    s = ipaddress.ip_address(f['saddr']).packed
-    d = ipaddress.ip_address(f['daddr']).packed
+    s, d = ip(f['saddr']), ip(f['daddr'])
     body = marker(f['id'])
     if f['proto'] == 'tcp':
         l4p = 6
@@ -120,29 +112,20 @@ def build(f, smac, gwmac):
         l4p = 58 if f['v6'] else 1
         l4 = struct.pack('!BBHHH', 128 if f['v6'] else 8, 0, 0, f['id'] & 0xffff, 1) + body
         ck = 2
+    l4 = l4_csum(s, d, l4p, l4, ck)
     if f['v6']:
-        ph = s + d + struct.pack('!I3xB', len(l4), l4p)
-    elif l4p != 1:
-        ph = s + d + struct.pack('!xBH', l4p, len(l4))
+        pkt, et = ipv6(s, d, l4p, l4), b'\x86\xdd'
     else:
-        ph = b''
-    l4 = l4[:ck] + struct.pack('!H', csum(ph + l4)) + l4[ck + 2:]
-    if f['v6']:
-        ip = struct.pack('!IHBB', 6 << 28, len(l4), l4p, 64) + s + d
-        et = b'\x86\xdd'
-    else:
-        h = struct.pack('!BBHHHBBH', 0x45, 0, 20 + len(l4), f['id'] & 0xffff, 0, 64, l4p, 0) + s + d
-        ip = h[:10] + struct.pack('!H', csum(h)) + h[12:]
-        et = b'\x08\x00'
-    dm = gwmac if f['dmac'] == 'gw' else bytes.fromhex(f['dmac'].replace(':', ''))
-    return dm + smac + et + ip + l4
+        pkt, et = ipv4(s, d, l4p, l4, ident=f['id']), b'\x08\x00'
+    dm = gwmac if f['dmac'] == 'gw' else mac_bytes(f['dmac'])
+    return dm + smac + et + pkt
 
 
 def send(path, src, gwmac):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind(('eth0', 0))
     own = s.getsockname()[4]
-    gw = bytes.fromhex(gwmac.replace(':', ''))
+    gw = mac_bytes(gwmac)
     for line in open(path):
         f = json.loads(line)
         if f['src'] == src:
@@ -158,20 +141,18 @@ def segments(saddr, daddr, dmac, dport, n):
     s.setsockopt(263, 15, 1)		# SOL_PACKET, PACKET_VNET_HDR
     s.bind(('eth0', 0))
     own = s.getsockname()[4]
-    sa, da = ipaddress.ip_address(saddr).packed, ipaddress.ip_address(daddr).packed
+    sa, da = ip(saddr), ip(daddr)
     seq = 1000
     for i in range(n):
         body = b''.join(marker(i * 40 + k) + b'x' * (1400 - 14) for k in range(40))
         tcp = struct.pack('!HHIIBBHHH', 41000, dport, seq, 1, 5 << 4, 0x10, 8192, 0, 0) + body
         # partial checksum: the pseudo-header sum, completed per segment
-        ph = sa + da + struct.pack('!xBH', 6, len(tcp))
-        part = ~csum(ph) & 0xffff
+        part = ~csum(pseudo(sa, da, 6, len(tcp))) & 0xffff
         tcp = tcp[:16] + struct.pack('!H', part) + tcp[18:]
-        h = struct.pack('!BBHHHBBH', 0x45, 0, 20 + len(tcp), i & 0xffff, 0x4000, 64, 6, 0) + sa + da
-        ip = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+        pkt = ipv4(sa, da, 6, tcp, ident=i, frag=0x4000)
         # virtio_net_hdr: NEEDS_CSUM, GSO_TCPV4, hdr_len, gso_size, csum_start, csum_offset
         vnet = struct.pack('<BBHHHH', 1, 1, 14 + 20 + 20, 1400, 14 + 20, 16)
-        s.send(vnet + bytes.fromhex(dmac.replace(':', '')) + own + b'\x08\x00' + ip + tcp)
+        s.send(vnet + mac_bytes(dmac) + own + b'\x08\x00' + pkt)
         seq += len(body)
 
 

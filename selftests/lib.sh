@@ -341,25 +341,15 @@ expect_drop() {
 raw_send() {
 	local n=$1
 	shift
-	ip netns exec "$(ns_of "$n")" python3 - "$@" <<'PY'
+	ip netns exec "$(ns_of "$n")" env PYTHONPATH="$BH_SRC/selftests" python3 - "$@" <<'PY'
 import socket, struct, sys, ipaddress
+from pkt import mac, ip, l4_csum, ipv6
 kind = sys.argv[1]
 a = dict(x.split('=', 1) for x in sys.argv[2:])
-mac = lambda m: bytes.fromhex(m.replace(':', ''))
-ip4 = lambda x: ipaddress.IPv4Address(x).packed
-ip6 = lambda x: ipaddress.IPv6Address(x).packed
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((a.get('dev', 'eth0'), 0))
 own = s.getsockname()[4]
 src = mac(a['src']) if 'src' in a else own
-
-def csum(b):
-    if len(b) % 2:
-        b += b'\0'
-    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while t >> 16:
-        t = (t & 0xffff) + (t >> 16)
-    return ~t & 0xffff
 
 def lladdr_of(m):	# EUI-64 link-local of a MAC
     b = bytearray(m)
@@ -367,23 +357,21 @@ def lladdr_of(m):	# EUI-64 link-local of a MAC
     return str(ipaddress.IPv6Address(b'\xfe\x80' + b'\0' * 6 + bytes(b[:3]) + b'\xff\xfe' + bytes(b[3:])))
 
 def icmp6(sip, dip, body):
-    ph = ip6(sip) + ip6(dip) + struct.pack('!I3xB', len(body), 58)
-    body = body[:2] + struct.pack('!H', csum(ph + body)) + body[4:]
-    return struct.pack('!IHBB', 6 << 28, len(body), 58, 255) + ip6(sip) + ip6(dip) + body
+    return ipv6(ip(sip), ip(dip), 58, l4_csum(ip(sip), ip(dip), 58, body, 2), hlim=255)
 
 if kind == 'arp':
     op = 1 if a.get('op', 'request') == 'request' else 2
     dst = mac(a.get('dst', 'ff:ff:ff:ff:ff:ff'))
     sha = mac(a['sha']) if 'sha' in a else src
     tha = mac(a.get('tha', '00:00:00:00:00:00'))
-    payload = struct.pack('!HHBBH', 1, 0x0800, 6, 4, op) + sha + ip4(a['spa']) + tha + ip4(a['tpa'])
+    payload = struct.pack('!HHBBH', 1, 0x0800, 6, 4, op) + sha + ip(a['spa']) + tha + ip(a['tpa'])
     frame = dst + src + b'\x08\x06' + payload
 elif kind == 'na':
     sip = a.get('sip', lladdr_of(src))
     dip = a.get('dip', 'ff02::1')
     flags = 0x20000000 if a.get('override', '1') == '1' else 0
     ll = mac(a['lladdr']) if 'lladdr' in a else src
-    body = struct.pack('!BBHI', 136, 0, 0, flags) + ip6(a['target']) + bytes([2, 1]) + ll
+    body = struct.pack('!BBHI', 136, 0, 0, flags) + ip(a['target']) + bytes([2, 1]) + ll
     dst = mac(a.get('dst', '33:33:00:00:00:01'))
     frame = dst + src + b'\x86\xdd' + icmp6(sip, dip, body)
 elif kind == 'ra':
