@@ -208,23 +208,28 @@ sock_addr() {
 	esac
 }
 
-# tcp_try FROM TO-NS-NAME ADDR PORT: 0 when the payload arrived
-tcp_try() {
-	local from=$1 to=$2 addr=$(sock_addr "$3") port=$4 out=$BH_TMP/tcp.$RANDOM
-	local token=bh-$RANDOM$RANDOM
-	ip netns exec "$(ns_of "$to")" timeout 3 socat -u \
-		"TCP6-LISTEN:$port,reuseaddr,ipv6only=0" "OPEN:$out,creat,trunc" 2>/dev/null &
-	local lpid=$!
+# token_try FROM TO RECV SEND SENDWAIT AFTER: 0 when a random token that FROM
+# writes to the socat address SEND reaches TO's socat address RECV (SENDWAIT:
+# the sender's timeout, AFTER: how long the receiver waits after the send)
+token_try() {
+	local out=$BH_TMP/tok.$RANDOM token=bh-$RANDOM$RANDOM lpid rc
+	ip netns exec "$(ns_of "$2")" timeout 3 socat -u "$3" "OPEN:$out,creat,trunc" 2>/dev/null &
+	lpid=$!
 	sleep 0.3
-	echo "$token" | ip netns exec "$(ns_of "$from")" timeout 2 socat -u - \
-		"TCP:$addr:$port,connect-timeout=1" 2>/dev/null
-	sleep 0.2
+	echo "$token" | ip netns exec "$(ns_of "$1")" timeout "$5" socat -u - "$4" 2>/dev/null
+	sleep "$6"
 	kill "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
 	grep -q "$token" "$out" 2>/dev/null
-	local rc=$?
+	rc=$?
 	rm -f "$out"
 	return $rc
+}
+
+# tcp_try FROM TO-NS-NAME ADDR PORT: 0 when the payload arrived
+tcp_try() {
+	token_try "$1" "$2" "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
+		"TCP:$(sock_addr "$3"):$4,connect-timeout=1" 2 0.2
 }
 
 # udp_try FROM TO-NS-NAME ADDR PORT [SRC]: 0 when the datagram arrived
@@ -232,30 +237,16 @@ tcp_try() {
 # this source address, even one the sender does not own (forged; the
 # sender's namespace gets ip_nonlocal_bind for it).
 udp_try() {
-	local from=$1 to=$2 addr=$(sock_addr "$3") port=$4 out=$BH_TMP/udp.$RANDOM
-	local token=bh-$RANDOM$RANDOM recv="UDP6-RECV:$port,reuseaddr,ipv6only=0"
-	local send="UDP:$addr:$port"
+	local recv="UDP6-RECV:$4,reuseaddr,ipv6only=0" send="UDP:$(sock_addr "$3"):$4"
 	if [ -n "${5:-}" ]; then
-		sysctl_ns "$(ns_of "$from")" net.ipv4.ip_nonlocal_bind=1
-		sysctl_ns "$(ns_of "$from")" net.ipv6.ip_nonlocal_bind=1
+		sysctl_ns "$(ns_of "$1")" net.ipv4.ip_nonlocal_bind=1
+		sysctl_ns "$(ns_of "$1")" net.ipv6.ip_nonlocal_bind=1
 		send="$send,bind=$(sock_addr "$5"),transparent"
 	fi
 	case $3 in
-	22[4-9].*|23[0-9].*) recv="UDP4-RECV:$port,reuseaddr,ip-add-membership=$3:eth0" ;;
+	22[4-9].*|23[0-9].*) recv="UDP4-RECV:$4,reuseaddr,ip-add-membership=$3:eth0" ;;
 	esac
-	ip netns exec "$(ns_of "$to")" timeout 2 socat -u \
-		"$recv" "OPEN:$out,creat,trunc" 2>/dev/null &
-	local lpid=$!
-	sleep 0.3
-	echo "$token" | ip netns exec "$(ns_of "$from")" timeout 1 socat -u - \
-		"$send" 2>/dev/null
-	sleep 0.3
-	kill "$lpid" 2>/dev/null
-	wait "$lpid" 2>/dev/null
-	grep -q "$token" "$out" 2>/dev/null
-	local rc=$?
-	rm -f "$out"
-	return $rc
+	token_try "$1" "$2" "$recv" "$send" 1 0.3
 }
 
 # udp_reply FROM TO ADDR PORT: a request gets an answer back (stateful reply)
