@@ -26,6 +26,7 @@
 #include "diff.h"
 #include "dataplane.h"
 #include "eval.h"
+#include "json.h"
 #include "events.h"
 #include "metrics.h"
 #include "nft.h"
@@ -88,24 +89,6 @@ static int cmd_opt(const char *name, int argc, char **argv, const char *shortopt
 		return OPT_BAD;
 	}
 	return opt;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
 }
 
 /*
@@ -741,13 +724,13 @@ static int check_json(const char *path)
 	if (!ret)
 		ret = bh_compile(p, &c, &d);
 	printf("{\"path\":");
-	json_str(stdout, path);
+	bh_json_str(stdout, path);
 	if (ret) {
 		bh_diag_print(&d);
 		printf(",\"ok\":false,\"errors\":[");
 		for (size_t i = 0; i < d.n; i++) {
 			printf("%s", i ? "," : "");
-			json_str(stdout, d.msg[i]);
+			bh_json_str(stdout, d.msg[i]);
 		}
 		printf("]}\n");
 		bh_policy_free(p);
@@ -758,7 +741,7 @@ static int check_json(const char *path)
 	printf(",\"ok\":true,\"interfaces\":[");
 	for (size_t i = 0; i < p->n_ifaces; i++) {
 		printf("%s", i ? "," : "");
-		json_str(stdout, p->ifaces[i]);
+		bh_json_str(stdout, p->ifaces[i]);
 	}
 	printf("],\"groups\":%zu,\"devices\":%zu,\"rules\":%zu,\"builtin_rules\":%zu",
 	       p->n_groups, ndev, p->n_rules, c.n_rules - p->n_rules);
@@ -1406,16 +1389,16 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		printf("{\"up\":true,\"mode\":");
-		json_str(stdout, mode ? mode : "unknown");
+		bh_json_str(stdout, mode ? mode : "unknown");
 		printf(",\"interfaces\":[");
 		for (size_t i = 0; i < natt; i++) {
 			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, att[i].name);
+			bh_json_str(stdout, att[i].name);
 			printf(",\"ifindex\":%d,\"mode\":\"%s\"}", att[i].ifindex,
 			       bh_mode_name(att[i].mode));
 		}
 		printf("],\"policy\":");
-		json_str(stdout, policy ? policy : "");
+		bh_json_str(stdout, policy ? policy : "");
 		printf(",\"generation\":%u,\"epoch\":%u", act.gen, act.epoch);
 		printf(",\"groups\":%s,\"devices\":%s,\"rules\":%s,\"quarantined\":%zu",
 		       bh_kv_get(kv, nkv, "groups") ?: "0",
@@ -1443,7 +1426,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 				cnt.bytes += rbytes[i];
 			}
 			printf("%s{\"id\":%zu,\"rule\":", i ? "," : "", i);
-			json_str(stdout, c.rules[i].label);
+			bh_json_str(stdout, c.rules[i].label);
 			printf(",\"packets\":%llu,\"bytes\":%llu}",
 			       (unsigned long long)cnt.packets, (unsigned long long)cnt.bytes);
 		}
@@ -1617,9 +1600,9 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		}
 		if (json) {
 			printf("%s{\"mac\":\"%s\",\"name\":", i ? "," : "", mac);
-			json_str(stdout, rows[i].name ? rows[i].name : "");
+			bh_json_str(stdout, rows[i].name ? rows[i].name : "");
 			printf(",\"group\":");
-			json_str(stdout, rows[i].group ? rows[i].group : unknown);
+			bh_json_str(stdout, rows[i].group ? rows[i].group : unknown);
 			printf(",\"quarantined\":%s,\"until\":%llu,\"remaining\":%llu",
 			       rows[i].quarantined ? "true" : "false",
 			       (unsigned long long)rows[i].until,
@@ -1770,18 +1753,18 @@ static void explain_json(const char *src, const char *dst, const char *proto,
 			 const struct bh_eval_result *r, const char *rule, bool gw_known)
 {
 	printf("{\"src\":");
-	json_str(stdout, src);
+	bh_json_str(stdout, src);
 	printf(",\"dst\":");
-	json_str(stdout, dst);
+	bh_json_str(stdout, dst);
 	printf(",\"proto\":");
-	json_str(stdout, proto);
+	bh_json_str(stdout, proto);
 	printf(",\"verdict\":\"%s\",\"rule\":", r->pass ? "pass" : "drop");
 	if (rule)
-		json_str(stdout, rule);
+		bh_json_str(stdout, rule);
 	else
 		printf("null");
 	printf(",\"why\":");
-	json_str(stdout, r->why ? r->why : "");
+	bh_json_str(stdout, r->why ? r->why : "");
 	printf(",\"reason\":\"%s\",\"gateway_known\":%s}\n", bh_reason_names[r->reason],
 	       gw_known ? "true" : "false");
 }

@@ -17,6 +17,7 @@
 
 #include "bulkhead_abi.h"
 #include "diff.h"
+#include "json.h"
 
 static const char *const section_names[BH_DS_MAX] = {
 	[BH_DS_INTERFACES] = "interfaces",
@@ -533,24 +534,10 @@ int bh_policy_diff(const struct bh_policy *from, const struct bh_policy *to,
 
 static void json_str(FILE *f, const char *s)
 {
-	if (!s) {
+	if (s)
+		bh_json_str(f, s);
+	else
 		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
 }
 
 static void print_item(FILE *f, const struct bh_diff_item *it)

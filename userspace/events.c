@@ -20,6 +20,7 @@
 
 #include "nft.h"
 #include "events.h"
+#include "json.h"
 #include "policy.h"
 #include "state.h"
 
@@ -699,22 +700,6 @@ static void fmt_time(__u64 ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void jstr(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, bool json,
 		      bool first)
 {
@@ -724,18 +709,18 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, bool 
 	ends_of(p, a, &e);
 	if (json) {
 		printf("%s{\"kind\":\"%s\",\"src\":", first ? "" : ",", bh_evkind_name(a->kind));
-		jstr(e.src == e.smac || e.src == e.sbuf ? "" : e.src);
+		bh_json_str(stdout, e.src == e.smac || e.src == e.sbuf ? "" : e.src);
 		printf(",\"src_mac\":\"%s\",\"src_group\":", e.smac);
-		jstr(e.sgroup ? e.sgroup : "");
+		bh_json_str(stdout, e.sgroup ? e.sgroup : "");
 		printf(",\"src_addr\":");
-		jstr(e.saddr);
+		bh_json_str(stdout, e.saddr);
 		if (a->kind == BH_EVK_DROP) {
 			printf(",\"dst\":");
-			jstr(e.dst == e.daddr || e.dst == e.dmac ? "" : e.dst);
+			bh_json_str(stdout, e.dst == e.daddr || e.dst == e.dmac ? "" : e.dst);
 			printf(",\"dst_mac\":\"%s\",\"dst_group\":", e.dmac);
-			jstr(e.dgroup ? e.dgroup : "");
+			bh_json_str(stdout, e.dgroup ? e.dgroup : "");
 			printf(",\"dst_addr\":");
-			jstr(e.daddr);
+			bh_json_str(stdout, e.daddr);
 			printf(",\"ethertype\":%u,\"proto\":\"%s\",\"sport\":%u,\"port\":%u",
 			       a->eth_proto, e.proto, a->sport, a->dport);
 			printf(",\"reason\":\"%s\",\"rule_id\":%lld", bh_reason_name(a->reason),
