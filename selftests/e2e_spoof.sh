@@ -107,12 +107,19 @@ dns_from() {		# DEVICE SRC-IP
 }
 
 # ---- controls: on the bare bridge, every attack works --------------------------
-control() {	# name attack...
-	local name=$1
+# control NAME ATTACK...: the attack works without bulkhead, within 3 tries
+# (CI once saw the laptop's cache keep the old MAC on a busy machine)
+control() {
+	local name=$1 try
 	shift
-	learn
-	if "$@"; then ok "control (no bulkhead): $name works"
-	else fail "control (no bulkhead): $name works" "the attack failed even without bulkhead: the test below proves nothing"; fi
+	for try in 1 2 3; do
+		learn
+		if "$@"; then
+			ok "control (no bulkhead): $name works"
+			return
+		fi
+	done
+	fail "control (no bulkhead): $name works" "the attack failed 3 times even without bulkhead: the test below proves nothing"
 }
 control "gratuitous ARP for the camera's IP poisons the laptop" garp_camera
 control "gratuitous ARP reply for the camera's IP" arp_reply_camera
