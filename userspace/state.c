@@ -440,11 +440,49 @@ static int quar_parse_line(char *line, struct bh_quar_entry *e)
 	return decode(f[3], fl[3], e->reason, sizeof(e->reason));
 }
 
+/* The next non-empty line of the text at *@cur (cut out in place), or NULL */
+static char *next_line(char **cur)
+{
+	char *line, *nl;
+
+	while (**cur) {
+		line = *cur;
+		nl = strchr(line, '\n');
+		if (nl) {
+			*nl = '\0';
+			*cur = nl + 1;
+		} else {
+			*cur = line + strlen(line);
+		}
+		if (*line)
+			return line;
+	}
+	return NULL;
+}
+
+/* Make room for @need elements of @size in *@v (capacity *@cap). 0 or -ENOMEM. */
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	nv = realloc(*v, ncap * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n)
 {
-	struct bh_quar_entry *v = NULL, *nv;
+	struct bh_quar_entry *v = NULL;
 	size_t cnt = 0, cap = 0, len;
-	char *buf = NULL, *line, *nl;
+	char *buf = NULL, *cur, *line;
 	int ret;
 
 	if (!out || !n)
@@ -460,22 +498,10 @@ int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n)
 		ret = -EINVAL;
 		goto out;
 	}
-	for (line = buf; *line; line = nl) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl++ = '\0';
-		else
-			nl = line + strlen(line);
-		if (!*line)
-			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			v = nv;
+	for (cur = buf; (line = next_line(&cur));) {
+		if (grow((void **)&v, &cap, cnt + 1, sizeof(*v))) {
+			ret = -ENOMEM;
+			goto out;
 		}
 		ret = quar_parse_line(line, &v[cnt]);
 		if (ret)
@@ -550,9 +576,9 @@ static bool key_ok(const char *k)
 
 int bh_kv_load(const char *dir, const char *name, struct bh_kv **out, size_t *n)
 {
-	struct bh_kv *v = NULL, *nv;
+	struct bh_kv *v = NULL;
 	size_t cnt = 0, cap = 0, len;
-	char *buf = NULL, *line, *nl, *eq;
+	char *buf = NULL, *cur, *line, *eq;
 	int ret;
 
 	if (!out || !n)
@@ -566,14 +592,7 @@ int bh_kv_load(const char *dir, const char *name, struct bh_kv **out, size_t *n)
 		ret = -EINVAL;
 		goto out;
 	}
-	for (line = buf; *line; line = nl) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl++ = '\0';
-		else
-			nl = line + strlen(line);
-		if (!*line)
-			continue;
+	for (cur = buf; (line = next_line(&cur));) {
 		eq = strchr(line, '=');
 		if (!eq) {
 			ret = -EINVAL;
@@ -584,14 +603,9 @@ int bh_kv_load(const char *dir, const char *name, struct bh_kv **out, size_t *n)
 			ret = -EINVAL;
 			goto out;
 		}
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			v = nv;
+		if (grow((void **)&v, &cap, cnt + 1, sizeof(*v))) {
+			ret = -ENOMEM;
+			goto out;
 		}
 		memset(&v[cnt], 0, sizeof(v[cnt]));
 		strcpy(v[cnt].key, line);
