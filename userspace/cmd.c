@@ -27,6 +27,7 @@
 #include "dataplane.h"
 #include "eval.h"
 #include "events.h"
+#include "leases.h"
 #include "metrics.h"
 #include "nft.h"
 #include "nl.h"
@@ -137,9 +138,59 @@ static int lock_state(const struct bh_ctx *ctx)
 
 /* ---- shared steps ------------------------------------------------------- */
 
-/* Load and compile; on failure print why and return the exit code. */
-static int load_compile(const char *path, struct bh_policy **p,
-			struct bh_compiled *c)
+/* ---- DHCP leases ------------------------------------------------------------ */
+
+/* The lease file in force: --leases, else the policy's dhcp.leases; NULL: none */
+static const char *leases_path(const struct bh_ctx *ctx, const struct bh_policy *p)
+{
+	const char *s = ctx->leases ? ctx->leases : p->dhcp_leases;
+
+	return s && strcmp(s, "off") ? s : NULL;
+}
+
+static void print_warnings(const struct bh_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		pr_err("warning: %s", d->msg[i]);
+}
+
+/*
+ * Read the lease file of @p (or --leases) and bind its live leases into
+ * @p; @l keeps them for the state dir. Bad lines are warnings. A file that
+ * cannot be read is a warning too, and the leases saved with the applied
+ * policy stay in force until they end. 0 or -ENOMEM.
+ */
+static int leases_load(const struct bh_ctx *ctx, struct bh_policy *p, struct bh_leases *l)
+{
+	const char *path = leases_path(ctx, p);
+	struct bh_diag d = {};
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	if (!path)
+		return 0;
+	ret = bh_leases_read(path, l, &d);
+	print_warnings(&d);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret) {
+		pr_err("warning: DHCP leases %s: %s; the leases in force stay until they end",
+		       path, strerror(-ret));
+		bh_leases_saved(ctx->state_dir, l);
+	}
+	bh_leases_live(l, (__u64)time(NULL));
+	d.n = 0;
+	ret = bh_leases_bind(p, l, &d);
+	print_warnings(&d);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Load and compile; on failure print why and return the exit code. With
+ * @l, the policy's DHCP leases are bound into it first and kept in @l.
+ */
+static int load_compile(const struct bh_ctx *ctx, const char *path, struct bh_policy **p,
+			struct bh_compiled *c, struct bh_leases *l)
 {
 	struct bh_diag d = {};
 	int ret;
@@ -152,11 +203,15 @@ static int load_compile(const char *path, struct bh_policy **p,
 		       (ret == -ENOENT || ret == -EACCES || ret == -EISDIR) ?
 		       BH_EXIT_INPUT : BH_EXIT_SYSTEM;
 	}
-	ret = bh_compile(*p, c, &d);
+	ret = l ? leases_load(ctx, *p, l) : 0;
+	if (!ret)
+		ret = bh_compile(*p, c, &d);
 	if (ret) {
 		bh_diag_print(&d);
 		bh_policy_free(*p);
 		*p = NULL;
+		if (l)
+			bh_leases_free(l);
 		return ret == -ENOMEM ? BH_EXIT_SYSTEM : BH_EXIT_INPUT;
 	}
 	return BH_EXIT_OK;
@@ -199,9 +254,10 @@ static char *read_file(const char *path, size_t *len)
 /* Remember what is applied: a copy of the policy and its counts. */
 static int save_applied(const struct bh_ctx *ctx, const char *path,
 			const char *mode, const struct bh_policy *p,
-			const struct bh_compiled *c, int epoch)
+			const struct bh_compiled *c, int epoch, const struct bh_leases *l)
 {
-	struct bh_kv kv[9];
+	const char *lpath = leases_path(ctx, p);
+	struct bh_kv kv[10];
 	char abspath[PATH_MAX];
 	size_t len, ndev = 0;
 	char *text;
@@ -213,6 +269,14 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	if (!text)
 		return -errno;
 	ret = bh_state_write(ctx->state_dir, STATE_POLICY, text, len);
+	free(text);
+	if (ret)
+		return ret;
+	/* the leases bound with it: applied_policy() binds them again */
+	text = bh_leases_format(l, &len);
+	if (!text)
+		return -ENOMEM;
+	ret = bh_state_write(ctx->state_dir, BH_LEASES_FILE, text, len);
 	free(text);
 	if (ret)
 		return ret;
@@ -230,8 +294,9 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	KV(6, "applied", "%lld", (long long)time(NULL));
 	KV(7, "pin_dir", "%s", ctx->pin_dir);
 	KV(8, "policy_entries", "%zu", c->n_pols);
+	KV(9, "leases", "%s", lpath ? lpath : "");
 #undef KV
-	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 9);
+	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 10);
 }
 
 static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
@@ -425,7 +490,7 @@ static bool same_ports(const struct bh_topology *t, const char *pin_dir)
  */
 static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		    const char *path, const struct bh_policy *p,
-		    const struct bh_compiled *c, bool quiet)
+		    const struct bh_compiled *c, const struct bh_leases *l, bool quiet)
 {
 	struct bh_topology topo = {};
 	struct bh_attached *att = NULL;
@@ -512,7 +577,7 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 			goto out_dp;
 		}
 	}
-	ret = save_applied(ctx, path, bh_mode_name(mode), p, c, epoch);
+	ret = save_applied(ctx, path, bh_mode_name(mode), p, c, epoch, l);
 	if (ret)
 		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
 		       strerror(-ret));
@@ -541,22 +606,35 @@ out_topo:
 int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool quiet)
 {
 	struct bh_policy *p = NULL;
+	struct bh_leases l;
 	struct bh_compiled c;
 	int lock, rc;
 
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, &l);
 	if (rc)
 		return rc;
 	lock = lock_state(ctx);
 	if (lock < 0) {
 		rc = BH_EXIT_SYSTEM;
 	} else {
-		rc = bring_up(ctx, mode, path, p, &c, quiet);
+		rc = bring_up(ctx, mode, path, p, &c, &l, quiet);
 		close(lock);
 	}
+	bh_leases_free(&l);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	return rc;
+}
+
+/* --leases FILE|off of up, apply and daemon: 0, or -1 after an error */
+static int leases_opt(const char *name, struct bh_ctx *ctx)
+{
+	if (!*optarg) {
+		pr_err("%s: --leases needs a file or off", name);
+		return -1;
+	}
+	ctx->leases = optarg;
+	return 0;
 }
 
 /*
@@ -565,7 +643,8 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool qu
  * --metrics ADDR:PORT|off; NULL for up, which has no such option.
  */
 static int up_args(const char *name, int argc, char **argv, const char **path,
-		   enum bh_mode *mode, bool *mode_set, const char **metrics)
+		   enum bh_mode *mode, bool *mode_set, const char **metrics,
+		   struct bh_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -573,6 +652,7 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "leases", required_argument, NULL, 'L' },
 		{}
 	};
 	int opt;
@@ -599,6 +679,10 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 			}
 			*metrics = optarg;
 			break;
+		case 'L':
+			if (leases_opt(name, ctx))
+				return -2;
+			break;
 		}
 	}
 	if (opt != -1)
@@ -612,15 +696,16 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 
 static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct bh_ctx lc = *ctx;
 	const char *path;
 	enum bh_mode mode;
 	bool mode_set;
 	int ret;
 
-	ret = up_args("up", argc, argv, &path, &mode, &mode_set, NULL);
+	ret = up_args("up", argc, argv, &path, &mode, &mode_set, NULL, &lc);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
-	return bh_up(ctx, path, mode, false);
+	return bh_up(&lc, path, mode, false);
 }
 
 static int simple_args(const char *name, int argc, char **argv, int want)
@@ -697,11 +782,13 @@ static void print_summary(const char *path, const struct bh_policy *p,
 	       c->n_pols, c->n_inets, c->n_ips, c->n_talks);
 }
 
-static int policy_arg(const char *name, int argc, char **argv, const char **path)
+static int policy_arg(const char *name, int argc, char **argv, const char **path,
+		      struct bh_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "leases", required_argument, NULL, 'L' },
 		{}
 	};
 	int opt;
@@ -711,6 +798,10 @@ static int policy_arg(const char *name, int argc, char **argv, const char **path
 		switch (opt) {
 		case 'c':
 			*path = optarg;
+			break;
+		case 'L':
+			if (leases_opt(name, ctx))
+				return -2;
 			break;
 		}
 	}
@@ -800,7 +891,7 @@ static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	if (json)
 		return check_json(path);
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, NULL);
 	if (rc)
 		return rc;
 	print_summary(path, p, &c);
@@ -814,13 +905,14 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 {
 	struct bh_topology topo = {};
 	struct bh_policy *p = NULL;
+	struct bh_leases l;
 	struct bh_compiled c;
 	enum bh_mode mode;
 	struct bh_maps m;
 	char err[512] = "";
 	int lock, rc, ret, epoch;
 
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, &l);
 	if (rc)
 		return rc;
 	rc = BH_EXIT_SYSTEM;
@@ -843,7 +935,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 		/* the ports changed (the full path, which re-adopts links), or
 		 * nftables: the tables are replaced whole in one batch */
 		bh_maps_close(&m);
-		rc = bring_up(ctx, mode, path, p, &c, quiet || mode == BH_MODE_NFT);
+		rc = bring_up(ctx, mode, path, p, &c, &l, quiet || mode == BH_MODE_NFT);
 		if (!rc && mode == BH_MODE_NFT && !quiet)
 			printf("bulkhead: applied %s (nft)\n", path);
 		goto out;
@@ -864,7 +956,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 	if (ret)
 		pr_err("apply: cannot update the nftables quarantine table: %s",
 		       strerror(-ret));
-	ret = save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch);
+	ret = save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch, &l);
 	if (ret)
 		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
 		       strerror(-ret));
@@ -877,6 +969,7 @@ out:
 	if (lock >= 0)
 		close(lock);
 	bh_topology_free(&topo);
+	bh_leases_free(&l);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	return rc;
@@ -884,13 +977,74 @@ out:
 
 static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct bh_ctx lc = *ctx;
 	const char *path;
 	int rc;
 
-	rc = policy_arg("apply", argc, argv, &path);
+	rc = policy_arg("apply", argc, argv, &path, &lc);
 	if (rc)
 		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
-	return bh_apply(ctx, path, false);
+	return bh_apply(&lc, path, false);
+}
+
+/* ---- DHCP leases, for the daemon ------------------------------------------- */
+
+void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len)
+{
+	struct bh_kv *kv = NULL;
+	size_t nkv = 0;
+	const char *s = NULL;
+
+	if (!bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv))
+		s = bh_kv_get(kv, nkv, "leases");
+	snprintf(buf, len, "%s", s ? s : "");
+	free(kv);
+}
+
+int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied)
+{
+	struct bh_leases cur = {}, old = {};
+	struct bh_diag d = {};
+	char lpath[PATH_MAX], *text;
+	size_t len;
+	int ret, lock, rc = BH_EXIT_SYSTEM;
+
+	*applied = false;
+	bh_leases_file(ctx, lpath, sizeof(lpath));
+	if (!*lpath)
+		return BH_EXIT_OK;
+	ret = bh_leases_read(lpath, &cur, &d);
+	if (ret == -ENOMEM)
+		return BH_EXIT_SYSTEM;
+	if (ret)	/* as apply does: the leases in force stay */
+		bh_leases_saved(ctx->state_dir, &cur);
+	bh_leases_live(&cur, (__u64)time(NULL));
+	bh_leases_saved(ctx->state_dir, &old);
+	if (!bh_leases_same_bindings(&cur, &old)) {
+		*applied = true;	/* apply reads the file again, warns */
+		rc = bh_apply(ctx, path, true);
+		goto out;
+	}
+	print_warnings(&d);
+	if (ret)
+		pr_err("warning: DHCP leases %s: %s; the leases in force stay until they end",
+		       lpath, strerror(-ret));
+	/* host names or ends only: the bindings in force stay as they are */
+	lock = lock_state(ctx);
+	if (lock < 0)
+		goto out;
+	text = bh_leases_format(&cur, &len);
+	ret = text ? bh_state_write(ctx->state_dir, BH_LEASES_FILE, text, len) : -ENOMEM;
+	free(text);
+	close(lock);
+	if (ret)
+		pr_err("warning: cannot save the leases in %s: %s", ctx->state_dir, strerror(-ret));
+	else
+		rc = BH_EXIT_OK;
+out:
+	bh_leases_free(&cur);
+	bh_leases_free(&old);
+	return rc;
 }
 
 /* ---- isolate / release --------------------------------------------------- */
@@ -1209,8 +1363,8 @@ static int json_flag(const char *name, int argc, char **argv, bool *json)
 	return 0;
 }
 
-/* The applied policy, re-read from the state dir copy (NULL if none). */
-static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
+/* The applied policy file, re-read from the state dir copy (NULL if none). */
+static struct bh_policy *applied_file(const struct bh_ctx *ctx)
 {
 	struct bh_policy *p = NULL;
 	struct bh_diag d = {};
@@ -1229,6 +1383,31 @@ static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
 	if (ret)
 		p = NULL;
 	free(buf);
+	return p;
+}
+
+/* Bind the leases saved with the applied policy into @p: what is in force. */
+static int bind_saved_leases(const struct bh_ctx *ctx, struct bh_policy *p)
+{
+	struct bh_leases l;
+	int ret;
+
+	ret = bh_leases_saved(ctx->state_dir, &l);
+	if (!ret)
+		ret = bh_leases_bind(p, &l, NULL);
+	bh_leases_free(&l);
+	return ret < 0 ? ret : 0;
+}
+
+/* The applied policy with the DHCP leases bound with it (NULL if none). */
+static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
+{
+	struct bh_policy *p = applied_file(ctx);
+
+	if (p && bind_saved_leases(ctx, p)) {
+		bh_policy_free(p);
+		p = NULL;
+	}
 	return p;
 }
 
@@ -1463,6 +1642,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 struct dev_row {
 	__u8 mac[6];
 	const char *name;
+	const char *host;	/* from a DHCP lease, NULL: none */
 	const char *group;
 	bool quarantined;
 	__u64 until;		/* a timed quarantine's end, 0: none */
@@ -1510,6 +1690,7 @@ static void dev_stats(int fd, const __u8 mac[6], struct bh_dev_stats *out)
 static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	struct bh_policy *p;
+	struct bh_leases leases = {};
 	struct dev_row *rows = NULL, *r;
 	struct bh_mac_key cur, next;
 	const char *unknown = "unknown";
@@ -1560,11 +1741,14 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			dev_stats(m.devstats, rows[i].mac, &rows[i].st);
 	}
+	bh_leases_saved(ctx->state_dir, &leases);
+	for (size_t i = 0; i < n; i++)
+		rows[i].host = bh_leases_host(&leases, rows[i].mac);
 	if (json)
 		printf("[");
 	else
-		printf("%-17s  %-16s  %-12s  %-11s  %10s  %12s  %8s\n", "MAC", "NAME",
-		       "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS");
+		printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10s  %12s  %8s\n", "MAC", "NAME",
+		       "HOST", "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS");
 	for (size_t i = 0; i < n; i++) {
 		char mac[18], quar[32] = "-";
 
@@ -1580,6 +1764,8 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		if (json) {
 			printf("%s{\"mac\":\"%s\",\"name\":", i ? "," : "", mac);
 			json_str(stdout, rows[i].name ? rows[i].name : "");
+			printf(",\"host\":");
+			json_str(stdout, rows[i].host ? rows[i].host : "");
 			printf(",\"group\":");
 			json_str(stdout, rows[i].group ? rows[i].group : unknown);
 			printf(",\"quarantined\":%s,\"until\":%llu,\"remaining\":%llu",
@@ -1591,8 +1777,9 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 			       (unsigned long long)rows[i].st.bytes,
 			       (unsigned long long)rows[i].st.drops);
 		} else {
-			printf("%-17s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu\n", mac,
+			printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu\n", mac,
 			       rows[i].name ? rows[i].name : "-",
+			       rows[i].host ? rows[i].host : "-",
 			       rows[i].group ? rows[i].group : unknown, quar,
 			       (unsigned long long)rows[i].st.packets,
 			       (unsigned long long)rows[i].st.bytes,
@@ -1608,6 +1795,7 @@ oom:
 	ret = BH_EXIT_SYSTEM;
 out:
 	free(rows);
+	bh_leases_free(&leases);
 	bh_policy_free(p);
 	if (up)
 		bh_maps_close(&m);
@@ -1814,6 +2002,10 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 			bh_diag_print(&d);
 			return BH_EXIT_INPUT;
 		}
+		if (bind_saved_leases(ctx, p)) {
+			pr_err("explain: out of memory");
+			goto out;
+		}
 	} else if (!(p = applied_policy(ctx))) {
 		pr_err("explain: no applied policy in %s; give one with -c POLICY", ctx->state_dir);
 		return BH_EXIT_INPUT;
@@ -1995,7 +2187,7 @@ static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
 		bh_cmd_usage(find_cmd("diff"), true);
 		return BH_EXIT_INPUT;
 	}
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, NULL);
 	if (rc)
 		return rc;
 	bh_compiled_free(&c);
@@ -2006,7 +2198,7 @@ static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
 		       ctx->pin_dir, ctx->state_dir, path);
 		goto out;
 	}
-	ap = applied_policy(ctx);
+	ap = applied_file(ctx);	/* file against file: leases are no edit */
 	if (!ap) {
 		pr_err("diff: the copy of the applied policy, %s/%s, is missing or does not load",
 		       ctx->state_dir, STATE_POLICY);
@@ -2117,6 +2309,7 @@ out_lock:
 
 static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct bh_ctx lc = *ctx;
 	const char *path, *metrics = BH_METRICS_DEFAULT;
 	struct sockaddr_storage ss;
 	unsigned int sslen;
@@ -2124,7 +2317,7 @@ static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 	bool mode_set;
 	int ret;
 
-	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set, &metrics);
+	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set, &metrics, &lc);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (strcmp(metrics, "off") && bh_metrics_parse_addr(metrics, &ss, &sslen)) {
@@ -2134,7 +2327,7 @@ static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	if (!mode_set)
 		mode = applied_mode(ctx, BH_MODE_AUTO);
-	return bh_daemon_run(ctx, path, mode, metrics);
+	return bh_daemon_run(&lc, path, mode, metrics);
 }
 
 /* ---- the table ------------------------------------------------------------ */
