@@ -178,7 +178,7 @@ static int leases_load(const struct bh_ctx *ctx, struct bh_policy *p, struct bh_
 		       path, strerror(-ret));
 		bh_leases_saved(ctx->state_dir, l);
 	}
-	bh_leases_live(l, (__u64)time(NULL));
+	bh_leases_live(l, bh_leases_now());
 	d.n = 0;
 	ret = bh_leases_bind(p, l, &d);
 	print_warnings(&d);
@@ -1018,7 +1018,7 @@ int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied)
 		return BH_EXIT_SYSTEM;
 	if (ret)	/* as apply does: the leases in force stay */
 		bh_leases_saved(ctx->state_dir, &cur);
-	bh_leases_live(&cur, (__u64)time(NULL));
+	bh_leases_live(&cur, bh_leases_now());
 	bh_leases_saved(ctx->state_dir, &old);
 	if (!bh_leases_same_bindings(&cur, &old)) {
 		*applied = true;	/* apply reads the file again, warns */

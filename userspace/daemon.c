@@ -74,6 +74,7 @@ struct daemon {
 	char lpath[PATH_MAX], lbase[NAME_MAX + 1];
 	int wd_lease, ltimer;
 	bool lease, larm;		/* read the leases again / re-arm, now */
+	bool lease_ended;		/* ... because the timer fired */
 	long long lease_at;		/* CLOCK_MONOTONIC ms; 0: not due */
 };
 
@@ -421,7 +422,7 @@ static void leases_arm(struct daemon *d)
 		}
 	}
 	if (*d->lpath && !bh_leases_saved(d->ctx->state_dir, &l)) {
-		its.it_value.tv_sec = (time_t)bh_leases_next_expiry(&l, (__u64)time(NULL));
+		its.it_value.tv_sec = (time_t)bh_leases_next_expiry(&l, bh_leases_now());
 		bh_leases_free(&l);
 	}
 	if (timerfd_settime(d->ltimer, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL))
@@ -434,7 +435,7 @@ static void leases_read(struct daemon *d, const char *why)
 	bool applied;
 	int rc;
 
-	d->lease = false;
+	d->lease = d->lease_ended = false;
 	d->lease_at = 0;
 	rc = bh_leases_update(d->ctx, d->path, &applied);
 	if (applied) {
@@ -635,7 +636,7 @@ static int loop(struct daemon *d)
 			/* a lease ended, or ECANCELED: the clock was set */
 			if (read(d->ltimer, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 				continue;
-			d->lease = true;
+			d->lease = d->lease_ended = true;
 		}
 		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)
@@ -650,12 +651,12 @@ static int loop(struct daemon *d)
 		}
 		if (d->reload) {
 			reload(d, "changed");	/* the leases are read with it */
-			d->lease = false;
+			d->lease = d->lease_ended = false;
 			d->lease_at = 0;
 			d->larm = true;
 		}
 		if (d->lease)
-			leases_read(d, "changed");
+			leases_read(d, d->lease_ended ? "(a lease ended)" : "changed");
 		if (d->larm)
 			leases_arm(d);
 		if (d->quar)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -290,6 +291,14 @@ void bh_leases_live(struct bh_leases *l, __u64 now)
 		l->v[o++] = l->v[i];
 	}
 	l->n = o;
+}
+
+__u64 bh_leases_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec;
 }
 
 __u64 bh_leases_next_expiry(const struct bh_leases *l, __u64 now)

@@ -56,6 +56,11 @@ void bh_leases_free(struct bh_leases *l);
  * lease stays).
  */
 void bh_leases_live(struct bh_leases *l, __u64 now);
+/*
+ * Now, in seconds of CLOCK_REALTIME read precisely: time() reads the
+ * coarse clock, a tick behind a timerfd that fired at a lease's end.
+ */
+__u64 bh_leases_now(void);
 /* The next end of a lease after @now, 0: none. */
 __u64 bh_leases_next_expiry(const struct bh_leases *l, __u64 now);
 /* Whether two live lease sets hold the same (MAC, address) pairs. */
