@@ -660,7 +660,7 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 	*path = BH_POLICY_DEFAULT;
 	*mode = BH_MODE_AUTO;
 	*mode_set = false;
-	while ((opt = cmd_opt(name, argc, argv, "c:m:h", opts)) >= 0) {
+	while ((opt = cmd_opt(name, argc, argv, "c:m:hL:", opts)) >= 0) {
 		switch (opt) {
 		case 'c':
 			*path = optarg;
@@ -794,7 +794,7 @@ static int policy_arg(const char *name, int argc, char **argv, const char **path
 	int opt;
 
 	*path = NULL;
-	while ((opt = cmd_opt(name, argc, argv, "c:h", opts)) >= 0) {
+	while ((opt = cmd_opt(name, argc, argv, "c:hL:", opts)) >= 0) {
 		switch (opt) {
 		case 'c':
 			*path = optarg;
@@ -2333,7 +2333,7 @@ static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 /* ---- the table ------------------------------------------------------------ */
 
 const struct bh_cmd bh_cmds[] = {
-	{ "up", cmd_up, "[-c POLICY] [--mode auto|xdp|tc|nft]",
+	{ "up", cmd_up, "[-c POLICY] [--mode auto|xdp|tc|nft] [--leases FILE|off]",
 	  "load the BPF programs, attach them to the policy's ports, apply the policy",
 	  "  -c, --config POLICY  policy file [default " BH_POLICY_DEFAULT "]\n"
 	  "  -m, --mode MODE      auto (native XDP where the driver has it, else tc),\n"
@@ -2341,11 +2341,21 @@ const struct bh_cmd bh_cmds[] = {
 	  "                       (no BPF program: the whole policy in nftables,\n"
 	  "                       tables bridge and inet bulkhead, conntrack for\n"
 	  "                       replies; sets the bridge's nf_call_iptables)\n"
+	  "  -L, --leases FILE    dnsmasq's DHCP lease file, instead of the policy's\n"
+	  "                       dhcp.leases; off: none (see DHCP leases below)\n"
 	  "\n"
 	  "A bridge named in 'interfaces' means all of its ports. Running 'up' again\n"
 	  "while up re-adopts the pinned links and updates them in place: there is\n"
 	  "never a moment with nothing attached. The quarantine saved in the state\n"
-	  "dir is restored before any port is attached.\n" },
+	  "dir is restored before any port is attached.\n"
+	  "\n"
+	  "DHCP leases: each lease of the file that has not ended binds its IPv4\n"
+	  "address to the leaseholder's MAC, as a fixed 'ip:' would (another MAC\n"
+	  "sending from it is dropped as spoof; the leaseholder may send only from\n"
+	  "its addresses), unless the MAC has a fixed IPv4 address or the address\n"
+	  "is another device's (fixed wins, with a warning). Bad lines are warnings\n"
+	  "(FILE:LINE: what); a file that cannot be read is a warning and the leases\n"
+	  "in force stay until they end. The file is read once; the daemon follows it.\n" },
 	{ "down", cmd_down, "",
 	  "detach every program and remove the pins (the quarantine list is kept)",
 	  "" },
@@ -2356,10 +2366,14 @@ const struct bh_cmd bh_cmds[] = {
 	  "                       \"map_entries\"}, or {\"path\",\"ok\":false,\"errors\":[...]}\n"
 	  "\n"
 	  "Errors are printed as FILE:LINE:COL: MESSAGE, exit status 1.\n" },
-	{ "apply", cmd_apply, "POLICY",
+	{ "apply", cmd_apply, "POLICY [--leases FILE|off]",
 	  "validate, compile and switch to a policy atomically",
+	  "  -L, --leases FILE    dnsmasq's DHCP lease file, instead of the policy's\n"
+	  "                       dhcp.leases; off: none (see 'bulkhead up --help')\n"
+	  "\n"
 	  "Packets are judged wholly by the old or wholly by the new policy. A policy\n"
-	  "that does not validate changes nothing (exit status 1).\n" },
+	  "that does not validate changes nothing (exit status 1). The DHCP leases\n"
+	  "are read once and bound as for 'up'.\n" },
 	{ "isolate", cmd_isolate, "MAC [--reason TEXT] [--for DURATION]",
 	  "quarantine a device now: cut its flows, keep it cut off across reboots",
 	  "  -r, --reason TEXT    why, kept with the quarantine\n"
@@ -2399,13 +2413,15 @@ const struct bh_cmd bh_cmds[] = {
 	  "does not validate (FILE:LINE:COL errors) or Bulkhead is not up.\n"
 	  "Example: bulkhead diff /etc/bulkhead/policy.yaml.new\n" },
 	{ "daemon", cmd_daemon,
-	  "[-c|--policy POLICY] [--mode auto|xdp|tc|nft] [--metrics ADDR:PORT|off]",
+	  "[-c|--policy POLICY] [--mode auto|xdp|tc|nft] [--metrics ADDR:PORT|off] [--leases FILE|off]",
 	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines",
 	  "  -c, --policy POLICY  policy file to enforce and watch [default " BH_POLICY_DEFAULT "]\n"
 	  "  -m, --mode MODE      as for 'up' [default: the mode in force, else auto]\n"
 	  "      --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 	  "                       ([ADDR6]:PORT for IPv6) [default " BH_METRICS_DEFAULT "];\n"
 	  "                       off: no endpoint\n"
+	  "  -L, --leases FILE    dnsmasq's DHCP lease file, instead of the policy's\n"
+	  "                       dhcp.leases; off: none (see 'bulkhead up --help')\n"
 	  "\n"
 	  "Starts with 'up' (taking over the pinned links in place when Bulkhead is\n"
 	  "already up), then watches: the policy file (each valid edit is applied\n"
@@ -2413,16 +2429,23 @@ const struct bh_cmd bh_cmds[] = {
 	  "one is logged as FILE:LINE:COL and the running policy stays), the ports of\n"
 	  "the policy's bridges (a port added or re-created is protected at once) and\n"
 	  "timed quarantines (isolate --for), released when they end, and the deny\n"
-	  "events of the dataplane (see 'bulkhead events'). Logs one line\n"
-	  "per event on stderr. SIGHUP re-reads the policy. SIGTERM or SIGINT exit and\n"
+	  "events of the dataplane (see 'bulkhead events'), and the DHCP lease file\n"
+	  "(when the addresses its leases bind change, also when a lease ends with\n"
+	  "the file unchanged, they are applied; host names alone need no apply).\n"
+	  "Logs one line per event on stderr. SIGHUP re-reads the policy and the\n"
+	  "leases. SIGTERM or SIGINT exit and\n"
 	  "leave enforcement in place; so does any crash: the programs and maps are\n"
 	  "pinned, and starting the daemon again takes over.\n" },
 	{ "status", cmd_status, "[--json]",
 	  "show mode, ports, policy, counters per verdict reason and per rule",
 	  "  -j, --json           machine-readable output\n" },
 	{ "devices", cmd_devices, "[--json]",
-	  "list devices: MAC, name, group, quarantine, packets, drops",
-	  "  -j, --json           machine-readable output\n" },
+	  "list devices: MAC, name, DHCP host name, group, quarantine, packets, drops",
+	  "  -j, --json           machine-readable output\n"
+	  "\n"
+	  "HOST (\"host\" in JSON) is the host name of the device's DHCP lease in\n"
+	  "force, made printable (bytes outside ASCII 0x21-0x7e shown as '?'); the\n"
+	  "device chose it, so it is a label, not an identity.\n" },
 	{ "events", bh_cmd_events, "[--follow] [--json]",
 	  "show denied flows and quarantine changes, aggregated, with device names",
 	  "  -f, --follow         keep running and print each aggregate as it changes\n"
@@ -2435,7 +2458,9 @@ const struct bh_cmd bh_cmds[] = {
 	  "release and the end of a timed quarantine are events too. The daemon\n"
 	  "writes them to the state dir's 'events' file at most once a second;\n"
 	  "this command reads that file (--follow re-reads it when it changes), so\n"
-	  "it needs no daemon to show what was seen. Example line:\n"
+	  "it needs no daemon to show what was seen. A device the policy does not\n"
+	  "name is shown by the host name of its DHCP lease, else by its MAC.\n"
+	  "Example line:\n"
 	  "  fridge -> camera tcp/554 drop_default x40, first ..., last ...\n" },
 	{}
 };
