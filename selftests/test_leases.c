@@ -57,7 +57,7 @@ static void test_bad_lines(void **state)
 {
 	static const char *const want[] = {
 		"L:1: expected 'EXPIRY MAC IP HOSTNAME CLIENT-ID', found 3 fields",
-		"L:2: expected 'EXPIRY MAC IP HOSTNAME CLIENT-ID', found 6 fields",
+		"L:2: expected 'EXPIRY MAC IP HOSTNAME CLIENT-ID', found 8 fields",
 		"L:3: expiry 'soon' is not a number of seconds",
 		"L:4: expiry '123456789012345678901' is not a number of seconds",
 		"L:5: '01-02:00:00:00:00:61' is not an Ethernet MAC address",
@@ -80,7 +80,7 @@ static void test_bad_lines(void **state)
 	(void)state;
 	n = (size_t)snprintf(text, sizeof(text),
 		"1 02:00:00:00:00:61 192.168.50.61\n"
-		"1 02:00:00:00:00:61 192.168.50.61 a b c\n"
+		"1 02:00:00:00:00:61 192.168.50.61 a b c d e\n"
 		"soon 02:00:00:00:00:61 192.168.50.61 a *\n"
 		"123456789012345678901 02:00:00:00:00:61 192.168.50.61 a *\n"
 		"1 01-02:00:00:00:00:61 192.168.50.61 a *\n"

@@ -151,10 +151,8 @@ int bh_leases_parse(const char *name, const char *buf, size_t len,
 			continue;
 		}
 		for (char *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save))
-			if (nf < MAX_FIELDS)
-				f[nf++] = t;
-			else
-				nf = MAX_FIELDS + 1;
+			if (nf++ < MAX_FIELDS)
+				f[nf - 1] = t;
 		if (!nf)
 			continue;
 		if (!strcmp(f[0], "duid")) {
@@ -192,22 +190,27 @@ int bh_leases_parse(const char *name, const char *buf, size_t len,
 
 int bh_leases_read(const char *path, struct bh_leases *out, struct bh_diag *d)
 {
-	size_t len = 0;
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *tmp;
 	ssize_t r;
-	char *buf;
 	int fd, ret;
 
 	memset(out, 0, sizeof(*out));
+	/* O_NONBLOCK: a FIFO put in its place cannot hang the reader */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(BH_LEASES_FILE_MAX);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
 	while (len < BH_LEASES_FILE_MAX) {
-		r = read(fd, buf + len, BH_LEASES_FILE_MAX - len);
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			buf = tmp;
+		}
+		r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
