@@ -50,7 +50,8 @@ BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
 CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
 ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
-ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff
+ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
+	      $(BUILD)/asan/test_leases
 
 .PHONY: all check bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
@@ -91,6 +92,14 @@ $(BUILD)/selftests/test_policy_diff: selftests/test_policy_diff.c $(CORE_OBJS) |
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/asan/test_policy_diff: selftests/test_policy_diff.c $(ASAN_CORE) | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/selftests/test_leases: selftests/test_leases.c $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_leases: selftests/test_leases.c $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
@@ -138,6 +147,10 @@ $(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c users
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_frame: selftests/fuzz/fuzz_frame.c userspace/eval.c userspace/policy.c userspace/*.h | $(BUILD)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c userspace/policy.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 

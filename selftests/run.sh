@@ -45,6 +45,8 @@ run_one "unit: policy loader and compiler" "$BUILD/selftests/test_policy"
 run_one "unit: policy loader and compiler (ASan+UBSan)" "$BUILD/asan/test_policy"
 run_one "unit: policy diff" "$BUILD/selftests/test_policy_diff"
 run_one "unit: policy diff (ASan+UBSan)" "$BUILD/asan/test_policy_diff"
+run_one "unit: DHCP lease file parser and bindings" "$BUILD/selftests/test_leases"
+run_one "unit: DHCP lease file parser and bindings (ASan+UBSan)" "$BUILD/asan/test_leases"
 run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_state"
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
@@ -54,7 +56,7 @@ run_one "bpf: differential, BPF vs the reference evaluator" \
 run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # the suites, listed: a script lands in make check when it is added here
 CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing"
-E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_restart e2e_spoof e2e_daemon e2e_events"
+E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_restart e2e_spoof e2e_daemon e2e_events e2e_leases"
 for t in $CLI_TESTS; do
 	run_one "cli: $t" bash "selftests/$t.sh"
 done
@@ -71,7 +73,7 @@ done
 # nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
 run_one "nft: golden tables of the example policies" bash selftests/nft_golden.sh
 # the whole policy in nftables alone (up --mode nft)
-NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon"
+NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon e2e_leases"
 for t in $NFT_TESTS; do
 	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
 done

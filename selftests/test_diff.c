@@ -21,6 +21,7 @@
 
 #include "eval.h"
 #include "fixture.h"
+#include "leases.h"
 #include "frames.h"
 
 static unsigned long long rng;
@@ -64,6 +65,60 @@ static const char *const other_mac[] = {
 };
 static const __u16 ports[] = { 22, 23, 53, 67, 68, 80, 123, 443, 546, 547, 554, 5353, 8000, 8080 };
 static const char *const protos[] = { "tcp", "udp", "icmp", "icmpv6", "any" };
+
+/*
+ * Random DHCP leases (dnsmasq's format) of devices listed or not, and of a
+ * MAC no device has, for addresses bound or not: bound into the policy
+ * that both the BPF programs and the evaluator judge by.
+ */
+static void gen_leases(char *y, size_t cap)
+{
+	static const char *const macs[] = {
+		"02:00:00:00:00:11", "02:00:00:00:00:41", "02:00:00:00:00:51",
+		"02:00:00:00:00:61", "02:00:00:00:99:99",
+	};
+	static const char *const ips[] = {
+		"192.168.50.11", "192.168.50.51", "192.168.50.61", "192.168.50.99",
+	};
+	size_t off = 0;
+
+	y[0] = '\0';
+	for (unsigned int i = 0, n = rnd(4); i < n; i++)
+		off += (size_t)snprintf(y + off, cap - off, "0 %s %s h%u *\n", PICK(macs), PICK(ips), i);
+}
+
+/* @yaml with the leases @ltext bound: into *p and the maps; 0 or -errno */
+static int apply_with_leases(struct bh_maps *maps, const char *yaml, const char *ltext,
+			     struct bh_policy **p)
+{
+	struct bh_leases l;
+	struct bh_compiled c;
+	struct bh_diag d = {};
+	char err[256] = "";
+	int ret;
+
+	ret = bh_policy_load_buf("diff.yaml", yaml, strlen(yaml), p, &d);
+	if (!ret)
+		ret = bh_leases_parse("leases", ltext, strlen(ltext), &l, &d);
+	if (ret) {
+		bh_diag_print(&d);
+		return ret;
+	}
+	bh_leases_live(&l, 0);
+	ret = bh_leases_bind(*p, &l, NULL);
+	bh_leases_free(&l);
+	if (ret >= 0)
+		ret = bh_compile(*p, &c, &d);
+	if (ret) {
+		bh_diag_print(&d);
+		return ret;
+	}
+	ret = bh_dp_apply(maps, &c, err, sizeof(err));
+	if (ret < 0)
+		fprintf(stderr, "apply: %s\n", err);
+	bh_compiled_free(&c);
+	return ret < 0 ? ret : 0;
+}
 
 /* a random policy over the six devices; some devices unlisted */
 static void gen_policy(char *y, size_t cap, int *nmembers)
@@ -337,6 +392,7 @@ int main(int argc, char **argv)
 	struct bulkhead_bpf *skel;
 	struct bh_maps maps;
 	static char yaml[1 << 16];
+	static char leases[1024];
 	int opt, nmem;
 
 	while ((opt = getopt_long(argc, argv, "s:c:p:", opts, NULL)) != -1) {
@@ -366,13 +422,11 @@ int main(int argc, char **argv)
 				      .quarantined = q };
 		struct bh_eval_state *st = bh_eval_state_new();
 		struct bh_policy *p = NULL;
-		struct bh_diag d = {};
 
 		gen_policy(yaml, sizeof(yaml), &nmem);
-		if (bh_policy_load_buf("diff.yaml", yaml, strlen(yaml), &p, &d) ||
-		    fixture_apply_yaml(&maps, yaml)) {
-			bh_diag_print(&d);
-			printf("not ok 1 - differential: a random policy did not load\n%s", yaml);
+		gen_leases(leases, sizeof(leases));
+		if (apply_with_leases(&maps, yaml, leases, &p)) {
+			printf("not ok 1 - differential: a random policy did not load\n%s%s", yaml, leases);
 			return 1;
 		}
 		bh_parse_addr("192.168.50.1", &ga[0].addr);
@@ -425,7 +479,7 @@ int main(int argc, char **argv)
 				       env.n_quarantined);
 				for (size_t b = 0; b < f.len; b++)
 					printf("%s%02x", b % 32 ? "" : "\n#     ", f.b[b]);
-				printf("\n#   policy:\n");
+				printf("\n#   leases:\n%s#   policy:\n", leases);
 				for (char *line = strtok(yaml, "\n"); line; line = strtok(NULL, "\n"))
 					printf("#     %s\n", line);
 				gen_policy(yaml, sizeof(yaml), &nmem);	/* strtok ate it */

@@ -28,6 +28,7 @@
 #include "eval.h"
 #include "json.h"
 #include "events.h"
+#include "leases.h"
 #include "metrics.h"
 #include "nft.h"
 #include "nl.h"
@@ -120,9 +121,59 @@ static int lock_state(const struct bh_ctx *ctx)
 
 /* ---- shared steps ------------------------------------------------------- */
 
-/* Load and compile; on failure print why and return the exit code. */
-static int load_compile(const char *path, struct bh_policy **p,
-			struct bh_compiled *c)
+/* ---- DHCP leases ------------------------------------------------------------ */
+
+/* The lease file in force: --leases, else the policy's dhcp.leases; NULL: none */
+static const char *leases_path(const struct bh_ctx *ctx, const struct bh_policy *p)
+{
+	const char *s = ctx->leases ? ctx->leases : p->dhcp_leases;
+
+	return s && strcmp(s, "off") ? s : NULL;
+}
+
+static void print_warnings(const struct bh_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		pr_err("warning: %s", d->msg[i]);
+}
+
+/*
+ * Read the lease file of @p (or --leases) and bind its live leases into
+ * @p; @l keeps them for the state dir. Bad lines are warnings. A file that
+ * cannot be read is a warning too, and the leases saved with the applied
+ * policy stay in force until they end. 0 or -ENOMEM.
+ */
+static int leases_load(const struct bh_ctx *ctx, struct bh_policy *p, struct bh_leases *l)
+{
+	const char *path = leases_path(ctx, p);
+	struct bh_diag d = {};
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	if (!path)
+		return 0;
+	ret = bh_leases_read(path, l, &d);
+	print_warnings(&d);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret) {
+		pr_err("warning: DHCP leases %s: %s; the leases in force stay until they end",
+		       path, strerror(-ret));
+		bh_leases_saved(ctx->state_dir, l);
+	}
+	bh_leases_live(l, bh_leases_now());
+	d.n = 0;
+	ret = bh_leases_bind(p, l, &d);
+	print_warnings(&d);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Load and compile; on failure print why and return the exit code. With
+ * @l, the policy's DHCP leases are bound into it first and kept in @l.
+ */
+static int load_compile(const struct bh_ctx *ctx, const char *path, struct bh_policy **p,
+			struct bh_compiled *c, struct bh_leases *l)
 {
 	struct bh_diag d = {};
 	int ret;
@@ -135,11 +186,15 @@ static int load_compile(const char *path, struct bh_policy **p,
 		       (ret == -ENOENT || ret == -EACCES || ret == -EISDIR) ?
 		       BH_EXIT_INPUT : BH_EXIT_SYSTEM;
 	}
-	ret = bh_compile(*p, c, &d);
+	ret = l ? leases_load(ctx, *p, l) : 0;
+	if (!ret)
+		ret = bh_compile(*p, c, &d);
 	if (ret) {
 		bh_diag_print(&d);
 		bh_policy_free(*p);
 		*p = NULL;
+		if (l)
+			bh_leases_free(l);
 		return ret == -ENOMEM ? BH_EXIT_SYSTEM : BH_EXIT_INPUT;
 	}
 	return BH_EXIT_OK;
@@ -182,9 +237,10 @@ static char *read_file(const char *path, size_t *len)
 /* Remember what is applied: a copy of the policy and its counts. */
 static int save_applied(const struct bh_ctx *ctx, const char *path,
 			const char *mode, const struct bh_policy *p,
-			const struct bh_compiled *c, int epoch)
+			const struct bh_compiled *c, int epoch, const struct bh_leases *l)
 {
-	struct bh_kv kv[9];
+	const char *lpath = leases_path(ctx, p);
+	struct bh_kv kv[10];
 	char abspath[PATH_MAX];
 	size_t len, ndev = 0;
 	char *text;
@@ -196,6 +252,14 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	if (!text)
 		return -errno;
 	ret = bh_state_write(ctx->state_dir, STATE_POLICY, text, len);
+	free(text);
+	if (ret)
+		return ret;
+	/* the leases bound with it: applied_policy() binds them again */
+	text = bh_leases_format(l, &len);
+	if (!text)
+		return -ENOMEM;
+	ret = bh_state_write(ctx->state_dir, BH_LEASES_FILE, text, len);
 	free(text);
 	if (ret)
 		return ret;
@@ -213,8 +277,9 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	KV(6, "applied", "%lld", (long long)time(NULL));
 	KV(7, "pin_dir", "%s", ctx->pin_dir);
 	KV(8, "policy_entries", "%zu", c->n_pols);
+	KV(9, "leases", "%s", lpath ? lpath : "");
 #undef KV
-	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 9);
+	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 10);
 }
 
 static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
@@ -408,7 +473,7 @@ static bool same_ports(const struct bh_topology *t, const char *pin_dir)
  */
 static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		    const char *path, const struct bh_policy *p,
-		    const struct bh_compiled *c, bool quiet)
+		    const struct bh_compiled *c, const struct bh_leases *l, bool quiet)
 {
 	struct bh_topology topo = {};
 	struct bh_attached *att = NULL;
@@ -495,7 +560,7 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 			goto out_dp;
 		}
 	}
-	ret = save_applied(ctx, path, bh_mode_name(mode), p, c, epoch);
+	ret = save_applied(ctx, path, bh_mode_name(mode), p, c, epoch, l);
 	if (ret)
 		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
 		       strerror(-ret));
@@ -524,22 +589,35 @@ out_topo:
 int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool quiet)
 {
 	struct bh_policy *p = NULL;
+	struct bh_leases l;
 	struct bh_compiled c;
 	int lock, rc;
 
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, &l);
 	if (rc)
 		return rc;
 	lock = lock_state(ctx);
 	if (lock < 0) {
 		rc = BH_EXIT_SYSTEM;
 	} else {
-		rc = bring_up(ctx, mode, path, p, &c, quiet);
+		rc = bring_up(ctx, mode, path, p, &c, &l, quiet);
 		close(lock);
 	}
+	bh_leases_free(&l);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	return rc;
+}
+
+/* --leases FILE|off of up, apply and daemon: 0, or -1 after an error */
+static int leases_opt(const char *name, struct bh_ctx *ctx)
+{
+	if (!*optarg) {
+		pr_err("%s: --leases needs a file or off", name);
+		return -1;
+	}
+	ctx->leases = optarg;
+	return 0;
 }
 
 /*
@@ -548,7 +626,8 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool qu
  * --metrics ADDR:PORT|off; NULL for up, which has no such option.
  */
 static int up_args(const char *name, int argc, char **argv, const char **path,
-		   enum bh_mode *mode, bool *mode_set, const char **metrics)
+		   enum bh_mode *mode, bool *mode_set, const char **metrics,
+		   struct bh_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -556,6 +635,7 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "leases", required_argument, NULL, 'L' },
 		{}
 	};
 	int opt;
@@ -563,7 +643,7 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 	*path = BH_POLICY_DEFAULT;
 	*mode = BH_MODE_AUTO;
 	*mode_set = false;
-	while ((opt = cmd_opt(name, argc, argv, "c:m:h", opts)) >= 0) {
+	while ((opt = cmd_opt(name, argc, argv, "c:m:hL:", opts)) >= 0) {
 		switch (opt) {
 		case 'c':
 			*path = optarg;
@@ -582,6 +662,10 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 			}
 			*metrics = optarg;
 			break;
+		case 'L':
+			if (leases_opt(name, ctx))
+				return -2;
+			break;
 		}
 	}
 	if (opt != -1)
@@ -595,15 +679,16 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 
 static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct bh_ctx lc = *ctx;
 	const char *path;
 	enum bh_mode mode;
 	bool mode_set;
 	int ret;
 
-	ret = up_args("up", argc, argv, &path, &mode, &mode_set, NULL);
+	ret = up_args("up", argc, argv, &path, &mode, &mode_set, NULL, &lc);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
-	return bh_up(ctx, path, mode, false);
+	return bh_up(&lc, path, mode, false);
 }
 
 static int simple_args(const char *name, int argc, char **argv, int want)
@@ -680,20 +765,26 @@ static void print_summary(const char *path, const struct bh_policy *p,
 	       c->n_pols, c->n_inets, c->n_ips, c->n_talks);
 }
 
-static int policy_arg(const char *name, int argc, char **argv, const char **path)
+static int policy_arg(const char *name, int argc, char **argv, const char **path,
+		      struct bh_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "leases", required_argument, NULL, 'L' },
 		{}
 	};
 	int opt;
 
 	*path = NULL;
-	while ((opt = cmd_opt(name, argc, argv, "c:h", opts)) >= 0) {
+	while ((opt = cmd_opt(name, argc, argv, "c:hL:", opts)) >= 0) {
 		switch (opt) {
 		case 'c':
 			*path = optarg;
+			break;
+		case 'L':
+			if (leases_opt(name, ctx))
+				return -2;
 			break;
 		}
 	}
@@ -783,7 +874,7 @@ static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	if (json)
 		return check_json(path);
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, NULL);
 	if (rc)
 		return rc;
 	print_summary(path, p, &c);
@@ -797,13 +888,14 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 {
 	struct bh_topology topo = {};
 	struct bh_policy *p = NULL;
+	struct bh_leases l;
 	struct bh_compiled c;
 	enum bh_mode mode;
 	struct bh_maps m;
 	char err[512] = "";
 	int lock, rc, ret, epoch;
 
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, &l);
 	if (rc)
 		return rc;
 	rc = BH_EXIT_SYSTEM;
@@ -826,7 +918,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 		/* the ports changed (the full path, which re-adopts links), or
 		 * nftables: the tables are replaced whole in one batch */
 		bh_maps_close(&m);
-		rc = bring_up(ctx, mode, path, p, &c, quiet || mode == BH_MODE_NFT);
+		rc = bring_up(ctx, mode, path, p, &c, &l, quiet || mode == BH_MODE_NFT);
 		if (!rc && mode == BH_MODE_NFT && !quiet)
 			printf("bulkhead: applied %s (nft)\n", path);
 		goto out;
@@ -847,7 +939,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 	if (ret)
 		pr_err("apply: cannot update the nftables quarantine table: %s",
 		       strerror(-ret));
-	ret = save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch);
+	ret = save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch, &l);
 	if (ret)
 		pr_err("warning: cannot save state in %s: %s", ctx->state_dir,
 		       strerror(-ret));
@@ -860,6 +952,7 @@ out:
 	if (lock >= 0)
 		close(lock);
 	bh_topology_free(&topo);
+	bh_leases_free(&l);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	return rc;
@@ -867,13 +960,74 @@ out:
 
 static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct bh_ctx lc = *ctx;
 	const char *path;
 	int rc;
 
-	rc = policy_arg("apply", argc, argv, &path);
+	rc = policy_arg("apply", argc, argv, &path, &lc);
 	if (rc)
 		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
-	return bh_apply(ctx, path, false);
+	return bh_apply(&lc, path, false);
+}
+
+/* ---- DHCP leases, for the daemon ------------------------------------------- */
+
+void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len)
+{
+	struct bh_kv *kv = NULL;
+	size_t nkv = 0;
+	const char *s = NULL;
+
+	if (!bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv))
+		s = bh_kv_get(kv, nkv, "leases");
+	snprintf(buf, len, "%s", s ? s : "");
+	free(kv);
+}
+
+int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied)
+{
+	struct bh_leases cur = {}, old = {};
+	struct bh_diag d = {};
+	char lpath[PATH_MAX], *text;
+	size_t len;
+	int ret, lock, rc = BH_EXIT_SYSTEM;
+
+	*applied = false;
+	bh_leases_file(ctx, lpath, sizeof(lpath));
+	if (!*lpath)
+		return BH_EXIT_OK;
+	ret = bh_leases_read(lpath, &cur, &d);
+	if (ret == -ENOMEM)
+		return BH_EXIT_SYSTEM;
+	if (ret)	/* as apply does: the leases in force stay */
+		bh_leases_saved(ctx->state_dir, &cur);
+	bh_leases_live(&cur, bh_leases_now());
+	bh_leases_saved(ctx->state_dir, &old);
+	if (!bh_leases_same_bindings(&cur, &old)) {
+		*applied = true;	/* apply reads the file again, warns */
+		rc = bh_apply(ctx, path, true);
+		goto out;
+	}
+	print_warnings(&d);
+	if (ret)
+		pr_err("warning: DHCP leases %s: %s; the leases in force stay until they end",
+		       lpath, strerror(-ret));
+	/* host names or ends only: the bindings in force stay as they are */
+	lock = lock_state(ctx);
+	if (lock < 0)
+		goto out;
+	text = bh_leases_format(&cur, &len);
+	ret = text ? bh_state_write(ctx->state_dir, BH_LEASES_FILE, text, len) : -ENOMEM;
+	free(text);
+	close(lock);
+	if (ret)
+		pr_err("warning: cannot save the leases in %s: %s", ctx->state_dir, strerror(-ret));
+	else
+		rc = BH_EXIT_OK;
+out:
+	bh_leases_free(&cur);
+	bh_leases_free(&old);
+	return rc;
 }
 
 /* ---- isolate / release --------------------------------------------------- */
@@ -1230,8 +1384,8 @@ static int json_flag(const char *name, int argc, char **argv, bool *json)
 	return 0;
 }
 
-/* The applied policy, re-read from the state dir copy (NULL if none). */
-static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
+/* The applied policy file, re-read from the state dir copy (NULL if none). */
+static struct bh_policy *applied_file(const struct bh_ctx *ctx)
 {
 	struct bh_policy *p = NULL;
 	struct bh_diag d = {};
@@ -1250,6 +1404,31 @@ static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
 	if (ret)
 		p = NULL;
 	free(buf);
+	return p;
+}
+
+/* Bind the leases saved with the applied policy into @p: what is in force. */
+static int bind_saved_leases(const struct bh_ctx *ctx, struct bh_policy *p)
+{
+	struct bh_leases l;
+	int ret;
+
+	ret = bh_leases_saved(ctx->state_dir, &l);
+	if (!ret)
+		ret = bh_leases_bind(p, &l, NULL);
+	bh_leases_free(&l);
+	return ret < 0 ? ret : 0;
+}
+
+/* The applied policy with the DHCP leases bound with it (NULL if none). */
+static struct bh_policy *applied_policy(const struct bh_ctx *ctx)
+{
+	struct bh_policy *p = applied_file(ctx);
+
+	if (p && bind_saved_leases(ctx, p)) {
+		bh_policy_free(p);
+		p = NULL;
+	}
 	return p;
 }
 
@@ -1484,6 +1663,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 struct dev_row {
 	__u8 mac[6];
 	const char *name;
+	const char *host;	/* from a DHCP lease, NULL: none */
 	const char *group;
 	bool quarantined;
 	__u64 until;		/* a timed quarantine's end, 0: none */
@@ -1531,6 +1711,7 @@ static void dev_stats(int fd, const __u8 mac[6], struct bh_dev_stats *out)
 static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	struct bh_policy *p;
+	struct bh_leases leases = {};
 	struct dev_row *rows = NULL, *r;
 	struct bh_mac_key cur, next;
 	const char *unknown = "unknown";
@@ -1581,11 +1762,14 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			dev_stats(m.devstats, rows[i].mac, &rows[i].st);
 	}
+	bh_leases_saved(ctx->state_dir, &leases);
+	for (size_t i = 0; i < n; i++)
+		rows[i].host = bh_leases_host(&leases, rows[i].mac);
 	if (json)
 		printf("[");
 	else
-		printf("%-17s  %-16s  %-12s  %-11s  %10s  %12s  %8s\n", "MAC", "NAME",
-		       "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS");
+		printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10s  %12s  %8s\n", "MAC", "NAME",
+		       "HOST", "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS");
 	for (size_t i = 0; i < n; i++) {
 		char mac[18], quar[32] = "-";
 
@@ -1601,6 +1785,8 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		if (json) {
 			printf("%s{\"mac\":\"%s\",\"name\":", i ? "," : "", mac);
 			bh_json_str(stdout, rows[i].name ? rows[i].name : "");
+			printf(",\"host\":");
+			bh_json_str(stdout, rows[i].host ? rows[i].host : "");
 			printf(",\"group\":");
 			bh_json_str(stdout, rows[i].group ? rows[i].group : unknown);
 			printf(",\"quarantined\":%s,\"until\":%llu,\"remaining\":%llu",
@@ -1612,8 +1798,9 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 			       (unsigned long long)rows[i].st.bytes,
 			       (unsigned long long)rows[i].st.drops);
 		} else {
-			printf("%-17s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu\n", mac,
+			printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu\n", mac,
 			       rows[i].name ? rows[i].name : "-",
+			       rows[i].host ? rows[i].host : "-",
 			       rows[i].group ? rows[i].group : unknown, quar,
 			       (unsigned long long)rows[i].st.packets,
 			       (unsigned long long)rows[i].st.bytes,
@@ -1629,6 +1816,7 @@ oom:
 	ret = BH_EXIT_SYSTEM;
 out:
 	free(rows);
+	bh_leases_free(&leases);
 	bh_policy_free(p);
 	if (up)
 		bh_maps_close(&m);
@@ -1835,6 +2023,10 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 			bh_diag_print(&d);
 			return BH_EXIT_INPUT;
 		}
+		if (bind_saved_leases(ctx, p)) {
+			pr_err("explain: out of memory");
+			goto out;
+		}
 	} else if (!(p = applied_policy(ctx))) {
 		pr_err("explain: no applied policy in %s; give one with -c POLICY", ctx->state_dir);
 		return BH_EXIT_INPUT;
@@ -2016,7 +2208,7 @@ static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
 		bh_cmd_usage(find_cmd("diff"), true);
 		return BH_EXIT_INPUT;
 	}
-	rc = load_compile(path, &p, &c);
+	rc = load_compile(ctx, path, &p, &c, NULL);
 	if (rc)
 		return rc;
 	bh_compiled_free(&c);
@@ -2027,7 +2219,7 @@ static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
 		       ctx->pin_dir, ctx->state_dir, path);
 		goto out;
 	}
-	ap = applied_policy(ctx);
+	ap = applied_file(ctx);	/* file against file: leases are no edit */
 	if (!ap) {
 		pr_err("diff: the copy of the applied policy, %s/%s, is missing or does not load",
 		       ctx->state_dir, STATE_POLICY);
@@ -2138,6 +2330,7 @@ out_lock:
 
 static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct bh_ctx lc = *ctx;
 	const char *path, *metrics = BH_METRICS_DEFAULT;
 	struct sockaddr_storage ss;
 	unsigned int sslen;
@@ -2145,7 +2338,7 @@ static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 	bool mode_set;
 	int ret;
 
-	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set, &metrics);
+	ret = up_args("daemon", argc, argv, &path, &mode, &mode_set, &metrics, &lc);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (strcmp(metrics, "off") && bh_metrics_parse_addr(metrics, &ss, &sslen)) {
@@ -2155,13 +2348,13 @@ static int cmd_daemon(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	if (!mode_set)
 		mode = applied_mode(ctx, BH_MODE_AUTO);
-	return bh_daemon_run(ctx, path, mode, metrics);
+	return bh_daemon_run(&lc, path, mode, metrics);
 }
 
 /* ---- the table ------------------------------------------------------------ */
 
 const struct bh_cmd bh_cmds[] = {
-	{ "up", cmd_up, "[-c POLICY] [--mode auto|xdp|tc|nft]",
+	{ "up", cmd_up, "[-c POLICY] [--mode auto|xdp|tc|nft] [--leases FILE|off]",
 	  "load the BPF programs, attach them to the policy's ports, apply the policy",
 	  "  -c, --config POLICY  policy file [default " BH_POLICY_DEFAULT "]\n"
 	  "  -m, --mode MODE      auto (native XDP where the driver has it, else tc),\n"
@@ -2169,11 +2362,21 @@ const struct bh_cmd bh_cmds[] = {
 	  "                       (no BPF program: the whole policy in nftables,\n"
 	  "                       tables bridge and inet bulkhead, conntrack for\n"
 	  "                       replies; sets the bridge's nf_call_iptables)\n"
+	  "  -L, --leases FILE    dnsmasq's DHCP lease file, instead of the policy's\n"
+	  "                       dhcp.leases; off: none (see DHCP leases below)\n"
 	  "\n"
 	  "A bridge named in 'interfaces' means all of its ports. Running 'up' again\n"
 	  "while up re-adopts the pinned links and updates them in place: there is\n"
 	  "never a moment with nothing attached. The quarantine saved in the state\n"
-	  "dir is restored before any port is attached.\n" },
+	  "dir is restored before any port is attached.\n"
+	  "\n"
+	  "DHCP leases: each lease of the file that has not ended binds its IPv4\n"
+	  "address to the leaseholder's MAC, as a fixed 'ip:' would (another MAC\n"
+	  "sending from it is dropped as spoof; the leaseholder may send only from\n"
+	  "its addresses), unless the MAC has a fixed IPv4 address or the address\n"
+	  "is another device's (fixed wins, with a warning). Bad lines are warnings\n"
+	  "(FILE:LINE: what); a file that cannot be read is a warning and the leases\n"
+	  "in force stay until they end. The file is read once; the daemon follows it.\n" },
 	{ "down", cmd_down, "",
 	  "detach every program and remove the pins (the quarantine list is kept)",
 	  "" },
@@ -2184,10 +2387,14 @@ const struct bh_cmd bh_cmds[] = {
 	  "                       \"map_entries\"}, or {\"path\",\"ok\":false,\"errors\":[...]}\n"
 	  "\n"
 	  "Errors are printed as FILE:LINE:COL: MESSAGE, exit status 1.\n" },
-	{ "apply", cmd_apply, "POLICY",
+	{ "apply", cmd_apply, "POLICY [--leases FILE|off]",
 	  "validate, compile and switch to a policy atomically",
+	  "  -L, --leases FILE    dnsmasq's DHCP lease file, instead of the policy's\n"
+	  "                       dhcp.leases; off: none (see 'bulkhead up --help')\n"
+	  "\n"
 	  "Packets are judged wholly by the old or wholly by the new policy. A policy\n"
-	  "that does not validate changes nothing (exit status 1).\n" },
+	  "that does not validate changes nothing (exit status 1). The DHCP leases\n"
+	  "are read once and bound as for 'up'.\n" },
 	{ "isolate", cmd_isolate, "MAC [--reason TEXT] [--for DURATION]",
 	  "quarantine a device now: cut its flows, keep it cut off across reboots",
 	  "  -r, --reason TEXT    why, kept with the quarantine\n"
@@ -2227,13 +2434,15 @@ const struct bh_cmd bh_cmds[] = {
 	  "does not validate (FILE:LINE:COL errors) or Bulkhead is not up.\n"
 	  "Example: bulkhead diff /etc/bulkhead/policy.yaml.new\n" },
 	{ "daemon", cmd_daemon,
-	  "[-c|--policy POLICY] [--mode auto|xdp|tc|nft] [--metrics ADDR:PORT|off]",
+	  "[-c|--policy POLICY] [--mode auto|xdp|tc|nft] [--metrics ADDR:PORT|off] [--leases FILE|off]",
 	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines",
 	  "  -c, --policy POLICY  policy file to enforce and watch [default " BH_POLICY_DEFAULT "]\n"
 	  "  -m, --mode MODE      as for 'up' [default: the mode in force, else auto]\n"
 	  "      --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 	  "                       ([ADDR6]:PORT for IPv6) [default " BH_METRICS_DEFAULT "];\n"
 	  "                       off: no endpoint\n"
+	  "  -L, --leases FILE    dnsmasq's DHCP lease file, instead of the policy's\n"
+	  "                       dhcp.leases; off: none (see 'bulkhead up --help')\n"
 	  "\n"
 	  "Starts with 'up' (taking over the pinned links in place when Bulkhead is\n"
 	  "already up), then watches: the policy file (each valid edit is applied\n"
@@ -2241,16 +2450,23 @@ const struct bh_cmd bh_cmds[] = {
 	  "one is logged as FILE:LINE:COL and the running policy stays), the ports of\n"
 	  "the policy's bridges (a port added or re-created is protected at once) and\n"
 	  "timed quarantines (isolate --for), released when they end, and the deny\n"
-	  "events of the dataplane (see 'bulkhead events'). Logs one line\n"
-	  "per event on stderr. SIGHUP re-reads the policy. SIGTERM or SIGINT exit and\n"
+	  "events of the dataplane (see 'bulkhead events'), and the DHCP lease file\n"
+	  "(when the addresses its leases bind change, also when a lease ends with\n"
+	  "the file unchanged, they are applied; host names alone need no apply).\n"
+	  "Logs one line per event on stderr. SIGHUP re-reads the policy and the\n"
+	  "leases. SIGTERM or SIGINT exit and\n"
 	  "leave enforcement in place; so does any crash: the programs and maps are\n"
 	  "pinned, and starting the daemon again takes over.\n" },
 	{ "status", cmd_status, "[--json]",
 	  "show mode, ports, policy, counters per verdict reason and per rule",
 	  "  -j, --json           machine-readable output\n" },
 	{ "devices", cmd_devices, "[--json]",
-	  "list devices: MAC, name, group, quarantine, packets, drops",
-	  "  -j, --json           machine-readable output\n" },
+	  "list devices: MAC, name, DHCP host name, group, quarantine, packets, drops",
+	  "  -j, --json           machine-readable output\n"
+	  "\n"
+	  "HOST (\"host\" in JSON) is the host name of the device's DHCP lease in\n"
+	  "force, made printable (bytes outside ASCII 0x21-0x7e shown as '?'); the\n"
+	  "device chose it, so it is a label, not an identity.\n" },
 	{ "events", bh_cmd_events, "[--follow] [--json]",
 	  "show denied flows and quarantine changes, aggregated, with device names",
 	  "  -f, --follow         keep running and print each aggregate as it changes\n"
@@ -2263,7 +2479,9 @@ const struct bh_cmd bh_cmds[] = {
 	  "release and the end of a timed quarantine are events too. The daemon\n"
 	  "writes them to the state dir's 'events' file at most once a second;\n"
 	  "this command reads that file (--follow re-reads it when it changes), so\n"
-	  "it needs no daemon to show what was seen. Example line:\n"
+	  "it needs no daemon to show what was seen. A device the policy does not\n"
+	  "name is shown by the host name of its DHCP lease, else by its MAC.\n"
+	  "Example line:\n"
 	  "  fridge -> camera tcp/554 drop_default x40, first ..., last ...\n" },
 	{}
 };

@@ -20,6 +20,7 @@
 struct bh_ctx {
 	const char *pin_dir;
 	const char *state_dir;
+	const char *leases;	/* --leases: overrides dhcp.leases; "off": none */
 };
 
 struct bh_cmd {
@@ -54,6 +55,16 @@ int bh_sync_ports(const struct bh_ctx *ctx);
 /* The protected ports: the pinned links, or in --mode nft the applied
  * policy's ports (mode BH_MODE_NFT). 0 or -errno. */
 int bh_ports_in_force(const struct bh_ctx *ctx, struct bh_attached **out, size_t *n);
+/* The DHCP lease file of the policy in force (--leases or dhcp.leases), "": none. */
+void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len);
+/*
+ * The lease file in force read again: when its live leases bind other
+ * addresses than those in force (a lease added, moved, removed or ended),
+ * `apply @path`; when only host names or lease ends changed, the saved
+ * leases are replaced and nothing is applied. Exit code; *applied: which.
+ */
+int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied);
+
 /*
  * `release @mac`: 0, -ENOENT when not isolated, or -errno. With @ended_by
  * (seconds, CLOCK_REALTIME) only a timed quarantine that ended by then is

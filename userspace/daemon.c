@@ -13,7 +13,11 @@
  *  - a signalfd: SIGTERM and SIGINT end the loop, SIGHUP re-reads all;
  *  - the deny event ring buffer (maps/bh_events, its epoll fd), aggregated
  *    into <state dir>/events (events.c), and the quarantine's changes;
- *  - the Prometheus endpoint's listener and clients (metrics.c).
+ *  - the Prometheus endpoint's listener and clients (metrics.c);
+ *  - inotify on the DHCP lease file's directory (dnsmasq rewrites the file
+ *    in place: IN_MODIFY, then a short settle time), and a second timerfd
+ *    at the next end of a lease in force: the leases are read again and
+ *    applied when the addresses they bind change (leases.c).
  *
  * Every change goes through the subcommands' own code in cmd.c, under the
  * controller lock, held only while one step runs: an admin's `bulkhead
@@ -43,10 +47,12 @@
 
 #include "daemon.h"
 #include "events.h"
+#include "leases.h"
 #include "metrics.h"
 #include "state.h"
 
 #define CREATE_SETTLE_MS	200	/* IN_CREATE alone: let the writer finish */
+#define LEASE_SETTLE_MS		100	/* after the last write to the lease file */
 #define NL_RCVBUF		(1 << 20)
 #define NL_BUF			32768
 
@@ -64,6 +70,12 @@ struct daemon {
 	struct bh_metrics *mx;		/* NULL: --metrics off */
 	bool reload, sync, quar;	/* due now */
 	long long reload_at;		/* CLOCK_MONOTONIC ms; 0: not due */
+	/* the DHCP lease file in force ("": none), its directory watched */
+	char lpath[PATH_MAX], lbase[NAME_MAX + 1];
+	int wd_lease, ltimer;
+	bool lease, larm;		/* read the leases again / re-arm, now */
+	bool lease_ended;		/* ... because the timer fired */
+	long long lease_at;		/* CLOCK_MONOTONIC ms; 0: not due */
 };
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -325,7 +337,7 @@ static void ino_read(struct daemon *d)
 		for (char *p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW) {
-				d->reload = d->quar = true;
+				d->reload = d->quar = d->lease = true;
 				continue;
 			}
 			if ((ev->mask & IN_IGNORED) && ev->wd == d->wd_dir) {
@@ -343,6 +355,14 @@ static void ino_read(struct daemon *d)
 			}
 			if (ev->wd == d->wd_state && !strcmp(ev->name, BH_QUAR_FILE))
 				d->quar = true;
+			if (ev->wd == d->wd_state && !strcmp(ev->name, BH_LEASES_FILE))
+				d->larm = true;	/* an apply by anyone: its leases */
+			if (ev->wd == d->wd_lease && *d->lpath && !strcmp(ev->name, d->lbase)) {
+				if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM))
+					d->lease = true;
+				else	/* written in place, or created: let the writer finish */
+					d->lease_at = now_ms() + LEASE_SETTLE_MS;
+			}
 		}
 	}
 }
@@ -363,6 +383,71 @@ static void reload(struct daemon *d, const char *why)
 		dlog("policy %s %s: not applied, the running policy stays in force (epoch %u)",
 		     d->path, why, active_epoch(d->ctx));
 	ports_log(d);	/* new interfaces in the policy: the ports changed */
+}
+
+/* ---- DHCP leases ----------------------------------------------------------- */
+
+/*
+ * After anything applied: watch the directory of the lease file in force
+ * (it may have changed with the policy) and arm the timer at the next end
+ * of a lease in force.
+ */
+static void leases_arm(struct daemon *d)
+{
+	struct itimerspec its = {};
+	struct bh_leases l;
+	char path[PATH_MAX], buf[PATH_MAX];
+
+	d->larm = false;
+	bh_leases_file(d->ctx, path, sizeof(path));
+	if (strcmp(path, d->lpath)) {
+		/* a watch shared with the policy's or the state dir stays */
+		if (d->wd_lease >= 0 && d->wd_lease != d->wd_dir && d->wd_lease != d->wd_state)
+			inotify_rm_watch(d->ino, d->wd_lease);
+		d->wd_lease = -1;
+		snprintf(d->lpath, sizeof(d->lpath), "%s", path);
+		if (*path) {
+			snprintf(buf, sizeof(buf), "%s", path);
+			snprintf(d->lbase, sizeof(d->lbase), "%s", basename(buf));
+			snprintf(buf, sizeof(buf), "%s", path);
+			d->wd_lease = inotify_add_watch(d->ino, dirname(buf), IN_CLOSE_WRITE |
+							IN_MOVED_TO | IN_CREATE | IN_MODIFY |
+							IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR |
+							IN_MASK_ADD);
+			if (d->wd_lease < 0)
+				dlog("cannot watch the directory of %s: %s; its changes are read on SIGHUP and when a lease ends",
+				     path, strerror(errno));
+			else
+				dlog("DHCP leases: watching %s", path);
+		}
+	}
+	if (*d->lpath && !bh_leases_saved(d->ctx->state_dir, &l)) {
+		its.it_value.tv_sec = (time_t)bh_leases_next_expiry(&l, bh_leases_now());
+		bh_leases_free(&l);
+	}
+	if (timerfd_settime(d->ltimer, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL))
+		dlog("cannot arm the lease timer: %s", strerror(errno));
+}
+
+static void leases_read(struct daemon *d, const char *why)
+{
+	long long t0 = now_ms();
+	bool applied;
+	int rc;
+
+	d->lease = d->lease_ended = false;
+	d->lease_at = 0;
+	rc = bh_leases_update(d->ctx, d->path, &applied);
+	if (applied) {
+		bh_metrics_apply_result(d->mx, rc == BH_EXIT_OK);
+		if (rc == BH_EXIT_OK)
+			dlog("DHCP leases %s %s: the bound addresses changed, applied (epoch %u, %lld ms)",
+			     d->lpath, why, active_epoch(d->ctx), now_ms() - t0);
+		else
+			dlog("DHCP leases %s %s: not applied, the running policy stays in force (epoch %u)",
+			     d->lpath, why, active_epoch(d->ctx));
+	}
+	leases_arm(d);
 }
 
 /* ---- timed quarantines -------------------------------------------------- */
@@ -478,7 +563,7 @@ static int signal_read(struct daemon *d)
 
 	while (read(d->sig, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			dlog("SIGHUP: reading the policy, the ports and the quarantine again");
+			dlog("SIGHUP: reading the policy, the ports, the quarantine and the leases again");
 			d->reload = d->sync = d->quar = true;
 			continue;
 		}
@@ -494,7 +579,7 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-#define PFD_BASE	5	/* signals, inotify, rtnetlink, timer, events */
+#define PFD_BASE	6	/* signals, inotify, rtnetlink, timer, events, lease timer */
 #define PFD_MAX		(PFD_BASE + 1 + BH_METRICS_CLIENTS)
 
 static int loop(struct daemon *d)
@@ -504,6 +589,7 @@ static int loop(struct daemon *d)
 		{ .fd = d->ino, .events = POLLIN },
 		{ .fd = mnl_socket_get_fd(d->nl), .events = POLLIN },
 		{ .fd = d->timer, .events = POLLIN },
+		[5] = { .fd = d->ltimer, .events = POLLIN },
 	};
 	__u64 ticks;
 	int timeout, ret, nmx;
@@ -515,6 +601,11 @@ static int loop(struct daemon *d)
 			long long left = d->reload_at - now_ms();
 
 			timeout = left > 0 ? (int)left : 0;
+		}
+		if (d->lease_at) {
+			long long left = d->lease_at - now_ms();
+
+			timeout = min_timeout(timeout, left > 0 ? (int)left : 0);
 		}
 		timeout = min_timeout(timeout, bh_events_timeout(d->ev));
 		timeout = min_timeout(timeout, bh_metrics_timeout(d->mx));
@@ -541,17 +632,33 @@ static int loop(struct daemon *d)
 		}
 		if (pfd[4].revents & POLLIN)
 			bh_events_consume(d->ev);
+		if (pfd[5].revents & POLLIN) {
+			/* a lease ended, or ECANCELED: the clock was set */
+			if (read(d->ltimer, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
+				continue;
+			d->lease = d->lease_ended = true;
+		}
 		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)
 			d->reload = true;
+		if (d->lease_at && now_ms() >= d->lease_at)
+			d->lease = true;
 		recheck = d->sync || d->reload || bh_events_fd(d->ev) < 0;
 		/* ports first: a new port is the one thing unprotected */
 		if (d->sync) {
 			d->sync = false;
 			sync_ports(d);
 		}
-		if (d->reload)
-			reload(d, "changed");
+		if (d->reload) {
+			reload(d, "changed");	/* the leases are read with it */
+			d->lease = d->lease_ended = false;
+			d->lease_at = 0;
+			d->larm = true;
+		}
+		if (d->lease)
+			leases_read(d, d->lease_ended ? "(a lease ended)" : "changed");
+		if (d->larm)
+			leases_arm(d);
 		if (d->quar)
 			quar_scan(d);
 		if (recheck)	/* Bulkhead came up, or down and up, since */
@@ -565,7 +672,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 {
 	struct daemon d = {
 		.ctx = ctx, .path = path, .ino = -1, .wd_dir = -1, .wd_state = -1,
-		.sig = -1, .timer = -1, .pidfd = -1,
+		.sig = -1, .timer = -1, .pidfd = -1, .wd_lease = -1, .ltimer = -1,
 	};
 	struct bh_maps m;
 	char ports[512], err[256];
@@ -594,7 +701,8 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 		goto out;
 	}
 	d.timer = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d.timer < 0) {
+	d.ltimer = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d.timer < 0 || d.ltimer < 0) {
 		dlog("timerfd: %s", strerror(errno));
 		goto out;
 	}
@@ -635,6 +743,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 		goto out;
 	}
 	bh_metrics_set_events(d.mx, d.ev);
+	leases_arm(&d);
 	quar_scan(&d);
 	ret = quar_count(ctx);
 	dlog("ready: watching %s, the ports of the policy's interfaces, %d timed quarantine%s",
@@ -648,6 +757,8 @@ out:
 		mnl_socket_close(d.nl);
 	if (d.timer >= 0)
 		close(d.timer);
+	if (d.ltimer >= 0)
+		close(d.ltimer);
 	if (d.ino >= 0)
 		close(d.ino);
 	if (d.sig >= 0)

@@ -21,6 +21,7 @@
 #include "nft.h"
 #include "events.h"
 #include "json.h"
+#include "leases.h"
 #include "policy.h"
 #include "state.h"
 
@@ -659,8 +660,12 @@ struct ends {
 	char pbuf[16];
 };
 
+/* host names from the DHCP leases in force: for devices the policy does not name */
+static struct bh_leases ev_leases;
+
 static void ends_of(const struct bh_policy *p, const struct bh_evagg *a, struct ends *e)
 {
+	const char *host = bh_leases_host(&ev_leases, a->smac);
 	const struct bh_member *m;
 	bool ip = a->eth_proto == 0x0800 || a->eth_proto == 0x86dd || a->eth_proto == 0x0806;
 
@@ -672,8 +677,8 @@ static void ends_of(const struct bh_policy *p, const struct bh_evagg *a, struct 
 	if (ip && !zero16(a->daddr))
 		fmt_addr(a->daddr, a->is_v4, e->daddr, sizeof(e->daddr));
 	m = by_mac(p, a->smac, &e->sgroup);
-	e->src = m && m->name ? m->name : e->smac;
-	if (m && !m->name) {
+	e->src = m && m->name ? m->name : host ? host : e->smac;
+	if (m && !m->name && !host) {
 		snprintf(e->sbuf, sizeof(e->sbuf), "%s(%s)", e->smac, e->sgroup);
 		e->src = e->sbuf;
 	}
@@ -682,8 +687,11 @@ static void ends_of(const struct bh_policy *p, const struct bh_evagg *a, struct 
 		m = by_addr(p, a->daddr, &e->dgroup);
 	if (!m)
 		m = by_mac(p, a->dmac, &e->dgroup);
+	host = bh_leases_host(&ev_leases, m ? m->mac : a->dmac);
 	if (m && m->name)
 		e->dst = m->name;
+	else if (host)
+		e->dst = host;
 	else if (*e->daddr)
 		e->dst = e->daddr;
 	else
@@ -861,6 +869,7 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_SYSTEM;
 	}
 	p = load_applied(ctx->state_dir);
+	bh_leases_saved(ctx->state_dir, &ev_leases);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_first);
 	if (json && !fol)
@@ -880,6 +889,7 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 		ret = follow(ctx, &p, json, since);
 	else
 		ret = BH_EXIT_OK;
+	bh_leases_free(&ev_leases);
 	bh_policy_free(p);
 	return ret;
 }

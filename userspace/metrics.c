@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "compile.h"
+#include "leases.h"
 #include "metrics.h"
 #include "policy.h"
 #include "state.h"
@@ -272,15 +273,16 @@ static void policy_refresh(struct bh_metrics *mx, unsigned int epoch)
 		mx->comp_ok = true;
 }
 
-static void dev_names(const struct bh_policy *p, const __u8 mac[6], const char **name,
-		      const char **group)
+/* the policy's name and group; a DHCP lease's host name where the policy has no name */
+static void dev_names(const struct bh_policy *p, const struct bh_leases *l,
+		      const __u8 mac[6], const char **name, const char **group)
 {
-	*name = "";
+	*name = bh_leases_host(l, mac) ?: "";
 	*group = p && p->unknown_group < p->n_groups ? p->groups[p->unknown_group].name : "";
 	for (size_t g = 0; p && g < p->n_groups; g++)
 		for (size_t i = 0; i < p->groups[g].n_members; i++)
 			if (!memcmp(p->groups[g].members[i].mac, mac, 6)) {
-				*name = p->groups[g].members[i].name ?: "";
+				*name = p->groups[g].members[i].name ?: *name;
 				*group = p->groups[g].name;
 				return;
 			}
@@ -335,7 +337,8 @@ static void render_maps(FILE *f, const struct bh_maps *m)
 		fprintf(f, "bulkhead_map_max_entries{map=\"%s\"} %u\n", maps[i].name, max[i]);
 }
 
-static void render_devices(FILE *f, const struct bh_maps *m, const struct bh_policy *p)
+static void render_devices(FILE *f, const struct bh_maps *m, const struct bh_policy *p,
+			   const struct bh_leases *l)
 {
 	static const char *const what[3] = { "packets", "bytes", "drops" };
 	static const char *const help[3] = {
@@ -388,7 +391,7 @@ static void render_devices(FILE *f, const struct bh_maps *m, const struct bh_pol
 			__u64 val = w == 0 ? rows[i].packets : w == 1 ? rows[i].bytes : rows[i].drops;
 
 			bh_format_mac(keys[i].mac, mac);
-			dev_names(p, keys[i].mac, &dn, &dg);
+			dev_names(p, l, keys[i].mac, &dn, &dg);
 			fprintf(f, "%s{mac=\"%s\",name=\"", name, mac);
 			esc(f, dn);
 			fputs("\",group=\"", f);
@@ -403,6 +406,7 @@ static void render_devices(FILE *f, const struct bh_maps *m, const struct bh_pol
 
 int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 {
+	struct bh_leases leases = {};
 	struct bh_active act = {};
 	struct bh_maps m;
 	__u32 zero = 0;
@@ -497,7 +501,9 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 		esc(f, mx->comp.rules[i].label);
 		fprintf(f, "\"} %llu\n", (unsigned long long)c.packets);
 	}
-	render_devices(f, &m, mx->pol);
+	bh_leases_saved(mx->ctx->state_dir, &leases);	/* names change without an apply */
+	render_devices(f, &m, mx->pol, &leases);
+	bh_leases_free(&leases);
 	render_maps(f, &m);
 	bh_maps_close(&m);
 out:

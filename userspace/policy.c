@@ -5,6 +5,7 @@
  * of the offending node; nothing is returned unless the whole file is valid.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -902,8 +903,26 @@ static void quarantine_key(struct ld *l, const char *key, yaml_node_t *k,
 	}
 }
 
+/* dhcp.leases: an absolute path (the daemon reads it from anywhere) */
+static void dhcp_key(struct ld *l, const char *key, yaml_node_t *k,
+		     yaml_node_t *v, void *arg)
+{
+	const char *s = scalar(v);
+
+	(void)key;
+	(void)k;
+	(void)arg;
+	if (!want(l, v, YAML_SCALAR_NODE, "dhcp.leases"))
+		return;
+	if (s[0] != '/' || strlen(s) >= PATH_MAX)
+		ERR(l, v, "dhcp.leases must be an absolute path, not '%s'", s);
+	else
+		l->p->dhcp_leases = xstrdup(s);
+}
+
 struct top_arg {
 	yaml_node_t *version, *interfaces, *defaults, *groups, *rules, *quarantine;
+	yaml_node_t *dhcp;
 };
 
 static void top_key(struct ld *l, const char *key, yaml_node_t *k,
@@ -923,6 +942,8 @@ static void top_key(struct ld *l, const char *key, yaml_node_t *k,
 		ta->groups = v;
 	else if (!strcmp(key, "rules"))
 		ta->rules = v;
+	else if (!strcmp(key, "dhcp"))
+		ta->dhcp = v;
 	else
 		ta->quarantine = v;
 }
@@ -1120,10 +1141,11 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct bh_policy **out, struct bh_diag *d)
 {
 	static const char *const top_keys[] = { "version", "interfaces", "defaults",
-		"groups", "rules", "quarantine", NULL };
+		"groups", "rules", "quarantine", "dhcp", NULL };
 	static const char *const def_keys[] = { "east_west", "internet", "gateway",
 		"unknown", NULL };
 	static const char *const q_keys[] = { "allow", NULL };
+	static const char *const dhcp_keys[] = { "leases", NULL };
 	struct ld l = { .file = name, .d = d };
 	struct defaults_arg da = {};
 	struct top_arg ta = {};
@@ -1210,6 +1232,8 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		do_rules(&l, ta.rules);
 	if (ta.quarantine && want(&l, ta.quarantine, YAML_MAPPING_NODE, "quarantine"))
 		walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
+	if (ta.dhcp && want(&l, ta.dhcp, YAML_MAPPING_NODE, "dhcp"))
+		walk_map(&l, ta.dhcp, "dhcp", dhcp_keys, dhcp_key, NULL);
 	check_members(&l);
 
 	free(l.byname);
@@ -1304,6 +1328,7 @@ void bh_policy_free(struct bh_policy *p)
 		free(p->rules[r].comment);
 	}
 	free(p->rules);
+	free(p->dhcp_leases);
 	free(p->path);
 	free(p);
 }

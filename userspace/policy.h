@@ -104,6 +104,7 @@ struct bh_policy {
 	struct bh_rule_def *rules;
 	size_t n_rules;
 	__u16 qallow;		/* BH_SVC_* from quarantine.allow */
+	char *dhcp_leases;	/* dhcp.leases: dnsmasq's lease file, NULL: none */
 };
 
 /*
