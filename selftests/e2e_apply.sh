@@ -72,7 +72,7 @@ else
 	check "bh_devices filled up to 2 free entries ($junk junk keys)" test "${junk:-0}" -gt 0
 	err=$(bh apply "$P/swapped.yaml" 2>&1 >/dev/null)
 	rc=$?
-	check "apply into a full map: exit 1 (got $rc)" test $rc = 1
+	check "apply into a full map: exit 2, a system error (got $rc)" test $rc = 2
 	check "... says the previous policy stays in force" \
 		grep -q 'cannot write the new policy: .*(the previous policy stays in force)' <<<"$err"
 	check "... the epoch did not move" test "$(status_field "s['epoch']")" = "$epoch1"
