@@ -15,6 +15,7 @@
  * contain P. The trie returns the longest P containing an address, and
  * every rule CIDR containing the address contains that P.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -706,10 +707,19 @@ static int source(struct cstate *s, const struct crule **l, __u16 sg, size_t fir
 	return 0;
 }
 
+/* The keys' bytes in memcmp() order: an 8-byte key as one big-endian number. */
 static int cmp_pol(const void *a, const void *b)
 {
-	return memcmp(&((const struct bh_pol_ent *)a)->k, &((const struct bh_pol_ent *)b)->k,
-		      sizeof(struct bh_pol_key));
+	__u64 x, y;
+
+	if (sizeof(struct bh_pol_key) != sizeof(x))
+		return memcmp(&((const struct bh_pol_ent *)a)->k,
+			      &((const struct bh_pol_ent *)b)->k, sizeof(struct bh_pol_key));
+	memcpy(&x, &((const struct bh_pol_ent *)a)->k, sizeof(x));
+	memcpy(&y, &((const struct bh_pol_ent *)b)->k, sizeof(y));
+	x = be64toh(x);
+	y = be64toh(y);
+	return x < y ? -1 : x > y;
 }
 
 static void label_rules(struct cstate *s)
