@@ -9,7 +9,7 @@
 #   mapfill.py fill  PINNED KEY_SIZE VALUE_SIZE GEN ROOM
 #                    junk until ROOM entries are free; prints how many went in
 #   mapfill.py clear PINNED KEY_SIZE GEN COUNT
-#   mapfill.py count PINNED KEY_SIZE               -> "gen:keys" lines
+#   mapfill.py count PINNED KEY_SIZE [GEN_OFFSET]  -> "gen:keys" lines
 #
 # Junk key i: byte 0 = GEN, bytes 1.. = i (little endian); values zero.
 import ctypes
@@ -54,7 +54,7 @@ def batch(cmd, fd, keys, vals, count):
     bpf(cmd, attr)
 
 
-def count(fd, ksz):
+def count(fd, ksz, gen_off=0):
     gens = {}
     prev = None
     while True:
@@ -67,7 +67,7 @@ def count(fd, ksz):
         except OSError:
             break
         prev = cur.raw
-        gens[prev[0]] = gens.get(prev[0], 0) + 1
+        gens[prev[gen_off]] = gens.get(prev[gen_off], 0) + 1
     return gens
 
 
@@ -92,7 +92,8 @@ def main():
         gen, n = int(sys.argv[4]), int(sys.argv[5])
         batch(BPF_MAP_DELETE_BATCH, fd, junk_keys(ksz, gen, n), None, n)
     elif op == 'count':
-        for g, c in sorted(count(fd, ksz).items()):
+        off = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+        for g, c in sorted(count(fd, ksz, off).items()):
             print(f'{g}:{c}')
     else:
         sys.exit(f'mapfill: unknown operation {op}')

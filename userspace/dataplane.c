@@ -1052,10 +1052,27 @@ static int write_groups(int fd, __u8 gen, const struct bh_group *groups, size_t 
 	return ret;
 }
 
+/*
+ * A generation purged to the last key says so in its bh_config entry: no
+ * BH_CFG_VALID, and abi_version set (an entry zeroed by anything else has
+ * 0). An apply into it skips the purge, a scan of every map; it clears the
+ * mark before it writes a key, so a generation written partway (a failed or
+ * killed apply) is never taken for a purged one.
+ */
+static const struct bh_config purged_cfg = { .abi_version = BH_ABI_VERSION };
+
+static bool purged(const struct bh_maps *m, __u8 gen)
+{
+	struct bh_config cfg;
+	__u32 key = gen;
+
+	return !bpf_map_lookup_elem(m->config, &key, &cfg) &&
+	       !memcmp(&cfg, &purged_cfg, sizeof(cfg));
+}
+
 static int purge_all(const struct bh_maps *m, __u8 gen)
 {
 	struct bh_group zero_grp = {};
-	struct bh_config zero_cfg = {};
 	__u32 key = gen;
 	int ret;
 
@@ -1073,7 +1090,7 @@ static int purge_all(const struct bh_maps *m, __u8 gen)
 				 &zero_grp, sizeof(zero_grp));
 	if (ret)
 		return ret;
-	if (bpf_map_update_elem(m->config, &key, &zero_cfg, BPF_ANY))
+	if (bpf_map_update_elem(m->config, &key, &purged_cfg, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -1099,7 +1116,7 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 		char *err, size_t errlen)
 {
 	struct bh_active act = {}, next;
-	struct bh_config cfg;
+	struct bh_config cfg, zero_cfg = {};
 	__u32 zero = 0, key;
 	const char *what;
 	__u8 ng;
@@ -1113,9 +1130,16 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 	ng = act.gen ? 0 : 1;
 
 	what = "clear the inactive generation";
-	ret = purge_all(m, ng);
-	if (ret)
+	if (!purged(m, ng)) {
+		ret = purge_all(m, ng);
+		if (ret)
+			goto fail;
+	}
+	key = ng;
+	if (bpf_map_update_elem(m->config, &key, &zero_cfg, BPF_ANY)) {
+		ret = -errno;
 		goto fail;
+	}
 
 	what = "write the new policy";
 	ret = write_groups(m->groups, ng, c->groups, c->n_groups);
