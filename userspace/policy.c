@@ -300,7 +300,7 @@ static void walk_map(struct ld *l, struct ynode *m, const char *where,
 		for (size_t j = 0; j < i; j++) {
 			const char *qs = scalar(key_at(l, m, j));
 
-			if (qs && !strcmp(qs, ks)) {
+			if (qs && qs[0] == ks[0] && !strcmp(qs, ks)) {
 				ERR(l, k, "duplicate key '%s' in %s (first at line %u)", ks,
 				    where, key_at(l, m, j)->line + 1);
 				ks = NULL;
@@ -309,9 +309,8 @@ static void walk_map(struct ld *l, struct ynode *m, const char *where,
 		}
 		if (!ks)
 			continue;
-		for (const char *const *a = allowed; *a; a++)
-			if (!strcmp(*a, ks))
-				known = true;
+		for (const char *const *a = allowed; *a && !known; a++)
+			known = (*a)[0] == ks[0] && !strcmp(*a, ks);
 		if (!known) {
 			char list[256];
 			size_t off = 0;
