@@ -926,12 +926,13 @@ static int keys_of_gen(int fd, struct keybuf *kb, size_t vsz, size_t gen_off, __
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	char *keys, *vals;
-	__u64 token[8];	/* the kernel's cursor: a bucket index, or a key */
+	__u64 token[8] = {};	/* the kernel's cursor: a bucket index, or a key */
 	bool first = true, done = false;
 	int ret = 0;
 
-	keys = malloc(BATCH_MAX * kb->ksz);
-	vals = malloc(BATCH_MAX * vsz);
+	/* zeroed: valgrind does not know what BPF_MAP_LOOKUP_BATCH writes */
+	keys = calloc(BATCH_MAX, kb->ksz);
+	vals = calloc(BATCH_MAX, vsz);
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
