@@ -83,6 +83,16 @@ check "$KILLS kills: denied-in-both flow, $recv_d of $sent_d answered" test "$re
 gen=$(status_field "s['generation']")
 check "after the kills the state is consistent: a policy is active (generation $gen)" test -n "$gen"
 out=$(bh apply "$A" 2>&1) && ok "apply after the kills succeeds" || fail "apply after kills" "$out"
+# whatever a killed apply wrote into the inactive generation is purged:
+# every policy map holds the active generation's keys alone
+left=
+for m in bh_devices:8 bh_ips:20 bh_policy:8 bh_talk:8 bh_inet:24:4; do
+	IFS=: read -r name ksz off <<<"$m"
+	g=$(python3 "$BH_SRC/selftests/mapfill.py" count "$BH_PIN/maps/$name" "$ksz" "${off:-0}" | tr '\n' ' ')
+	[ "$(wc -w <<<"$g")" -le 1 ] || left="$left $name: $g;"
+done
+check "after the kills and an apply, no map holds keys of the inactive generation${left:+ ($left)}" \
+	test -z "$left"
 expect_pass "nvr -> camera tcp/554 after the kills" tcp_try nvr camera "$C" 554
 expect_drop "fridge -> camera tcp/554 after the kills" drop_default tcp_try fridge camera "$C" 554
 

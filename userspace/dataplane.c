@@ -811,94 +811,287 @@ out:
 	return ret;
 }
 
-/* Delete every key of @fd whose generation byte (at @gen_off) is @gen. */
-static int purge_gen(int fd, size_t key_size, size_t gen_off, __u8 gen)
+/*
+ * Map writes go in batches (BPF_MAP_*_BATCH, one syscall for many
+ * entries); a map type without them (ENOTSUPP, or EINVAL from a kernel
+ * without the commands) is written one entry at a time. A batch that fails
+ * halfway reports the error like a single write: the entries written so far
+ * stay in the inactive generation and the next apply purges them.
+ */
+#define BATCH_MAX	8192	/* entries per batch syscall */
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* the kernel's "no batch ops for this map type" */
+#endif
+
+static bool batch_unsupported(int err)
 {
-	size_t cap = 1024, cnt = 0;
-	char *keys = malloc(cap * key_size);
+	return err == -ENOTSUPP || err == -EOPNOTSUPP || err == -EINVAL;
+}
+
+/* Write @n keys (@ksz bytes each) with their values (@vsz bytes each). */
+static int update_many(int fd, const char *keys, const char *vals, size_t n,
+		       size_t ksz, size_t vsz)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	size_t i = 0;
+
+	while (i < n) {
+		__u32 cnt = (__u32)(n - i < BATCH_MAX ? n - i : BATCH_MAX);
+		int err = bpf_map_update_batch(fd, keys + i * ksz, vals + i * vsz,
+					       &cnt, &opts);
+
+		if (!err) {
+			i += cnt;
+			continue;
+		}
+		err = -errno;
+		if (!batch_unsupported(err) || cnt)
+			return err;
+		for (; i < n; i++)	/* no batches for this map type */
+			if (bpf_map_update_elem(fd, keys + i * ksz, vals + i * vsz, BPF_ANY))
+				return -errno;
+	}
+	return 0;
+}
+
+/* Delete @n keys; a key already gone is no error. */
+static int delete_many(int fd, const char *keys, size_t n, size_t ksz)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t i = 0;
+
+	while (i < n) {
+		__u32 cnt = (__u32)(n - i < BATCH_MAX ? n - i : BATCH_MAX);
+		int err = bpf_map_delete_batch(fd, keys + i * ksz, &cnt, &opts);
+
+		i += cnt;
+		if (!err)
+			continue;
+		err = -errno;
+		if (err == -ENOENT) {	/* keys[i] is gone already */
+			i++;
+			continue;
+		}
+		if (!batch_unsupported(err) || cnt)
+			return err;
+		for (; i < n; i++)
+			if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT)
+				return -errno;
+	}
+	return 0;
+}
+
+struct keybuf {
+	char *keys;
+	size_t n, cap, ksz;
+};
+
+static int keybuf_add(struct keybuf *kb, const void *key)
+{
+	if (kb->n == kb->cap) {
+		size_t cap = kb->cap ? 2 * kb->cap : 1024;
+		char *tmp = realloc(kb->keys, cap * kb->ksz);
+
+		if (!tmp)
+			return -ENOMEM;
+		kb->keys = tmp;
+		kb->cap = cap;
+	}
+	memcpy(kb->keys + kb->n * kb->ksz, key, kb->ksz);
+	kb->n++;
+	return 0;
+}
+
+/* Every key of @fd (walked one by one), into @kb when its gen byte is @gen. */
+static int keys_of_gen_slow(int fd, struct keybuf *kb, size_t gen_off, __u8 gen)
+{
 	char cur[64], next[64];
 	void *prev = NULL;
-	int ret = 0;
+	int ret;
 
-	if (!keys)
-		return -ENOMEM;
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		if ((__u8)next[gen_off] == gen) {
-			if (cnt == cap) {
-				char *tmp = realloc(keys, 2 * cap * key_size);
-
-				if (!tmp) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				keys = tmp;
-				cap *= 2;
-			}
-			memcpy(keys + cnt * key_size, next, key_size);
-			cnt++;
+			ret = keybuf_add(kb, next);
+			if (ret)
+				return ret;
 		}
-		memcpy(cur, next, key_size);
+		memcpy(cur, next, kb->ksz);
 		prev = cur;
 	}
-	for (size_t i = 0; i < cnt; i++)
-		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT) {
+	return 0;
+}
+
+/* The same in batches of keys and values (BPF_MAP_LOOKUP_BATCH). */
+static int keys_of_gen(int fd, struct keybuf *kb, size_t vsz, size_t gen_off, __u8 gen)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys, *vals;
+	__u64 token[8] = {};	/* the kernel's cursor: a bucket index, or a key */
+	bool first = true, done = false;
+	int ret = 0;
+
+	/* zeroed: valgrind does not know what BPF_MAP_LOOKUP_BATCH writes */
+	keys = calloc(BATCH_MAX, kb->ksz);
+	vals = calloc(BATCH_MAX, vsz);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!done) {
+		__u32 cnt = BATCH_MAX;
+
+		if (bpf_map_lookup_batch(fd, first ? NULL : token, token, keys, vals,
+					 &cnt, &opts)) {
 			ret = -errno;
-			break;
+			if (ret != -ENOENT) {
+				if (first && batch_unsupported(ret))
+					ret = keys_of_gen_slow(fd, kb, gen_off, gen);
+				goto out;
+			}
+			ret = 0;
+			done = true;	/* the last batch, maybe with keys */
 		}
+		first = false;
+		for (__u32 i = 0; i < cnt; i++) {
+			const char *k = keys + i * kb->ksz;
+
+			if ((__u8)k[gen_off] != gen)
+				continue;
+			ret = keybuf_add(kb, k);
+			if (ret)
+				goto out;
+		}
+	}
 out:
 	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* Delete every key of @fd whose generation byte (at @gen_off) is @gen. */
+static int purge_gen(int fd, size_t key_size, size_t val_size, size_t gen_off, __u8 gen)
+{
+	struct keybuf kb = { .ksz = key_size };
+	int ret;
+
+	ret = keys_of_gen(fd, &kb, val_size, gen_off, gen);
+	if (!ret)
+		ret = delete_many(fd, kb.keys, kb.n, key_size);
+	free(kb.keys);
 	return ret;
 }
 
 /* Write @n {key, value} records of @stride bytes, setting the gen byte. */
 static int write_entries(int fd, const void *ents, size_t n, size_t stride,
-			 size_t key_size, size_t val_off, size_t gen_off, __u8 gen)
+			 size_t key_size, size_t val_off, size_t val_size,
+			 size_t gen_off, __u8 gen)
 {
-	char key[64];
+	char *keys = malloc((n ? n : 1) * key_size);
+	char *vals = malloc((n ? n : 1) * val_size);
+	int ret = -ENOMEM;
 
+	if (!keys || !vals)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const char *e = (const char *)ents + i * stride;
 
-		memcpy(key, e, key_size);
-		key[gen_off] = (char)gen;
-		if (bpf_map_update_elem(fd, key, e + val_off, BPF_ANY))
-			return -errno;
+		memcpy(keys + i * key_size, e, key_size);
+		keys[i * key_size + gen_off] = (char)gen;
+		memcpy(vals + i * val_size, e + val_off, val_size);
 	}
-	return 0;
+	ret = update_many(fd, keys, vals, n, key_size, val_size);
+out:
+	free(keys);
+	free(vals);
+	return ret;
 }
 
 #define WRITE(fd, arr, n, type, gen_off, gen) \
 	write_entries(fd, arr, n, sizeof(type), sizeof(((type *)0)->k), \
-		      offsetof(type, v), gen_off, gen)
+		      offsetof(type, v), sizeof(((type *)0)->v), gen_off, gen)
+#define PURGE(fd, type, gen_off, gen) \
+	purge_gen(fd, sizeof(((type *)0)->k), sizeof(((type *)0)->v), gen_off, gen)
+
+/* Array keys gen * @per + [0, @n), all set to @val (@vsz bytes). */
+static int fill_array(int fd, __u32 per, __u8 gen, size_t n, const void *val, size_t vsz)
+{
+	__u32 *keys = malloc(BATCH_MAX * sizeof(*keys));
+	char *vals = malloc(BATCH_MAX * vsz);
+	int ret = -ENOMEM;
+
+	if (!keys || !vals)
+		goto out;
+	for (size_t i = 0; i < BATCH_MAX; i++)
+		memcpy(vals + i * vsz, val, vsz);
+	ret = 0;
+	for (size_t i = 0; i < n && !ret; i += BATCH_MAX) {
+		size_t cnt = n - i < BATCH_MAX ? n - i : BATCH_MAX;
+
+		for (size_t j = 0; j < cnt; j++)
+			keys[j] = gen * per + (__u32)(i + j);
+		ret = update_many(fd, (char *)keys, vals, cnt, sizeof(*keys), vsz);
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* The compiled groups, keys gen * BH_MAX_GROUPS + id. */
+static int write_groups(int fd, __u8 gen, const struct bh_group *groups, size_t n)
+{
+	__u32 *keys = malloc((n ? n : 1) * sizeof(*keys));
+	int ret;
+
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = gen * BH_MAX_GROUPS + (__u32)i;
+	ret = update_many(fd, (const char *)keys, (const char *)groups, n,
+			  sizeof(*keys), sizeof(*groups));
+	free(keys);
+	return ret;
+}
+
+/*
+ * A generation purged to the last key says so in its bh_config entry: no
+ * BH_CFG_VALID, and abi_version set (an entry zeroed by anything else has
+ * 0). An apply into it skips the purge, a scan of every map; it clears the
+ * mark before it writes a key, so a generation written partway (a failed or
+ * killed apply) is never taken for a purged one.
+ */
+static const struct bh_config purged_cfg = { .abi_version = BH_ABI_VERSION };
+
+static bool purged(const struct bh_maps *m, __u8 gen)
+{
+	struct bh_config cfg;
+	__u32 key = gen;
+
+	return !bpf_map_lookup_elem(m->config, &key, &cfg) &&
+	       !memcmp(&cfg, &purged_cfg, sizeof(cfg));
+}
 
 static int purge_all(const struct bh_maps *m, __u8 gen)
 {
 	struct bh_group zero_grp = {};
-	struct bh_config zero_cfg = {};
 	__u32 key = gen;
 	int ret;
 
-	ret = purge_gen(m->devices, sizeof(struct bh_dev_key), 0, gen);
+	ret = PURGE(m->devices, struct bh_dev_ent, 0, gen);
 	if (!ret)
-		ret = purge_gen(m->ips, sizeof(struct bh_ip_key), 0, gen);
+		ret = PURGE(m->ips, struct bh_ip_ent, 0, gen);
 	if (!ret)
-		ret = purge_gen(m->policy, sizeof(struct bh_pol_key), 0, gen);
+		ret = PURGE(m->policy, struct bh_pol_ent, 0, gen);
 	if (!ret)
-		ret = purge_gen(m->talk, sizeof(struct bh_talk_key), 0, gen);
+		ret = PURGE(m->talk, struct bh_talk_ent, 0, gen);
 	if (!ret)
-		ret = purge_gen(m->inet, sizeof(struct bh_inet_key),
-				offsetof(struct bh_inet_key, gen), gen);
+		ret = PURGE(m->inet, struct bh_inet_ent, offsetof(struct bh_inet_key, gen), gen);
+	if (!ret)
+		ret = fill_array(m->groups, BH_MAX_GROUPS, gen, BH_MAX_GROUPS,
+				 &zero_grp, sizeof(zero_grp));
 	if (ret)
 		return ret;
-	for (__u32 g = 0; g < BH_MAX_GROUPS; g++) {
-		__u32 k = gen * BH_MAX_GROUPS + g;
-		struct bh_group cur;
-
-		if (!bpf_map_lookup_elem(m->groups, &k, &cur) && cur.valid &&
-		    bpf_map_update_elem(m->groups, &k, &zero_grp, BPF_ANY))
-			return -errno;
-	}
-	if (bpf_map_update_elem(m->config, &key, &zero_cfg, BPF_ANY))
+	if (bpf_map_update_elem(m->config, &key, &purged_cfg, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -907,21 +1100,15 @@ static int zero_rulestats(int fd, __u8 gen, size_t n)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct bh_counter *zero;
-	int ret = 0;
+	int ret;
 
 	if (ncpu < 0)
 		return ncpu;
 	zero = calloc((size_t)ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	for (size_t i = 0; i < n && i < BH_MAX_RULES; i++) {
-		__u32 k = gen * BH_MAX_RULES + (__u32)i;
-
-		if (bpf_map_update_elem(fd, &k, zero, BPF_ANY)) {
-			ret = -errno;
-			break;
-		}
-	}
+	ret = fill_array(fd, BH_MAX_RULES, gen, n < BH_MAX_RULES ? n : BH_MAX_RULES,
+			 zero, (size_t)ncpu * sizeof(*zero));
 	free(zero);
 	return ret;
 }
@@ -930,7 +1117,7 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 		char *err, size_t errlen)
 {
 	struct bh_active act = {}, next;
-	struct bh_config cfg;
+	struct bh_config cfg, zero_cfg = {};
 	__u32 zero = 0, key;
 	const char *what;
 	__u8 ng;
@@ -944,19 +1131,21 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 	ng = act.gen ? 0 : 1;
 
 	what = "clear the inactive generation";
-	ret = purge_all(m, ng);
-	if (ret)
+	if (!purged(m, ng)) {
+		ret = purge_all(m, ng);
+		if (ret)
+			goto fail;
+	}
+	key = ng;
+	if (bpf_map_update_elem(m->config, &key, &zero_cfg, BPF_ANY)) {
+		ret = -errno;
 		goto fail;
+	}
 
 	what = "write the new policy";
-	for (size_t i = 0; i < c->n_groups; i++) {
-		key = ng * BH_MAX_GROUPS + (__u32)i;
-		if (bpf_map_update_elem(m->groups, &key, &c->groups[i], BPF_ANY)) {
-			ret = -errno;
-			goto fail;
-		}
-	}
-	ret = WRITE(m->devices, c->devs, c->n_devs, struct bh_dev_ent, 0, ng);
+	ret = write_groups(m->groups, ng, c->groups, c->n_groups);
+	if (!ret)
+		ret = WRITE(m->devices, c->devs, c->n_devs, struct bh_dev_ent, 0, ng);
 	if (!ret)
 		ret = WRITE(m->ips, c->ips, c->n_ips, struct bh_ip_ent, 0, ng);
 	if (!ret)

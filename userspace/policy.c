@@ -17,9 +17,41 @@
 #include "policy.h"
 #include "../bpf/bulkhead_abi.h"
 
+/*
+ * The document, built by one pass over libyaml's events: nodes in one
+ * array, the children of lists and mappings as indices in another (a
+ * mapping's keys and values alternate), scalars in blocks of strings.
+ */
+struct ynode {
+	unsigned char type;	/* YAML_SCALAR_NODE, _SEQUENCE_NODE, _MAPPING_NODE */
+	bool plain;		/* a scalar in plain style */
+	unsigned int line;	/* 0-based, as libyaml's marks */
+	unsigned int col;
+	unsigned int n;		/* items of a list, pairs of a mapping */
+	union {
+		const char *s;		/* a scalar's value */
+		unsigned int first;	/* a list's or mapping's first child in kids */
+	};
+};
+
+struct strblock {
+	struct strblock *next;
+	size_t used, size;
+	char buf[];
+};
+
+struct ydoc {
+	struct ynode *nodes;
+	size_t n_nodes, cap_nodes;
+	unsigned int *kids;
+	size_t n_kids, cap_kids;
+	struct strblock *strs;
+	bool has_root;		/* the root is nodes[0] */
+};
+
 struct ld {
 	const char *file;
-	yaml_document_t doc;
+	struct ydoc doc;
 	struct bh_diag *d;
 	struct bh_policy *p;
 	__u16 *byname;		/* group ids sorted by name, for rule targets */
@@ -186,30 +218,41 @@ int bh_policy_group(const struct bh_policy *p, const char *name)
 
 /* ---- YAML walking ------------------------------------------------------------ */
 
-static struct bh_pos pos_of(yaml_node_t *n)
+static struct bh_pos pos_of(struct ynode *n)
 {
 	struct bh_pos pos = { 0, 0 };
 
 	if (n) {
-		pos.line = (unsigned int)n->start_mark.line + 1;
-		pos.col = (unsigned int)n->start_mark.column + 1;
+		pos.line = n->line + 1;
+		pos.col = n->col + 1;
 	}
 	return pos;
 }
 
 #define ERR(l, node, ...) bh_diag_add((l)->d, (l)->file, pos_of(node), __VA_ARGS__)
 
-static yaml_node_t *node(struct ld *l, int idx)
+/* Item @i of a list; key and value of pair @i of a mapping. */
+static struct ynode *item(struct ld *l, struct ynode *seq, size_t i)
 {
-	return yaml_document_get_node(&l->doc, idx);
+	return &l->doc.nodes[l->doc.kids[seq->first + i]];
 }
 
-static const char *scalar(yaml_node_t *n)
+static struct ynode *key_at(struct ld *l, struct ynode *map, size_t i)
 {
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	return &l->doc.nodes[l->doc.kids[map->first + 2 * i]];
 }
 
-static const char *type_name(yaml_node_t *n)
+static struct ynode *val_at(struct ld *l, struct ynode *map, size_t i)
+{
+	return &l->doc.nodes[l->doc.kids[map->first + 2 * i + 1]];
+}
+
+static const char *scalar(struct ynode *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? n->s : NULL;
+}
+
+static const char *type_name(struct ynode *n)
 {
 	if (!n)
 		return "nothing";
@@ -225,7 +268,7 @@ static const char *type_name(yaml_node_t *n)
 	}
 }
 
-static bool want(struct ld *l, yaml_node_t *n, yaml_node_type_t t, const char *what)
+static bool want(struct ld *l, struct ynode *n, yaml_node_type_t t, const char *what)
 {
 	const char *tn = t == YAML_SCALAR_NODE ? "a scalar" :
 			 t == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
@@ -240,22 +283,14 @@ static bool want(struct ld *l, yaml_node_t *n, yaml_node_type_t t, const char *w
  * Walk a mapping: check keys against @allowed (NULL-terminated), report
  * unknown and duplicate keys, call @fn for each known key.
  */
-typedef void (*key_fn)(struct ld *l, const char *key, yaml_node_t *k,
-		       yaml_node_t *v, void *arg);
+typedef void (*key_fn)(struct ld *l, const char *key, struct ynode *k,
+		       struct ynode *v, void *arg);
 
-static void walk_map(struct ld *l, yaml_node_t *m, const char *where,
+static void walk_map(struct ld *l, struct ynode *m, const char *where,
 		     const char *const *allowed, key_fn fn, void *arg)
 {
-	yaml_node_pair_t *pr, *q;
-	char list[256];
-	size_t off = 0;
-
-	list[0] = '\0';
-	for (const char *const *a = allowed; *a; a++)
-		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-					a == allowed ? "" : ", ", *a);
-	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(l, pr->key), *v = node(l, pr->value);
+	for (size_t i = 0; i < m->n; i++) {
+		struct ynode *k = key_at(l, m, i), *v = val_at(l, m, i);
 		const char *ks = scalar(k);
 		bool known = false;
 
@@ -263,22 +298,28 @@ static void walk_map(struct ld *l, yaml_node_t *m, const char *where,
 			ERR(l, k, "keys in %s must be scalars", where);
 			continue;
 		}
-		for (q = m->data.mapping.pairs.start; q < pr; q++) {
-			const char *qs = scalar(node(l, q->key));
+		for (size_t j = 0; j < i; j++) {
+			const char *qs = scalar(key_at(l, m, j));
 
-			if (qs && !strcmp(qs, ks)) {
-				ERR(l, k, "duplicate key '%s' in %s (first at line %zu)", ks,
-				    where, node(l, q->key)->start_mark.line + 1);
+			if (qs && qs[0] == ks[0] && !strcmp(qs, ks)) {
+				ERR(l, k, "duplicate key '%s' in %s (first at line %u)", ks,
+				    where, key_at(l, m, j)->line + 1);
 				ks = NULL;
 				break;
 			}
 		}
 		if (!ks)
 			continue;
-		for (const char *const *a = allowed; *a; a++)
-			if (!strcmp(*a, ks))
-				known = true;
+		for (const char *const *a = allowed; *a && !known; a++)
+			known = (*a)[0] == ks[0] && !strcmp(*a, ks);
 		if (!known) {
+			char list[256];
+			size_t off = 0;
+
+			list[0] = '\0';
+			for (const char *const *a = allowed; *a; a++)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+							a == allowed ? "" : ", ", *a);
 			ERR(l, k, "unknown key '%s' in %s (expected: %s)", ks, where, list);
 			continue;
 		}
@@ -286,7 +327,7 @@ static void walk_map(struct ld *l, yaml_node_t *m, const char *where,
 	}
 }
 
-static int parse_action(struct ld *l, yaml_node_t *v, const char *what)
+static int parse_action(struct ld *l, struct ynode *v, const char *what)
 {
 	const char *s = scalar(v);
 
@@ -343,9 +384,8 @@ static bool valid_group_name(const char *s)
 	return true;
 }
 
-static void do_interfaces(struct ld *l, yaml_node_t *v)
+static void do_interfaces(struct ld *l, struct ynode *v)
 {
-	yaml_node_item_t *it;
 	size_t n;
 
 	if (v && v->type == YAML_SCALAR_NODE) {
@@ -359,14 +399,14 @@ static void do_interfaces(struct ld *l, yaml_node_t *v)
 	}
 	if (!want(l, v, YAML_SEQUENCE_NODE, "interfaces"))
 		return;
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	n = v->n;
 	if (!n) {
 		ERR(l, v, "interfaces must name at least one bridge or port");
 		return;
 	}
 	l->p->ifaces = xcalloc(n, sizeof(char *));
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(l, *it);
+	for (size_t i = 0; i < v->n; i++) {
+		struct ynode *e = item(l, v, i);
 		const char *s = scalar(e);
 
 		if (!want(l, e, YAML_SCALAR_NODE, "an interface"))
@@ -383,11 +423,11 @@ static void do_interfaces(struct ld *l, yaml_node_t *v)
 }
 
 struct defaults_arg {
-	yaml_node_t *unknown;
+	struct ynode *unknown;
 };
 
-static void defaults_key(struct ld *l, const char *key, yaml_node_t *k,
-			 yaml_node_t *v, void *arg)
+static void defaults_key(struct ld *l, const char *key, struct ynode *k,
+			 struct ynode *v, void *arg)
 {
 	struct defaults_arg *da = arg;
 	int a;
@@ -411,19 +451,18 @@ static void defaults_key(struct ld *l, const char *key, yaml_node_t *k,
 }
 
 /* first pass over groups: names and ids only */
-static void collect_groups(struct ld *l, yaml_node_t *g)
+static void collect_groups(struct ld *l, struct ynode *g)
 {
-	yaml_node_pair_t *pr;
 	size_t n;
 
 	if (!want(l, g, YAML_MAPPING_NODE, "groups")) {
 		l->p->groups = xcalloc(1, sizeof(*l->p->groups));
 		return;
 	}
-	n = (size_t)(g->data.mapping.pairs.top - g->data.mapping.pairs.start);
+	n = g->n;
 	l->p->groups = xcalloc(n + 1, sizeof(*l->p->groups));
-	for (pr = g->data.mapping.pairs.start; pr < g->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(l, pr->key);
+	for (size_t i = 0; i < g->n; i++) {
+		struct ynode *k = key_at(l, g, i);
 		const char *name = scalar(k);
 		struct bh_group_def *gd;
 
@@ -461,7 +500,7 @@ struct member_arg {
 	bool has_mac;
 };
 
-static void add_ip(struct ld *l, struct bh_member *m, yaml_node_t *e)
+static void add_ip(struct ld *l, struct bh_member *m, struct ynode *e)
 {
 	const char *s = scalar(e);
 	struct bh_addr a;
@@ -475,8 +514,8 @@ static void add_ip(struct ld *l, struct bh_member *m, yaml_node_t *e)
 	m->ips[m->n_ips++] = a;
 }
 
-static void member_key(struct ld *l, const char *key, yaml_node_t *k,
-		       yaml_node_t *v, void *arg)
+static void member_key(struct ld *l, const char *key, struct ynode *k,
+		       struct ynode *v, void *arg)
 {
 	struct member_arg *ma = arg;
 	struct bh_member *m = ma->m;
@@ -505,7 +544,6 @@ static void member_key(struct ld *l, const char *key, yaml_node_t *k,
 		if (want(l, v, YAML_SCALAR_NODE, "name"))
 			m->name = xstrdup(scalar(v));
 	} else {	/* ip */
-		yaml_node_item_t *it;
 		size_t n;
 
 		if (v && v->type == YAML_SCALAR_NODE) {
@@ -515,25 +553,24 @@ static void member_key(struct ld *l, const char *key, yaml_node_t *k,
 		}
 		if (!want(l, v, YAML_SEQUENCE_NODE, "ip"))
 			return;
-		n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+		n = v->n;
 		m->ips = xcalloc(n, sizeof(*m->ips));
-		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-			add_ip(l, m, node(l, *it));
+		for (size_t i = 0; i < v->n; i++)
+			add_ip(l, m, item(l, v, i));
 	}
 }
 
-static void do_members(struct ld *l, struct bh_group_def *g, yaml_node_t *v)
+static void do_members(struct ld *l, struct bh_group_def *g, struct ynode *v)
 {
 	static const char *const keys[] = { "mac", "name", "ip", NULL };
-	yaml_node_item_t *it;
 	size_t n;
 
 	if (!want(l, v, YAML_SEQUENCE_NODE, "members"))
 		return;
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	n = v->n;
 	g->members = xcalloc(n, sizeof(*g->members));
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(l, *it);
+	for (size_t i = 0; i < v->n; i++) {
+		struct ynode *e = item(l, v, i);
 		struct bh_member *m = &g->members[g->n_members];
 		struct member_arg ma = { .m = m };
 		char where[64];
@@ -546,10 +583,9 @@ static void do_members(struct ld *l, struct bh_group_def *g, yaml_node_t *v)
 		if (!ma.has_mac) {
 			/* reported only when mac is absent, not when it was bad */
 			bool present = false;
-			yaml_node_pair_t *pr;
 
-			for (pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; pr++)
-				if (scalar(node(l, pr->key)) && !strcmp(scalar(node(l, pr->key)), "mac"))
+			for (size_t j = 0; j < e->n; j++)
+				if (scalar(key_at(l, e, j)) && !strcmp(scalar(key_at(l, e, j)), "mac"))
 					present = true;
 			if (!present)
 				ERR(l, e, "a member of group '%s' needs a mac", g->name);
@@ -562,8 +598,8 @@ static void do_members(struct ld *l, struct bh_group_def *g, yaml_node_t *v)
 	}
 }
 
-static void group_key(struct ld *l, const char *key, yaml_node_t *k,
-		      yaml_node_t *v, void *arg)
+static void group_key(struct ld *l, const char *key, struct ynode *k,
+		      struct ynode *v, void *arg)
 {
 	struct bh_group_def *g = arg;
 	char what[64];
@@ -577,16 +613,15 @@ static void group_key(struct ld *l, const char *key, yaml_node_t *k,
 	}
 }
 
-static void do_groups(struct ld *l, yaml_node_t *g)
+static void do_groups(struct ld *l, struct ynode *g)
 {
 	static const char *const keys[] = { "internet", "members", NULL };
-	yaml_node_pair_t *pr;
 
 	if (!g || g->type != YAML_MAPPING_NODE)
 		return;
-	for (pr = g->data.mapping.pairs.start; pr < g->data.mapping.pairs.top; pr++) {
-		const char *name = scalar(node(l, pr->key));
-		yaml_node_t *v = node(l, pr->value);
+	for (size_t i = 0; i < g->n; i++) {
+		const char *name = scalar(key_at(l, g, i));
+		struct ynode *v = val_at(l, g, i);
 		char where[64];
 		int id;
 
@@ -594,12 +629,12 @@ static void do_groups(struct ld *l, yaml_node_t *g)
 			continue;
 		/* a duplicate group was reported by collect_groups(): its
 		 * body is not read into the first one */
-		if (l->p->groups[id].pos.line != pos_of(node(l, pr->key)).line ||
-		    l->p->groups[id].pos.col != pos_of(node(l, pr->key)).col)
+		if (l->p->groups[id].pos.line != pos_of(key_at(l, g, i)).line ||
+		    l->p->groups[id].pos.col != pos_of(key_at(l, g, i)).col)
 			continue;
 		/* "cameras:" with nothing, or {} : an empty group */
 		if (v->type == YAML_SCALAR_NODE && !*scalar(v) &&
-		    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		    v->plain)
 			continue;
 		if (!want(l, v, YAML_MAPPING_NODE, "a group"))
 			continue;
@@ -645,7 +680,7 @@ static int group_of(struct ld *l, const char *name)
 	return -1;
 }
 
-static void add_target(struct ld *l, yaml_node_t *e, bool from,
+static void add_target(struct ld *l, struct ynode *e, bool from,
 		       struct bh_target *t, size_t *n)
 {
 	const char *s = scalar(e);
@@ -700,10 +735,9 @@ static void add_target(struct ld *l, yaml_node_t *e, bool from,
 	(*n)++;
 }
 
-static void do_targets(struct ld *l, yaml_node_t *v, bool from,
+static void do_targets(struct ld *l, struct ynode *v, bool from,
 		       struct bh_target **out, size_t *n)
 {
-	yaml_node_item_t *it;
 	size_t cnt;
 
 	if (v->type == YAML_SCALAR_NODE) {
@@ -713,14 +747,14 @@ static void do_targets(struct ld *l, yaml_node_t *v, bool from,
 	}
 	if (!want(l, v, YAML_SEQUENCE_NODE, from ? "from" : "to"))
 		return;
-	cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	cnt = v->n;
 	if (!cnt) {
 		ERR(l, v, "%s must not be empty", from ? "from" : "to");
 		return;
 	}
 	*out = xcalloc(cnt, sizeof(**out));
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-		add_target(l, node(l, *it), from, *out, n);
+	for (size_t i = 0; i < v->n; i++)
+		add_target(l, item(l, v, i), from, *out, n);
 }
 
 static int parse_port(const char *s, __u16 *out)
@@ -738,7 +772,7 @@ static int parse_port(const char *s, __u16 *out)
 	return 0;
 }
 
-static void add_port(struct ld *l, struct bh_rule_def *r, yaml_node_t *e)
+static void add_port(struct ld *l, struct bh_rule_def *r, struct ynode *e)
 {
 	const char *s = scalar(e);
 	struct bh_port_range pr;
@@ -775,11 +809,11 @@ static void add_port(struct ld *l, struct bh_rule_def *r, yaml_node_t *e)
 
 struct rule_arg {
 	struct bh_rule_def *r;
-	yaml_node_t *from, *to, *ports, *proto;
+	struct ynode *from, *to, *ports, *proto;
 };
 
-static void rule_key(struct ld *l, const char *key, yaml_node_t *k,
-		     yaml_node_t *v, void *arg)
+static void rule_key(struct ld *l, const char *key, struct ynode *k,
+		     struct ynode *v, void *arg)
 {
 	struct rule_arg *ra = arg;
 	struct bh_rule_def *r = ra->r;
@@ -810,7 +844,6 @@ static void rule_key(struct ld *l, const char *key, yaml_node_t *k,
 		else
 			ERR(l, v, "proto must be tcp, udp, icmp, icmpv6 or any, not '%s'", s);
 	} else if (!strcmp(key, "ports")) {
-		yaml_node_item_t *it;
 		size_t n;
 
 		ra->ports = v;
@@ -821,14 +854,14 @@ static void rule_key(struct ld *l, const char *key, yaml_node_t *k,
 		}
 		if (!want(l, v, YAML_SEQUENCE_NODE, "ports"))
 			return;
-		n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+		n = v->n;
 		if (!n) {
 			ERR(l, v, "ports must not be empty (omit it for all ports)");
 			return;
 		}
 		r->ports = xcalloc(n, sizeof(*r->ports));
-		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-			add_port(l, r, node(l, *it));
+		for (size_t i = 0; i < v->n; i++)
+			add_port(l, r, item(l, v, i));
 	} else if (!strcmp(key, "action")) {
 		int a = parse_action(l, v, "action");
 
@@ -842,19 +875,18 @@ static void rule_key(struct ld *l, const char *key, yaml_node_t *k,
 	}
 }
 
-static void do_rules(struct ld *l, yaml_node_t *v)
+static void do_rules(struct ld *l, struct ynode *v)
 {
 	static const char *const keys[] = { "from", "to", "proto", "ports", "action",
 					    "name", "comment", NULL };
-	yaml_node_item_t *it;
 	size_t n;
 
 	if (!want(l, v, YAML_SEQUENCE_NODE, "rules"))
 		return;
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	n = v->n;
 	l->p->rules = xcalloc(n, sizeof(*l->p->rules));
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(l, *it);
+	for (size_t i = 0; i < v->n; i++) {
+		struct ynode *e = item(l, v, i);
 		struct bh_rule_def *r = &l->p->rules[l->p->n_rules++];
 		struct rule_arg ra = { .r = r };
 
@@ -873,10 +905,9 @@ static void do_rules(struct ld *l, yaml_node_t *v)
 	}
 }
 
-static void quarantine_key(struct ld *l, const char *key, yaml_node_t *k,
-			   yaml_node_t *v, void *arg)
+static void quarantine_key(struct ld *l, const char *key, struct ynode *k,
+			   struct ynode *v, void *arg)
 {
-	yaml_node_item_t *it;
 
 	(void)key;
 	(void)k;
@@ -884,8 +915,8 @@ static void quarantine_key(struct ld *l, const char *key, yaml_node_t *k,
 	if (!want(l, v, YAML_SEQUENCE_NODE, "quarantine.allow"))
 		return;
 	l->p->qallow = 0;
-	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(l, *it);
+	for (size_t i = 0; i < v->n; i++) {
+		struct ynode *e = item(l, v, i);
 		const char *s = scalar(e);
 
 		if (!want(l, e, YAML_SCALAR_NODE, "a quarantine service"))
@@ -904,8 +935,8 @@ static void quarantine_key(struct ld *l, const char *key, yaml_node_t *k,
 }
 
 /* dhcp.leases: an absolute path (the daemon reads it from anywhere) */
-static void dhcp_key(struct ld *l, const char *key, yaml_node_t *k,
-		     yaml_node_t *v, void *arg)
+static void dhcp_key(struct ld *l, const char *key, struct ynode *k,
+		     struct ynode *v, void *arg)
 {
 	const char *s = scalar(v);
 
@@ -921,12 +952,12 @@ static void dhcp_key(struct ld *l, const char *key, yaml_node_t *k,
 }
 
 struct top_arg {
-	yaml_node_t *version, *interfaces, *defaults, *groups, *rules, *quarantine;
-	yaml_node_t *dhcp;
+	struct ynode *version, *interfaces, *defaults, *groups, *rules, *quarantine;
+	struct ynode *dhcp;
 };
 
-static void top_key(struct ld *l, const char *key, yaml_node_t *k,
-		    yaml_node_t *v, void *arg)
+static void top_key(struct ld *l, const char *key, struct ynode *k,
+		    struct ynode *v, void *arg)
 {
 	struct top_arg *ta = arg;
 
@@ -1079,9 +1110,137 @@ static void check_members(struct ld *l)
 	free(mt);
 }
 
-/* Reject anchors and aliases before loading: alias bombs stop here. */
-static int check_events(struct ld *l, const char *buf, size_t len)
+/* ---- the document: one pass over libyaml's events ---------------------------- */
+
+static void *xgrow(void *arr, size_t *cap, size_t size)
 {
+	size_t n = *cap ? 2 * *cap : 1024;
+	void *r = realloc(arr, n * size);
+
+	if (!r) {
+		fprintf(stderr, "bulkhead: out of memory\n");
+		abort();
+	}
+	*cap = n;
+	return r;
+}
+
+/* A copy of @len bytes of @s, NUL-terminated, that lives as long as @doc. */
+static const char *doc_strdup(struct ydoc *doc, const unsigned char *s, size_t len)
+{
+	struct strblock *b = doc->strs;
+	char *r;
+
+	if (!b || b->size - b->used < len + 1) {
+		size_t size = len + 1 > 65536 ? len + 1 : 65536;
+
+		b = malloc(sizeof(*b) + size);
+		if (!b) {
+			fprintf(stderr, "bulkhead: out of memory\n");
+			abort();
+		}
+		b->next = doc->strs;
+		b->used = 0;
+		b->size = size;
+		doc->strs = b;
+	}
+	r = b->buf + b->used;
+	memcpy(r, s, len);
+	r[len] = '\0';
+	b->used += len + 1;
+	return r;
+}
+
+static void doc_free(struct ydoc *doc)
+{
+	while (doc->strs) {
+		struct strblock *next = doc->strs->next;
+
+		free(doc->strs);
+		doc->strs = next;
+	}
+	free(doc->nodes);
+	free(doc->kids);
+	memset(doc, 0, sizeof(*doc));
+}
+
+/* Lists and mappings open while their children are read. */
+struct open_stack {
+	struct { unsigned int node; size_t base; } *open;
+	size_t n_open, cap_open;
+	unsigned int *pending;	/* children read so far, of every open node */
+	size_t n_pending, cap_pending;
+};
+
+/* A new node of @ev's kind; a child of the innermost open node, or the root. */
+static unsigned int doc_add(struct ydoc *doc, struct open_stack *st,
+			    const yaml_event_t *ev, unsigned char type)
+{
+	unsigned int idx = (unsigned int)doc->n_nodes;
+	struct ynode *n;
+
+	if (doc->n_nodes == doc->cap_nodes)
+		doc->nodes = xgrow(doc->nodes, &doc->cap_nodes, sizeof(*doc->nodes));
+	n = &doc->nodes[doc->n_nodes++];
+	memset(n, 0, sizeof(*n));
+	n->type = type;
+	n->line = (unsigned int)ev->start_mark.line;
+	n->col = (unsigned int)ev->start_mark.column;
+	if (type == YAML_SCALAR_NODE) {
+		n->s = doc_strdup(doc, ev->data.scalar.value, ev->data.scalar.length);
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	}
+	if (!st->n_open) {
+		doc->has_root = true;	/* a second document is refused */
+	} else {
+		if (st->n_pending == st->cap_pending)
+			st->pending = xgrow(st->pending, &st->cap_pending, sizeof(*st->pending));
+		st->pending[st->n_pending++] = idx;
+	}
+	return idx;
+}
+
+static void doc_open(struct ydoc *doc, struct open_stack *st,
+		     const yaml_event_t *ev, unsigned char type)
+{
+	unsigned int idx = doc_add(doc, st, ev, type);
+
+	if (st->n_open == st->cap_open)
+		st->open = xgrow(st->open, &st->cap_open, sizeof(*st->open));
+	st->open[st->n_open].node = idx;
+	st->open[st->n_open].base = st->n_pending;
+	st->n_open++;
+}
+
+/* The innermost open node is complete: its children move to doc->kids. */
+static void doc_close(struct ydoc *doc, struct open_stack *st)
+{
+	size_t base = st->open[--st->n_open].base;
+	struct ynode *n = &doc->nodes[st->open[st->n_open].node];
+	size_t cnt = st->n_pending - base;
+
+	while (doc->cap_kids - doc->n_kids < cnt)
+		doc->kids = xgrow(doc->kids, &doc->cap_kids, sizeof(*doc->kids));
+	if (cnt)	/* an empty list or mapping may have no arrays yet */
+		memcpy(doc->kids + doc->n_kids, st->pending + base, cnt * sizeof(*doc->kids));
+	n->first = (unsigned int)doc->n_kids;
+	n->n = (unsigned int)(n->type == YAML_MAPPING_NODE ? cnt / 2 : cnt);
+	doc->n_kids += cnt;
+	st->n_pending = base;
+}
+
+static struct bh_pos ev_pos(const yaml_mark_t *m)
+{
+	return (struct bh_pos){ (unsigned int)m->line + 1, (unsigned int)m->column + 1 };
+}
+
+/*
+ * Parse @buf into l->doc, in one pass over the events. Anchors and aliases
+ * are refused (alias bombs stop here), so is a second document.
+ */
+static int load_doc(struct ld *l, const char *buf, size_t len)
+{
+	struct open_stack st = {};
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	int ret = 0, docs = 0;
@@ -1091,12 +1250,8 @@ static int check_events(struct ld *l, const char *buf, size_t len)
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	for (;;) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			struct bh_pos pos = {
-				(unsigned int)parser.problem_mark.line + 1,
-				(unsigned int)parser.problem_mark.column + 1,
-			};
-
-			bh_diag_add(l->d, l->file, pos, "YAML syntax error: %s%s%s",
+			bh_diag_add(l->d, l->file, ev_pos(&parser.problem_mark),
+				    "YAML syntax error: %s%s%s",
 				    parser.problem ? parser.problem : "invalid",
 				    parser.context ? " " : "",
 				    parser.context ? parser.context : "");
@@ -1107,23 +1262,33 @@ static int check_events(struct ld *l, const char *buf, size_t len)
 		    (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
 		    (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
 		    (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor)) {
-			struct bh_pos pos = {
-				(unsigned int)ev.start_mark.line + 1,
-				(unsigned int)ev.start_mark.column + 1,
-			};
-
-			bh_diag_add(l->d, l->file, pos,
+			bh_diag_add(l->d, l->file, ev_pos(&ev.start_mark),
 				    "YAML anchors and aliases are not allowed in a policy");
 			ret = -EINVAL;
 		}
 		if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
-			struct bh_pos pos = {
-				(unsigned int)ev.start_mark.line + 1,
-				(unsigned int)ev.start_mark.column + 1,
-			};
-
-			bh_diag_add(l->d, l->file, pos, "a policy file holds one YAML document");
+			bh_diag_add(l->d, l->file, ev_pos(&ev.start_mark),
+				    "a policy file holds one YAML document");
 			ret = -EINVAL;
+		}
+		if (!ret) {
+			switch (ev.type) {
+			case YAML_SCALAR_EVENT:
+				doc_add(&l->doc, &st, &ev, YAML_SCALAR_NODE);
+				break;
+			case YAML_SEQUENCE_START_EVENT:
+				doc_open(&l->doc, &st, &ev, YAML_SEQUENCE_NODE);
+				break;
+			case YAML_MAPPING_START_EVENT:
+				doc_open(&l->doc, &st, &ev, YAML_MAPPING_NODE);
+				break;
+			case YAML_SEQUENCE_END_EVENT:
+			case YAML_MAPPING_END_EVENT:
+				doc_close(&l->doc, &st);
+				break;
+			default:
+				break;
+			}
 		}
 		if (ev.type == YAML_STREAM_END_EVENT) {
 			yaml_event_delete(&ev);
@@ -1134,6 +1299,8 @@ static int check_events(struct ld *l, const char *buf, size_t len)
 			break;
 	}
 	yaml_parser_delete(&parser);
+	free(st.open);
+	free(st.pending);
 	return ret;
 }
 
@@ -1149,8 +1316,7 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 	struct ld l = { .file = name, .d = d };
 	struct defaults_arg da = {};
 	struct top_arg ta = {};
-	yaml_parser_t parser;
-	yaml_node_t *root;
+	struct ynode *root;
 	int ret;
 
 	*out = NULL;
@@ -1158,20 +1324,11 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		bh_diag_add(d, name, (struct bh_pos){ 0, 0 }, "the file holds a NUL byte: not a YAML policy");
 		return -EINVAL;
 	}
-	ret = check_events(&l, buf, len);
-	if (ret)
+	ret = load_doc(&l, buf, len);
+	if (ret) {
+		doc_free(&l.doc);
 		return ret;
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &l.doc)) {
-		bh_diag_add(d, name, (struct bh_pos){ (unsigned int)parser.problem_mark.line + 1,
-			    (unsigned int)parser.problem_mark.column + 1 },
-			    "YAML error: %s", parser.problem ? parser.problem : "invalid");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
 	}
-	yaml_parser_delete(&parser);
 
 	l.p = xcalloc(1, sizeof(*l.p));
 	l.p->path = xstrdup(name);
@@ -1180,7 +1337,7 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 	l.p->gateway = BH_ACT_DENY;
 	l.p->qallow = BH_SVC_DHCP | BH_SVC_DNS;
 
-	root = yaml_document_get_root_node(&l.doc);
+	root = l.doc.has_root ? &l.doc.nodes[0] : NULL;
 	if (!root) {
 		bh_diag_add(d, name, (struct bh_pos){ 1, 1 }, "the policy is empty");
 		goto fail;
@@ -1240,13 +1397,13 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 	l.byname = NULL;
 	if (d->n)
 		goto fail;
-	yaml_document_delete(&l.doc);
+	doc_free(&l.doc);
 	*out = l.p;
 	return 0;
 fail:
 	free(l.byname);
 	diag_sort(d);
-	yaml_document_delete(&l.doc);
+	doc_free(&l.doc);
 	bh_policy_free(l.p);
 	return -EINVAL;
 }
