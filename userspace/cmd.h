@@ -61,4 +61,7 @@ int bh_ports_in_force(const struct bh_ctx *ctx, struct bh_attached **out, size_t
  */
 int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by);
 
+/* Bulkhead was brought up with --mode nft (the state dir says so). */
+bool bh_nft_in_force(const struct bh_ctx *ctx);
+
 #endif /* BH_CMD_H */

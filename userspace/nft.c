@@ -76,6 +76,37 @@ const char *const bh_reason_names[BH_R_MAX] = {
 	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
 };
 
+struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
+			     __u16 res_id)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, len));
+	struct nfgenmsg *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(res_id);
+	return nlh;
+}
+
+/* A netfilter netlink socket, bound; NULL with errno set. */
+static struct mnl_socket *nfnl_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	int err;
+
+	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = errno;
+		mnl_socket_close(nl);
+		errno = err;
+		return NULL;
+	}
+	return nl;
+}
+
 /* ---- batch ----------------------------------------------------------------- */
 
 static struct nlmsghdr *msg(struct nft_batch *bt, __u16 type, int family, __u16 flags)
@@ -126,18 +157,47 @@ void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio)
 	next(t->bt);
 }
 
-void nft_counter_obj(struct nft_tbl *t, const char *name)
+static struct nftnl_obj *obj_new(struct nft_tbl *t, const char *name, __u32 type)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
 
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, (__u32)t->family);
-	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, type);
+	return o;
+}
+
+static void obj_commit(struct nft_tbl *t, struct nftnl_obj *o)
+{
 	nftnl_obj_nlmsg_build_payload(msg(t->bt, NFT_MSG_NEWOBJ, t->family,
 					  NLM_F_CREATE), o);
 	nftnl_obj_free(o);
 	next(t->bt);
+}
+
+void nft_counter_obj(struct nft_tbl *t, const char *name)
+{
+	obj_commit(t, obj_new(t, name, NFT_OBJECT_COUNTER));
+}
+
+void nft_limit_obj(struct nft_tbl *t, const char *name, __u64 rate, __u32 burst)
+{
+	struct nftnl_obj *o = obj_new(t, name, NFT_OBJECT_LIMIT);
+
+	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_RATE, rate);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_UNIT, 1);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_BURST, burst);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	obj_commit(t, o);
+}
+
+void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 rule)
+{
+	if (rule == BH_RULE_DEFAULT)
+		snprintf(buf, len, "%s %s", BH_NFLOG_PREFIX, bh_reason_names[reason]);
+	else
+		snprintf(buf, len, "%s %s %u", BH_NFLOG_PREFIX, bh_reason_names[reason], rule);
 }
 
 /* ---- sets -------------------------------------------------------------------- */
@@ -343,13 +403,18 @@ void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg)
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_count(struct nftnl_rule *r, const char *counter)
+void x_objref(struct nftnl_rule *r, __u32 type, const char *name)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("objref");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
-	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, counter);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
 	nftnl_rule_add_expr(r, e);
+}
+
+void x_count(struct nftnl_rule *r, const char *counter)
+{
+	x_objref(r, NFT_OBJECT_COUNTER, counter);
 }
 
 void x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
@@ -361,6 +426,59 @@ void x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	if (chain)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 	nftnl_rule_add_expr(r, e);
+}
+
+/* update @set { <key in sreg> [expr] }: adds the key when absent; the set's
+ * own expressions (a counter) are cloned into a new element */
+void x_dynset(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
+	      struct nftnl_expr *expr)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(t, set));
+	if (expr)
+		nftnl_expr_add_expr(e, NFTNL_EXPR_DYNSET_EXPRESSIONS, expr);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* limit rate @rate/second burst @burst packets */
+struct nftnl_expr *x_limit_new(__u64 rate, __u32 burst)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	return e;
+}
+
+void x_log(struct nftnl_rule *r, const char *prefix, __u16 group)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* a set of source MACs the rules add to: bounded, @counter on each element */
+struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
+				bool counter, __u64 timeout_ms)
+{
+	struct nftnl_set *s = nft_set_new(t, name, NFT_T_ETHERADDR, 6,
+					  NFT_SET_EVAL | (timeout_ms ? NFT_SET_TIMEOUT : 0),
+					  0, 0);
+
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	if (timeout_ms)
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
+	if (counter)
+		nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+	return s;
 }
 
 /* ---- the quarantine lock ------------------------------------------------------- */
@@ -609,14 +727,10 @@ static int send_batch(const struct bh_nft_spec *s)
 			continue;
 		}
 
-		nl = mnl_socket_open(NETLINK_NETFILTER);
+		nl = nfnl_open();
 		if (!nl) {
 			ret = -errno;
 			goto out;
-		}
-		if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-			ret = -errno;
-			goto out_sock;
 		}
 		sndbuf = (int)mnl_nlmsg_batch_size(bt.b) + 65536;
 		/* a batch is one message: the socket must take it whole */
@@ -703,13 +817,9 @@ int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_byt
 	struct mnl_socket *nl;
 	int ret = 0;
 
-	nl = mnl_socket_open(NETLINK_NETFILTER);
+	nl = nfnl_open();
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 		struct nftnl_obj *o = nftnl_obj_alloc();
 		struct nlmsghdr *nlh;
@@ -739,6 +849,141 @@ int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_byt
 	if (!acc.found)
 		ret = -ENOENT;
 out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/* ---- per-device counters (--mode nft) --------------------------------------------- */
+
+struct dev_acc {
+	struct bh_dev_count *rows;
+	size_t n, cap;
+	bool drops;		/* the set counts drops */
+};
+
+static int elem_ctr_cb(struct nftnl_expr *e, void *data)
+{
+	__u64 *pb = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name && !strcmp(name, "counter")) {
+		pb[0] += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		pb[1] += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+static int dev_elem_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct dev_acc *acc = data;
+	struct bh_dev_count *row;
+	__u64 pb[2] = {};
+	__u32 klen = 0;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+
+	if (!key || klen < 6)
+		return 0;
+	nftnl_set_elem_expr_foreach(e, elem_ctr_cb, pb);
+	if (acc->n == acc->cap) {
+		size_t cap = acc->cap ? acc->cap * 2 : 64;
+		struct bh_dev_count *tmp = realloc(acc->rows, cap * sizeof(*tmp));
+
+		if (!tmp)
+			return -1;
+		acc->rows = tmp;
+		acc->cap = cap;
+	}
+	row = &acc->rows[acc->n++];
+	memset(row, 0, sizeof(*row));
+	memcpy(row->mac, key, 6);
+	if (acc->drops) {
+		row->st.drops = pb[0];
+	} else {
+		row->st.packets = pb[0];
+		row->st.bytes = pb[1];
+	}
+	return 0;
+}
+
+static int dev_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int ret = MNL_CB_OK;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) >= 0 &&
+	    nftnl_set_elem_foreach(s, dev_elem_cb, data) < 0)
+		ret = MNL_CB_ERROR;
+	nftnl_set_free(s);
+	return ret;
+}
+
+/* every element of set @name in table @family bulkhead, into @acc */
+static int dump_dev_set(struct mnl_socket *nl, int family, const char *name,
+			struct dev_acc *acc)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	__u32 seq = (__u32)time(NULL) ^ (__u32)family;
+	ssize_t len;
+	int ret = 0;
+
+	if (!s)
+		return -ENOMEM;
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (__u16)family,
+				    NLM_F_DUMP | NLM_F_ACK, seq);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, BH_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl),
+				 dev_msg_cb, acc);
+		if (ret <= 0)
+			break;
+	}
+	if (len < 0)
+		return -errno;
+	/* no such table or set (not --mode nft): nothing to add */
+	return ret < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int bh_nft_devstats(struct bh_dev_count **out, size_t *n)
+{
+	static const struct {
+		int family;
+		const char *set;
+		bool drops;
+	} sets[] = {
+		{ NFPROTO_BRIDGE, BH_NFT_DEV_STATS, false },
+		{ NFPROTO_BRIDGE, BH_NFT_DEV_DROPS, true },
+		{ NFPROTO_INET, BH_NFT_DEV_DROPS, true },
+	};
+	struct dev_acc acc = {};
+	struct mnl_socket *nl;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	nl = nfnl_open();
+	if (!nl)
+		return -errno;
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]) && !ret; i++) {
+		acc.drops = sets[i].drops;
+		ret = dump_dev_set(nl, sets[i].family, sets[i].set, &acc);
+	}
+	if (ret)
+		goto out;
+	*out = acc.rows;
+	*n = acc.n;
+	acc.rows = NULL;
+out:
+	free(acc.rows);
 	mnl_socket_close(nl);
 	return ret;
 }
@@ -841,28 +1086,17 @@ int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n)
 	struct ct_match m = { .addrs = addrs, .n = n };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *g;
 	__u32 seq = (__u32)time(NULL);
 	ssize_t len;
 	int ret = 0;
 
 	if (!n)
 		return 0;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
+	nl = nfnl_open();
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	g->res_id = 0;
+	nlh = bh_nfnl_hdr(buf, sizeof(buf), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
+			  NLM_F_REQUEST | NLM_F_DUMP, seq, 0);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
@@ -972,7 +1206,6 @@ int bh_ct_import(int ct_map_fd)
 	struct ct_import im = { .map_fd = ct_map_fd };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *g;
 	struct timespec ts;
 	__u32 seq = (__u32)time(NULL);
 	ssize_t len;
@@ -980,20 +1213,11 @@ int bh_ct_import(int ct_map_fd)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
 	im.now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
+	nl = nfnl_open();
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
+	nlh = bh_nfnl_hdr(buf, sizeof(buf), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
+			  NLM_F_REQUEST | NLM_F_DUMP, seq, 0);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;

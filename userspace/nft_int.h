@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
@@ -57,6 +58,7 @@ struct nft_tbl {
 
 void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio);
 void nft_counter_obj(struct nft_tbl *t, const char *name);
+void nft_limit_obj(struct nft_tbl *t, const char *name, __u64 rate, __u32 burst);
 
 /* A set or map; @data_type 0 for a plain set, NFT_T_VERDICT for a vmap. */
 struct nftnl_set *nft_set_new(struct nft_tbl *t, const char *name, __u32 key_type,
@@ -83,8 +85,18 @@ void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
 	      __u32 sreg, int dreg, bool inv);
 void x_imm(struct nftnl_rule *r, __u32 dreg, const void *data, __u32 len);
 void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void x_objref(struct nftnl_rule *r, __u32 type, const char *name);
 void x_count(struct nftnl_rule *r, const char *counter);
 void x_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+void x_dynset(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
+	      struct nftnl_expr *expr);
+struct nftnl_expr *x_limit_new(__u64 rate, __u32 burst);
+void x_log(struct nftnl_rule *r, const char *prefix, __u16 group);
+/* A dynamic set of source MACs, at most @size, a counter on each element
+ * when @counter, elements expiring @timeout_ms after their last update
+ * (0: never). Commit it with nft_set_commit. */
+struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
+				bool counter, __u64 timeout_ms);
 
 /* The whole policy (--mode nft): table inet, and the bridge table's
  * prerouting chain. */
