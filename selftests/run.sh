@@ -47,6 +47,8 @@ run_one "unit: policy diff" "$BUILD/selftests/test_policy_diff"
 run_one "unit: policy diff (ASan+UBSan)" "$BUILD/asan/test_policy_diff"
 run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_state"
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
+run_one "unit: NFLOG deny events of --mode nft" "$BUILD/selftests/test_nflog"
+run_one "unit: NFLOG deny events of --mode nft (ASan+UBSan)" "$BUILD/asan/test_nflog"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
 # >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
 run_one "bpf: differential, BPF vs the reference evaluator" \
@@ -71,7 +73,7 @@ done
 # nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
 run_one "nft: golden tables of the example policies" bash selftests/nft_golden.sh
 # the whole policy in nftables alone (up --mode nft)
-NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon"
+NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon e2e_events"
 for t in $NFT_TESTS; do
 	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
 done

@@ -92,8 +92,7 @@ struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u
 	return nlh;
 }
 
-/* A netfilter netlink socket, bound; NULL with errno set. */
-static struct mnl_socket *nfnl_open(void)
+struct mnl_socket *bh_nfnl_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
 	int err;
@@ -178,7 +177,14 @@ static void obj_commit(struct nft_tbl *t, struct nftnl_obj *o)
 
 void nft_counter_obj(struct nft_tbl *t, const char *name)
 {
-	obj_commit(t, obj_new(t, name, NFT_OBJECT_COUNTER));
+	struct nftnl_obj *o = obj_new(t, name, NFT_OBJECT_COUNTER);
+	const struct nft_ctr *c = nft_snap_ctr(t->snap, t->family, name);
+
+	if (c) {	/* what the tables being replaced counted */
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, c->pkts);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, c->bytes);
+	}
+	obj_commit(t, o);
 }
 
 void nft_limit_obj(struct nft_tbl *t, const char *name, __u64 rate, __u32 burst)
@@ -481,6 +487,38 @@ struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
 	return s;
 }
 
+static void meter_elem(struct nftnl_set *set, const __u8 mac[6], const struct nft_melem *m)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, mac, 6);
+	if (m) {
+		struct nftnl_expr *c = nftnl_expr_alloc("counter");
+
+		nftnl_expr_set_u64(c, NFTNL_EXPR_CTR_PACKETS, m->pkts);
+		nftnl_expr_set_u64(c, NFTNL_EXPR_CTR_BYTES, m->bytes);
+		nftnl_set_elem_add_expr(e, c);
+	}
+	nftnl_set_elem_add(set, e);
+}
+
+void nft_meter_elems(struct nft_tbl *t, struct nftnl_set *set, bool drops,
+		     const struct bh_dev_ent *devs, size_t n_devs)
+{
+	const struct nft_snap *sn = t->snap;
+	size_t n = 0;
+
+	/* the snapshot's elements of this set, their counts carried over */
+	for (size_t i = 0; sn && i < sn->n_elems && n < BH_MAX_DEVSTATS; i++)
+		if (sn->elems[i].family == t->family && sn->elems[i].drops == drops) {
+			meter_elem(set, sn->elems[i].mac, &sn->elems[i]);
+			n++;
+		}
+	/* every device of the policy (one already there stays as it is) */
+	for (size_t i = 0; i < n_devs; i++)
+		meter_elem(set, devs[i].k.mac, NULL);
+}
+
 /* ---- the quarantine lock ------------------------------------------------------- */
 
 /* ether {s,d}addr @quarantine <verdict> */
@@ -613,18 +651,21 @@ static void inet_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 	bh_nft_policy_inet(t, s);
 }
 
-static int build_tables(struct nft_batch *bt, const struct bh_nft_spec *s)
+static int build_tables(struct nft_batch *bt, const struct bh_nft_spec *s,
+			const struct nft_snap *snap)
 {
 	struct nft_tbl *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
 	t->bt = bt;
+	t->snap = snap;
 	t->family = NFPROTO_BRIDGE;
 	bridge_table(t, s);
 	if (s->p) {
 		memset(t, 0, sizeof(*t));
 		t->bt = bt;
+		t->snap = snap;
 		t->family = NFPROTO_INET;
 		inet_table(t, s);
 	}
@@ -688,9 +729,16 @@ static int send_batch(const struct bh_nft_spec *s)
 	size_t size = s ? batch_size(s) : 64 * 1024;
 	struct mnl_socket *nl;
 	struct nft_batch bt = {};
+	struct nft_snap snap = {};
 	char *buf;
 	int ret, tries, sndbuf;
 	__u32 first_seq;
+
+	/* the counters go on: what the tables count now seeds the new ones
+	 * (what they count in between is lost) */
+	if (s && nft_snap_read(&snap))
+		memset(&snap, 0, sizeof(snap));
+	size += snap.n_elems * 64;
 
 	for (tries = 0; tries < 3; tries++) {
 		/* libmnl: room for one overflowing message; zeroed, so the
@@ -710,9 +758,10 @@ static int send_batch(const struct bh_nft_spec *s)
 		table_msg(&bt, NFPROTO_BRIDGE, NFT_MSG_DELTABLE, 0);
 		table_msg(&bt, NFPROTO_INET, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 		table_msg(&bt, NFPROTO_INET, NFT_MSG_DELTABLE, 0);
-		if (s && build_tables(&bt, s)) {
+		if (s && build_tables(&bt, s, &snap)) {
 			mnl_nlmsg_batch_stop(bt.b);
 			free(buf);
+			nft_snap_free(&snap);
 			return -ENOMEM;
 		}
 		bt.last->nlmsg_flags |= NLM_F_ACK;
@@ -727,7 +776,7 @@ static int send_batch(const struct bh_nft_spec *s)
 			continue;
 		}
 
-		nl = nfnl_open();
+		nl = bh_nfnl_open();
 		if (!nl) {
 			ret = -errno;
 			goto out;
@@ -751,6 +800,7 @@ out:
 		if (ret != -ERESTART && ret != -EAGAIN)
 			break;
 	}
+	nft_snap_free(&snap);
 	return ret;
 }
 
@@ -766,18 +816,59 @@ int bh_nft_remove(void)
 
 /* ---- counters ---------------------------------------------------------------------- */
 
-struct ctr_acc {
-	__u64 *pkts, *bytes;
-	__u64 *rule_pkts, *rule_bytes;	/* per rule id, or NULL */
-	size_t n_rules;
-	int found;
+/*
+ * What Bulkhead's tables count now: every named counter and every element
+ * of the per-MAC sets, in both tables. status, devices and the metrics
+ * read it; a rewrite of the tables (up, apply, isolate, release) carries
+ * it over into the new tables.
+ */
+
+static int cmp_ctr(const void *a, const void *b)
+{
+	const struct nft_ctr *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_melem(const void *a, const void *b)
+{
+	const struct nft_melem *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->drops != y->drops)
+		return (int)x->drops - (int)y->drops;
+	return memcmp(x->mac, y->mac, 6);
+}
+
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	void *tmp;
+
+	if (n < *cap)
+		return arr;
+	tmp = realloc(arr, (*cap ? *cap * 2 : 64) * size);
+	if (tmp)
+		*cap = *cap ? *cap * 2 : 64;
+	return tmp;
+}
+
+struct snap_acc {
+	struct nft_snap *s;
+	size_t cap_ctrs, cap_elems;
+	int family;
+	bool drops;		/* reading a dev_drops set */
 };
 
-static int ctr_cb(const struct nlmsghdr *nlh, void *data)
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct ctr_acc *acc = data;
+	struct snap_acc *acc = data;
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	const char *name, *table;
+	struct nft_ctr *c;
+	int ret = MNL_CB_OK;
 
 	if (!o)
 		return MNL_CB_ERROR;
@@ -786,126 +877,60 @@ static int ctr_cb(const struct nlmsghdr *nlh, void *data)
 	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
 	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
 	if (!table || !name || strcmp(table, BH_NFT_TABLE) ||
-	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER ||
+	    strlen(name) >= sizeof(c->name))
 		goto out;
-	if (!strncmp(name, "rule_", 5) && acc->rule_pkts) {
-		unsigned long id = strtoul(name + 5, NULL, 10);
-
-		if (id < acc->n_rules) {
-			acc->rule_pkts[id] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-			acc->rule_bytes[id] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
-		}
+	c = grow(acc->s->ctrs, acc->s->n_ctrs, &acc->cap_ctrs, sizeof(*c));
+	if (!c) {
+		ret = MNL_CB_ERROR;
+		goto out;
 	}
-	for (int i = 0; i < BH_R_MAX; i++) {
-		if (strcmp(name, bh_reason_names[i]))
-			continue;
-		acc->pkts[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-		acc->bytes[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
-		acc->found = 1;
-	}
+	acc->s->ctrs = c;
+	c = &c[acc->s->n_ctrs++];
+	c->family = acc->family;
+	strcpy(c->name, name);
+	c->pkts = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	c->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
 out:
 	nftnl_obj_free(o);
-	return MNL_CB_OK;
-}
-
-int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_bytes,
-		    size_t n_rules)
-{
-	static const int families[] = { NFPROTO_BRIDGE, NFPROTO_INET };
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct ctr_acc acc = { pkts, bytes, rule_pkts, rule_bytes, n_rules, 0 };
-	struct mnl_socket *nl;
-	int ret = 0;
-
-	nl = nfnl_open();
-	if (!nl)
-		return -errno;
-	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-		struct nftnl_obj *o = nftnl_obj_alloc();
-		struct nlmsghdr *nlh;
-		__u32 seq = (__u32)time(NULL) + (__u32)f;
-		ssize_t len;
-
-		memset(buf, 0, sizeof(buf));
-		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (__u16)families[f],
-					    NLM_F_DUMP | NLM_F_ACK, seq);
-		nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
-		nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-		nftnl_obj_nlmsg_build_payload(nlh, o);
-		nftnl_obj_free(o);
-		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-			ret = -errno;
-			goto out;
-		}
-		while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-			ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl),
-					 ctr_cb, &acc);
-			if (ret <= 0)
-				break;
-		}
-		/* a family without our table answers ENOENT */
-		ret = 0;
-	}
-	if (!acc.found)
-		ret = -ENOENT;
-out:
-	mnl_socket_close(nl);
 	return ret;
 }
 
-/* ---- per-device counters (--mode nft) --------------------------------------------- */
-
-struct dev_acc {
-	struct bh_dev_count *rows;
-	size_t n, cap;
-	bool drops;		/* the set counts drops */
-};
-
 static int elem_ctr_cb(struct nftnl_expr *e, void *data)
 {
-	__u64 *pb = data;
+	struct nft_melem *m = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
 	if (name && !strcmp(name, "counter")) {
-		pb[0] += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-		pb[1] += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+		m->pkts += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		m->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
 	}
 	return 0;
 }
 
-static int dev_elem_cb(struct nftnl_set_elem *e, void *data)
+static int elem_cb(struct nftnl_set_elem *e, void *data)
 {
-	struct dev_acc *acc = data;
-	struct bh_dev_count *row;
-	__u64 pb[2] = {};
+	struct snap_acc *acc = data;
+	struct nft_melem *m;
 	__u32 klen = 0;
 	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 
 	if (!key || klen < 6)
 		return 0;
-	nftnl_set_elem_expr_foreach(e, elem_ctr_cb, pb);
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 64;
-		struct bh_dev_count *tmp = realloc(acc->rows, cap * sizeof(*tmp));
-
-		if (!tmp)
-			return -1;
-		acc->rows = tmp;
-		acc->cap = cap;
-	}
-	row = &acc->rows[acc->n++];
-	memset(row, 0, sizeof(*row));
-	memcpy(row->mac, key, 6);
-	if (acc->drops) {
-		row->st.drops = pb[0];
-	} else {
-		row->st.packets = pb[0];
-		row->st.bytes = pb[1];
-	}
+	m = grow(acc->s->elems, acc->s->n_elems, &acc->cap_elems, sizeof(*m));
+	if (!m)
+		return -1;
+	acc->s->elems = m;
+	m = &m[acc->s->n_elems++];
+	memset(m, 0, sizeof(*m));
+	m->family = acc->family;
+	m->drops = acc->drops;
+	memcpy(m->mac, key, 6);
+	nftnl_set_elem_expr_foreach(e, elem_ctr_cb, m);
 	return 0;
 }
 
-static int dev_msg_cb(const struct nlmsghdr *nlh, void *data)
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	int ret = MNL_CB_OK;
@@ -913,78 +938,204 @@ static int dev_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (!s)
 		return MNL_CB_ERROR;
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) >= 0 &&
-	    nftnl_set_elem_foreach(s, dev_elem_cb, data) < 0)
+	    nftnl_set_elem_foreach(s, elem_cb, data) < 0)
 		ret = MNL_CB_ERROR;
 	nftnl_set_free(s);
 	return ret;
 }
 
-/* every element of set @name in table @family bulkhead, into @acc */
-static int dump_dev_set(struct mnl_socket *nl, int family, const char *name,
-			struct dev_acc *acc)
+/* send the dump request @nlh, run @cb over the answer; a missing table or
+ * set (ENOENT) is an empty answer */
+static int dump(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-	__u32 seq = (__u32)time(NULL) ^ (__u32)family;
+	__u32 seq = nlh->nlmsg_seq;
 	ssize_t len;
 	int ret = 0;
 
-	if (!s)
-		return -ENOMEM;
-	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (__u16)family,
-				    NLM_F_DUMP | NLM_F_ACK, seq);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, BH_NFT_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl),
-				 dev_msg_cb, acc);
+		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl), cb, data);
 		if (ret <= 0)
 			break;
 	}
 	if (len < 0)
 		return -errno;
-	/* no such table or set (not --mode nft): nothing to add */
 	return ret < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int bh_nft_devstats(struct bh_dev_count **out, size_t *n)
+void nft_snap_free(struct nft_snap *s)
+{
+	free(s->ctrs);
+	free(s->elems);
+	memset(s, 0, sizeof(*s));
+}
+
+int nft_snap_read(struct nft_snap *s)
 {
 	static const struct {
 		int family;
-		const char *set;
+		const char *set;	/* NULL: the counter objects */
 		bool drops;
-	} sets[] = {
+	} what[] = {
+		{ NFPROTO_BRIDGE, NULL, false },
+		{ NFPROTO_INET, NULL, false },
 		{ NFPROTO_BRIDGE, BH_NFT_DEV_STATS, false },
 		{ NFPROTO_BRIDGE, BH_NFT_DEV_DROPS, true },
 		{ NFPROTO_INET, BH_NFT_DEV_DROPS, true },
 	};
-	struct dev_acc acc = {};
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct snap_acc acc = { .s = s };
 	struct mnl_socket *nl;
 	int ret = 0;
 
-	*out = NULL;
-	*n = 0;
-	nl = nfnl_open();
+	memset(s, 0, sizeof(*s));
+	nl = bh_nfnl_open();
 	if (!nl)
 		return -errno;
-	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]) && !ret; i++) {
-		acc.drops = sets[i].drops;
-		ret = dump_dev_set(nl, sets[i].family, sets[i].set, &acc);
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && !ret; i++) {
+		__u32 seq = (__u32)time(NULL) + (__u32)i;
+		struct nlmsghdr *nlh;
+
+		memset(buf, 0, sizeof(buf));
+		acc.family = what[i].family;
+		acc.drops = what[i].drops;
+		if (what[i].set) {
+			struct nftnl_set *set = nftnl_set_alloc();
+
+			nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (__u16)acc.family,
+						    NLM_F_DUMP | NLM_F_ACK, seq);
+			nftnl_set_set_str(set, NFTNL_SET_TABLE, BH_NFT_TABLE);
+			nftnl_set_set_str(set, NFTNL_SET_NAME, what[i].set);
+			nftnl_set_elems_nlmsg_build_payload(nlh, set);
+			nftnl_set_free(set);
+			ret = dump(nl, nlh, elems_cb, &acc);
+		} else {
+			struct nftnl_obj *o = nftnl_obj_alloc();
+
+			nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (__u16)acc.family,
+						    NLM_F_DUMP | NLM_F_ACK, seq);
+			nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
+			nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+			nftnl_obj_nlmsg_build_payload(nlh, o);
+			nftnl_obj_free(o);
+			ret = dump(nl, nlh, obj_cb, &acc);
+		}
 	}
-	if (ret)
-		goto out;
-	*out = acc.rows;
-	*n = acc.n;
-	acc.rows = NULL;
-out:
-	free(acc.rows);
 	mnl_socket_close(nl);
+	if (ret) {
+		nft_snap_free(s);
+		return ret;
+	}
+	if (s->n_ctrs)
+		qsort(s->ctrs, s->n_ctrs, sizeof(*s->ctrs), cmp_ctr);
+	if (s->n_elems)
+		qsort(s->elems, s->n_elems, sizeof(*s->elems), cmp_melem);
+	return 0;
+}
+
+const struct nft_ctr *nft_snap_ctr(const struct nft_snap *s, int family, const char *name)
+{
+	struct nft_ctr k = { .family = family };
+
+	if (!s || !s->n_ctrs || strlen(name) >= sizeof(k.name))
+		return NULL;
+	strcpy(k.name, name);
+	return bsearch(&k, s->ctrs, s->n_ctrs, sizeof(k), cmp_ctr);
+}
+
+int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_bytes,
+		    size_t n_rules)
+{
+	struct nft_snap s;
+	bool found = false;
+	int ret;
+
+	ret = nft_snap_read(&s);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < s.n_ctrs; i++) {
+		const struct nft_ctr *c = &s.ctrs[i];
+
+		if (!strncmp(c->name, "rule_", 5) && rule_pkts) {
+			unsigned long id = strtoul(c->name + 5, NULL, 10);
+
+			if (id < n_rules) {
+				rule_pkts[id] += c->pkts;
+				rule_bytes[id] += c->bytes;
+			}
+		}
+		for (int r = 0; r < BH_R_MAX; r++) {
+			if (strcmp(c->name, bh_reason_names[r]))
+				continue;
+			pkts[r] += c->pkts;
+			bytes[r] += c->bytes;
+			found = true;
+		}
+	}
+	nft_snap_free(&s);
+	return found ? 0 : -ENOENT;
+}
+
+int bh_nft_drops_of(struct mnl_socket *nl, int family, const __u8 mac[6], __u64 *drops)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct snap_acc acc = { .family = family, .drops = true };
+	struct nft_snap s = {};
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!set)
+		return -ENOMEM;
+	acc.s = &s;
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (__u16)family, NLM_F_ACK,
+				    (__u32)time(NULL));
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, BH_NFT_TABLE);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, BH_NFT_DEV_DROPS);
+	nft_elem(set, mac, 6, NULL, 0);
+	nftnl_set_elems_nlmsg_build_payload(nlh, set);
+	nftnl_set_free(set);
+	ret = dump(nl, nlh, elems_cb, &acc);
+	if (!ret && !s.n_elems)
+		ret = -ENOENT;
+	if (!ret)
+		*drops = s.elems[0].pkts;
+	nft_snap_free(&s);
+	return ret;
+}
+
+int bh_nft_devstats(struct bh_dev_count **out, size_t *n)
+{
+	struct nft_snap s;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = nft_snap_read(&s);
+	if (ret || !s.n_elems)
+		goto out;
+	*out = calloc(s.n_elems, sizeof(**out));
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s.n_elems; i++) {
+		struct bh_dev_count *d = &(*out)[i];
+
+		memcpy(d->mac, s.elems[i].mac, 6);
+		if (s.elems[i].drops) {
+			d->st.drops = s.elems[i].pkts;
+		} else {
+			d->st.packets = s.elems[i].pkts;
+			d->st.bytes = s.elems[i].bytes;
+		}
+	}
+	*n = s.n_elems;
+out:
+	nft_snap_free(&s);
 	return ret;
 }
 
@@ -1092,7 +1243,7 @@ int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n)
 
 	if (!n)
 		return 0;
-	nl = nfnl_open();
+	nl = bh_nfnl_open();
 	if (!nl)
 		return -errno;
 	nlh = bh_nfnl_hdr(buf, sizeof(buf), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
@@ -1213,7 +1364,7 @@ int bh_ct_import(int ct_map_fd)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
 	im.now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-	nl = nfnl_open();
+	nl = bh_nfnl_open();
 	if (!nl)
 		return -errno;
 	nlh = bh_nfnl_hdr(buf, sizeof(buf), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,

@@ -56,6 +56,17 @@ extern const char *const bh_reason_names[];
 #define BH_NFT_EV_MACS		4096
 #define BH_NFT_EV_IDLE_MS	10000
 
+/* A netfilter netlink socket, bound; NULL with errno set. */
+struct mnl_socket *bh_nfnl_open(void);
+
+/*
+ * The drops counted for @mac in set dev_drops of table @family (NFPROTO_
+ * BRIDGE or NFPROTO_INET) bulkhead, asked over @nl. 0, -ENOENT (no such
+ * element, set or table) or -errno.
+ */
+struct mnl_socket;
+int bh_nft_drops_of(struct mnl_socket *nl, int family, const __u8 mac[6], __u64 *drops);
+
 /* A netfilter netlink request in @buf (zeroed first): header and nfgenmsg
  * (AF_UNSPEC, res_id @res_id); attributes go after it. */
 struct nlmsghdr;

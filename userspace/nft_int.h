@@ -42,6 +42,31 @@ struct nft_batch {
 	bool full;
 };
 
+/* What Bulkhead's tables count (nft.c): named counters, per-MAC set elements. */
+struct nft_ctr {
+	int family;
+	char name[32];
+	__u64 pkts, bytes;
+};
+
+struct nft_melem {
+	int family;
+	bool drops;		/* dev_drops, else dev_stats */
+	__u8 mac[6];
+	__u64 pkts, bytes;
+};
+
+struct nft_snap {
+	struct nft_ctr *ctrs;	/* sorted by family, name */
+	size_t n_ctrs;
+	struct nft_melem *elems;	/* sorted by family, set, MAC */
+	size_t n_elems;
+};
+
+int nft_snap_read(struct nft_snap *s);
+void nft_snap_free(struct nft_snap *s);
+const struct nft_ctr *nft_snap_ctr(const struct nft_snap *s, int family, const char *name);
+
 /* One table being written in a batch. */
 struct nft_tbl {
 	struct nft_batch *bt;
@@ -53,6 +78,7 @@ struct nft_tbl {
 	const void *dep_rule;		/* the rule that has its dependency (nft_policy.c) */
 	const void *dep_rule6;		/* ... its ICMPv6 one */
 	bool icmp6;			/* writing chain nd_judge and its helpers */
+	const struct nft_snap *snap;	/* the counts of the tables being replaced */
 };
 
 
@@ -97,6 +123,10 @@ void x_log(struct nftnl_rule *r, const char *prefix, __u16 group);
  * (0: never). Commit it with nft_set_commit. */
 struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
 				bool counter, __u64 timeout_ms);
+/* The elements of a per-MAC counter set (dev_stats, @drops: dev_drops):
+ * the snapshot's, with their counts, and @devs. */
+void nft_meter_elems(struct nft_tbl *t, struct nftnl_set *set, bool drops,
+		     const struct bh_dev_ent *devs, size_t n_devs);
 
 /* The whole policy (--mode nft): table inet, and the bridge table's
  * prerouting chain. */

@@ -288,7 +288,8 @@ static void rule_chain_name(char *buf, size_t len, __u32 id)
 
 /*
  * The sets and objects every drop uses, in each table: dev_drops (per
- * source MAC, a counter each, the policy's devices from the start),
+ * source MAC, a counter each, the policy's devices from the start, and
+ * what the tables being replaced counted),
  * ev_limit (per source MAC, BH_EV_RATE/s burst BH_EV_BURST, idle entries
  * expire) and the limit object ev_cap (BH_EV_CPU_RATE/s burst
  * BH_EV_CPU_BURST, all MACs together).
@@ -300,8 +301,7 @@ static void meter_sets(struct nft_tbl *t, const struct bh_nft_spec *s, bool brid
 	for (int i = bridge ? 0 : 1; i < 2; i++) {
 		set = nft_meter_new(t, i ? BH_NFT_DEV_DROPS : BH_NFT_DEV_STATS,
 				    BH_MAX_DEVSTATS, true, 0);
-		for (size_t d = 0; d < s->c->n_devs; d++)
-			nft_elem(set, s->c->devs[d].k.mac, 6, NULL, 0);
+		nft_meter_elems(t, set, i, s->c->devs, s->c->n_devs);
 		nft_set_commit(t, set);
 	}
 	set = nft_meter_new(t, BH_NFT_EV_LIMIT, BH_NFT_EV_MACS, false, BH_NFT_EV_IDLE_MS);
