@@ -129,7 +129,12 @@ h={r['rule']:r['packets'] for r in s['rules_hits']}
 assert any('nvr-pulls-rtsp' in k and v>0 for k,v in h.items()), h" "$(bh status --json)"
 
 # a UDP rule between devices, and its replies
+dd=$(counter drop_default)
+before=$(devpkts 02:00:00:00:00:41)
 out=$(bh apply "$BH_SRC/selftests/policies/e2e/udp.yaml" 2>&1) && ok "apply udp.yaml" || fail "apply udp.yaml" "$out"
+# (--mode nft replaces its tables: their counters are carried over)
+check "apply keeps the counters: drop_default $dd -> $(counter drop_default), the laptop's packets $before -> $(devpkts 02:00:00:00:00:41)" \
+	test "$(counter drop_default)" -ge "$dd" -a "$(devpkts 02:00:00:00:00:41)" -ge "$before"
 before=$(counter pass_reply)
 expect_pass "laptop -> nvr udp/514 request gets its reply (rule laptop-syslog)" udp_reply laptop nvr "$N" 514
 check "the nvr's udp answer counted as pass_reply" test "$(counter pass_reply)" -gt "$before"

@@ -439,7 +439,7 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 
 		bh_events_stats(mx->ev, &st);
 		head(f, "bulkhead_events_total", "counter",
-		     "Deny events read from the ring buffer.");
+		     "Deny events read from the ring buffer (--mode nft: from NFLOG).");
 		fprintf(f, "bulkhead_events_total %llu\n", (unsigned long long)st.ring_events);
 		head(f, "bulkhead_events_suppressed_total", "counter",
 		     "Drops the kernel's rate limit reported as a count instead of events.");

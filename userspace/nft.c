@@ -502,18 +502,57 @@ static void meter_elem(struct nftnl_set *set, const __u8 mac[6], const struct nf
 	nftnl_set_elem_add(set, e);
 }
 
+static int cmp_mac(const void *a, const void *b)
+{
+	return memcmp(a, b, 6);
+}
+
+static int cmp_busiest(const void *a, const void *b)
+{
+	const struct nft_melem *x = *(const struct nft_melem *const *)a;
+	const struct nft_melem *y = *(const struct nft_melem *const *)b;
+
+	return x->pkts < y->pkts ? 1 : x->pkts > y->pkts ? -1 : 0;
+}
+
 void nft_meter_elems(struct nft_tbl *t, struct nftnl_set *set, bool drops,
 		     const struct bh_dev_ent *devs, size_t n_devs)
 {
 	const struct nft_snap *sn = t->snap;
-	size_t n = 0;
+	const struct nft_melem **others = NULL;
+	__u8 (*known)[6] = NULL;
+	size_t n_others = 0;
 
-	/* the snapshot's elements of this set, their counts carried over */
-	for (size_t i = 0; sn && i < sn->n_elems && n < BH_MAX_DEVSTATS; i++)
-		if (sn->elems[i].family == t->family && sn->elems[i].drops == drops) {
-			meter_elem(set, sn->elems[i].mac, &sn->elems[i]);
-			n++;
+	if (sn && sn->n_elems) {
+		known = calloc(n_devs + 1, sizeof(*known));
+		others = calloc(sn->n_elems, sizeof(*others));
+	}
+	if (known && others) {
+		for (size_t i = 0; i < n_devs; i++)
+			memcpy(known[i], devs[i].k.mac, 6);
+		qsort(known, n_devs, sizeof(*known), cmp_mac);
+		/* the snapshot's elements of this set, their counts carried over:
+		 * the policy's devices, and the busiest of the other MACs, up to
+		 * half the set (a set once filled by a flood fills no longer) */
+		for (size_t i = 0; i < sn->n_elems; i++) {
+			const struct nft_melem *m = &sn->elems[i];
+
+			if (m->family != t->family || m->drops != drops)
+				continue;
+			if (bsearch(m->mac, known, n_devs, sizeof(*known), cmp_mac))
+				meter_elem(set, m->mac, m);
+			else
+				others[n_others++] = m;
 		}
+		if (n_others > BH_MAX_DEVSTATS / 2) {
+			qsort(others, n_others, sizeof(*others), cmp_busiest);
+			n_others = BH_MAX_DEVSTATS / 2;
+		}
+		for (size_t i = 0; i < n_others; i++)
+			meter_elem(set, others[i]->mac, others[i]);
+	}
+	free(known);
+	free(others);
 	/* every device of the policy (one already there stays as it is) */
 	for (size_t i = 0; i < n_devs; i++)
 		meter_elem(set, devs[i].k.mac, NULL);

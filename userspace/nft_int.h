@@ -124,7 +124,8 @@ void x_log(struct nftnl_rule *r, const char *prefix, __u16 group);
 struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
 				bool counter, __u64 timeout_ms);
 /* The elements of a per-MAC counter set (dev_stats, @drops: dev_drops):
- * the snapshot's, with their counts, and @devs. */
+ * @devs, and the snapshot's with their counts (those of @devs, and the
+ * busiest others up to half the set). */
 void nft_meter_elems(struct nft_tbl *t, struct nftnl_set *set, bool drops,
 		     const struct bh_dev_ent *devs, size_t n_devs);
 
