@@ -56,6 +56,7 @@ struct bh_nflog {
 	__u64 lost;
 	size_t n_last;
 	struct last_drops last[LAST_SLOTS];
+	struct last_drops read;		/* the counter read for this datagram */
 	char buf[NFLOG_BUF];
 };
 
@@ -369,8 +370,16 @@ static __u64 frames_of(struct bh_nflog *nf, int pf, const struct bh_event *e)
 	struct last_drops *l;
 	__u64 drops, n;
 
-	if (bh_nft_drops_of(nf->q, inet ? NFPROTO_INET : NFPROTO_BRIDGE, e->smac, &drops))
+	/* once a datagram per MAC: a flood's batch costs one request */
+	if (nf->read.used && nf->read.inet == inet && !memcmp(nf->read.mac, e->smac, 6)) {
+		drops = nf->read.drops;
+	} else if (bh_nft_drops_of(nf->q, inet ? NFPROTO_INET : NFPROTO_BRIDGE, e->smac,
+				   &drops)) {
 		return 1;	/* not counted (the set is full): the event alone */
+	} else {
+		nf->read = (struct last_drops){ .used = 1, .inet = inet, .drops = drops };
+		memcpy(nf->read.mac, e->smac, 6);
+	}
 	if (nf->n_last >= LAST_SLOTS / 4 * 3) {
 		memset(nf->last, 0, sizeof(nf->last));
 		nf->n_last = 0;
@@ -419,6 +428,7 @@ int bh_nflog_read(struct bh_nflog *nf, struct bh_events *ev)
 		if (len < 0)
 			return errno == EAGAIN || errno == EINTR ? n : -errno;
 		left = (int)len;
+		nf->read.used = 0;
 		for (nlh = (const struct nlmsghdr *)nf->buf; mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			const struct nfgenmsg *g;
