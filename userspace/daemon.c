@@ -547,7 +547,8 @@ static int loop(struct daemon *d)
 		}
 		if (pfd[4].revents & POLLIN)
 			bh_events_consume(d->ev);
-		if (pfd[5].revents & POLLIN)
+		/* POLLERR: the socket overflowed (ENOBUFS); the read clears it */
+		if (pfd[5].revents & (POLLIN | POLLERR))
 			bh_nflog_read(d->nflog, d->ev);
 		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)

@@ -773,9 +773,10 @@ static int send_batch(const struct bh_nft_spec *s)
 	int ret, tries, sndbuf;
 	__u32 first_seq;
 
-	/* the counters go on: what the tables count now seeds the new ones
-	 * (what they count in between is lost) */
-	if (s && nft_snap_read(&snap))
+	/* --mode nft: the counters go on, what the tables count now seeds the
+	 * new ones (what they count in between is lost); the quarantine lock
+	 * of the BPF modes needs no read before each apply */
+	if (s && s->p && nft_snap_read(&snap))
 		memset(&snap, 0, sizeof(snap));
 	size += snap.n_elems * 64;
 
