@@ -51,7 +51,8 @@ CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
 ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
 ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
-	      $(BUILD)/asan/test_leases
+	      $(BUILD)/asan/test_leases \
+	      $(BUILD)/asan/test_nflog
 
 .PHONY: all check bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
@@ -116,6 +117,16 @@ $(BUILD)/selftests/test_nl_state: selftests/test_nl_state.c $(BUILD)/userspace/n
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/asan/test_nl_state: selftests/test_nl_state.c $(BUILD)/asan/nl.o $(BUILD)/asan/state.o | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+NFLOG_OBJS := nflog.o nft.o nft_policy.o nl.o
+
+$(BUILD)/selftests/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/userspace/,$(NFLOG_OBJS)) $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/asan/,$(NFLOG_OBJS)) $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 

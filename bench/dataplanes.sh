@@ -14,7 +14,9 @@
 #   bench/dataplanes.sh DATAFILE   (Markdown on stdout, progress on stderr)
 #
 # Env: BENCH_DP_RULES (default "10 1000 10000"), BENCH_DP_PKTS (packets a
-# run, 300000), BENCH_DP_RUNS (runs, medians count; 5).
+# run, 300000), BENCH_DP_RUNS (runs, medians count; 5), BENCH_DP_DPS (the
+# rows, default all; "none bh-nft" for the nft mode alone, none first: it
+# is the baseline of +ns/pkt).
 set -u
 . "$(dirname "$0")/../selftests/lib.sh"
 DATA=${1:?usage: dataplanes.sh DATAFILE}
@@ -22,7 +24,7 @@ RULES=${BENCH_DP_RULES:-10 1000 10000}
 PKTS=${BENCH_DP_PKTS:-300000}
 RUNS=${BENCH_DP_RUNS:-5}
 EMPTY=$BH_SRC/${BUILD:-build}/bench/empty.bpf.o
-DPS="none xdp-floor bh-tc bh-xdp bh-nft nft ebtables iptables"
+DPS=${BENCH_DP_DPS:-none xdp-floor bh-tc bh-xdp bh-nft nft ebtables iptables}
 
 declare -A LABEL=(
 	[none]="no filter (bare bridge)"

@@ -9,7 +9,10 @@
 # daemon's counters from its metrics endpoint: events read, drops the
 # kernel could not put on the 256 KiB ring (counted as suppressed), the
 # daemon's CPU time. Decides nothing; prints the figures.
-#   bash bench/events.sh [FRAMES [PORTS [SENDERS]]]
+#   [BH_MODE=tc|xdp|nft] bash bench/events.sh [FRAMES [PORTS [SENDERS]]]
+# BH_MODE=nft: the events come through NFLOG (the nftables limits are raised
+# the same way, compiled into the controller) and each one costs the daemon
+# a read of its source's drop counter.
 set -u
 . "$(dirname "$0")/../selftests/lib.sh"
 FRAMES=${1:-400000}
@@ -19,15 +22,18 @@ EVB=$BH_SRC/build/evbench
 LOG=$BH_TMP/daemon.log
 POL=$BH_TMP/policy.yaml
 
-make -s -C "$BH_SRC" BUILD="$EVB" \
-	BPF_EXTRA="-DBH_EV_RATE=100000000 -DBH_EV_BURST=100000000 -DBH_EV_CPU_RATE=100000000 -DBH_EV_CPU_BURST=100000000" \
+MODE=${BH_MODE:-tc}
+LIMITS="-DBH_EV_RATE=100000000 -DBH_EV_BURST=100000000 -DBH_EV_CPU_RATE=100000000 -DBH_EV_CPU_BURST=100000000"
+# the BPF programs take them from BPF_EXTRA, the nftables rules (written by
+# the controller) from the C compiler's command line
+make -s -C "$BH_SRC" BUILD="$EVB" BPF_EXTRA="$LIMITS" CC="${CC:-gcc} $LIMITS" \
 	"$EVB/bulkhead" >/dev/null || exit 1
 BULKHEAD=$EVB/bulkhead
 cp "$BH_SRC/policies/demo.yaml" "$POL"
 bh_setup_demo_net
 bh_pin_neighbours
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
-	daemon --policy "$POL" --mode tc 2>"$LOG" &
+	daemon --policy "$POL" --mode "$MODE" 2>"$LOG" &
 dpid=$!
 for _ in $(seq 100); do grep -q ': ready: ' "$LOG" && break; sleep 0.1; done
 grep -q ': ready: ' "$LOG" || { cat "$LOG"; exit 1; }
@@ -48,11 +54,18 @@ for s in $(seq 1 "$SENDERS"); do
 import socket, struct, sys, ipaddress
 dmac, smac, sip, dip, ports, n = sys.argv[1:7]
 mac = lambda m: bytes.fromhex(m.replace(':', ''))
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s & 0xffff) + (s >> 16)
+    return ~((s & 0xffff) + (s >> 16)) & 0xffff
+# valid checksums: br_netfilter (--mode nft) drops a bad IPv4 header unjudged
+src, dst = ipaddress.IPv4Address(sip).packed, ipaddress.IPv4Address(dip).packed
 frames = []
 for p in range(int(ports)):
     tcp = struct.pack('!HHIIBBHHH', 41000, 20000 + p, 1, 0, 5 << 4, 0x02, 65535, 0, 0)
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
-                     ipaddress.IPv4Address(sip).packed, ipaddress.IPv4Address(dip).packed)
+    tcp = tcp[:16] + struct.pack('!H', csum(src + dst + struct.pack('!BBH', 0, 6, len(tcp)) + tcp)) + tcp[18:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
     f = mac(dmac) + mac(smac) + b'\x08\x00' + ip + tcp
     frames.append(f + b'\0' * max(0, 60 - len(f)))
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -78,8 +91,8 @@ hz=$(getconf CLK_TCK)
 # the suppressed count arrives with the next event: one more frame per port
 send_s=$(python3 -c "print('%.2f' % (($t1 - $t0) / 1e9))")
 echo "frames sent: $FRAMES denied TCP SYNs over $PORTS ports by $SENDERS senders in $send_s s ($(python3 -c "print(int($FRAMES / (($t1 - $t0) / 1e9)))") frames/s)"
-echo "ring events the daemon read: $ev ($(python3 -c "print(int($ev / (($t1 - $t0) / 1e9)))") events/s over the flood)"
-echo "the rest (ring full): $(( FRAMES - ev )) frames, counted as suppressed"
+echo "mode $MODE: events the daemon read: $ev ($(python3 -c "print(int($ev / (($t1 - $t0) / 1e9)))") events/s over the flood)"
+echo "the rest (ring or NFLOG socket full): $(( FRAMES - ev )) frames, counted as suppressed"
 echo "daemon CPU time: $(python3 -c "print('%.2f' % ($cpu / $hz))") s for $ev events ($(python3 -c "print(int($ev / max($cpu / $hz, 0.01)))") events per CPU second)"
 echo "aggregates kept: $(metric bulkhead_event_aggregates)"
 kill -TERM $dpid

@@ -105,12 +105,7 @@ expect_pass "laptop -> mDNS 224.0.0.251:5353 reaches the fridge" udp_try laptop 
 expect_drop "fridge -> mDNS dropped (no rule)" drop_default udp_try fridge laptop 224.0.0.251 5353
 
 # what bulkhead shows
-if [ "$MODE" = nft ]; then
-	# per-device packet counters come from the BPF programs (bh_devstats);
-	# nftables mode counts per verdict reason and per rule only
-	skip "devices lists every device with packets" "per-device counters are BPF-only (--mode nft)"
-	skip "5 echoes from the laptop counted on the laptop" "per-device counters are BPF-only (--mode nft)"
-else
+# per-device counters: bh_devstats, or in --mode nft the sets dev_stats/dev_drops
 devjson=$(bh devices --json)
 check "devices lists every device by name and group, with packets" python3 -c "
 import json,sys
@@ -126,7 +121,6 @@ before=$(devpkts 02:00:00:00:00:41)
 in_ns laptop ping -c 5 -i 0.05 -W 1 "$N" >/dev/null 2>&1
 after=$(devpkts 02:00:00:00:00:41)
 check "5 echoes from the laptop counted on the laptop ($before -> $after)" test "$after" -ge $((before + 5))
-fi
 check "status counts drops per reason" test "$(counter drop_default)" -gt 5
 check "rule hits are counted" python3 -c "
 import json,sys
@@ -135,7 +129,12 @@ h={r['rule']:r['packets'] for r in s['rules_hits']}
 assert any('nvr-pulls-rtsp' in k and v>0 for k,v in h.items()), h" "$(bh status --json)"
 
 # a UDP rule between devices, and its replies
+dd=$(counter drop_default)
+before=$(devpkts 02:00:00:00:00:41)
 out=$(bh apply "$BH_SRC/selftests/policies/e2e/udp.yaml" 2>&1) && ok "apply udp.yaml" || fail "apply udp.yaml" "$out"
+# (--mode nft replaces its tables: their counters are carried over)
+check "apply keeps the counters: drop_default $dd -> $(counter drop_default), the laptop's packets $before -> $(devpkts 02:00:00:00:00:41)" \
+	test "$(counter drop_default)" -ge "$dd" -a "$(devpkts 02:00:00:00:00:41)" -ge "$before"
 before=$(counter pass_reply)
 expect_pass "laptop -> nvr udp/514 request gets its reply (rule laptop-syslog)" udp_reply laptop nvr "$N" 514
 check "the nvr's udp answer counted as pass_reply" test "$(counter pass_reply)" -gt "$before"

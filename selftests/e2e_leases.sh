@@ -171,25 +171,20 @@ else
 fi
 expect_drop "... and the forgery is dropped" drop_spoof forge_tv
 
-# ---- names in events and metrics (BPF modes: deny events and device counters) --------------
-if [ "$MODE" = nft ]; then
-	skip "events name the leaseholder by its host name" "no deny events in --mode nft"
-	skip "metrics name the leaseholder by its host name" "per-device counters are BPF-only (--mode nft)"
-else
-	tcp_try tv camera "${BH_IP4[camera]}" 554 >/dev/null 2>&1
-	ev_has() { bh events --json | python3 -c "
+# ---- names in events and metrics --------------------------------------------------------
+tcp_try tv camera "${BH_IP4[camera]}" 554 >/dev/null 2>&1
+ev_has() { bh events --json | python3 -c "
 import json, sys
 e = json.load(sys.stdin)
 sys.exit(not any(x['kind'] == 'drop' and x['src'] == 'tv-kitchen' and x['src_mac'] == '$TVMAC'
                  and x['dst'] == 'camera' and x['port'] == 554 for x in e))"; }
-	check "events --json: tv-kitchen -> camera tcp/554 (the host name)" wait_until 3000 ev_has
-	check "events: the text line names it too" grep -q '^tv-kitchen -> camera tcp/554 drop_default' <<<"$(bh events)"
-	m=$(nsenter --net=/run/netns/$GW curl -s -m 5 "http://$METRICS/metrics")
-	check "metrics: the tv's counters carry name=\"tv-kitchen\"" \
-		grep -qE "^bulkhead_device_packets_total\{mac=\"$TVMAC\",name=\"tv-kitchen\",group=\"unknown\"\} [1-9]" <<<"$m"
-	check "metrics: the camera keeps its policy name" \
-		grep -qE '^bulkhead_device_packets_total\{mac="02:00:00:00:00:11",name="camera",' <<<"$m"
-fi
+check "events --json: tv-kitchen -> camera tcp/554 (the host name)" wait_until 3000 ev_has
+check "events: the text line names it too" grep -q '^tv-kitchen -> camera tcp/554 drop_default' <<<"$(bh events)"
+m=$(nsenter --net=/run/netns/$GW curl -s -m 5 "http://$METRICS/metrics")
+check "metrics: the tv's counters carry name=\"tv-kitchen\"" \
+	grep -qE "^bulkhead_device_packets_total\{mac=\"$TVMAC\",name=\"tv-kitchen\",group=\"unknown\"\} [1-9]" <<<"$m"
+check "metrics: the camera keeps its policy name" \
+	grep -qE '^bulkhead_device_packets_total\{mac="02:00:00:00:00:11",name="camera",' <<<"$m"
 
 # ---- a real dnsmasq hands out the lease --------------------------------------------------
 if ! command -v dnsmasq >/dev/null || ! command -v udhcpc >/dev/null; then

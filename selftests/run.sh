@@ -49,6 +49,8 @@ run_one "unit: DHCP lease file parser and bindings" "$BUILD/selftests/test_lease
 run_one "unit: DHCP lease file parser and bindings (ASan+UBSan)" "$BUILD/asan/test_leases"
 run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_state"
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
+run_one "unit: NFLOG deny events of --mode nft" "$BUILD/selftests/test_nflog"
+run_one "unit: NFLOG deny events of --mode nft (ASan+UBSan)" "$BUILD/asan/test_nflog"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
 # >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
 run_one "bpf: differential, BPF vs the reference evaluator" \
@@ -73,7 +75,7 @@ done
 # nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
 run_one "nft: golden tables of the example policies" bash selftests/nft_golden.sh
 # the whole policy in nftables alone (up --mode nft)
-NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon e2e_leases"
+NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon e2e_events e2e_leases"
 for t in $NFT_TESTS; do
 	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
 done

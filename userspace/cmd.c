@@ -31,6 +31,7 @@
 #include "leases.h"
 #include "metrics.h"
 #include "nft.h"
+#include "counters.h"
 #include "nl.h"
 #include "policy.h"
 #include "state.h"
@@ -360,6 +361,11 @@ static enum bh_mode applied_mode(const struct bh_ctx *ctx, enum bh_mode mode)
 	}
 	free(kv);
 	return mode;
+}
+
+bool bh_nft_in_force(const struct bh_ctx *ctx)
+{
+	return applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT;
 }
 
 /* nft_sync() for the running mode, re-reading the applied policy in nft mode */
@@ -1527,8 +1533,7 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	struct bh_maps m;
 	size_t natt = 0, nkv = 0, nq;
 	const char *policy, *mode;
-	__u64 npkts[BH_R_MAX], nbytes[BH_R_MAX], *rpkts = NULL, *rbytes = NULL;
-	bool nft_mode = false;
+	struct bh_counter reasons[BH_R_MAX], *rules = NULL;
 	__u32 zero = 0;
 	bool json;
 	int ret;
@@ -1545,9 +1550,6 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	bpf_map_lookup_elem(m.active, &zero, &act);
 	bh_ports_in_force(ctx, &att, &natt);
-	memset(npkts, 0, sizeof(npkts));
-	memset(nbytes, 0, sizeof(nbytes));
-	nft_mode = applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT;
 	bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv);
 	policy = bh_kv_get(kv, nkv, "policy");
 	mode = bh_kv_get(kv, nkv, "mode");
@@ -1560,12 +1562,9 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			memset(&c, 0, sizeof(c));
 	}
 
-	if (nft_mode) {
-		rpkts = calloc(c.n_rules + 1, sizeof(*rpkts));
-		rbytes = calloc(c.n_rules + 1, sizeof(*rbytes));
-		if (rpkts && rbytes)
-			bh_nft_counters(npkts, nbytes, rpkts, rbytes, c.n_rules);
-	}
+	rules = calloc(c.n_rules + 1, sizeof(*rules));
+	if (!rules || bh_counts_verdicts(ctx, &m, act.gen, reasons, rules, c.n_rules))
+		memset(reasons, 0, sizeof(reasons));
 	if (json) {
 		printf("{\"up\":true,\"mode\":");
 		bh_json_str(stdout, mode ? mode : "unknown");
@@ -1585,25 +1584,14 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 		       bh_kv_get(kv, nkv, "rules") ?: "0", nq);
 		print_quarantine(&m, true);
 		printf(",\"counters\":{");
-		for (int r = 0; r < BH_R_MAX; r++) {
-			struct bh_counter cnt;
-
-			bh_dp_counter(m.stats, (__u32)r, &cnt);
-			cnt.packets += npkts[r];
-			cnt.bytes += nbytes[r];
+		for (int r = 0; r < BH_R_MAX; r++)
 			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", r ? "," : "",
-			       bh_reason_names[r], (unsigned long long)cnt.packets,
-			       (unsigned long long)cnt.bytes);
-		}
+			       bh_reason_names[r], (unsigned long long)reasons[r].packets,
+			       (unsigned long long)reasons[r].bytes);
 		printf("},\"rules_hits\":[");
-		for (size_t i = 0; i < c.n_rules && i < BH_MAX_RULES; i++) {
-			struct bh_counter cnt;
+		for (size_t i = 0; rules && i < c.n_rules && i < BH_MAX_RULES; i++) {
+			const struct bh_counter cnt = rules[i];
 
-			bh_dp_counter(m.rulestats, act.gen * BH_MAX_RULES + (__u32)i, &cnt);
-			if (rpkts && rbytes) {
-				cnt.packets += rpkts[i];
-				cnt.bytes += rbytes[i];
-			}
 			printf("%s{\"id\":%zu,\"rule\":", i ? "," : "", i);
 			bh_json_str(stdout, c.rules[i].label);
 			printf(",\"packets\":%llu,\"bytes\":%llu}",
@@ -1625,33 +1613,18 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			printf(" %s[%s]%s", att[i].name, bh_mode_name(att[i].mode),
 			       att[i].ifindex ? "" : "(gone)");
 		printf("\n  verdicts:\n");
-		for (int r = 0; r < BH_R_MAX; r++) {
-			struct bh_counter cnt;
-
-			bh_dp_counter(m.stats, (__u32)r, &cnt);
-			cnt.packets += npkts[r];
-			cnt.bytes += nbytes[r];
-			if (cnt.packets)
+		for (int r = 0; r < BH_R_MAX; r++)
+			if (reasons[r].packets)
 				printf("    %-16s %12llu packets %14llu bytes\n",
-				       bh_reason_names[r], (unsigned long long)cnt.packets,
-				       (unsigned long long)cnt.bytes);
-		}
+				       bh_reason_names[r], (unsigned long long)reasons[r].packets,
+				       (unsigned long long)reasons[r].bytes);
 		if (c.n_rules)
 			printf("  rules:\n");
-		for (size_t i = 0; i < c.n_rules && i < BH_MAX_RULES; i++) {
-			struct bh_counter cnt;
-
-			bh_dp_counter(m.rulestats, act.gen * BH_MAX_RULES + (__u32)i, &cnt);
-			if (rpkts && rbytes) {
-				cnt.packets += rpkts[i];
-				cnt.bytes += rbytes[i];
-			}
+		for (size_t i = 0; rules && i < c.n_rules && i < BH_MAX_RULES; i++)
 			printf("    %-48s %12llu packets\n", c.rules[i].label,
-			       (unsigned long long)cnt.packets);
-		}
+			       (unsigned long long)rules[i].packets);
 	}
-	free(rpkts);
-	free(rbytes);
+	free(rules);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 	free(kv);
@@ -1686,28 +1659,6 @@ static struct dev_row *row_for(struct dev_row **rows, size_t *n, const __u8 mac[
 	return &tmp[(*n)++];
 }
 
-static void dev_stats(int fd, const __u8 mac[6], struct bh_dev_stats *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct bh_mac_key k = {};
-	struct bh_dev_stats *v;
-
-	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
-		return;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return;
-	memcpy(k.mac, mac, 6);
-	if (!bpf_map_lookup_elem(fd, &k, v))
-		for (int i = 0; i < ncpu; i++) {
-			out->packets += v[i].packets;
-			out->bytes += v[i].bytes;
-			out->drops += v[i].drops;
-		}
-	free(v);
-}
-
 static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	struct bh_policy *p;
@@ -1738,14 +1689,20 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 			}
 	}
 	if (up) {
+		struct bh_dev_count *dc = NULL;
+		size_t ndc = 0;
+
 		/* devices seen on the wire (not in the policy: unknown group) */
-		prev = NULL;
-		while (!bpf_map_get_next_key(m.devstats, prev, &next)) {
-			if (!row_for(&rows, &n, next.mac))
+		bh_counts_devices(ctx, &m, &dc, &ndc);
+		for (size_t i = 0; i < ndc; i++) {
+			r = row_for(&rows, &n, dc[i].mac);
+			if (!r) {
+				free(dc);
 				goto oom;
-			cur = next;
-			prev = &cur;
+			}
+			r->st = dc[i].st;
 		}
+		free(dc);
 		prev = NULL;
 		while (!bpf_map_get_next_key(m.quarantine, prev, &next)) {
 			struct bh_quar_val v;
@@ -1759,8 +1716,6 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 			cur = next;
 			prev = &cur;
 		}
-		for (size_t i = 0; i < n; i++)
-			dev_stats(m.devstats, rows[i].mac, &rows[i].st);
 	}
 	bh_leases_saved(ctx->state_dir, &leases);
 	for (size_t i = 0; i < n; i++)
@@ -2474,7 +2429,8 @@ const struct bh_cmd bh_cmds[] = {
 	  "\n"
 	  "The daemon reads the dataplane's deny events (rate-limited in the kernel:\n"
 	  "at most 10 a second per source MAC, bursts of 20; the drops in between\n"
-	  "are counted, not lost) and keeps one line per (source device, destination,\n"
+	  "are counted, not lost; --mode nft: from NFLOG group 25192, which the\n"
+	  "daemon binds) and keeps one line per (source device, destination,\n"
 	  "protocol, port, reason): how many frames, first and last seen. Isolate,\n"
 	  "release and the end of a timed quarantine are events too. The daemon\n"
 	  "writes them to the state dir's 'events' file at most once a second;\n"

@@ -72,4 +72,7 @@ int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied);
  */
 int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by);
 
+/* Bulkhead was brought up with --mode nft (the state dir says so). */
+bool bh_nft_in_force(const struct bh_ctx *ctx);
+
 #endif /* BH_CMD_H */

@@ -11,8 +11,10 @@
  *  - a timerfd on CLOCK_REALTIME, armed at the next end of a timed
  *    quarantine (cancelled, and so re-armed, when the clock is set);
  *  - a signalfd: SIGTERM and SIGINT end the loop, SIGHUP re-reads all;
- *  - the deny event ring buffer (maps/bh_events, its epoll fd), aggregated
- *    into <state dir>/events (events.c), and the quarantine's changes;
+ *  - the deny event ring buffer (maps/bh_events, its epoll fd) and, for
+ *    --mode nft, the NFLOG group of the nftables drops (nflog.c), both
+ *    aggregated into <state dir>/events (events.c), and the quarantine's
+ *    changes;
  *  - the Prometheus endpoint's listener and clients (metrics.c);
  *  - inotify on the DHCP lease file's directory (dnsmasq rewrites the file
  *    in place: IN_MODIFY, then a short settle time), and a second timerfd
@@ -49,6 +51,8 @@
 #include "events.h"
 #include "leases.h"
 #include "metrics.h"
+#include "nflog.h"
+#include "nft.h"
 #include "state.h"
 
 #define CREATE_SETTLE_MS	200	/* IN_CREATE alone: let the writer finish */
@@ -67,6 +71,7 @@ struct daemon {
 	struct bh_attached *ports;	/* the pinned ports last seen, for the log */
 	size_t n_ports;
 	struct bh_events *ev;		/* deny events and quarantine changes */
+	struct bh_nflog *nflog;		/* deny events of --mode nft; NULL: not bound */
 	struct bh_metrics *mx;		/* NULL: --metrics off */
 	bool reload, sync, quar;	/* due now */
 	long long reload_at;		/* CLOCK_MONOTONIC ms; 0: not due */
@@ -579,7 +584,7 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-#define PFD_BASE	6	/* signals, inotify, rtnetlink, timer, events, lease timer */
+#define PFD_BASE	7	/* signals, inotify, rtnetlink, timer, events, lease timer, NFLOG */
 #define PFD_MAX		(PFD_BASE + 1 + BH_METRICS_CLIENTS)
 
 static int loop(struct daemon *d)
@@ -610,6 +615,7 @@ static int loop(struct daemon *d)
 		timeout = min_timeout(timeout, bh_events_timeout(d->ev));
 		timeout = min_timeout(timeout, bh_metrics_timeout(d->mx));
 		pfd[4] = (struct pollfd){ .fd = bh_events_fd(d->ev), .events = POLLIN };
+		pfd[6] = (struct pollfd){ .fd = bh_nflog_fd(d->nflog), .events = POLLIN };
 		nmx = bh_metrics_pollfds(d->mx, pfd + PFD_BASE, PFD_MAX - PFD_BASE);
 		ret = poll(pfd, (nfds_t)(PFD_BASE + nmx), timeout);
 		if (ret < 0) {
@@ -638,6 +644,9 @@ static int loop(struct daemon *d)
 				continue;
 			d->lease = d->lease_ended = true;
 		}
+		/* POLLERR: the socket overflowed (ENOBUFS); the read clears it */
+		if (pfd[6].revents & (POLLIN | POLLERR))
+			bh_nflog_read(d->nflog, d->ev);
 		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)
 			d->reload = true;
@@ -742,6 +751,13 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 		rc = BH_EXIT_SYSTEM;
 		goto out;
 	}
+	/* the NFLOG group of --mode nft's drops, bound whatever the mode (a
+	 * later up --mode nft needs no restart); a group another program holds
+	 * costs the nft mode's events only */
+	ret = bh_nflog_open(&d.nflog, BH_NFLOG_GROUP);
+	if (ret)
+		dlog("NFLOG group %u: %s: no deny events in --mode nft", BH_NFLOG_GROUP,
+		     strerror(-ret));
 	bh_metrics_set_events(d.mx, d.ev);
 	leases_arm(&d);
 	quar_scan(&d);
@@ -751,6 +767,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	rc = loop(&d);
 out:
 	bh_metrics_close(d.mx);
+	bh_nflog_close(d.nflog);
 	bh_events_close(d.ev);	/* writes what is not in the file yet */
 	free(d.ports);
 	if (d.nl)

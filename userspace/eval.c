@@ -137,12 +137,12 @@ struct pkt {
 	__u8 q_saddr[16], q_daddr[16];
 };
 
-static __u16 be16(const __u8 *p)
+__u16 bh_be16(const __u8 *p)
 {
 	return (__u16)(p[0] << 8 | p[1]);
 }
 
-static void v4mapped(__u8 out[16], const __u8 *a)
+void bh_v4mapped(__u8 out[16], const __u8 *a)
 {
 	memset(out, 0, 10);
 	out[10] = out[11] = 0xff;
@@ -179,14 +179,14 @@ static int parse_l4(struct pkt *k, const __u8 *f, size_t len, size_t off, size_t
 	    avail < need)
 		return k->frag_first ? BH_R_DROP_FRAG : BH_R_DROP_MALFORMED;
 	if (k->l4proto == IPPROTO_TCP || k->l4proto == IPPROTO_UDP) {
-		k->sport = be16(f + off);
-		k->dport = be16(f + off + 2);
+		k->sport = bh_be16(f + off);
+		k->dport = bh_be16(f + off + 2);
 		if (k->l4proto == IPPROTO_TCP)
 			k->tcp_flags = f[off + 13];
 	} else if (need) {
 		k->icmp_type = f[off];
 		if (echo_req(k->l4proto, f[off]) || echo_rep(k->l4proto, f[off])) {
-			k->sport = k->dport = be16(f + off + 4);
+			k->sport = k->dport = bh_be16(f + off + 4);
 		} else if (k->l4proto == IPPROTO_ICMPV6 &&
 			   (f[off] == 135 || f[off] == 136 || f[off] == 137)) {
 			if (off + 24 > len || avail < 24)
@@ -198,8 +198,8 @@ static int parse_l4(struct pkt *k, const __u8 *f, size_t len, size_t off, size_t
 
 			if (k->l4proto == IPPROTO_ICMP && q + 20 <= len && (f[q] & 0x0f) == 5) {
 				k->q_proto = f[q + 9];
-				v4mapped(k->q_saddr, f + q + 12);
-				v4mapped(k->q_daddr, f + q + 16);
+				bh_v4mapped(k->q_saddr, f + q + 12);
+				bh_v4mapped(k->q_daddr, f + q + 16);
 				q += 20;
 			} else if (k->l4proto == IPPROTO_ICMPV6 && q + 40 <= len) {
 				k->q_proto = f[q + 6];
@@ -211,8 +211,8 @@ static int parse_l4(struct pkt *k, const __u8 *f, size_t len, size_t off, size_t
 			}
 			if (q && (k->q_proto == IPPROTO_TCP || k->q_proto == IPPROTO_UDP) &&
 			    q + 4 <= len) {
-				k->q_sport = be16(f + q);
-				k->q_dport = be16(f + q + 2);
+				k->q_sport = bh_be16(f + q);
+				k->q_dport = bh_be16(f + q + 2);
 				k->q_ok = true;
 			}
 		}
@@ -232,7 +232,7 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 		return BH_R_DROP_MALFORMED;
 	memcpy(k->dmac, f, 6);
 	memcpy(k->smac, f + 6, 6);
-	proto = be16(f + 12);
+	proto = bh_be16(f + 12);
 	if (oob_tag) {
 		if (oob_vid & 0xfff)
 			return BH_R_DROP_VLAN;
@@ -241,9 +241,9 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 	for (int i = 0; i < 2 && (proto == 0x8100 || proto == 0x88a8); i++) {
 		if (off + 4 > len)
 			return BH_R_DROP_MALFORMED;
-		if ((be16(f + off) & 0xfff) || ++tags > 1)
+		if ((bh_be16(f + off) & 0xfff) || ++tags > 1)
 			return BH_R_DROP_VLAN;
-		proto = be16(f + off + 2);
+		proto = bh_be16(f + off + 2);
 		off += 4;
 	}
 	if (proto == 0x8100 || proto == 0x88a8)
@@ -253,14 +253,14 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 	if (proto == 0x0806) {
 		const __u8 *a = f + off;
 
-		if (off + 28 > len || be16(a) != 1 || be16(a + 2) != 0x0800 || a[4] != 6 ||
-		    a[5] != 4 || (be16(a + 6) != 1 && be16(a + 6) != 2))
+		if (off + 28 > len || bh_be16(a) != 1 || bh_be16(a + 2) != 0x0800 || a[4] != 6 ||
+		    a[5] != 4 || (bh_be16(a + 6) != 1 && bh_be16(a + 6) != 2))
 			return BH_R_DROP_MALFORMED;
 		if (memcmp(a + 8, k->smac, 6))
 			return BH_R_DROP_SPOOF;
 		k->v4 = true;
-		v4mapped(k->saddr, a + 14);
-		v4mapped(k->daddr, a + 24);
+		bh_v4mapped(k->saddr, a + 14);
+		bh_v4mapped(k->daddr, a + 24);
 		return 0;
 	}
 	if (proto == 0x0800) {
@@ -271,22 +271,22 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 		if (off + 20 > len || (ip[0] >> 4) != 4 || (ip[0] & 0xf) < 5)
 			return BH_R_DROP_MALFORMED;
 		hl = (size_t)(ip[0] & 0xf) * 4;
-		if (be16(ip + 2) < hl || off + hl > len)
+		if (bh_be16(ip + 2) < hl || off + hl > len)
 			return BH_R_DROP_MALFORMED;
 		k->v4 = true;
 		k->l4proto = ip[9];
-		v4mapped(k->saddr, ip + 12);
-		v4mapped(k->daddr, ip + 16);
-		fo = be16(ip + 6);
+		bh_v4mapped(k->saddr, ip + 12);
+		bh_v4mapped(k->daddr, ip + 16);
+		fo = bh_be16(ip + 6);
 		k->frag_off8 = fo & 0x1fff;
-		k->frag_id = be16(ip + 4);
+		k->frag_id = bh_be16(ip + 4);
 		if (k->frag_off8)
 			k->frag_later = true;
 		else if (fo & 0x2000)
 			k->frag_first = true;
 		if (k->frag_later)
 			return 0;
-		return parse_l4(k, f, len, off + hl, be16(ip + 2) - hl);
+		return parse_l4(k, f, len, off + hl, bh_be16(ip + 2) - hl);
 	}
 	if (proto == 0x86dd) {
 		const __u8 *ip = f + off;
@@ -299,7 +299,7 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 		memcpy(k->daddr, ip + 24, 16);
 		nh = ip[6];
 		/* payload length 0 (jumbogram, BIG TCP): the frame bounds it */
-		plen = be16(ip + 4) ? be16(ip + 4) : 0xffff;
+		plen = bh_be16(ip + 4) ? bh_be16(ip + 4) : 0xffff;
 		off += 40;
 		off0 = off;
 		for (int i = 0; i < MAX_EXT; i++) {
@@ -311,7 +311,7 @@ static int parse(struct pkt *k, const __u8 *f, size_t len, bool oob_tag, __u16 o
 			if (off + 8 > len)
 				return BH_R_DROP_MALFORMED;
 			if (nh == 44) {
-				__u16 x = be16(h + 2);
+				__u16 x = bh_be16(h + 2);
 
 				k->frag_proto = h[0];
 				k->frag_off8 = x >> 3;

@@ -44,4 +44,9 @@ void bh_eval_frame(const struct bh_policy *p, const struct bh_env *env,
 		   struct bh_eval_state *st, const void *frame, size_t len,
 		   struct bh_eval_result *r);
 
+/* frame field helpers, also for nflog.c: a big-endian 16-bit value; an
+ * IPv4 address as v4-mapped IPv6 */
+__u16 bh_be16(const __u8 *p);
+void bh_v4mapped(__u8 out[16], const __u8 *a);
+
 #endif /* BH_EVAL_H */

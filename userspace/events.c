@@ -284,14 +284,19 @@ static void agg_add(struct bh_events *ev, const struct bh_evagg *k, __u64 n, __u
 
 static int ring_cb(void *ctx, void *data, size_t size)
 {
-	struct bh_events *ev = ctx;
 	const struct bh_event *e = data;
+
+	if (size >= sizeof(*e))
+		bh_events_add(ctx, e, 1 + (__u64)e->suppressed);
+	return 0;
+}
+
+void bh_events_add(struct bh_events *ev, const struct bh_event *e, __u64 frames)
+{
 	struct bh_evagg k = {};
 	struct timespec ts;
 	__u64 now_ns, age_ms, now;
 
-	if (size < sizeof(*e))
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	age_ms = now_ns > e->time_ns ? (now_ns - e->time_ns) / 1000000 : 0;
@@ -310,8 +315,7 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	memcpy(k.daddr, e->daddr, 16);
 	ev->st.ring_events++;
 	ev->st.suppressed += e->suppressed;
-	agg_add(ev, &k, 1 + (__u64)e->suppressed, now > age_ms ? now - age_ms : now);
-	return 0;
+	agg_add(ev, &k, frames, now > age_ms ? now - age_ms : now);
 }
 
 /* The kernel's id of the map behind @fd, 0 on error. */

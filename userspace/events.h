@@ -77,6 +77,11 @@ int bh_events_reopen(struct bh_events *ev);
 int bh_events_fd(const struct bh_events *ev);
 /* Read what the ring holds; returns the records read or -errno. */
 int bh_events_consume(struct bh_events *ev);
+/* Add one deny event as the BPF ring carries it (time_ns: CLOCK_MONOTONIC),
+ * standing for @frames dropped frames (the ring's: 1 + suppressed); the
+ * NFLOG reader of --mode nft (nflog.c) feeds its events here too. */
+struct bh_event;
+void bh_events_add(struct bh_events *ev, const struct bh_event *e, __u64 frames);
 /* Compare the quarantine map with the last look: isolate/release events. */
 void bh_events_quar_sync(struct bh_events *ev);
 /* The daemon ended @mac's timed quarantine. */

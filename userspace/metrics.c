@@ -25,6 +25,7 @@
 #include "compile.h"
 #include "leases.h"
 #include "metrics.h"
+#include "counters.h"
 #include "policy.h"
 #include "state.h"
 
@@ -337,8 +338,8 @@ static void render_maps(FILE *f, const struct bh_maps *m)
 		fprintf(f, "bulkhead_map_max_entries{map=\"%s\"} %u\n", maps[i].name, max[i]);
 }
 
-static void render_devices(FILE *f, const struct bh_maps *m, const struct bh_policy *p,
-			   const struct bh_leases *l)
+static void render_devices(FILE *f, const struct bh_ctx *ctx, const struct bh_maps *m,
+			   const struct bh_policy *p, const struct bh_leases *l)
 {
 	static const char *const what[3] = { "packets", "bytes", "drops" };
 	static const char *const help[3] = {
@@ -346,52 +347,23 @@ static void render_devices(FILE *f, const struct bh_maps *m, const struct bh_pol
 		"Bytes a device (source MAC) sent.",
 		"Frames a device (source MAC) sent that were dropped.",
 	};
-	int ncpu = libbpf_num_possible_cpus();
-	struct bh_mac_key cur, next;
-	struct bh_dev_stats *v, *rows = NULL, *tmp;
-	struct bh_mac_key *keys = NULL, *ktmp;
-	void *prev = NULL;
+	struct bh_dev_count *rows = NULL;
 	size_t n = 0;
 
-	if (ncpu <= 0)
-		return;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return;
-	while (!bpf_map_get_next_key(m->devstats, prev, &next)) {
-		struct bh_dev_stats s = {};
-
-		if (!bpf_map_lookup_elem(m->devstats, &next, v))
-			for (int c = 0; c < ncpu; c++) {
-				s.packets += v[c].packets;
-				s.bytes += v[c].bytes;
-				s.drops += v[c].drops;
-			}
-		tmp = realloc(rows, (n + 1) * sizeof(*rows));
-		ktmp = realloc(keys, (n + 1) * sizeof(*keys));
-		if (tmp)
-			rows = tmp;
-		if (ktmp)
-			keys = ktmp;
-		if (!tmp || !ktmp)
-			break;
-		rows[n] = s;
-		keys[n++] = next;
-		cur = next;
-		prev = &cur;
-	}
+	bh_counts_devices(ctx, m, &rows, &n);
 	for (int w = 0; w < 3; w++) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "bulkhead_device_%s_total", what[w]);
 		head(f, name, "counter", help[w]);
 		for (size_t i = 0; i < n; i++) {
+			const struct bh_dev_stats *st = &rows[i].st;
+			__u64 val = w == 0 ? st->packets : w == 1 ? st->bytes : st->drops;
 			const char *dn, *dg;
 			char mac[18];
-			__u64 val = w == 0 ? rows[i].packets : w == 1 ? rows[i].bytes : rows[i].drops;
 
-			bh_format_mac(keys[i].mac, mac);
-			dev_names(p, l, keys[i].mac, &dn, &dg);
+			bh_format_mac(rows[i].mac, mac);
+			dev_names(p, l, rows[i].mac, &dn, &dg);
 			fprintf(f, "%s{mac=\"%s\",name=\"", name, mac);
 			esc(f, dn);
 			fputs("\",group=\"", f);
@@ -400,8 +372,39 @@ static void render_devices(FILE *f, const struct bh_maps *m, const struct bh_pol
 		}
 	}
 	free(rows);
-	free(keys);
-	free(v);
+}
+
+/* per reason and per rule: the BPF maps', or in --mode nft the nftables counters */
+static void render_verdicts(FILE *f, struct bh_metrics *mx, const struct bh_maps *m, __u32 gen)
+{
+	size_t n_rules = mx->comp_ok ? mx->comp.n_rules : 0;
+	struct bh_counter reasons[BH_R_MAX] = {}, *rules;
+
+	if (n_rules > BH_MAX_RULES)
+		n_rules = BH_MAX_RULES;
+	rules = calloc(n_rules + 1, sizeof(*rules));
+	if (!rules || bh_counts_verdicts(mx->ctx, m, gen, reasons, rules, n_rules))
+		n_rules = 0;
+	head(f, "bulkhead_verdict_packets_total", "counter", "Frames judged, by verdict reason.");
+	for (int r = 0; r < BH_R_MAX; r++)
+		fprintf(f, "bulkhead_verdict_packets_total{reason=\"%s\"} %llu\n",
+			bh_reason_name((unsigned int)r), (unsigned long long)reasons[r].packets);
+	head(f, "bulkhead_verdict_bytes_total", "counter", "Bytes judged, by verdict reason.");
+	for (int r = 0; r < BH_R_MAX; r++)
+		fprintf(f, "bulkhead_verdict_bytes_total{reason=\"%s\"} %llu\n",
+			bh_reason_name((unsigned int)r), (unsigned long long)reasons[r].bytes);
+	head(f, "bulkhead_drops_total", "counter", "Frames dropped, by reason.");
+	for (int r = BH_R_PASS_MAX; r < BH_R_MAX; r++)
+		fprintf(f, "bulkhead_drops_total{reason=\"%s\"} %llu\n",
+			bh_reason_name((unsigned int)r), (unsigned long long)reasons[r].packets);
+	head(f, "bulkhead_rule_hits_total", "counter",
+	     "Frames a rule of the policy in force decided (id: index in status --json rules_hits).");
+	for (size_t i = 0; i < n_rules; i++) {
+		fprintf(f, "bulkhead_rule_hits_total{id=\"%zu\",rule=\"", i);
+		esc(f, mx->comp.rules[i].label);
+		fprintf(f, "\"} %llu\n", (unsigned long long)rules[i].packets);
+	}
+	free(rules);
 }
 
 int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
@@ -439,7 +442,7 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 
 		bh_events_stats(mx->ev, &st);
 		head(f, "bulkhead_events_total", "counter",
-		     "Deny events read from the ring buffer.");
+		     "Deny events read from the ring buffer (--mode nft: from NFLOG).");
 		fprintf(f, "bulkhead_events_total %llu\n", (unsigned long long)st.ring_events);
 		head(f, "bulkhead_events_suppressed_total", "counter",
 		     "Drops the kernel's rate limit reported as a count instead of events.");
@@ -467,42 +470,9 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 	head(f, "bulkhead_quarantined_devices", "gauge", "Devices in quarantine.");
 	fprintf(f, "bulkhead_quarantined_devices %zu\n", count_keys(m.quarantine));
 
-	head(f, "bulkhead_verdict_packets_total", "counter", "Frames judged, by verdict reason.");
-	for (int r = 0; r < BH_R_MAX; r++) {
-		struct bh_counter c;
-
-		bh_dp_counter(m.stats, (__u32)r, &c);
-		fprintf(f, "bulkhead_verdict_packets_total{reason=\"%s\"} %llu\n",
-			bh_reason_name((unsigned int)r), (unsigned long long)c.packets);
-	}
-	head(f, "bulkhead_verdict_bytes_total", "counter", "Bytes judged, by verdict reason.");
-	for (int r = 0; r < BH_R_MAX; r++) {
-		struct bh_counter c;
-
-		bh_dp_counter(m.stats, (__u32)r, &c);
-		fprintf(f, "bulkhead_verdict_bytes_total{reason=\"%s\"} %llu\n",
-			bh_reason_name((unsigned int)r), (unsigned long long)c.bytes);
-	}
-	head(f, "bulkhead_drops_total", "counter", "Frames dropped, by reason.");
-	for (int r = BH_R_PASS_MAX; r < BH_R_MAX; r++) {
-		struct bh_counter c;
-
-		bh_dp_counter(m.stats, (__u32)r, &c);
-		fprintf(f, "bulkhead_drops_total{reason=\"%s\"} %llu\n",
-			bh_reason_name((unsigned int)r), (unsigned long long)c.packets);
-	}
-	head(f, "bulkhead_rule_hits_total", "counter",
-	     "Frames a rule of the policy in force decided (id: index in status --json rules_hits).");
-	for (size_t i = 0; mx->comp_ok && i < mx->comp.n_rules && i < BH_MAX_RULES; i++) {
-		struct bh_counter c;
-
-		bh_dp_counter(m.rulestats, act.gen * BH_MAX_RULES + (__u32)i, &c);
-		fprintf(f, "bulkhead_rule_hits_total{id=\"%zu\",rule=\"", i);
-		esc(f, mx->comp.rules[i].label);
-		fprintf(f, "\"} %llu\n", (unsigned long long)c.packets);
-	}
+	render_verdicts(f, mx, &m, act.gen);
 	bh_leases_saved(mx->ctx->state_dir, &leases);	/* names change without an apply */
-	render_devices(f, &m, mx->pol, &leases);
+	render_devices(f, mx->ctx, &m, mx->pol, &leases);
 	bh_leases_free(&leases);
 	render_maps(f, &m);
 	bh_maps_close(&m);

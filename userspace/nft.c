@@ -76,6 +76,22 @@ const char *const bh_reason_names[BH_R_MAX] = {
 	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
 };
 
+struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
+			     __u16 res_id)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, len));
+	struct nfgenmsg *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(res_id);
+	return nlh;
+}
+
 /* ---- batch ----------------------------------------------------------------- */
 
 static struct nlmsghdr *msg(struct nft_batch *bt, __u16 type, int family, __u16 flags)
@@ -126,18 +142,54 @@ void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio)
 	next(t->bt);
 }
 
-void nft_counter_obj(struct nft_tbl *t, const char *name)
+static struct nftnl_obj *obj_new(struct nft_tbl *t, const char *name, __u32 type)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
 
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, (__u32)t->family);
-	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, type);
+	return o;
+}
+
+static void obj_commit(struct nft_tbl *t, struct nftnl_obj *o)
+{
 	nftnl_obj_nlmsg_build_payload(msg(t->bt, NFT_MSG_NEWOBJ, t->family,
 					  NLM_F_CREATE), o);
 	nftnl_obj_free(o);
 	next(t->bt);
+}
+
+void nft_counter_obj(struct nft_tbl *t, const char *name)
+{
+	struct nftnl_obj *o = obj_new(t, name, NFT_OBJECT_COUNTER);
+	const struct nft_ctr *c = nft_snap_ctr(t->snap, t->family, name);
+
+	if (c) {	/* what the tables being replaced counted */
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, c->pkts);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, c->bytes);
+	}
+	obj_commit(t, o);
+}
+
+void nft_limit_obj(struct nft_tbl *t, const char *name, __u64 rate, __u32 burst)
+{
+	struct nftnl_obj *o = obj_new(t, name, NFT_OBJECT_LIMIT);
+
+	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_RATE, rate);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_UNIT, 1);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_BURST, burst);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	obj_commit(t, o);
+}
+
+void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 rule)
+{
+	if (rule == BH_RULE_DEFAULT)
+		snprintf(buf, len, "%s %s", BH_NFLOG_PREFIX, bh_reason_names[reason]);
+	else
+		snprintf(buf, len, "%s %s %u", BH_NFLOG_PREFIX, bh_reason_names[reason], rule);
 }
 
 /* ---- sets -------------------------------------------------------------------- */
@@ -343,13 +395,18 @@ void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg)
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_count(struct nftnl_rule *r, const char *counter)
+void x_objref(struct nftnl_rule *r, __u32 type, const char *name)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("objref");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
-	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, counter);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
 	nftnl_rule_add_expr(r, e);
+}
+
+void x_count(struct nftnl_rule *r, const char *counter)
+{
+	x_objref(r, NFT_OBJECT_COUNTER, counter);
 }
 
 void x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
@@ -361,6 +418,130 @@ void x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	if (chain)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 	nftnl_rule_add_expr(r, e);
+}
+
+/* update @set { <key in sreg> [expr] }: adds the key when absent; the set's
+ * own expressions (a counter) are cloned into a new element */
+void x_dynset(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
+	      struct nftnl_expr *expr)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id(t, set));
+	if (expr)
+		nftnl_expr_add_expr(e, NFTNL_EXPR_DYNSET_EXPRESSIONS, expr);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* limit rate @rate/second burst @burst packets */
+struct nftnl_expr *x_limit_new(__u64 rate, __u32 burst)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	return e;
+}
+
+void x_log(struct nftnl_rule *r, const char *prefix, __u16 group)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* a set of source MACs the rules add to: bounded, @counter on each element */
+struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
+				bool counter, __u64 timeout_ms)
+{
+	struct nftnl_set *s = nft_set_new(t, name, NFT_T_ETHERADDR, 6,
+					  NFT_SET_EVAL | (timeout_ms ? NFT_SET_TIMEOUT : 0),
+					  0, 0);
+
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	if (timeout_ms)
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
+	if (counter)
+		nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+	return s;
+}
+
+static void meter_elem(struct nftnl_set *set, const __u8 mac[6], const struct nft_melem *m)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, mac, 6);
+	if (m) {
+		struct nftnl_expr *c = nftnl_expr_alloc("counter");
+
+		nftnl_expr_set_u64(c, NFTNL_EXPR_CTR_PACKETS, m->pkts);
+		nftnl_expr_set_u64(c, NFTNL_EXPR_CTR_BYTES, m->bytes);
+		nftnl_set_elem_add_expr(e, c);
+	}
+	nftnl_set_elem_add(set, e);
+}
+
+static int cmp_mac(const void *a, const void *b)
+{
+	return memcmp(a, b, 6);
+}
+
+static int cmp_busiest(const void *a, const void *b)
+{
+	const struct nft_melem *x = *(const struct nft_melem *const *)a;
+	const struct nft_melem *y = *(const struct nft_melem *const *)b;
+
+	return x->pkts < y->pkts ? 1 : x->pkts > y->pkts ? -1 : 0;
+}
+
+void nft_meter_elems(struct nft_tbl *t, struct nftnl_set *set, bool drops,
+		     const struct bh_dev_ent *devs, size_t n_devs)
+{
+	const struct nft_snap *sn = t->snap;
+	const struct nft_melem **others = NULL;
+	__u8 (*known)[6] = NULL;
+	size_t n_others = 0;
+
+	if (sn && sn->n_elems) {
+		known = calloc(n_devs + 1, sizeof(*known));
+		others = calloc(sn->n_elems, sizeof(*others));
+	}
+	if (known && others) {
+		for (size_t i = 0; i < n_devs; i++)
+			memcpy(known[i], devs[i].k.mac, 6);
+		qsort(known, n_devs, sizeof(*known), cmp_mac);
+		/* the snapshot's elements of this set, their counts carried over:
+		 * the policy's devices, and the busiest of the other MACs, up to
+		 * half the set (a set once filled by a flood fills no longer) */
+		for (size_t i = 0; i < sn->n_elems; i++) {
+			const struct nft_melem *m = &sn->elems[i];
+
+			if (m->family != t->family || m->drops != drops)
+				continue;
+			if (bsearch(m->mac, known, n_devs, sizeof(*known), cmp_mac))
+				meter_elem(set, m->mac, m);
+			else
+				others[n_others++] = m;
+		}
+		if (n_others > BH_MAX_DEVSTATS / 2) {
+			qsort(others, n_others, sizeof(*others), cmp_busiest);
+			n_others = BH_MAX_DEVSTATS / 2;
+		}
+		for (size_t i = 0; i < n_others; i++)
+			meter_elem(set, others[i]->mac, others[i]);
+	}
+	free(known);
+	free(others);
+	/* every device of the policy (one already there stays as it is) */
+	for (size_t i = 0; i < n_devs; i++)
+		meter_elem(set, devs[i].k.mac, NULL);
 }
 
 /* ---- the quarantine lock ------------------------------------------------------- */
@@ -495,18 +676,21 @@ static void inet_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 	bh_nft_policy_inet(t, s);
 }
 
-static int build_tables(struct nft_batch *bt, const struct bh_nft_spec *s)
+static int build_tables(struct nft_batch *bt, const struct bh_nft_spec *s,
+			const struct nft_snap *snap)
 {
 	struct nft_tbl *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
 	t->bt = bt;
+	t->snap = snap;
 	t->family = NFPROTO_BRIDGE;
 	bridge_table(t, s);
 	if (s->p) {
 		memset(t, 0, sizeof(*t));
 		t->bt = bt;
+		t->snap = snap;
 		t->family = NFPROTO_INET;
 		inet_table(t, s);
 	}
@@ -570,9 +754,17 @@ static int send_batch(const struct bh_nft_spec *s)
 	size_t size = s ? batch_size(s) : 64 * 1024;
 	struct mnl_socket *nl;
 	struct nft_batch bt = {};
+	struct nft_snap snap = {};
 	char *buf;
 	int ret, tries, sndbuf;
 	__u32 first_seq;
+
+	/* --mode nft: the counters go on, what the tables count now seeds the
+	 * new ones (what they count in between is lost); the quarantine lock
+	 * of the BPF modes needs no read before each apply */
+	if (s && s->p && nft_snap_read(&snap))
+		memset(&snap, 0, sizeof(snap));
+	size += snap.n_elems * 64;
 
 	for (tries = 0; tries < 3; tries++) {
 		/* libmnl: room for one overflowing message; zeroed, so the
@@ -592,9 +784,10 @@ static int send_batch(const struct bh_nft_spec *s)
 		table_msg(&bt, NFPROTO_BRIDGE, NFT_MSG_DELTABLE, 0);
 		table_msg(&bt, NFPROTO_INET, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 		table_msg(&bt, NFPROTO_INET, NFT_MSG_DELTABLE, 0);
-		if (s && build_tables(&bt, s)) {
+		if (s && build_tables(&bt, s, &snap)) {
 			mnl_nlmsg_batch_stop(bt.b);
 			free(buf);
+			nft_snap_free(&snap);
 			return -ENOMEM;
 		}
 		bt.last->nlmsg_flags |= NLM_F_ACK;
@@ -633,6 +826,7 @@ out:
 		if (ret != -ERESTART && ret != -EAGAIN)
 			break;
 	}
+	nft_snap_free(&snap);
 	return ret;
 }
 
@@ -648,18 +842,59 @@ int bh_nft_remove(void)
 
 /* ---- counters ---------------------------------------------------------------------- */
 
-struct ctr_acc {
-	__u64 *pkts, *bytes;
-	__u64 *rule_pkts, *rule_bytes;	/* per rule id, or NULL */
-	size_t n_rules;
-	int found;
+/*
+ * What Bulkhead's tables count now: every named counter and every element
+ * of the per-MAC sets, in both tables. status, devices and the metrics
+ * read it; a rewrite of the tables (up, apply, isolate, release) carries
+ * it over into the new tables.
+ */
+
+static int cmp_ctr(const void *a, const void *b)
+{
+	const struct nft_ctr *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_melem(const void *a, const void *b)
+{
+	const struct nft_melem *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->drops != y->drops)
+		return (int)x->drops - (int)y->drops;
+	return memcmp(x->mac, y->mac, 6);
+}
+
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	void *tmp;
+
+	if (n < *cap)
+		return arr;
+	tmp = realloc(arr, (*cap ? *cap * 2 : 64) * size);
+	if (tmp)
+		*cap = *cap ? *cap * 2 : 64;
+	return tmp;
+}
+
+struct snap_acc {
+	struct nft_snap *s;
+	size_t cap_ctrs, cap_elems;
+	int family;
+	bool drops;		/* reading a dev_drops set */
 };
 
-static int ctr_cb(const struct nlmsghdr *nlh, void *data)
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct ctr_acc *acc = data;
+	struct snap_acc *acc = data;
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	const char *name, *table;
+	struct nft_ctr *c;
+	int ret = MNL_CB_OK;
 
 	if (!o)
 		return MNL_CB_ERROR;
@@ -668,70 +903,265 @@ static int ctr_cb(const struct nlmsghdr *nlh, void *data)
 	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
 	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
 	if (!table || !name || strcmp(table, BH_NFT_TABLE) ||
-	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER ||
+	    strlen(name) >= sizeof(c->name))
 		goto out;
-	if (!strncmp(name, "rule_", 5) && acc->rule_pkts) {
-		unsigned long id = strtoul(name + 5, NULL, 10);
-
-		if (id < acc->n_rules) {
-			acc->rule_pkts[id] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-			acc->rule_bytes[id] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
-		}
+	c = grow(acc->s->ctrs, acc->s->n_ctrs, &acc->cap_ctrs, sizeof(*c));
+	if (!c) {
+		ret = MNL_CB_ERROR;
+		goto out;
 	}
-	for (int i = 0; i < BH_R_MAX; i++) {
-		if (strcmp(name, bh_reason_names[i]))
-			continue;
-		acc->pkts[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-		acc->bytes[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
-		acc->found = 1;
-	}
+	acc->s->ctrs = c;
+	c = &c[acc->s->n_ctrs++];
+	c->family = acc->family;
+	strcpy(c->name, name);
+	c->pkts = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	c->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
 out:
 	nftnl_obj_free(o);
-	return MNL_CB_OK;
+	return ret;
+}
+
+static int elem_ctr_cb(struct nftnl_expr *e, void *data)
+{
+	struct nft_melem *m = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name && !strcmp(name, "counter")) {
+		m->pkts += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		m->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+static int elem_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct snap_acc *acc = data;
+	struct nft_melem *m;
+	__u32 klen = 0;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+
+	if (!key || klen < 6)
+		return 0;
+	m = grow(acc->s->elems, acc->s->n_elems, &acc->cap_elems, sizeof(*m));
+	if (!m)
+		return -1;
+	acc->s->elems = m;
+	m = &m[acc->s->n_elems++];
+	memset(m, 0, sizeof(*m));
+	m->family = acc->family;
+	m->drops = acc->drops;
+	memcpy(m->mac, key, 6);
+	nftnl_set_elem_expr_foreach(e, elem_ctr_cb, m);
+	return 0;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int ret = MNL_CB_OK;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) >= 0 &&
+	    nftnl_set_elem_foreach(s, elem_cb, data) < 0)
+		ret = MNL_CB_ERROR;
+	nftnl_set_free(s);
+	return ret;
+}
+
+/* send the dump request @nlh, run @cb over the answer; a missing table or
+ * set (ENOENT) is an empty answer */
+static int dump(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	__u32 seq = nlh->nlmsg_seq;
+	ssize_t len;
+	int ret = 0;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl), cb, data);
+		if (ret <= 0)
+			break;
+	}
+	if (len < 0)
+		return -errno;
+	return ret < 0 && errno != ENOENT ? -errno : 0;
+}
+
+void nft_snap_free(struct nft_snap *s)
+{
+	free(s->ctrs);
+	free(s->elems);
+	memset(s, 0, sizeof(*s));
+}
+
+int nft_snap_read(struct nft_snap *s)
+{
+	static const struct {
+		int family;
+		const char *set;	/* NULL: the counter objects */
+		bool drops;
+	} what[] = {
+		{ NFPROTO_BRIDGE, NULL, false },
+		{ NFPROTO_INET, NULL, false },
+		{ NFPROTO_BRIDGE, BH_NFT_DEV_STATS, false },
+		{ NFPROTO_BRIDGE, BH_NFT_DEV_DROPS, true },
+		{ NFPROTO_INET, BH_NFT_DEV_DROPS, true },
+	};
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct snap_acc acc = { .s = s };
+	struct mnl_socket *nl;
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	nl = bh_mnl_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && !ret; i++) {
+		__u32 seq = (__u32)time(NULL) + (__u32)i;
+		struct nlmsghdr *nlh;
+
+		memset(buf, 0, sizeof(buf));
+		acc.family = what[i].family;
+		acc.drops = what[i].drops;
+		if (what[i].set) {
+			struct nftnl_set *set = nftnl_set_alloc();
+
+			nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (__u16)acc.family,
+						    NLM_F_DUMP | NLM_F_ACK, seq);
+			nftnl_set_set_str(set, NFTNL_SET_TABLE, BH_NFT_TABLE);
+			nftnl_set_set_str(set, NFTNL_SET_NAME, what[i].set);
+			nftnl_set_elems_nlmsg_build_payload(nlh, set);
+			nftnl_set_free(set);
+			ret = dump(nl, nlh, elems_cb, &acc);
+		} else {
+			struct nftnl_obj *o = nftnl_obj_alloc();
+
+			nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (__u16)acc.family,
+						    NLM_F_DUMP | NLM_F_ACK, seq);
+			nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
+			nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+			nftnl_obj_nlmsg_build_payload(nlh, o);
+			nftnl_obj_free(o);
+			ret = dump(nl, nlh, obj_cb, &acc);
+		}
+	}
+	mnl_socket_close(nl);
+	if (ret) {
+		nft_snap_free(s);
+		return ret;
+	}
+	if (s->n_ctrs)
+		qsort(s->ctrs, s->n_ctrs, sizeof(*s->ctrs), cmp_ctr);
+	if (s->n_elems)
+		qsort(s->elems, s->n_elems, sizeof(*s->elems), cmp_melem);
+	return 0;
+}
+
+const struct nft_ctr *nft_snap_ctr(const struct nft_snap *s, int family, const char *name)
+{
+	struct nft_ctr k = { .family = family };
+
+	if (!s || !s->n_ctrs || strlen(name) >= sizeof(k.name))
+		return NULL;
+	strcpy(k.name, name);
+	return bsearch(&k, s->ctrs, s->n_ctrs, sizeof(k), cmp_ctr);
 }
 
 int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_bytes,
 		    size_t n_rules)
 {
-	static const int families[] = { NFPROTO_BRIDGE, NFPROTO_INET };
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct ctr_acc acc = { pkts, bytes, rule_pkts, rule_bytes, n_rules, 0 };
-	struct mnl_socket *nl;
-	int ret = 0;
+	struct nft_snap s;
+	bool found = false;
+	int ret;
 
-	nl = bh_mnl_open(NETLINK_NETFILTER);
-	if (!nl)
-		return -errno;
-	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-		struct nftnl_obj *o = nftnl_obj_alloc();
-		struct nlmsghdr *nlh;
-		__u32 seq = (__u32)time(NULL) + (__u32)f;
-		ssize_t len;
+	ret = nft_snap_read(&s);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < s.n_ctrs; i++) {
+		const struct nft_ctr *c = &s.ctrs[i];
 
-		memset(buf, 0, sizeof(buf));
-		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (__u16)families[f],
-					    NLM_F_DUMP | NLM_F_ACK, seq);
-		nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
-		nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-		nftnl_obj_nlmsg_build_payload(nlh, o);
-		nftnl_obj_free(o);
-		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-			ret = -errno;
-			goto out;
+		if (!strncmp(c->name, "rule_", 5) && rule_pkts) {
+			unsigned long id = strtoul(c->name + 5, NULL, 10);
+
+			if (id < n_rules) {
+				rule_pkts[id] += c->pkts;
+				rule_bytes[id] += c->bytes;
+			}
 		}
-		while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-			ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl),
-					 ctr_cb, &acc);
-			if (ret <= 0)
-				break;
+		for (int r = 0; r < BH_R_MAX; r++) {
+			if (strcmp(c->name, bh_reason_names[r]))
+				continue;
+			pkts[r] += c->pkts;
+			bytes[r] += c->bytes;
+			found = true;
 		}
-		/* a family without our table answers ENOENT */
-		ret = 0;
 	}
-	if (!acc.found)
+	nft_snap_free(&s);
+	return found ? 0 : -ENOENT;
+}
+
+int bh_nft_drops_of(struct mnl_socket *nl, int family, const __u8 mac[6], __u64 *drops)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct snap_acc acc = { .family = family, .drops = true };
+	struct nft_snap s = {};
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!set)
+		return -ENOMEM;
+	acc.s = &s;
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (__u16)family, NLM_F_ACK,
+				    (__u32)time(NULL));
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, BH_NFT_TABLE);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, BH_NFT_DEV_DROPS);
+	nft_elem(set, mac, 6, NULL, 0);
+	nftnl_set_elems_nlmsg_build_payload(nlh, set);
+	nftnl_set_free(set);
+	ret = dump(nl, nlh, elems_cb, &acc);
+	if (!ret && !s.n_elems)
 		ret = -ENOENT;
+	if (!ret)
+		*drops = s.elems[0].pkts;
+	nft_snap_free(&s);
+	return ret;
+}
+
+int bh_nft_devstats(struct bh_dev_count **out, size_t *n)
+{
+	struct nft_snap s;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = nft_snap_read(&s);
+	if (ret || !s.n_elems)
+		goto out;
+	*out = calloc(s.n_elems, sizeof(**out));
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s.n_elems; i++) {
+		struct bh_dev_count *d = &(*out)[i];
+
+		memcpy(d->mac, s.elems[i].mac, 6);
+		if (s.elems[i].drops) {
+			d->st.drops = s.elems[i].pkts;
+		} else {
+			d->st.packets = s.elems[i].pkts;
+			d->st.bytes = s.elems[i].bytes;
+		}
+	}
+	*n = s.n_elems;
 out:
-	mnl_socket_close(nl);
+	nft_snap_free(&s);
 	return ret;
 }
 
@@ -808,17 +1238,11 @@ static int ct_dump(struct mnl_socket *nl, __u32 seq, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *g;
 	ssize_t len;
 	int ret = 0;
 
-	nlh = mnl_nlmsg_put_header(memset(buf, 0, sizeof(buf)));
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
+	nlh = bh_nfnl_hdr(buf, sizeof(buf), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
+			  NLM_F_REQUEST | NLM_F_DUMP, seq, 0);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {

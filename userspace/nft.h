@@ -24,12 +24,54 @@
 #include <linux/types.h>
 
 #include "compile.h"
+#include "../bpf/bulkhead_abi.h"
 #include "nl.h"
 
 #define BH_NFT_TABLE	"bulkhead"
 
 /* enum bh_reason -> its name: status, events and the nftables counters */
 extern const char *const bh_reason_names[];
+
+/*
+ * --mode nft, per source MAC: dev_stats (table bridge: every frame a port
+ * receives) and dev_drops (both tables: the dropped ones), dynamic sets
+ * with a counter on each element, at most BH_MAX_DEVSTATS MACs each; the
+ * policy's devices are in them from the start, other MACs are added by
+ * their first frame while there is room (a full set counts no new MAC;
+ * the frame is judged all the same).
+ */
+#define BH_NFT_DEV_STATS	"dev_stats"
+#define BH_NFT_DEV_DROPS	"dev_drops"
+/*
+ * Deny events: every drop logs to NFLOG group BH_NFLOG_GROUP with the
+ * prefix "bulkhead <reason>[ <rule id>]", behind a per-MAC limit (set
+ * ev_limit: BH_EV_RATE/s, burst BH_EV_BURST; at most BH_NFT_EV_MACS MACs,
+ * each forgotten BH_NFT_EV_IDLE_MS after its last drop) and one per table
+ * (limit object ev_cap: BH_EV_CPU_RATE/s, burst BH_EV_CPU_BURST).
+ */
+#define BH_NFLOG_GROUP		25192	/* "bh" */
+#define BH_NFLOG_PREFIX		"bulkhead"
+#define BH_NFT_EV_LIMIT		"ev_limit"
+#define BH_NFT_EV_CAP		"ev_cap"
+#define BH_NFT_EV_MACS		4096
+#define BH_NFT_EV_IDLE_MS	10000
+
+/*
+ * The drops counted for @mac in set dev_drops of table @family (NFPROTO_
+ * BRIDGE or NFPROTO_INET) bulkhead, asked over @nl. 0, -ENOENT (no such
+ * element, set or table) or -errno.
+ */
+struct mnl_socket;
+int bh_nft_drops_of(struct mnl_socket *nl, int family, const __u8 mac[6], __u64 *drops);
+
+/* A netfilter netlink request in @buf (zeroed first): header and nfgenmsg
+ * (AF_UNSPEC, res_id @res_id); attributes go after it. */
+struct nlmsghdr;
+struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
+			     __u16 res_id);
+
+/* "bulkhead <reason>[ <rule>]" (rule BH_RULE_DEFAULT: none) */
+void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 rule);
 
 struct bh_nft_spec {
 	const __u8 (*quarantine)[6];	/* the quarantined MACs */
@@ -58,6 +100,20 @@ int bh_nft_remove(void);
  */
 int bh_nft_counters(__u64 *pkts, __u64 *bytes, __u64 *rule_pkts, __u64 *rule_bytes,
 		    size_t n_rules);
+
+/* One source MAC's counters. */
+struct bh_dev_count {
+	__u8 mac[6];
+	struct bh_dev_stats st;
+};
+
+/*
+ * The per-source-MAC counters of the sets dev_stats and dev_drops (bytes
+ * from the network header, as nftables counts), one row per set element,
+ * in a malloc'd array: a MAC has up to three rows (none without the
+ * tables). 0 or -errno.
+ */
+int bh_nft_devstats(struct bh_dev_count **out, size_t *n);
 
 /*
  * Delete the kernel's connection-tracking entries (ctnetlink) whose

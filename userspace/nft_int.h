@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
@@ -41,6 +42,31 @@ struct nft_batch {
 	bool full;
 };
 
+/* What Bulkhead's tables count (nft.c): named counters, per-MAC set elements. */
+struct nft_ctr {
+	int family;
+	char name[32];
+	__u64 pkts, bytes;
+};
+
+struct nft_melem {
+	int family;
+	bool drops;		/* dev_drops, else dev_stats */
+	__u8 mac[6];
+	__u64 pkts, bytes;
+};
+
+struct nft_snap {
+	struct nft_ctr *ctrs;	/* sorted by family, name */
+	size_t n_ctrs;
+	struct nft_melem *elems;	/* sorted by family, set, MAC */
+	size_t n_elems;
+};
+
+int nft_snap_read(struct nft_snap *s);
+void nft_snap_free(struct nft_snap *s);
+const struct nft_ctr *nft_snap_ctr(const struct nft_snap *s, int family, const char *name);
+
 /* One table being written in a batch. */
 struct nft_tbl {
 	struct nft_batch *bt;
@@ -52,11 +78,13 @@ struct nft_tbl {
 	const void *dep_rule;		/* the rule that has its dependency (nft_policy.c) */
 	const void *dep_rule6;		/* ... its ICMPv6 one */
 	bool icmp6;			/* writing chain nd_judge and its helpers */
+	const struct nft_snap *snap;	/* the counts of the tables being replaced */
 };
 
 
 void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio);
 void nft_counter_obj(struct nft_tbl *t, const char *name);
+void nft_limit_obj(struct nft_tbl *t, const char *name, __u64 rate, __u32 burst);
 
 /* A set or map; @data_type 0 for a plain set, NFT_T_VERDICT for a vmap. */
 struct nftnl_set *nft_set_new(struct nft_tbl *t, const char *name, __u32 key_type,
@@ -83,8 +111,23 @@ void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
 	      __u32 sreg, int dreg, bool inv);
 void x_imm(struct nftnl_rule *r, __u32 dreg, const void *data, __u32 len);
 void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void x_objref(struct nftnl_rule *r, __u32 type, const char *name);
 void x_count(struct nftnl_rule *r, const char *counter);
 void x_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+void x_dynset(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
+	      struct nftnl_expr *expr);
+struct nftnl_expr *x_limit_new(__u64 rate, __u32 burst);
+void x_log(struct nftnl_rule *r, const char *prefix, __u16 group);
+/* A dynamic set of source MACs, at most @size, a counter on each element
+ * when @counter, elements expiring @timeout_ms after their last update
+ * (0: never). Commit it with nft_set_commit. */
+struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
+				bool counter, __u64 timeout_ms);
+/* The elements of a per-MAC counter set (dev_stats, @drops: dev_drops):
+ * @devs, and the snapshot's with their counts (those of @devs, and the
+ * busiest others up to half the set). */
+void nft_meter_elems(struct nft_tbl *t, struct nftnl_set *set, bool drops,
+		     const struct bh_dev_ent *devs, size_t n_devs);
 
 /* The whole policy (--mode nft): table inet, and the bridge table's
  * prerouting chain. */

@@ -127,8 +127,15 @@ static void in_set(struct nftnl_rule *r, struct nft_tbl *t, __u32 base, __u32 of
 	x_lookup(r, t, set, R(8), -1, inv);
 }
 
+/* a pass counts into @counter and accepts; a drop goes to the chain named
+ * after its reason (drop_chains: the source's drop counter, an event, the
+ * reason's counter) */
 static void counted(struct nftnl_rule *r, const char *counter, int verdict)
 {
+	if (verdict == NF_DROP) {
+		x_verdict(r, NFT_GOTO, counter);
+		return;
+	}
 	x_count(r, counter);
 	x_verdict(r, verdict, NULL);
 }
@@ -275,6 +282,69 @@ static void set_garp(struct nft_tbl *t, const struct bh_nft_spec *s)
 static void rule_chain_name(char *buf, size_t len, __u32 id)
 {
 	snprintf(buf, len, "rule_%u", id);
+}
+
+/* ---- drops: per-source counters and deny events --------------------------------- */
+
+/*
+ * The sets and objects every drop uses, in each table: dev_drops (per
+ * source MAC, a counter each, the policy's devices from the start, and
+ * what the tables being replaced counted),
+ * ev_limit (per source MAC, BH_EV_RATE/s burst BH_EV_BURST, idle entries
+ * expire) and the limit object ev_cap (BH_EV_CPU_RATE/s burst
+ * BH_EV_CPU_BURST, all MACs together).
+ */
+static void meter_sets(struct nft_tbl *t, const struct bh_nft_spec *s, bool bridge)
+{
+	struct nftnl_set *set;
+
+	for (int i = bridge ? 0 : 1; i < 2; i++) {
+		set = nft_meter_new(t, i ? BH_NFT_DEV_DROPS : BH_NFT_DEV_STATS,
+				    BH_MAX_DEVSTATS, true, 0);
+		nft_meter_elems(t, set, i, s->c->devs, s->c->n_devs);
+		nft_set_commit(t, set);
+	}
+	set = nft_meter_new(t, BH_NFT_EV_LIMIT, BH_NFT_EV_MACS, false, BH_NFT_EV_IDLE_MS);
+	nft_set_commit(t, set);
+	nft_limit_obj(t, BH_NFT_EV_CAP, BH_EV_CPU_RATE, BH_EV_CPU_BURST);
+}
+
+/*
+ * The end of every drop in @chain: the source MAC's drop counter, a deny
+ * event (log group BH_NFLOG_GROUP, prefix "bulkhead <reason> [<rule>]")
+ * within the limits, the reason's counter and the drop. The set updates
+ * are rules of their own: a full set stops that rule only, never the drop.
+ */
+static void drop_tail(struct nft_tbl *t, const char *chain, unsigned int reason, __u32 rule)
+{
+	struct nftnl_rule *r = nft_rule(t, chain);
+	char prefix[64];
+
+	pl(r, t, LL, 6, 6, R(8));
+	x_dynset(r, t, BH_NFT_DEV_DROPS, R(8), NULL);
+	nft_rule_commit(t, r);
+
+	r = nft_rule(t, chain);
+	pl(r, t, LL, 6, 6, R(8));
+	x_dynset(r, t, BH_NFT_EV_LIMIT, R(8), x_limit_new(BH_EV_RATE, BH_EV_BURST));
+	x_objref(r, NFT_OBJECT_LIMIT, BH_NFT_EV_CAP);
+	bh_nflog_prefix(prefix, sizeof(prefix), reason, rule);
+	x_log(r, prefix, BH_NFLOG_GROUP);
+	nft_rule_commit(t, r);
+
+	r = nft_rule(t, chain);
+	x_count(r, bh_reason_names[reason]);
+	x_verdict(r, NF_DROP, NULL);
+	nft_rule_commit(t, r);
+}
+
+/* chain drop_<reason> for every drop reason */
+static void drop_chains(struct nft_tbl *t)
+{
+	for (unsigned int i = BH_R_DROP_RULE; i < BH_R_MAX; i++) {
+		nft_chain(t, bh_reason_names[i], -1, 0);
+		drop_tail(t, bh_reason_names[i], i, BH_RULE_DEFAULT);
+	}
 }
 
 /* ---- judge: the IP verdict ------------------------------------------------------ */
@@ -575,7 +645,12 @@ static void rule_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 		nft_counter_obj(t, chain);
 		r = nft_rule(t, chain);
 		x_count(r, chain);
-		counted(r, deny ? "drop_rule" : "pass_rule", deny ? NF_DROP : NF_ACCEPT);
+		if (deny) {
+			nft_rule_commit(t, r);
+			drop_tail(t, chain, BH_R_DROP_RULE, (__u32)id);
+			continue;
+		}
+		counted(r, "pass_rule", NF_ACCEPT);
 		nft_rule_commit(t, r);
 	}
 }
@@ -1113,8 +1188,10 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_has(t, s, false);
 	set_bind(t, s, true);
 	set_bind(t, s, false);
+	meter_sets(t, s, false);
 
 	nft_chain(t, "prerouting", NF_INET_PRE_ROUTING, PRIO_INET_PRE);
+	drop_chains(t);
 	nft_chain(t, "judge", -1, 0);
 	nft_chain(t, "nd_judge", -1, 0);
 	nft_chain(t, "nd_na", -1, 0);
@@ -1182,7 +1259,9 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_bind(t, s, true);
 	set_garp(t, s);
 	set_sha_self(t, s);
+	meter_sets(t, s, true);
 	nft_chain(t, ch, NF_BR_PRE_ROUTING, PRIO_BRIDGE_PRE);
+	drop_chains(t);
 	nft_chain(t, "judge", -1, 0);
 	nft_chain(t, arp, -1, 0);
 	nft_chain(t, "eapol", -1, 0);
@@ -1190,6 +1269,14 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_dispatch(t, s, "addr4", "arp_to_", 4);
 	set_dispatch(t, s, "arp_peer_mac", "arp_to_", 0);
 
+	/* every frame a port receives, counted on its source MAC (a rule of its
+	 * own: with the set full, an unseen MAC is not counted, and judged) */
+	r = nft_rule(t, ch);
+	x_meta(r, NFT_META_IIFNAME, R(8));
+	x_lookup(r, t, "ports", R(8), -1, false);
+	pl(r, t, LL, 6, 6, R(8));
+	x_dynset(r, t, BH_NFT_DEV_STATS, R(8), NULL);
+	nft_rule_commit(t, r);
 	r = nft_rule(t, ch);
 	x_meta(r, NFT_META_IIFNAME, R(8));
 	x_lookup(r, t, "ports", R(8), -1, false);
