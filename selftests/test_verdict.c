@@ -79,7 +79,7 @@ static int ncpu;
 static struct {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
-	int events, evlimit, evcpu;
+	int events, evlimit, evcpu, vepoch, vcache;
 } fd;
 
 /* ---- address helpers ---------------------------------------------------------- */
@@ -108,10 +108,26 @@ static struct bh_mac_key mac_key(const char *s)
 
 /* ---- writing the policy by hand ----------------------------------------------- */
 
+/*
+ * Every hand-written change is followed by what the controller does after
+ * its own writes: bump bh_vepoch, so no cached verdict outlives it.
+ */
+static void invalidate(void)
+{
+	__u32 zero = 0, v = 0;
+
+	if (bpf_map_lookup_elem(fd.vepoch, &zero, &v))
+		fail_msg("bh_vepoch: %s", strerror(errno));
+	v++;
+	if (bpf_map_update_elem(fd.vepoch, &zero, &v, BPF_ANY))
+		fail_msg("bh_vepoch: %s", strerror(errno));
+}
+
 static void upd(int map, const void *k, const void *v)
 {
 	if (bpf_map_update_elem(map, k, v, BPF_ANY))
 		fail_msg("map update: %s", strerror(errno));
+	invalidate();
 }
 
 static void put_group(__u32 gen, __u16 g, __u8 internet)
@@ -270,6 +286,7 @@ static void clear_map(int map, size_t key_size)
 		if (bpf_map_delete_elem(map, key))
 			fail_msg("map delete: %s", strerror(errno));
 	}
+	invalidate();
 }
 
 static void clear_state(void)
@@ -291,6 +308,7 @@ static void release(const char *mac)
 	struct bh_mac_key k = mac_key(mac);
 
 	bpf_map_delete_elem(fd.quarantine, &k);
+	invalidate();
 }
 
 /* ---- counters ------------------------------------------------------------------- */
@@ -2027,6 +2045,7 @@ static int group_setup(void **state)
 	FD(active); FD(config); FD(groups); FD(devices); FD(ips); FD(policy); FD(inet);
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
 	FD(stats); FD(rulestats); FD(devstats); FD(events); FD(evlimit); FD(evcpu);
+	FD(vepoch); FD(vcache);
 #undef FD
 	write_gateway();
 	write_policy_a();

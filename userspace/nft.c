@@ -978,7 +978,7 @@ int bh_ct_import(int ct_map_fd)
 	ssize_t len;
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);	/* bpf_ktime_get_coarse_ns()'s clock */
 	im.now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl)
