@@ -165,12 +165,12 @@ struct {
 	__type(value, __u32);
 } bh_vepoch SEC(".maps");
 
-/* flow -> cached verdict, per CPU. bpf (userspace invalidates via bh_vepoch) */
+/* hash of a flow -> cached verdict, per CPU. bpf (userspace invalidates via bh_vepoch) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, BH_MAX_VCACHE);
-	__type(key, struct bh_vc_key);
-	__type(value, struct bh_vc_val);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BH_VCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct bh_vc_slot);
 } bh_vcache SEC(".maps");
 
 /* deny events to the daemon (struct bh_event). bpf */

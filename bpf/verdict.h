@@ -103,6 +103,8 @@ struct bh_pkt {
 	__u32 vc_rule;		/* DENY: the policy's rule */
 };
 
+#define barrier()	asm volatile("" ::: "memory")
+
 /* Out of line: a BPF-to-BPF call keeps its stack frame off the caller's. */
 #define __noinline	__attribute__((noinline))
 
@@ -996,19 +998,54 @@ static __noinline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
 	return verdict(p, vc->reason < BH_R_PASS_MAX, vc->reason, vc->rule_id);
 }
 
-static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_key *k,
-				     __u32 epoch, __u32 vepoch)
+/* The key's slot: a multiplicative hash of its 13 words. */
+static __always_inline __u32 vc_index(const struct bh_vc_key *k)
 {
-	struct bh_vc_val v = { .epoch = epoch, .vepoch = vepoch, .ct_seen = p->now,
-			       .kind = p->vc_kind ? p->vc_kind : BH_VCK_FIXED,
-			       .reason = p->reason, .rule_id = p->rule_id };
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = 0x9e3779b9;
+	int i;
 
-	if (v.kind == BH_VCK_DENY) {
-		v.reason = p->vc_reason;
-		v.rule_id = p->vc_rule;
-		v.reply = p->pass;
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*k) / 4); i++)
+		h = (h ^ w[i]) * 0x01000193;
+	h ^= h >> 15;
+	return h & (BH_VCACHE_SLOTS - 1);
+}
+
+static __always_inline bool vc_key_eq(const struct bh_vc_key *a, const struct bh_vc_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	const __u32 *xt = (const __u32 *)(x + 6), *yt = (const __u32 *)(y + 6);
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		 (x[4] ^ y[4]) | (x[5] ^ y[5]) | (__u64)(*xt ^ *yt));
+}
+
+/*
+ * Fill this CPU's slot. kind goes to 0 first and is set last, so a program
+ * that interrupts the writes on this CPU sees an empty slot, not a torn one.
+ */
+static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_slot *s,
+				     const struct bh_vc_key *k, __u32 epoch, __u32 vepoch)
+{
+	__u8 kind = p->vc_kind ? p->vc_kind : BH_VCK_FIXED;
+
+	s->val.kind = 0;
+	barrier();
+	s->key = *k;
+	s->val.epoch = epoch;
+	s->val.vepoch = vepoch;
+	s->val.ct_seen = p->now;
+	s->val.reason = p->reason;
+	s->val.rule_id = p->rule_id;
+	s->val.reply = 0;
+	if (kind == BH_VCK_DENY) {
+		s->val.reason = p->vc_reason;
+		s->val.rule_id = p->vc_rule;
+		s->val.reply = p->pass;
 	}
-	bpf_map_update_elem(&bh_vcache, k, &v, BPF_ANY);
+	barrier();
+	s->val.kind = kind;
 }
 
 /* ---- judging ---------------------------------------------------------------- */
@@ -1066,10 +1103,10 @@ static __noinline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
  */
 __noinline int bh_decide(struct bh_pkt *p)
 {
-	struct bh_active a;
+	struct bh_vc_key vk __attribute__((aligned(8)));
+	struct bh_vc_slot *slot = NULL;
 	struct bh_config *cfg;
-	struct bh_vc_val *vc;
-	struct bh_vc_key vk;
+	struct bh_active a;
 	__u32 key = 0, vepoch = 0, *ve;
 	__u64 *act;
 
@@ -1094,13 +1131,15 @@ __noinline int bh_decide(struct bh_pkt *p)
 	p->vc_ok = vc_eligible(p);
 	if (p->vc_ok) {
 		vc_key(p, &vk);
-		vc = bpf_map_lookup_elem(&bh_vcache, &vk);
-		if (vc && vc->kind && vc->epoch == a.epoch && vc->vepoch == vepoch)
-			return vc_hit(p, vc);
+		key = vc_index(&vk);
+		slot = bpf_map_lookup_elem(&bh_vcache, &key);
+		if (slot && slot->val.kind && slot->val.epoch == a.epoch &&
+		    slot->val.vepoch == vepoch && vc_key_eq(&slot->key, &vk))
+			return vc_hit(p, &slot->val);
 	}
 	decide_frame(p, cfg);
-	if (p->vc_ok)
-		vc_store(p, &vk, a.epoch, vepoch);
+	if (slot)
+		vc_store(p, slot, &vk, a.epoch, vepoch);
 	return p->pass;
 }
 
