@@ -449,6 +449,18 @@ struct bh_vc_slot {
 };
 _Static_assert(sizeof(struct bh_vc_slot) == 80, "bh_vc_slot");
 
+/* A key's slot in bh_vcache: a multiplicative hash of its 13 words. */
+static inline __attribute__((always_inline)) __u32 bh_vc_index(const struct bh_vc_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = 0x9e3779b9;
+
+	for (int i = 0; i < (int)(sizeof(*k) / 4); i++)
+		h = (h ^ w[i]) * 0x01000193;
+	h ^= h >> 15;
+	return h & (BH_VCACHE_SLOTS - 1);
+}
+
 #define BH_VC_CT_RECHECK	1000000000ULL	/* ns a cached ct state is trusted */
 
 /* ---- verdict core result (BPF internal, also used by tests) ------------ */

@@ -998,20 +998,6 @@ static __noinline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
 	return verdict(p, vc->reason < BH_R_PASS_MAX, vc->reason, vc->rule_id);
 }
 
-/* The key's slot: a multiplicative hash of its 13 words. */
-static __always_inline __u32 vc_index(const struct bh_vc_key *k)
-{
-	const __u32 *w = (const __u32 *)k;
-	__u32 h = 0x9e3779b9;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < (int)(sizeof(*k) / 4); i++)
-		h = (h ^ w[i]) * 0x01000193;
-	h ^= h >> 15;
-	return h & (BH_VCACHE_SLOTS - 1);
-}
-
 static __always_inline bool vc_key_eq(const struct bh_vc_key *a, const struct bh_vc_key *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
@@ -1131,7 +1117,7 @@ __noinline int bh_decide(struct bh_pkt *p)
 	p->vc_ok = vc_eligible(p);
 	if (p->vc_ok) {
 		vc_key(p, &vk);
-		key = vc_index(&vk);
+		key = bh_vc_index(&vk);
 		slot = bpf_map_lookup_elem(&bh_vcache, &key);
 		if (slot && slot->val.kind && slot->val.epoch == a.epoch &&
 		    slot->val.vepoch == vepoch && vc_key_eq(&slot->key, &vk))
