@@ -5,9 +5,11 @@
  * of the program on one frame and reports the mean), next to an empty
  * program returning the same action: the floor. Median of RUNS runs.
  * Repeats of one frame meet the flow verdict cache its first run filled;
- * the last row is the cost of a miss (a flow's first frame, or any frame
- * after a policy change or isolate), each run a single frame with the
- * cache invalidated before it, next to the floor measured the same way.
+ * the last two rows are single runs of one allowed frame, a syscall before
+ * each: with the cache invalidated by it (a miss: a flow's first frame, or
+ * any frame after a policy change or isolate), and with a plain map read
+ * instead (a hit in the same cold conditions), next to the floor measured
+ * the same way.
  *
  * Output: a Markdown table on stdout (bench/run.sh puts it into
  * docs/benchmarks.md). Figures are ratios measured in one run; the machine
@@ -25,13 +27,14 @@
 #include "paths.h"
 
 /*
- * Median over @n single runs of @f, the verdict cache invalidated before
- * each (for the floor too, so both sides run alike). -1 on error.
+ * Median over @n single runs of @f, before each the verdict cache
+ * invalidated (@miss) or bh_vepoch only read: one syscall either way. -1
+ * on error.
  */
-static double measure_miss(int prog_fd, struct frame *f, const struct bh_maps *m,
-			   int n, __u32 *retval)
+static double measure_single(int prog_fd, struct frame *f, const struct bh_maps *m,
+			     bool miss, int n, __u32 *retval)
 {
-	__u32 *d = calloc((size_t)n, sizeof(*d));
+	__u32 *d = calloc((size_t)n, sizeof(*d)), zero = 0, v;
 	double med;
 
 	if (!d)
@@ -40,7 +43,10 @@ static double measure_miss(int prog_fd, struct frame *f, const struct bh_maps *m
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
 			    .data_size_in = (__u32)f->len, .repeat = 1);
 
-		bh_dp_invalidate(m);
+		if (miss)
+			bh_dp_invalidate(m);
+		else
+			bpf_map_lookup_elem(m->vepoch, &zero, &v);
 		if (bpf_prog_test_run_opts(prog_fd, &o)) {
 			free(d);
 			return -1;
@@ -99,7 +105,7 @@ int main(int argc, char **argv)
 		printf("| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n", p->name,
 		       x, xf, xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
 	}
-	{
+	for (int miss = 0; miss < 2; miss++) {
 		/* a miss: the full verdict, then the slot filled */
 		int n = 4001;
 		struct frame f;
@@ -107,16 +113,21 @@ int main(int argc, char **argv)
 		double x, xf, t, tf;
 
 		p_allowed(&f);
-		x = measure_miss(bpf_program__fd(skel->progs.bulkhead_xdp), &f, &maps, n, &rv);
-		xf = measure_miss(bpf_program__fd(empty->progs.empty_xdp_pass), &f, &maps, n, &rv);
-		t = measure_miss(bpf_program__fd(skel->progs.bulkhead_tc_in), &f, &maps, n, &rv);
-		tf = measure_miss(bpf_program__fd(empty->progs.empty_tc_pass), &f, &maps, n, &rv);
+		x = measure_single(bpf_program__fd(skel->progs.bulkhead_xdp), &f, &maps, miss,
+				   n, &rv);
+		xf = measure_single(bpf_program__fd(empty->progs.empty_xdp_pass), &f, &maps,
+				    false, n, &rv);
+		t = measure_single(bpf_program__fd(skel->progs.bulkhead_tc_in), &f, &maps, miss,
+				   n, &rv);
+		tf = measure_single(bpf_program__fd(empty->progs.empty_tc_pass), &f, &maps,
+				    false, n, &rv);
 		if (x < 0 || xf < 0 || t < 0 || tf < 0) {
 			fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
 			return 2;
 		}
-		printf("| allowed, verdict cache miss (first frame of a flow; single runs, %d, floor alike) | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
-		       n, x, xf, xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
+		printf("| allowed, verdict cache %s (single runs, %d, floor alike) | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
+		       miss ? "miss: a flow's first frame" : "hit, cold", n, x, xf,
+		       xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
 	}
 	empty_bpf__destroy(empty);
 	bulkhead_bpf__destroy(skel);

@@ -196,10 +196,13 @@ The XDP floor is the cost of BPF_PROG_TEST_RUN calling an XDP program;
 the tc floor includes building the skb context, so tc ratios are smaller
 for the same work. Repeating one frame measures the warm-cache case, and
 for TCP and UDP frames a flow verdict cache hit after the first run. The
-last row is the miss: single runs of the allowed frame (repeat 1, $(sed -n 's/.*single runs, \([0-9]*\),.*/\1/p' "$T/verdict.md") of
-them, median), the verdict cache invalidated before each, next to the
-empty program run the same way; single runs include the test runner's own
-clock reads on both sides, so that floor is higher.
+last two rows are single runs of the allowed frame (repeat 1, $(sed -n 's/.*single runs, \([0-9]*\),.*/\1/p' "$T/verdict.md" | head -1) of
+them, median), each after a syscall: one that invalidates the verdict
+cache (the miss: a flow's first frame, or any frame after an apply,
+isolate or gateway change) and one that only reads a map (a hit in the
+same cold conditions), next to the empty program run the same way; single
+runs include the test runner's own clock reads on both sides, so that
+floor is higher, and the syscall leaves the CPU caches cold.
 
 What the pieces cost on this machine (bench/prims.bpf.c: one lookup of
 each map kind Bulkhead uses, with its key size, one clock read, one call),

@@ -1094,7 +1094,7 @@ __noinline int bh_decide(struct bh_pkt *p)
 	struct bh_config *cfg;
 	struct bh_active a;
 	__u32 key = 0, vepoch = 0, *ve;
-	__u64 *act;
+	__u64 *act, av;
 
 	if (!p)
 		return 0;
@@ -1104,7 +1104,8 @@ __noinline int bh_decide(struct bh_pkt *p)
 	act = bpf_map_lookup_elem(&bh_active, &key);
 	if (!act)
 		return DROP(p, BH_R_DROP_NOPOLICY);
-	*(__u64 *)&a = *(volatile __u64 *)act;
+	av = *(volatile __u64 *)act;
+	__builtin_memcpy(&a, &av, sizeof(a));
 	p->gen = a.gen & 1;
 	key = p->gen;
 	cfg = bpf_map_lookup_elem(&bh_config, &key);
