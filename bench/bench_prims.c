@@ -74,16 +74,18 @@ int main(int argc, char **argv)
 	pr[3].prog = s->progs.prim_pcpu;
 	pr[4].name = "LPM trie lookup, 24-byte key (bh_inet)";
 	pr[4].prog = s->progs.prim_lpm;
-	pr[5].name = "bpf_ktime_get_ns()";
+	pr[5].name = "bpf_ktime_get_ns() (deny events only)";
 	pr[5].prog = s->progs.prim_ktime;
-	pr[6].name = "call of a __noinline subprogram";
-	pr[6].prog = s->progs.prim_call;
+	pr[6].name = "bpf_ktime_get_coarse_ns() (the verdict's one clock read)";
+	pr[6].prog = s->progs.prim_ktime_coarse;
+	pr[7].name = "call of a __noinline subprogram";
+	pr[7].prog = s->progs.prim_call;
 
 	p_allowed(&f);
 	floor = measure(bpf_program__fd(s->progs.prim_empty), &f, repeat, runs, &rv);
 	printf("| piece | ns (median of %d x %u, minus the empty program's %.1f) |\n|---|---:|\n",
 	       runs, repeat, floor);
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 8; i++) {
 		double ns = measure(bpf_program__fd(pr[i].prog), &f, repeat, runs, &rv);
 
 		if (ns < 0 || rv != XDP_PASS) {

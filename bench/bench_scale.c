@@ -75,7 +75,7 @@ static int fill_ct(struct conf *c, unsigned long n)
 	struct timespec ts;
 	unsigned long i;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);	/* bh_ct's clock */
 	v.last_seen = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	k.saddr[10] = k.saddr[11] = 0xff;
 	k.daddr[10] = k.daddr[11] = 0xff;

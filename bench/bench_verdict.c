@@ -4,6 +4,12 @@
  * points, measured with BPF_PROG_TEST_RUN (the kernel times `repeat` runs
  * of the program on one frame and reports the mean), next to an empty
  * program returning the same action: the floor. Median of RUNS runs.
+ * Repeats of one frame meet the flow verdict cache its first run filled;
+ * the last two rows are single runs of one allowed frame, a syscall before
+ * each: with the cache invalidated by it (a miss: a flow's first frame, or
+ * any frame after a policy change or isolate), and with a plain map read
+ * instead (a hit in the same cold conditions), next to the floor measured
+ * the same way.
  *
  * Output: a Markdown table on stdout (bench/run.sh puts it into
  * docs/benchmarks.md). Figures are ratios measured in one run; the machine
@@ -19,6 +25,40 @@
 
 #include "empty.skel.h"
 #include "paths.h"
+
+/*
+ * Median over @n single runs of @f, before each the verdict cache
+ * invalidated (@miss) or bh_vepoch only read: one syscall either way. -1
+ * on error.
+ */
+static double measure_single(int prog_fd, struct frame *f, const struct bh_maps *m,
+			     bool miss, int n, __u32 *retval)
+{
+	__u32 *d = calloc((size_t)n, sizeof(*d)), zero = 0, v;
+	double med;
+
+	if (!d)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
+			    .data_size_in = (__u32)f->len, .repeat = 1);
+
+		if (miss)
+			bh_dp_invalidate(m);
+		else
+			bpf_map_lookup_elem(m->vepoch, &zero, &v);
+		if (bpf_prog_test_run_opts(prog_fd, &o)) {
+			free(d);
+			return -1;
+		}
+		d[i] = o.duration;
+		*retval = o.retval;
+	}
+	qsort(d, (size_t)n, sizeof(d[0]), cmp_u32);
+	med = d[n / 2];
+	free(d);
+	return med;
+}
 
 int main(int argc, char **argv)
 {
@@ -64,6 +104,30 @@ int main(int argc, char **argv)
 		}
 		printf("| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n", p->name,
 		       x, xf, xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
+	}
+	for (int miss = 0; miss < 2; miss++) {
+		/* a miss: the full verdict, then the slot filled */
+		int n = 4001;
+		struct frame f;
+		__u32 rv;
+		double x, xf, t, tf;
+
+		p_allowed(&f);
+		x = measure_single(bpf_program__fd(skel->progs.bulkhead_xdp), &f, &maps, miss,
+				   n, &rv);
+		xf = measure_single(bpf_program__fd(empty->progs.empty_xdp_pass), &f, &maps,
+				    false, n, &rv);
+		t = measure_single(bpf_program__fd(skel->progs.bulkhead_tc_in), &f, &maps, miss,
+				   n, &rv);
+		tf = measure_single(bpf_program__fd(empty->progs.empty_tc_pass), &f, &maps,
+				    false, n, &rv);
+		if (x < 0 || xf < 0 || t < 0 || tf < 0) {
+			fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+			return 2;
+		}
+		printf("| allowed, verdict cache %s (single runs, %d, floor alike) | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
+		       miss ? "miss: a flow's first frame" : "hit, cold", n, x, xf,
+		       xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
 	}
 	empty_bpf__destroy(empty);
 	bulkhead_bpf__destroy(skel);

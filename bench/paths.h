@@ -126,8 +126,8 @@ static inline void p_ipv6_ext(struct frame *f)
 }
 
 static const struct path paths[] = {
-	{ "allowed, established (tcp/554 rule)", 1, p_allowed },
-	{ "reply (conntrack)", 1, p_reply },
+	{ "allowed, established (tcp/554 rule; verdict cache hit)", 1, p_allowed },
+	{ "reply (conntrack; verdict cache hit)", 1, p_reply },
 	{ "denied east-west (default)", 0, p_denied },
 	{ "quarantined source", 0, p_quarantined },
 	{ "internet allowed (CIDR rule)", 1, p_inet_allowed },

@@ -65,6 +65,12 @@ int prim_ktime(struct xdp_md *ctx)
 }
 
 SEC("xdp")
+int prim_ktime_coarse(struct xdp_md *ctx)
+{
+	return bpf_ktime_get_coarse_ns() ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
 int prim_array(struct xdp_md *ctx)
 {
 	__u32 k = 0;

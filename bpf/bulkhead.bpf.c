@@ -157,6 +157,22 @@ struct {
 	__type(value, struct bh_dev_stats);
 } bh_devstats SEC(".maps");
 
+/* key 0 -> verdict cache epoch, bumped after verdict-changing writes. user */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bh_vepoch SEC(".maps");
+
+/* hash of a flow -> cached verdict, per CPU. bpf (userspace invalidates via bh_vepoch) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BH_VCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct bh_vc_slot);
+} bh_vcache SEC(".maps");
+
 /* deny events to the daemon (struct bh_event). bpf */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -244,6 +260,7 @@ int bulkhead_tc_eg(struct __sk_buff *skb)
 	data_end = (void *)(long)skb->data_end;
 
 	__builtin_memset(&p, 0, sizeof(p));
+	p.now = bpf_ktime_get_coarse_ns();
 	if (skb->vlan_present || bh_parse(&p, data, data_end, false, 0) ||
 	    !p.has_l4 || (p.eth_proto != ETH_P_IP && p.eth_proto != ETH_P_IPV6))
 		return TC_ACT_UNSPEC;
@@ -266,12 +283,12 @@ int bulkhead_tc_eg(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	}
 	ct_key(&k, p.l4proto, p.saddr, p.daddr, p.sport, p.dport);
-	ct_track(&k, p.smac, p.dmac, BH_CT_FROM_GW);
+	ct_track(&k, p.smac, p.dmac, BH_CT_FROM_GW, p.now);
 	return TC_ACT_UNSPEC;
 refresh:
 	ct_key(&k, p.l4proto, p.saddr, p.daddr, p.sport, p.dport);
 	if (bpf_map_lookup_elem(&bh_ct, &k))
-		ct_track(&k, p.smac, p.dmac, BH_CT_FROM_GW);
+		ct_track(&k, p.smac, p.dmac, BH_CT_FROM_GW, p.now);
 	return TC_ACT_UNSPEC;
 }
 

@@ -95,7 +95,15 @@ struct bh_pkt {
 	__u8 pass;
 	__u16 reason;		/* enum bh_reason */
 	__u32 rule_id;
+	__u64 now;		/* bpf_ktime_get_coarse_ns(), read once per frame */
+	/* the flow verdict cache: what a miss stores */
+	__u8 vc_ok;		/* the frame may use the cache */
+	__u8 vc_kind;		/* BH_VCK_*; 0: BH_VCK_FIXED */
+	__u16 vc_reason;	/* DENY: the policy's drop reason */
+	__u32 vc_rule;		/* DENY: the policy's rule */
 };
+
+#define barrier()	asm volatile("" ::: "memory")
 
 /* Out of line: a BPF-to-BPF call keeps its stack frame off the caller's. */
 #define __noinline	__attribute__((noinline))
@@ -568,13 +576,12 @@ static __always_inline __u64 ct_timeout(__u8 proto)
 
 /* Record (or refresh, at most once a second) a flow in its own direction. */
 static __noinline void ct_track(struct bh_ct_key *k, const __u8 *smac,
-				const __u8 *dmac, __u32 flags)
+				const __u8 *dmac, __u32 flags, __u64 now)
 {
-	__u64 now = bpf_ktime_get_ns();
 	struct bh_ct_val *cv, nv = {};
 
 	cv = bpf_map_lookup_elem(&bh_ct, k);
-	if (cv && now - cv->last_seen < 1000000000ULL)
+	if (cv && (__s64)(now - cv->last_seen) < 1000000000LL)
 		return;
 	nv.last_seen = now;
 	__builtin_memcpy(nv.smac, smac, 6);
@@ -583,18 +590,16 @@ static __noinline void ct_track(struct bh_ct_key *k, const __u8 *smac,
 	bpf_map_update_elem(&bh_ct, k, &nv, BPF_ANY);
 }
 
-static __always_inline bool ct_live(struct bh_ct_key *k)
+static __always_inline bool ct_live(struct bh_ct_key *k, __u64 now)
 {
 	struct bh_ct_val *cv = bpf_map_lookup_elem(&bh_ct, k);
-	__u64 now;
 
 	if (!cv)
 		return false;
-	now = bpf_ktime_get_ns();
-	if (now - cv->last_seen >= ct_timeout(k->proto))
+	if ((__s64)(now - cv->last_seen) >= (__s64)ct_timeout(k->proto))
 		return false;
 	/* replies keep their flow alive too (refreshed at most once a second) */
-	if (now - cv->last_seen > 1000000000ULL)
+	if ((__s64)(now - cv->last_seen) > 1000000000LL)
 		cv->last_seen = now;
 	return true;
 }
@@ -619,13 +624,13 @@ static __noinline bool is_reply(struct bh_pkt *p)
 				return false;
 			ct_key(&k, p->q_proto, p->q_saddr, p->q_daddr,
 			       p->q_sport, p->q_dport);
-			return ct_live(&k);
+			return ct_live(&k, p->now);
 		}
 		if (!is_echo_reply(p->l4proto, p->icmp_type))
 			return false;
 	}
 	ct_key(&k, p->l4proto, p->daddr, p->saddr, p->dport, p->sport);
-	return ct_live(&k);
+	return ct_live(&k, p->now);
 }
 
 /* ---- the policy ------------------------------------------------------------ */
@@ -798,7 +803,7 @@ static __always_inline void frag_key(struct bh_pkt *p, struct bh_frag_key *k)
 static __always_inline void frag_record(struct bh_pkt *p)
 {
 	struct bh_frag_key fk;
-	struct bh_frag_val fv = { .last_seen = bpf_ktime_get_ns() };
+	struct bh_frag_val fv = { .last_seen = p->now };
 
 	frag_key(p, &fk);
 	bpf_map_update_elem(&bh_frag, &fk, &fv, BPF_ANY);
@@ -873,7 +878,7 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 			return DROP(p, BH_R_DROP_QUARANTINE);
 		frag_key(p, &fk);
 		fv = bpf_map_lookup_elem(&bh_frag, &fk);
-		if (fv && bpf_ktime_get_ns() - fv->last_seen < BH_FRAG_TIMEOUT)
+		if (fv && (__s64)(p->now - fv->last_seen) < (__s64)BH_FRAG_TIMEOUT)
 			return PASS(p, BH_R_PASS_FRAG);
 		return DROP(p, BH_R_DROP_FRAG);
 	}
@@ -901,44 +906,142 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 		allow = default_allows(p, cfg);
 	}
 	if (allow) {
+		p->vc_kind = BH_VCK_ALLOW;
 		ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
-		ct_track(&k, p->smac, p->dmac, 0);
+		ct_track(&k, p->smac, p->dmac, 0, p->now);
 		if (p->frag_first)
 			frag_record(p);
 		return verdict(p, 1, pv ? BH_R_PASS_RULE : BH_R_PASS_DEFAULT, p->rule_id);
 	}
+	/* a cached denial checks for a reply on every hit: flows opened
+	 * later (either end, or the gateway) make it one */
+	p->vc_kind = BH_VCK_DENY;
+	p->vc_reason = pv ? BH_R_DROP_RULE : BH_R_DROP_DEFAULT;
+	p->vc_rule = p->rule_id;
 	if (is_reply(p)) {
 		if (p->frag_first)
 			frag_record(p);
 		return PASS(p, BH_R_PASS_REPLY);
 	}
-	return verdict(p, 0, pv ? BH_R_DROP_RULE : BH_R_DROP_DEFAULT, p->rule_id);
+	return verdict(p, 0, p->vc_reason, p->rule_id);
+}
+
+/* ---- the flow verdict cache ------------------------------------------------ */
+
+/* MACs and addresses of a frame, into a cache key or a deny event */
+#define copy_endpoints(d, p) do {				\
+	__builtin_memcpy((d)->smac, (p)->smac, 6);		\
+	__builtin_memcpy((d)->dmac, (p)->dmac, 6);		\
+	__builtin_memcpy((d)->saddr, (p)->saddr, 16);		\
+	__builtin_memcpy((d)->daddr, (p)->daddr, 16);		\
+} while (0)
+
+static __always_inline bool dhcp_port(__u16 port)
+{
+	return port == 67 || port == 68 || port == 546 || port == 547;
+}
+
+/* TCP/UDP, whole datagrams, no DHCP: judged by the key's fields alone */
+static __always_inline bool vc_eligible(const struct bh_pkt *p)
+{
+	if (!p->has_l4 || p->frag_first || p->frag_later)
+		return false;
+	if (p->eth_proto != ETH_P_IP && p->eth_proto != ETH_P_IPV6)
+		return false;
+	if (p->l4proto == IPPROTO_UDP)
+		return !dhcp_port(p->sport) && !dhcp_port(p->dport);
+	return p->l4proto == IPPROTO_TCP;
+}
+
+static __always_inline void vc_key(const struct bh_pkt *p, struct bh_vc_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	copy_endpoints(k, p);
+	k->sport = p->sport;
+	k->dport = p->dport;
+	k->proto = p->l4proto;
+	if (p->is_v4)
+		k->flags |= BH_VC_V4;
+	if (p->l4proto == IPPROTO_TCP && (p->tcp_flags & TCP_FLAG_SYN) &&
+	    !(p->tcp_flags & TCP_FLAG_ACK))
+		k->flags |= BH_VC_SYN;
+}
+
+/* A valid entry: the verdict again, with the flow state it depends on. */
+static __noinline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
+{
+	struct bh_ct_key k;
+
+	if (!vc)
+		return 0;
+	if (vc->kind == BH_VCK_ALLOW) {
+		/* keep the flow tracked, as ct_track() would: once a second */
+		if ((__s64)(p->now - vc->ct_seen) >= (__s64)BH_VC_CT_RECHECK) {
+			ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
+			ct_track(&k, p->smac, p->dmac, 0, p->now);
+			vc->ct_seen = p->now;
+		}
+		return verdict(p, 1, vc->reason, vc->rule_id);
+	}
+	if (vc->kind == BH_VCK_DENY) {
+		/* a reply while its flow was live within the last second */
+		if (vc->reply && (__s64)(p->now - vc->ct_seen) < (__s64)BH_VC_CT_RECHECK)
+			return PASS(p, BH_R_PASS_REPLY);
+		if (is_reply(p)) {
+			vc->reply = 1;
+			vc->ct_seen = p->now;
+			return PASS(p, BH_R_PASS_REPLY);
+		}
+		vc->reply = 0;
+		return verdict(p, 0, vc->reason, vc->rule_id);
+	}
+	return verdict(p, vc->reason < BH_R_PASS_MAX, vc->reason, vc->rule_id);
+}
+
+static __always_inline bool vc_key_eq(const struct bh_vc_key *a, const struct bh_vc_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	const __u32 *xt = (const __u32 *)(x + 6), *yt = (const __u32 *)(y + 6);
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		 (x[4] ^ y[4]) | (x[5] ^ y[5]) | (__u64)(*xt ^ *yt));
 }
 
 /*
- * Judge a parsed frame: sets p->pass, p->reason, p->rule_id and returns
- * p->pass. Global, so the verifier checks it once.
+ * Fill this CPU's slot. kind goes to 0 first and is set last, so a program
+ * that interrupts the writes on this CPU sees an empty slot, not a torn one.
  */
-__noinline int bh_decide(struct bh_pkt *p)
+static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_slot *s,
+				     const struct bh_vc_key *k, __u32 epoch, __u32 vepoch)
 {
-	struct bh_config *cfg;
-	struct bh_active *act;
+	__u8 kind = p->vc_kind ? p->vc_kind : BH_VCK_FIXED;
+
+	s->val.kind = 0;
+	barrier();
+	s->key = *k;
+	s->val.epoch = epoch;
+	s->val.vepoch = vepoch;
+	s->val.ct_seen = p->now;
+	s->val.reason = p->reason;
+	s->val.rule_id = p->rule_id;
+	s->val.reply = 0;
+	if (kind == BH_VCK_DENY) {
+		s->val.reason = p->vc_reason;
+		s->val.rule_id = p->vc_rule;
+		s->val.reply = p->pass;
+	}
+	barrier();
+	s->val.kind = kind;
+}
+
+/* ---- judging ---------------------------------------------------------------- */
+
+static __noinline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
+{
 	struct bh_dev_val *dv;
-	__u32 key = 0;
 
-	if (!p)
+	if (!p || !cfg)
 		return 0;
-	act = bpf_map_lookup_elem(&bh_active, &key);
-	if (!act)
-		return DROP(p, BH_R_DROP_NOPOLICY);
-	p->gen = act->gen & 1;
-	key = p->gen;
-	cfg = bpf_map_lookup_elem(&bh_config, &key);
-	if (!cfg || !(cfg->flags & BH_CFG_VALID))
-		return DROP(p, BH_R_DROP_NOPOLICY);
-
-	if (p->smac[0] & 1)
-		return DROP(p, BH_R_DROP_MALFORMED);	/* group address as source */
 	if (is_gw_mac(p->smac))
 		return DROP(p, BH_R_DROP_SPOOF);	/* a device posing as the gateway */
 
@@ -973,6 +1076,58 @@ __noinline int bh_decide(struct bh_pkt *p)
 	default:
 		return DROP(p, BH_R_DROP_ETHERTYPE);
 	}
+}
+
+/*
+ * Judge a parsed frame: sets p->pass, p->reason, p->rule_id and returns
+ * p->pass. Global, so the verifier checks it once.
+ *
+ * The cache epoch is read first, the generation and policy epoch in one
+ * 8-byte load: a verdict stored under them was computed from map contents
+ * no older than those reads, so it is stale as soon as either moves (see
+ * bh_vepoch in bulkhead_abi.h, and docs/architecture.md).
+ */
+__noinline int bh_decide(struct bh_pkt *p)
+{
+	struct bh_vc_key vk __attribute__((aligned(8)));
+	struct bh_vc_slot *slot = NULL;
+	struct bh_config *cfg;
+	struct bh_active a;
+	__u32 key = 0, vepoch = 0, *ve;
+	__u64 *act, av;
+
+	if (!p)
+		return 0;
+	ve = bpf_map_lookup_elem(&bh_vepoch, &key);
+	if (ve)
+		vepoch = *(volatile __u32 *)ve;
+	act = bpf_map_lookup_elem(&bh_active, &key);
+	if (!act)
+		return DROP(p, BH_R_DROP_NOPOLICY);
+	av = *(volatile __u64 *)act;
+	__builtin_memcpy(&a, &av, sizeof(a));
+	p->gen = a.gen & 1;
+	key = p->gen;
+	cfg = bpf_map_lookup_elem(&bh_config, &key);
+	if (!cfg || !(cfg->flags & BH_CFG_VALID))
+		return DROP(p, BH_R_DROP_NOPOLICY);
+
+	if (p->smac[0] & 1)
+		return DROP(p, BH_R_DROP_MALFORMED);	/* group address as source */
+
+	p->vc_ok = vc_eligible(p);
+	if (p->vc_ok) {
+		vc_key(p, &vk);
+		key = bh_vc_index(&vk);
+		slot = bpf_map_lookup_elem(&bh_vcache, &key);
+		if (slot && slot->val.kind && slot->val.epoch == a.epoch &&
+		    slot->val.vepoch == vepoch && vc_key_eq(&slot->key, &vk))
+			return vc_hit(p, &slot->val);
+	}
+	decide_frame(p, cfg);
+	if (slot)
+		vc_store(p, slot, &vk, a.epoch, vepoch);
+	return p->pass;
 }
 
 /* Count the verdict: per reason, per source MAC, per rule. Global. */
@@ -1038,10 +1193,7 @@ __noinline int bh_event(struct bh_pkt *p)
 	sup = b->suppressed;
 	__sync_fetch_and_add(&b->suppressed, -sup);
 	e->time_ns = now;
-	__builtin_memcpy(e->smac, p->smac, 6);
-	__builtin_memcpy(e->dmac, p->dmac, 6);
-	__builtin_memcpy(e->saddr, p->saddr, 16);
-	__builtin_memcpy(e->daddr, p->daddr, 16);
+	copy_endpoints(e, p);
 	e->eth_proto = p->eth_proto;
 	e->proto = p->l4proto;
 	e->is_v4 = p->is_v4;
@@ -1097,7 +1249,7 @@ __noinline int bh_account(struct bh_pkt *p)
 	ds->bytes += p->len;
 	if (!p->pass)
 		ds->drops++;
-	ds->last_seen = bpf_ktime_get_ns();
+	ds->last_seen = p->now;
 	return 0;
 }
 
@@ -1113,6 +1265,7 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->len = len;
+	p->now = bpf_ktime_get_coarse_ns();
 	reason = bh_parse(p, data, data_end, oob_tag, oob_tci);
 	if (reason)
 		DROP(p, (__u16)reason);

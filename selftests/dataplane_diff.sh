@@ -8,6 +8,10 @@
 # raw frame with a marker, recorded where it arrives, and compared with the
 # verdict of `bulkhead explain` (the reference evaluator). Any mismatch
 # fails and prints the seed and the frame.
+# In tc and xdp mode, every frame is sent twice (the second one meets the
+# flow verdict cache the first filled), and the previous policy's frames
+# are sent again, first, under the new one (their verdicts were cached
+# under the old policy): a stale cached verdict is a mismatch.
 #   BH_DP_DIFF_SEED (random), BH_DP_DIFF_POLICIES (2), BH_DP_DIFF_COUNT (1000)
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -36,7 +40,27 @@ for p in $(seq 0 $((NPOL - 1))); do
 		out=$(bh apply "$BH_TMP/policy-$p.yaml" 2>&1)
 	fi || { fail "policy seed $ps: up/apply" "$out"; continue; }
 	bh_pin_neighbours
-	python3 "$PY" frames "$ps" "$COUNT" > "$BH_TMP/frames-$p.json"
+	python3 "$PY" frames "$ps" "$COUNT" > "$BH_TMP/frames-orig-$p.json"
+	if [ "$MODE" = nft ]; then
+		cp "$BH_TMP/frames-orig-$p.json" "$BH_TMP/frames-$p.json"
+	else
+		# the previous policy's frames, then these, then these again (new
+		# markers, same tuples)
+		python3 - "$COUNT" "$BH_TMP/frames-orig-$((p - 1)).json" \
+			"$BH_TMP/frames-orig-$p.json" > "$BH_TMP/frames-$p.json" <<'PY'
+import json, os, sys
+count, prev, cur = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def emit(path, base):
+    for line in open(path):
+        f = json.loads(line)
+        f['id'] += base
+        print(json.dumps(f))
+if os.path.exists(prev):
+    emit(prev, 2 * count)
+emit(cur, 0)
+emit(cur, count)
+PY
+	fi
 
 	listeners=()
 	for d in "${BH_DEVICES[@]}"; do

@@ -6,11 +6,18 @@
  * BPF_PROG_TEST_RUN (XDP and tc) and by the reference evaluator
  * (userspace/eval.c). Any disagreement fails and prints a reproducer.
  *
+ * The flow verdict cache (per CPU) is in the way of every judgement: the
+ * process stays on one CPU, each frame runs through XDP, tc and XDP again
+ * (the repeat meets the slot its first run filled), and after each new
+ * policy and quarantine the previous policy's last REPLAY frames are judged
+ * again first, so a verdict cached under the old state shows as a mismatch.
+ *
  *   test_diff [--seed N] [--count FRAMES_PER_POLICY] [--policies N]
  * Prints "ok 1 - ..." / "not ok 1 - ..." (TAP) and the counts.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +375,86 @@ static void snapshot(const struct bh_maps *m, __u64 *out)
 	}
 }
 
+#define REPLAY		256
+#define N_RUNS		3	/* xdp, tc, xdp again */
+
+struct judged {
+	const struct bh_maps *m;
+	struct bulkhead_bpf *skel;
+	unsigned long long seed;
+	const char *leases;		/* the leases bound with the policy */
+	long pairs, mismatches, tc_refused, hits;
+	long by_reason[BH_R_MAX];
+};
+
+/* the CPU the test stays on */
+static int this_cpu;
+
+/*
+ * Judge @f through the three runs against @want. 0, or -1 on a
+ * BPF_PROG_TEST_RUN failure. Mismatches are printed and counted.
+ */
+static int judge(struct judged *j, struct frame *f, const struct bh_eval_result *want,
+		 long pi, long fi, const char *yaml, const struct bh_env *env)
+{
+	for (int run_i = 0; run_i < N_RUNS; run_i++) {
+		bool tc = run_i == 1;
+		int fd = bpf_program__fd(tc ? j->skel->progs.bulkhead_tc_in :
+					      j->skel->progs.bulkhead_xdp);
+		__u64 before[BH_R_MAX];
+		int pass = 0, reason, ret;
+
+		snapshot(j->m, before);
+		ret = run(fd, f, tc, &pass);
+		if (ret == -EINVAL && tc) {
+			j->tc_refused++;	/* the skb test runner refuses short IP */
+			continue;
+		}
+		if (ret) {
+			printf("not ok 1 - differential: BPF_PROG_TEST_RUN: %s\n", strerror(-ret));
+			return -1;
+		}
+		reason = moved(j->m, before);
+		j->pairs++;
+		if (want->reason >= 0 && want->reason < BH_R_MAX)
+			j->by_reason[want->reason]++;
+		if (pass == want->pass && reason == want->reason)
+			continue;
+		j->mismatches++;
+		printf("# MISMATCH (%s%s) policy %ld frame %ld: bpf %s/%d, evaluator %s/%d (%s)\n",
+		       tc ? "tc" : "xdp", run_i == 2 ? ", repeated" : "", pi, fi,
+		       pass ? "pass" : "drop", reason, want->pass ? "pass" : "drop",
+		       want->reason, want->why);
+		printf("#   reproduce: test_diff --seed %llu; quarantined %zu; frame:", j->seed,
+		       env->n_quarantined);
+		for (size_t b = 0; b < f->len; b++)
+			printf("%s%02x", b % 32 ? "" : "\n#     ", f->b[b]);
+		printf("\n#   leases:\n%s#   policy:\n%s", j->leases, yaml);
+	}
+	return 0;
+}
+
+/* valid slots of this CPU's bh_vcache: the cache is really in use */
+static long cache_filled(const struct bh_maps *m)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bh_vc_slot *v = calloc((size_t)ncpu, sizeof(*v));
+	struct bh_active act = {};
+	__u32 zero = 0, ve = 0;
+	long n = 0;
+
+	if (!v)
+		return 0;
+	bpf_map_lookup_elem(m->active, &zero, &act);
+	bpf_map_lookup_elem(m->vepoch, &zero, &ve);
+	for (__u32 i = 0; i < BH_VCACHE_SLOTS; i++)
+		if (!bpf_map_lookup_elem(m->vcache, &i, v) && v[this_cpu].val.kind &&
+		    v[this_cpu].val.epoch == act.epoch && v[this_cpu].val.vepoch == ve)
+			n++;
+	free(v);
+	return n;
+}
+
 static void clear_map(int fd, size_t key_size)
 {
 	char k[64];
@@ -387,12 +474,21 @@ int main(int argc, char **argv)
 		{}
 	};
 	unsigned long long seed = (unsigned long long)time(NULL);
-	long count = 1000, npol = 50, pairs = 0, mismatches = 0, tc_refused = 0;
-	long by_reason[BH_R_MAX] = { 0 };
+	long count = 1000, npol = 50, filled = 0;
+	struct judged j = { .m = NULL };
 	struct bulkhead_bpf *skel;
 	struct bh_maps maps;
 	static char yaml[1 << 16];
 	static char leases[1024];
+	static struct frame replay[REPLAY];
+	long n_replay = 0;
+	__u8 gwm[1][6] = { { 0x02, 0, 0, 0, 0, 0x01 } };
+	struct bh_gw_addr ga[2] = {};
+	__u8 q[2][6];
+	struct bh_env env = { .gw_macs = gwm, .n_gw_macs = 1, .gw_addrs = ga, .n_gw_addrs = 2,
+			      .quarantined = q };
+	struct bh_eval_state *st = NULL;
+	cpu_set_t cpus;
 	int opt, nmem;
 
 	while ((opt = getopt_long(argc, argv, "s:c:p:", opts, NULL)) != -1) {
@@ -407,6 +503,13 @@ int main(int argc, char **argv)
 	}
 	printf("# differential test: seed %llu, %ld policies x %ld frames (--seed to repeat)\n",
 	       seed, npol, count);
+	this_cpu = sched_getcpu();
+	CPU_ZERO(&cpus);
+	CPU_SET(this_cpu, &cpus);
+	if (this_cpu < 0 || sched_setaffinity(0, sizeof(cpus), &cpus)) {
+		printf("not ok 1 - differential: cannot stay on one CPU: %s\n", strerror(errno));
+		return 1;
+	}
 	rng = seed | 1;
 	gen_policy(yaml, sizeof(yaml), &nmem);
 	skel = fixture_open(&maps, yaml);
@@ -414,13 +517,15 @@ int main(int argc, char **argv)
 		printf("not ok 1 - differential: cannot load the BPF objects\n");
 		return 1;
 	}
-	for (long pi = 0; pi < npol && mismatches < 10; pi++) {
-		__u8 gwm[1][6] = { { 0x02, 0, 0, 0, 0, 0x01 } };
-		struct bh_gw_addr ga[2] = {};
-		__u8 q[2][6];
-		struct bh_env env = { .gw_macs = gwm, .n_gw_macs = 1, .gw_addrs = ga, .n_gw_addrs = 2,
-				      .quarantined = q };
-		struct bh_eval_state *st = bh_eval_state_new();
+	j.m = &maps;
+	j.skel = skel;
+	j.seed = seed;
+	j.leases = leases;
+	bh_parse_addr("192.168.50.1", &ga[0].addr);
+	ga[0].plen = 24;
+	bh_parse_addr("fd00:50::1", &ga[1].addr);
+	ga[1].plen = 64;
+	for (long pi = 0; pi < npol && j.mismatches < 10; pi++) {
 		struct bh_policy *p = NULL;
 
 		gen_policy(yaml, sizeof(yaml), &nmem);
@@ -429,78 +534,68 @@ int main(int argc, char **argv)
 			printf("not ok 1 - differential: a random policy did not load\n%s%s", yaml, leases);
 			return 1;
 		}
-		bh_parse_addr("192.168.50.1", &ga[0].addr);
-		ga[0].plen = 24;
-		bh_parse_addr("fd00:50::1", &ga[1].addr);
-		ga[1].plen = 64;
+		/* the previous policy's last frames, judged by the new one right
+		 * after the flip (same flows, same quarantine): their verdicts are
+		 * cached under the old epoch */
+		for (long ri = 0; st && ri < n_replay && j.mismatches < 10; ri++) {
+			struct bh_eval_result want;
+
+			bh_eval_frame(p, &env, st, replay[ri].b, replay[ri].len, &want);
+			if (judge(&j, &replay[ri], &want, pi, -1 - ri, yaml, &env))
+				return 1;
+		}
+		n_replay = 0;
+		/* a fresh start; as the controller does: writes, then the verdict
+		 * cache invalidated */
+		bh_eval_state_free(st);
+		st = bh_eval_state_new();
 		clear_map(maps.ct, sizeof(struct bh_ct_key));
 		clear_map(maps.frag, sizeof(struct bh_frag_key));
 		clear_map(maps.quarantine, sizeof(struct bh_mac_key));
+		bh_dp_invalidate(&maps);
+		env.n_quarantined = 0;
 		for (unsigned int i = 0, n = rnd(3); i < n; i++) {
 			mac_of(PICK(dev_mac), q[env.n_quarantined]);
 			bh_dp_isolate(&maps, q[env.n_quarantined], 1, 0);
 			env.n_quarantined++;
 		}
 
-		for (long fi = 0; fi < count && mismatches < 10; fi++) {
+		for (long fi = 0; fi < count && j.mismatches < 10; fi++) {
 			struct bh_eval_result want;
 			struct frame f;
 			int trunc;
 
 			gen_frame(&f, &trunc);
 			bh_eval_frame(p, &env, st, f.b, f.len, &want);
-			for (int ep = 0; ep < 2; ep++) {
-				int fd = bpf_program__fd(ep ? skel->progs.bulkhead_tc_in :
-							      skel->progs.bulkhead_xdp);
-				__u64 before[BH_R_MAX];
-				int pass = 0, reason, ret;
-
-				snapshot(&maps, before);
-				ret = run(fd, &f, ep, &pass);
-				if (ret == -EINVAL && ep) {
-					tc_refused++;	/* the skb test runner refuses short IP */
-					continue;
-				}
-				if (ret) {
-					printf("not ok 1 - differential: BPF_PROG_TEST_RUN: %s\n", strerror(-ret));
-					return 1;
-				}
-				reason = moved(&maps, before);
-				pairs++;
-				if (want.reason >= 0 && want.reason < BH_R_MAX)
-					by_reason[want.reason]++;
-				if (pass == want.pass && reason == want.reason)
-					continue;
-				mismatches++;
-				printf("# MISMATCH (%s) policy %ld frame %ld: bpf %s/%d, evaluator %s/%d (%s)\n",
-				       ep ? "tc" : "xdp", pi, fi, pass ? "pass" : "drop", reason,
-				       want.pass ? "pass" : "drop", want.reason, want.why);
-				printf("#   reproduce: test_diff --seed %llu; quarantined %zu; frame:", seed,
-				       env.n_quarantined);
-				for (size_t b = 0; b < f.len; b++)
-					printf("%s%02x", b % 32 ? "" : "\n#     ", f.b[b]);
-				printf("\n#   leases:\n%s#   policy:\n", leases);
-				for (char *line = strtok(yaml, "\n"); line; line = strtok(NULL, "\n"))
-					printf("#     %s\n", line);
-				gen_policy(yaml, sizeof(yaml), &nmem);	/* strtok ate it */
-			}
+			if (judge(&j, &f, &want, pi, fi, yaml, &env))
+				return 1;
+			if (count - fi <= REPLAY)
+				replay[n_replay++] = f;
 		}
-		bh_eval_state_free(st);
+		if (pi == npol - 1)
+			filled = cache_filled(&maps);
 		bh_policy_free(p);
 	}
-	printf("# %ld verdict pairs compared (BPF vs evaluator), %ld mismatches, "
-	       "%ld tc runs refused by the kernel's test runner (short IP headers)\n",
-	       pairs, mismatches, tc_refused);
+	bh_eval_state_free(st);
+	printf("# %ld verdict pairs compared (BPF vs evaluator; each frame xdp, tc, xdp again), "
+	       "%ld mismatches, %ld tc runs refused by the kernel's test runner (short IP headers)\n",
+	       j.pairs, j.mismatches, j.tc_refused);
+	printf("# verdict cache: %ld slots of CPU %d valid after the last policy\n", filled,
+	       this_cpu);
 	printf("# verdicts by reason:");
 	for (int r = 0; r < BH_R_MAX; r++)
-		printf(" %d:%ld", r, by_reason[r]);
+		printf(" %d:%ld", r, j.by_reason[r]);
 	printf("\n");
 	bulkhead_bpf__destroy(skel);
-	if (mismatches) {
+	if (j.mismatches) {
 		printf("not ok 1 - differential: BPF and the reference evaluator disagree\n");
 		return 1;
 	}
+	if (!filled) {
+		printf("not ok 1 - differential: the verdict cache was never filled\n");
+		return 1;
+	}
 	printf("ok 1 - differential: BPF (xdp and tc) and the reference evaluator agree on %ld pairs\n",
-	       pairs);
+	       j.pairs);
 	return 0;
 }

@@ -17,6 +17,7 @@
  * CMOCKA_MESSAGE_OUTPUT=TAP for TAP output.
  */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -34,6 +35,7 @@
 
 #include "bulkhead_abi.h"
 #include "bulkhead.skel.h"
+#include "fixture.h"
 #include "frames.h"
 
 /* ---- the network ------------------------------------------------------------ */
@@ -79,7 +81,7 @@ static int ncpu;
 static struct {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
-	int events, evlimit, evcpu;
+	int events, evlimit, evcpu, vepoch, vcache;
 } fd;
 
 /* ---- address helpers ---------------------------------------------------------- */
@@ -108,10 +110,26 @@ static struct bh_mac_key mac_key(const char *s)
 
 /* ---- writing the policy by hand ----------------------------------------------- */
 
+/*
+ * Every hand-written change is followed by what the controller does after
+ * its own writes: bump bh_vepoch, so no cached verdict outlives it.
+ */
+static void invalidate(void)
+{
+	__u32 zero = 0, v = 0;
+
+	if (bpf_map_lookup_elem(fd.vepoch, &zero, &v))
+		fail_msg("bh_vepoch: %s", strerror(errno));
+	v++;
+	if (bpf_map_update_elem(fd.vepoch, &zero, &v, BPF_ANY))
+		fail_msg("bh_vepoch: %s", strerror(errno));
+}
+
 static void upd(int map, const void *k, const void *v)
 {
 	if (bpf_map_update_elem(map, k, v, BPF_ANY))
 		fail_msg("map update: %s", strerror(errno));
+	invalidate();
 }
 
 static void put_group(__u32 gen, __u16 g, __u8 internet)
@@ -259,17 +277,22 @@ static void write_gateway(void)
 	upd(fd.lan, &lk, &one);
 }
 
-/* delete every entry of a hash map */
+/* delete every entry of a hash map, as the kernel's LRU would: no epoch bump */
+static void clear_map_raw(int map)
+{
+	__u8 next[64];
+
+	while (!bpf_map_get_next_key(map, NULL, next))
+		if (bpf_map_delete_elem(map, next))
+			fail_msg("map delete: %s", strerror(errno));
+}
+
+/* ... and as a controller write */
 static void clear_map(int map, size_t key_size)
 {
-	__u8 key[64], next[64];
-
-	assert_true(key_size <= sizeof(key));
-	while (!bpf_map_get_next_key(map, NULL, next)) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(map, key))
-			fail_msg("map delete: %s", strerror(errno));
-	}
+	assert_true(key_size <= 64);
+	clear_map_raw(map);
+	invalidate();
 }
 
 static void clear_state(void)
@@ -291,6 +314,7 @@ static void release(const char *mac)
 	struct bh_mac_key k = mac_key(mac);
 
 	bpf_map_delete_elem(fd.quarantine, &k);
+	invalidate();
 }
 
 /* ---- counters ------------------------------------------------------------------- */
@@ -320,13 +344,12 @@ static __u64 rule_count(__u32 gen, __u32 rule)
 	return percpu_counter(fd.rulestats, gen * BH_MAX_RULES + rule).packets;
 }
 
-static struct bh_dev_stats dev_stats(const char *mac)
+static struct bh_dev_stats sum_devstats(int map, const struct bh_mac_key *k)
 {
 	struct bh_dev_stats *v = calloc((size_t)ncpu, sizeof(*v)), sum = {};
-	struct bh_mac_key k = mac_key(mac);
 
 	assert_non_null(v);
-	if (!bpf_map_lookup_elem(fd.devstats, &k, v)) {
+	if (!bpf_map_lookup_elem(map, k, v)) {
 		for (int i = 0; i < ncpu; i++) {
 			sum.packets += v[i].packets;
 			sum.bytes += v[i].bytes;
@@ -337,6 +360,13 @@ static struct bh_dev_stats dev_stats(const char *mac)
 	}
 	free(v);
 	return sum;
+}
+
+static struct bh_dev_stats dev_stats(const char *mac)
+{
+	struct bh_mac_key k = mac_key(mac);
+
+	return sum_devstats(fd.devstats, &k);
 }
 
 static const char *const reason_name[BH_R_MAX] = {
@@ -1912,15 +1942,20 @@ static int ev_cb(void *ctx, void *data, size_t size)
 }
 
 /* Read every event now in the ring into evs[]; returns how many. */
-static size_t ev_drain(void)
+static size_t ev_drain_fd(int map)
 {
-	struct ring_buffer *rb = ring_buffer__new(fd.events, ev_cb, NULL, NULL);
+	struct ring_buffer *rb = ring_buffer__new(map, ev_cb, NULL, NULL);
 
 	assert_non_null(rb);
 	n_evs = 0;
 	ring_buffer__consume(rb);
 	ring_buffer__free(rb);
 	return n_evs;
+}
+
+static size_t ev_drain(void)
+{
+	return ev_drain_fd(fd.events);
 }
 
 static void ev_reset(void)
@@ -2010,6 +2045,391 @@ static void test_deny_event_rate_limit(void **state)
 	assert_int_equal(evs[0].reason, BH_R_DROP_VLAN);
 }
 
+/* ---- the flow verdict cache, through the controller's own writers ------------------ */
+/*
+ * A second copy of the objects, its policy compiled from YAML and written
+ * by bh_dp_apply(), the quarantine by bh_dp_isolate()/bh_dp_release(), the
+ * gateway by bh_dp_set_gateway(), flows deleted by bh_dp_ct_flush_mac():
+ * exactly what the product does. The process stays on one CPU, so every
+ * repeated frame meets the per-CPU slot its first run filled; each row
+ * asserts the slot is filled before a repeat, so a repeat is a cache hit.
+ */
+#define CACHE_POLICY(extra_rule)						\
+	"version: 1\n"								\
+	"interfaces: [br-lan]\n"						\
+	"defaults: {gateway: allow}\n"						\
+	"groups:\n"								\
+	"  cameras: {members: [{mac: \"" CAM "\", ip: [" CAM4 "]}]}\n"		\
+	"  nvr: {members: [{mac: \"" NVR "\", ip: [" NVR4 "]}]}\n"		\
+	"rules:\n"								\
+	"  - {from: nvr, to: cameras, proto: tcp, ports: [" extra_rule "]}\n"
+
+static const char cache_allow[] = CACHE_POLICY("554");
+static const char cache_deny[] = CACHE_POLICY("80");	/* tcp/554 falls to the default */
+
+static struct bulkhead_bpf *cskel;
+static struct bh_maps cm;
+static int ccpu;
+
+/* the slot bh_vcache gives a plain IPv4 TCP frame (as verdict.h keys it) */
+static __u32 frame_slot(const struct frame *f, struct bh_vc_key *k)
+{
+	const __u8 *ip = f->b + 14, *l4 = ip + 20;
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->dmac, f->b, 6);
+	memcpy(k->smac, f->b + 6, 6);
+	k->saddr[10] = k->saddr[11] = k->daddr[10] = k->daddr[11] = 0xff;
+	memcpy(k->saddr + 12, ip + 12, 4);
+	memcpy(k->daddr + 12, ip + 16, 4);
+	k->sport = (__u16)(l4[0] << 8 | l4[1]);
+	k->dport = (__u16)(l4[2] << 8 | l4[3]);
+	k->proto = ip[9];
+	k->flags = BH_VC_V4 | ((l4[13] & (SYN | ACK)) == SYN ? BH_VC_SYN : 0);
+	return bh_vc_index(k);
+}
+
+/* this CPU's slot of @f: its key, and filled under the current epochs */
+static struct bh_vc_slot cache_slot(const struct frame *f, bool *valid)
+{
+	struct bh_vc_slot *v = calloc((size_t)ncpu, sizeof(*v)), s;
+	struct bh_active act;
+	struct bh_vc_key k;
+	__u32 idx = frame_slot(f, &k), zero = 0, ve = 0;
+
+	assert_non_null(v);
+	assert_int_equal(bpf_map_lookup_elem(cm.vcache, &idx, v), 0);
+	assert_int_equal(bpf_map_lookup_elem(cm.active, &zero, &act), 0);
+	assert_int_equal(bpf_map_lookup_elem(cm.vepoch, &zero, &ve), 0);
+	s = v[ccpu];
+	free(v);
+	*valid = s.val.kind && !memcmp(&s.key, &k, sizeof(k)) && s.val.epoch == act.epoch &&
+		 s.val.vepoch == ve;
+	return s;
+}
+
+static void cache_slot_put(const struct frame *f, const struct bh_vc_slot *s)
+{
+	struct bh_vc_slot *v = calloc((size_t)ncpu, sizeof(*v));
+	struct bh_vc_key k;
+	__u32 idx = frame_slot(f, &k);
+
+	assert_non_null(v);
+	assert_int_equal(bpf_map_lookup_elem(cm.vcache, &idx, v), 0);
+	v[ccpu] = *s;
+	assert_int_equal(bpf_map_update_elem(cm.vcache, &idx, v, BPF_ANY), 0);
+	free(v);
+}
+
+/* Run @f through @ep of the cache fixture: the verdict and its reason counter. */
+static void cache_run(enum ep ep, const struct frame *f, int pass, __u32 reason,
+		      const char *what)
+{
+	struct bpf_program *prog = ep == EP_XDP ? cskel->progs.bulkhead_xdp :
+						  cskel->progs.bulkhead_tc_in;
+	struct bh_counter b, a;
+	int got;
+
+	assert_int_equal(bh_dp_counter(cm.stats, reason, &b), 0);
+	got = run_prog(prog, ep == EP_TC, f);
+	assert_int_equal(bh_dp_counter(cm.stats, reason, &a), 0);
+	if (got != pass || a.packets != b.packets + 1)
+		fail_msg("%s: %s: expected %s %s, got %s (reason counter +%llu)", ep_name[ep],
+			 what, pass ? "PASS" : "DROP", reason_name[reason], got ? "PASS" : "DROP",
+			 (unsigned long long)(a.packets - b.packets));
+}
+
+static __u8 cmac_nvr[6], cmac_cam[6];
+
+static void c_apply_allow(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_allow), 0); }
+static void c_apply_deny(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_deny), 0); }
+static void c_isolate_nvr(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_nvr, 1, 0), 0); }
+static void c_release_nvr(void) { assert_int_equal(bh_dp_release(&cm, cmac_nvr), 0); }
+static void c_isolate_cam(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_cam, 1, 0), 0); }
+static void c_release_cam(void) { assert_int_equal(bh_dp_release(&cm, cmac_cam), 0); }
+static void c_flush_nvr(void) { assert_true(bh_dp_ct_flush_mac(&cm, cmac_nvr, NULL, NULL) >= 1); }
+
+/* the gateway takes 192.168.50.99 on (or gives it up): its class changes */
+static void c_gateway(bool with_99)
+{
+	struct bh_port port = { .ifindex = 1 };
+	struct bh_gw_addr addrs[3] = {};
+	__u8 gw[1][6] = { { 0x02, 0, 0, 0, 0, 0x01 } };
+	struct bh_topology t = { .ports = &port, .n_ports = 1, .macs = gw, .n_macs = 1,
+				 .addrs = addrs, .n_addrs = with_99 ? 3 : 2 };
+
+	bh_parse_addr(GW4, &addrs[0].addr);
+	addrs[0].plen = 24;
+	bh_parse_addr(GW6, &addrs[1].addr);
+	addrs[1].plen = 64;
+	bh_parse_addr("192.168.50.99", &addrs[2].addr);
+	addrs[2].plen = 24;
+	assert_int_equal(bh_dp_set_gateway(&cm, &t), 0);
+}
+static void c_gateway_99(void) { c_gateway(true); }
+static void c_gateway_back(void) { c_gateway(false); }
+
+/* flows gone from bh_ct with no controller write (evicted by the LRU) */
+static void c_ct_vanish_raw(void)
+{
+	clear_map_raw(cm.ct);
+}
+
+B(c_nvr_cam_syn, tcp4(f, CAM, NVR, NVR4, CAM4, 40000, 554, SYN))
+B(c_nvr_cam_ack, tcp4(f, CAM, NVR, NVR4, CAM4, 40000, 554, ACK))
+B(c_cam_nvr_ack, tcp4(f, NVR, CAM, CAM4, NVR4, 554, 40000, ACK))
+B(c_cam_nvr_syn, tcp4(f, NVR, CAM, CAM4, NVR4, 554, 40000, SYN))
+B(c_nvr_gw99, tcp4(f, GWMAC, NVR, NVR4, "192.168.50.99", 40000, 8080, ACK))
+
+struct cstep {
+	builder build;		/* a frame, or */
+	void (*act)(void);	/* a controller write */
+	int pass;
+	__u32 reason;
+	bool hit;		/* the frame's slot must be filled before it runs */
+	bool age;		/* age the slot's ct state past the second first */
+};
+#define CF(b, p, r)	{ .build = b, .pass = p, .reason = BH_R_##r }
+#define CHIT(b, p, r)	{ .build = b, .pass = p, .reason = BH_R_##r, .hit = true }
+#define CAGE(b, p, r)	{ .build = b, .pass = p, .reason = BH_R_##r, .hit = true, .age = true }
+#define CA(a)		{ .act = a }
+
+struct crow {
+	const char *name;
+	struct cstep steps[12];
+};
+
+static const struct crow crows[] = {
+	{ "cache: a policy that denies drops the identical frame at once", {
+		CF(c_nvr_cam_syn, 1, PASS_RULE), CF(c_nvr_cam_ack, 1, PASS_RULE),
+		CHIT(c_nvr_cam_ack, 1, PASS_RULE), CA(c_apply_deny),
+		CF(c_nvr_cam_ack, 0, DROP_DEFAULT), CHIT(c_nvr_cam_ack, 0, DROP_DEFAULT),
+		CA(c_apply_allow), CF(c_nvr_cam_ack, 1, PASS_RULE) } },
+	{ "cache: isolate drops the identical frame at once, release passes it", {
+		CF(c_nvr_cam_ack, 1, PASS_RULE), CHIT(c_nvr_cam_ack, 1, PASS_RULE),
+		CA(c_isolate_nvr), CF(c_nvr_cam_ack, 0, DROP_QUARANTINE),
+		CHIT(c_nvr_cam_ack, 0, DROP_QUARANTINE), CA(c_release_nvr),
+		CF(c_nvr_cam_ack, 1, PASS_RULE), CA(c_isolate_cam),
+		CF(c_nvr_cam_ack, 0, DROP_QUARANTINE), CA(c_release_cam),
+		CF(c_nvr_cam_ack, 1, PASS_RULE) } },
+	{ "cache: a cached reply is dropped once the controller deletes its flow", {
+		CF(c_nvr_cam_syn, 1, PASS_RULE), CF(c_cam_nvr_ack, 1, PASS_REPLY),
+		CHIT(c_cam_nvr_ack, 1, PASS_REPLY), CA(c_flush_nvr),
+		CF(c_cam_nvr_ack, 0, DROP_DEFAULT) } },
+	{ "cache: a cached reply outlives a vanished flow by at most a second", {
+		CF(c_nvr_cam_syn, 1, PASS_RULE), CF(c_cam_nvr_ack, 1, PASS_REPLY),
+		CA(c_ct_vanish_raw), CHIT(c_cam_nvr_ack, 1, PASS_REPLY),
+		CAGE(c_cam_nvr_ack, 0, DROP_DEFAULT), CHIT(c_cam_nvr_ack, 0, DROP_DEFAULT) } },
+	{ "cache: a cached denial becomes a reply once the other end opens the flow", {
+		CF(c_cam_nvr_ack, 0, DROP_DEFAULT), CHIT(c_cam_nvr_ack, 0, DROP_DEFAULT),
+		CF(c_nvr_cam_syn, 1, PASS_RULE), CHIT(c_cam_nvr_ack, 1, PASS_REPLY) } },
+	{ "cache: a bare SYN and an ACK of one tuple are cached apart", {
+		CF(c_nvr_cam_syn, 1, PASS_RULE), CF(c_cam_nvr_syn, 0, DROP_DEFAULT),
+		CF(c_cam_nvr_ack, 1, PASS_REPLY), CHIT(c_cam_nvr_syn, 0, DROP_DEFAULT),
+		CHIT(c_cam_nvr_ack, 1, PASS_REPLY) } },
+	{ "cache: a gateway address change reclassifies the identical frame", {
+		CF(c_nvr_gw99, 0, DROP_DEFAULT), CHIT(c_nvr_gw99, 0, DROP_DEFAULT),
+		CA(c_gateway_99), CF(c_nvr_gw99, 1, PASS_DEFAULT),
+		CHIT(c_nvr_gw99, 1, PASS_DEFAULT), CA(c_gateway_back),
+		CF(c_nvr_gw99, 0, DROP_DEFAULT) } },
+};
+
+static int cache_setup(void **state)
+{
+	cpu_set_t set;
+
+	(void)state;
+	ccpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(ccpu, &set);
+	if (ccpu < 0 || sched_setaffinity(0, sizeof(set), &set))
+		return -1;
+	mac_of(NVR, cmac_nvr);
+	mac_of(CAM, cmac_cam);
+	cskel = fixture_open(&cm, cache_allow);
+	return cskel ? 0 : -1;
+}
+
+static int cache_teardown(void **state)
+{
+	cpu_set_t set;
+
+	(void)state;
+	bulkhead_bpf__destroy(cskel);
+	cskel = NULL;
+	CPU_ZERO(&set);
+	for (int i = 0; i < ncpu; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	return 0;
+}
+
+static void cache_row(void **state)
+{
+	const struct crow *r = *state;
+
+	for (int ep = 0; ep < EP_N; ep++) {
+		c_apply_allow();
+		assert_true(bh_dp_ct_flush_mac(&cm, cmac_nvr, NULL, NULL) >= 0);
+		for (size_t i = 0; i < sizeof(r->steps) / sizeof(r->steps[0]); i++) {
+			const struct cstep *s = &r->steps[i];
+			struct bh_vc_slot slot;
+			char what[64];
+			bool valid;
+
+			if (s->act) {
+				s->act();
+				continue;
+			}
+			if (!s->build)
+				break;
+			s->build(&F);
+			snprintf(what, sizeof(what), "step %zu", i + 1);
+			slot = cache_slot(&F, &valid);
+			if (s->hit && !valid)
+				fail_msg("%s: %s: the frame's verdict is not cached", ep_name[ep], what);
+			if (s->age) {
+				slot.val.ct_seen -= BH_VC_CT_RECHECK + 100000000ULL;
+				cache_slot_put(&F, &slot);
+			}
+			cache_run((enum ep)ep, &F, s->pass, s->reason, what);
+			cache_slot(&F, &valid);
+			if (!valid)
+				fail_msg("%s: %s: not cached after its run", ep_name[ep], what);
+		}
+	}
+}
+
+/* ct entry of nvr -> camera tcp 40000 -> 554 */
+static bool cache_ct(struct bh_ct_val *v)
+{
+	struct bh_ct_key k = { .proto = IPPROTO_TCP, .sport = htons(40000), .dport = htons(554) };
+
+	addr16(NVR4, k.saddr);
+	addr16(CAM4, k.daddr);
+	return !bpf_map_lookup_elem(cm.ct, &k, v);
+}
+
+static void cache_ct_put(const struct bh_ct_val *v)
+{
+	struct bh_ct_key k = { .proto = IPPROTO_TCP, .sport = htons(40000), .dport = htons(554) };
+
+	addr16(NVR4, k.saddr);
+	addr16(CAM4, k.daddr);
+	assert_int_equal(bpf_map_update_elem(cm.ct, &k, v, BPF_ANY), 0);
+}
+
+/* a cached allowed flow keeps its bh_ct entry fresh, at most once a second */
+static void test_cache_allowed_refreshes_ct(void **state)
+{
+	struct bh_ct_val v0, v1;
+	struct bh_vc_slot slot;
+	bool valid;
+
+	(void)state;
+	for (int ep = 0; ep < EP_N; ep++) {
+		c_apply_allow();
+		assert_true(bh_dp_ct_flush_mac(&cm, cmac_nvr, NULL, NULL) >= 0);
+		c_nvr_cam_ack(&F);
+		cache_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, "first");
+		assert_true(cache_ct(&v0));
+		/* aged by 5 s behind the controller's back: within the cached
+		 * second the hit leaves it alone */
+		v0.last_seen -= 5000000000ULL;
+		cache_ct_put(&v0);
+		cache_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, "cached");
+		assert_true(cache_ct(&v1));
+		assert_true(v1.last_seen == v0.last_seen);
+		/* the slot's last refresh a second ago: the hit refreshes */
+		slot = cache_slot(&F, &valid);
+		assert_true(valid);
+		slot.val.ct_seen -= BH_VC_CT_RECHECK + 100000000ULL;
+		cache_slot_put(&F, &slot);
+		cache_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, "cached, a second later");
+		assert_true(cache_ct(&v1));
+		assert_true(v1.last_seen - v0.last_seen >= 4000000000ULL);
+		/* the entry evicted: the next refresh writes it anew */
+		clear_map_raw(cm.ct);
+		slot = cache_slot(&F, &valid);
+		slot.val.ct_seen -= BH_VC_CT_RECHECK + 100000000ULL;
+		cache_slot_put(&F, &slot);
+		cache_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, "cached, entry evicted");
+		assert_true(cache_ct(&v1));
+	}
+}
+
+/* N repeats of one frame (one miss, then hits) count N times everywhere */
+static void test_cache_counters_exact(void **state)
+{
+	const __u32 n = 500;
+	struct { builder build; __u32 reason; int rule; bool pass; } c[] = {
+		{ c_nvr_cam_ack, BH_R_PASS_RULE, 0, true },
+		{ c_cam_nvr_syn, BH_R_DROP_DEFAULT, -1, false },
+	};
+
+	(void)state;
+	c_apply_allow();
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct bh_vc_slot slot;
+		bool valid;
+
+		LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = n);
+		struct bh_counter rb = {}, ra = {}, sb, sa;
+		struct bh_dev_stats db, da;
+		struct bh_active act;
+		__u32 zero = 0, rk = 0;
+		struct bh_evlimit *ev = calloc((size_t)ncpu, sizeof(*ev));
+		struct bh_mac_key mk = {};
+		__u64 evs_n, sup = 0;
+
+		assert_non_null(ev);
+		c[i].build(&F);
+		memcpy(mk.mac, F.b + 6, 6);
+		/* one run fills the slot: the n counted ones are all hits */
+		cache_run(EP_XDP, &F, c[i].pass, c[i].reason, "first");
+		slot = cache_slot(&F, &valid);
+		assert_true(valid);
+		clear_map_raw(cm.evlimit);
+		ev_drain_fd(cm.events);
+		assert_int_equal(bpf_map_lookup_elem(cm.active, &zero, &act), 0);
+		if (c[i].rule >= 0)
+			c[i].rule = (int)slot.val.rule_id;	/* the compiler's id */
+		rk = (act.gen & 1) * BH_MAX_RULES + (__u32)(c[i].rule < 0 ? 0 : c[i].rule);
+		bh_dp_counter(cm.stats, c[i].reason, &sb);
+		if (c[i].rule >= 0)
+			bh_dp_counter(cm.rulestats, rk, &rb);
+		db = sum_devstats(cm.devstats, &mk);
+		o.data_in = F.b;
+		o.data_size_in = (__u32)F.len;
+		assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(cskel->progs.bulkhead_xdp),
+							&o), 0);
+		assert_int_equal(o.retval, c[i].pass ? XDP_PASS : XDP_DROP);
+		bh_dp_counter(cm.stats, c[i].reason, &sa);
+		assert_int_equal(sa.packets - sb.packets, n);
+		assert_int_equal(sa.bytes - sb.bytes, (__u64)n * F.len);
+		if (c[i].rule >= 0) {
+			bh_dp_counter(cm.rulestats, rk, &ra);
+			assert_int_equal(ra.packets - rb.packets, n);
+			assert_int_equal(ra.bytes - rb.bytes, (__u64)n * F.len);
+		}
+		da = sum_devstats(cm.devstats, &mk);
+		assert_int_equal(da.packets - db.packets, n);
+		assert_int_equal(da.bytes - db.bytes, (__u64)n * F.len);
+		assert_int_equal(da.drops - db.drops, c[i].pass ? 0 : n);
+		/* drops: events + suppressed = drops, the burst as events */
+		evs_n = ev_drain_fd(cm.events);
+		if (!c[i].pass) {
+			assert_int_equal(bpf_map_lookup_elem(cm.evlimit, &mk, ev), 0);
+			sup = ev[0].suppressed;
+			assert_true(evs_n >= BH_EV_BURST && evs_n <= BH_EV_BURST + 2);
+			assert_int_equal(evs_n + sup, n);
+		} else {
+			assert_int_equal(evs_n, 0);
+		}
+		free(ev);
+	}
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -2027,6 +2447,7 @@ static int group_setup(void **state)
 	FD(active); FD(config); FD(groups); FD(devices); FD(ips); FD(policy); FD(inet);
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
 	FD(stats); FD(rulestats); FD(devstats); FD(events); FD(evlimit); FD(evcpu);
+	FD(vepoch); FD(vcache);
 #undef FD
 	write_gateway();
 	write_policy_a();
@@ -2039,6 +2460,30 @@ static int group_teardown(void **state)
 	(void)state;
 	bulkhead_bpf__destroy(skel);
 	return 0;
+}
+
+static int cache_tests(void)
+{
+	static const struct CMUnitTest extra[] = {
+		cmocka_unit_test(test_cache_allowed_refreshes_ct),
+		cmocka_unit_test(test_cache_counters_exact),
+	};
+	size_t n_rows = sizeof(crows) / sizeof(crows[0]);
+	size_t n = n_rows + sizeof(extra) / sizeof(extra[0]);
+	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
+	int ret;
+
+	if (!tests)
+		return 1;
+	for (size_t i = 0; i < n_rows; i++) {
+		tests[i].name = crows[i].name;
+		tests[i].test_func = cache_row;
+		tests[i].initial_state = (void *)&crows[i];
+	}
+	memcpy(tests + n_rows, extra, sizeof(extra));
+	ret = _cmocka_run_group_tests("verdict cache", tests, n, cache_setup, cache_teardown);
+	free(tests);
+	return ret;
 }
 
 int main(void)
@@ -2077,5 +2522,5 @@ int main(void)
 	ret = _cmocka_run_group_tests("verdict", tests, n_rows + n_extra, group_setup,
 				      group_teardown);
 	free(tests);
-	return ret;
+	return cache_tests() || ret;
 }

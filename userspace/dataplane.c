@@ -53,6 +53,7 @@ static const struct {
 	M("bh_devstats", devstats),
 	M("bh_events", events),		M("bh_evlimit", evlimit),
 	M("bh_evcpu", evcpu),
+	M("bh_vepoch", vepoch),		M("bh_vcache", vcache),
 #undef M
 };
 
@@ -1266,7 +1267,20 @@ static bool keep_lan(const void *key, const struct bh_topology *t)
 	return false;
 }
 
-int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t)
+int bh_dp_invalidate(const struct bh_maps *m)
+{
+	__u32 zero = 0, v = 0;
+
+	/* read-modify-write: writers hold the controller lock */
+	if (bpf_map_lookup_elem(m->vepoch, &zero, &v))
+		return -errno;
+	v++;
+	if (bpf_map_update_elem(m->vepoch, &zero, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int gateway_write(const struct bh_maps *m, const struct bh_topology *t)
 {
 	__u32 one = 1;
 
@@ -1300,6 +1314,15 @@ int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t)
 	return 0;
 }
 
+int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t)
+{
+	int ret = gateway_write(m, t), inv;
+
+	/* also after a partial write: some of it is in force */
+	inv = bh_dp_invalidate(m);
+	return ret ? ret : inv;
+}
+
 /* ---- quarantine ---------------------------------------------------------- */
 
 int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
@@ -1311,7 +1334,7 @@ int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
 	memcpy(k.mac, mac, 6);
 	if (bpf_map_update_elem(m->quarantine, &k, &v, BPF_ANY))
 		return -errno;
-	return 0;
+	return bh_dp_invalidate(m);
 }
 
 int bh_dp_release(const struct bh_maps *m, const __u8 mac[6])
@@ -1321,7 +1344,7 @@ int bh_dp_release(const struct bh_maps *m, const __u8 mac[6])
 	memcpy(k.mac, mac, 6);
 	if (bpf_map_delete_elem(m->quarantine, &k))
 		return -errno;
-	return 0;
+	return bh_dp_invalidate(m);
 }
 
 int bh_addr_set_add(struct bh_addr **set, size_t *n, size_t *cap, const __u8 *a)
@@ -1387,7 +1410,10 @@ next:
 	}
 	for (size_t i = 0; i < n; i++)
 		bpf_map_delete_elem(m->ct, &dead[i]);
-	ret = (int)n;
+	/* a cached reply must not outlive its flow */
+	ret = n ? bh_dp_invalidate(m) : 0;
+	if (!ret)
+		ret = (int)n;
 out:
 	free(dead);
 	return ret;

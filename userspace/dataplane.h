@@ -34,7 +34,7 @@ int bh_mode_parse(const char *s, enum bh_mode *m);
 struct bh_maps {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
-	int events, evlimit, evcpu;
+	int events, evlimit, evcpu, vepoch, vcache;
 };
 
 /* What one port ended up with. */
@@ -97,6 +97,14 @@ int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t);
 
 /* Ports currently attached, from the link pins. */
 int bh_dp_links(const char *pin_dir, struct bh_attached **out, size_t *n);
+
+/*
+ * Invalidate every cached flow verdict (bump bh_vepoch). The bh_dp_*
+ * writers below call it after their writes; anything else that changes a
+ * map a verdict depends on (other than through bh_dp_apply, whose flip
+ * moves bh_active.epoch) must call it after its write. 0 or -errno.
+ */
+int bh_dp_invalidate(const struct bh_maps *m);
 
 /* Quarantine: in force when these return (live flows: bh_dp_ct_flush_mac). */
 int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,

@@ -1387,7 +1387,7 @@ int bh_ct_import(int ct_map_fd)
 	struct timespec ts;
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);	/* bpf_ktime_get_coarse_ns()'s clock */
 	im.now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	nl = bh_mnl_open(NETLINK_NETFILTER);
 	if (!nl)
