@@ -1238,21 +1238,10 @@ static int ct_dump(struct mnl_socket *nl, __u32 seq, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	ssize_t len;
-	int ret = 0;
 
 	nlh = bh_nfnl_hdr(buf, sizeof(buf), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
 			  NLM_F_REQUEST | NLM_F_DUMP, seq, 0);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl), cb, data);
-		if (ret <= 0)
-			break;
-	}
-	if (len < 0)
-		return -errno;
-	return ret < 0 ? -errno : 0;
+	return dump(nl, nlh, cb, data);
 }
 
 struct ct_match {
