@@ -116,6 +116,16 @@ fi
 sleep 0.3
 check "... without an apply (the epoch stays $e0)" test "$(epoch)" = "$e0"
 
+# a lease for a device whose fixed ip: wins binds nothing: no apply either
+e0=$(epoch)
+sed -i "/^duid /i $(lease "$in_hour" 02:00:00:00:00:21 "${BH_IP4[nvr]}" nvr-host)" "$LEASES"	# the IPv4 part
+check "a lease of the nvr (fixed ip:) shows its host name" wait_until $LIMIT_MS host_is 02:00:00:00:00:21 nvr-host
+sleep 0.3
+check "... without an apply: its fixed address wins (the epoch stays $e0)" test "$(epoch)" = "$e0"
+sed -i '/ 02:00:00:00:00:21 /d' "$LEASES"
+sleep 0.5
+check "... nor when it goes (the epoch stays $e0)" test "$(epoch)" = "$e0"
+
 # the lease removed, in place (dnsmasq's way: truncate and write)
 e0=$(epoch) a0=$(applies)
 grep -v "^$in_hour $TVMAC" "$LEASES" > "$BH_TMP/l.new"

@@ -304,6 +304,7 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 }
 
 static struct bh_policy *applied_policy(const struct bh_ctx *ctx);
+static struct bh_policy *applied_file(const struct bh_ctx *ctx);
 
 /*
  * Bulkhead's nftables tables: the second lock (the quarantine map mirrored
@@ -990,6 +991,70 @@ void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len)
 	free(kv);
 }
 
+/* every (member MAC, address) of @p, sorted; NULL when empty or out of memory */
+struct mac_addr {
+	__u8 mac[6];
+	__u8 a[16];
+};
+
+static int mac_addr_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct mac_addr));
+}
+
+static struct mac_addr *member_addrs(const struct bh_policy *p, size_t *n)
+{
+	struct mac_addr *v;
+	size_t cnt = 0, k = 0;
+
+	for (size_t i = 0; i < p->n_groups; i++)
+		for (size_t j = 0; j < p->groups[i].n_members; j++)
+			cnt += p->groups[i].members[j].n_ips;
+	*n = cnt;
+	v = calloc(cnt ? cnt : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < p->n_groups; i++)
+		for (size_t j = 0; j < p->groups[i].n_members; j++) {
+			const struct bh_member *mb = &p->groups[i].members[j];
+
+			for (size_t a = 0; a < mb->n_ips; a++, k++) {
+				memcpy(v[k].mac, mb->mac, 6);
+				memcpy(v[k].a, mb->ips[a].a, 16);
+			}
+		}
+	qsort(v, cnt, sizeof(*v), mac_addr_cmp);
+	return v;
+}
+
+/*
+ * Would the lease sets @a and @b bind the same addresses into the applied
+ * policy? A lease the policy overrides (a fixed ip: wins) changes nothing.
+ */
+static bool leases_bind_same(const struct bh_ctx *ctx, const struct bh_leases *a,
+			     const struct bh_leases *b)
+{
+	struct bh_policy *pa, *pb;
+	struct mac_addr *va = NULL, *vb = NULL;
+	size_t na = 0, nb = 0;
+	bool same = false;
+
+	if (bh_leases_same_bindings(a, b))
+		return true;
+	pa = applied_file(ctx);
+	pb = applied_file(ctx);
+	if (pa && pb && bh_leases_bind(pa, a, NULL) >= 0 && bh_leases_bind(pb, b, NULL) >= 0) {
+		va = member_addrs(pa, &na);
+		vb = member_addrs(pb, &nb);
+		same = va && vb && na == nb && !memcmp(va, vb, na * sizeof(*va));
+	}
+	free(va);
+	free(vb);
+	bh_policy_free(pa);
+	bh_policy_free(pb);
+	return same;
+}
+
 int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied)
 {
 	struct bh_leases cur = {}, old = {};
@@ -1009,7 +1074,7 @@ int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied)
 		bh_leases_saved(ctx->state_dir, &cur);
 	bh_leases_live(&cur, bh_leases_now());
 	bh_leases_saved(ctx->state_dir, &old);
-	if (!bh_leases_same_bindings(&cur, &old)) {
+	if (!leases_bind_same(ctx, &cur, &old)) {
 		*applied = true;	/* apply reads the file again, warns */
 		rc = bh_apply(ctx, path, true);
 		goto out;
