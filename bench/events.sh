@@ -49,25 +49,13 @@ sup0=$(metric bulkhead_events_suppressed_total)
 cpu0=$(cpu_ticks)
 t0=$(date +%s%N)
 for s in $(seq 1 "$SENDERS"); do
-	ip netns exec "$(ns_of fridge)" python3 - "${BH_MAC[camera]}" "${BH_MAC[fridge]}" \
+	ip netns exec "$(ns_of fridge)" env PYTHONPATH="$BH_SRC/selftests" python3 - \
+		"${BH_MAC[camera]}" "${BH_MAC[fridge]}" \
 		"${BH_IP4[fridge]}" "${BH_IP4[camera]}" "$PORTS" $((FRAMES / SENDERS)) <<'PY' &
-import socket, struct, sys, ipaddress
+import socket, sys
+from pkt import tcp_syn
 dmac, smac, sip, dip, ports, n = sys.argv[1:7]
-mac = lambda m: bytes.fromhex(m.replace(':', ''))
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    s = (s & 0xffff) + (s >> 16)
-    return ~((s & 0xffff) + (s >> 16)) & 0xffff
-# valid checksums: br_netfilter (--mode nft) drops a bad IPv4 header unjudged
-src, dst = ipaddress.IPv4Address(sip).packed, ipaddress.IPv4Address(dip).packed
-frames = []
-for p in range(int(ports)):
-    tcp = struct.pack('!HHIIBBHHH', 41000, 20000 + p, 1, 0, 5 << 4, 0x02, 65535, 0, 0)
-    tcp = tcp[:16] + struct.pack('!H', csum(src + dst + struct.pack('!BBH', 0, 6, len(tcp)) + tcp)) + tcp[18:]
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
-    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-    f = mac(dmac) + mac(smac) + b'\x08\x00' + ip + tcp
-    frames.append(f + b'\0' * max(0, 60 - len(f)))
+frames = [tcp_syn(dmac, smac, sip, dip, 41000, 20000 + p) for p in range(int(ports))]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(('eth0', 0))
 for i in range(int(n)):

@@ -77,23 +77,12 @@ PY
 # flood FROM TO PORT COUNT: COUNT TCP SYNs by AF_PACKET, as fast as it goes;
 # prints the seconds it took
 flood() {
-	ip netns exec "$(ns_of "$1")" python3 - "${BH_MAC[$2]}" "${BH_MAC[$1]}" \
-		"${BH_IP4[$1]}" "${BH_IP4[$2]}" "$3" "$4" <<'PY'
-import socket, struct, sys, time, ipaddress
+	ip netns exec "$(ns_of "$1")" env PYTHONPATH="$BH_SRC/selftests" python3 - \
+		"${BH_MAC[$2]}" "${BH_MAC[$1]}" "${BH_IP4[$1]}" "${BH_IP4[$2]}" "$3" "$4" <<'PY'
+import socket, sys, time
+from pkt import tcp_syn
 dmac, smac, sip, dip, port, n = sys.argv[1:7]
-mac = lambda m: bytes.fromhex(m.replace(':', ''))
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    s = (s & 0xffff) + (s >> 16)
-    return ~((s & 0xffff) + (s >> 16)) & 0xffff
-# valid checksums: br_netfilter (--mode nft) drops a bad IPv4 header unjudged
-src, dst = ipaddress.IPv4Address(sip).packed, ipaddress.IPv4Address(dip).packed
-tcp = struct.pack('!HHIIBBHHH', 41000, int(port), 1, 0, 5 << 4, 0x02, 65535, 0, 0)
-tcp = tcp[:16] + struct.pack('!H', csum(src + dst + struct.pack('!BBH', 0, 6, len(tcp)) + tcp)) + tcp[18:]
-ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
-ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-frame = mac(dmac) + mac(smac) + b'\x08\x00' + ip + tcp
-frame += b'\0' * max(0, 60 - len(frame))
+frame = tcp_syn(dmac, smac, sip, dip, 41000, int(port))
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(('eth0', 0))
 t = time.monotonic()

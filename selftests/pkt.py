@@ -49,3 +49,12 @@ def ipv4(src, dst, proto, payload, ident=0, frag=0, ttl=64):
 def ipv6(src, dst, nh, payload, hlim=64):
     """an IPv6 header and payload"""
     return struct.pack('!IHBB', 6 << 28, len(payload), nh, hlim) + src + dst + payload
+
+
+def tcp_syn(dmac, smac, sip, dip, sport, dport):
+    """an Ethernet frame of one TCP SYN, checksums valid (br_netfilter in
+    --mode nft drops a bad IPv4 header before any rule sees it), padded to 60"""
+    src, dst = ip(sip), ip(dip)
+    tcp = struct.pack('!HHIIBBHHH', sport, dport, 1, 0, 5 << 4, 0x02, 65535, 0, 0)
+    f = mac(dmac) + mac(smac) + b'\x08\x00' + ipv4(src, dst, 6, l4_csum(src, dst, 6, tcp, 16), ident=1)
+    return f + b'\0' * max(0, 60 - len(f))

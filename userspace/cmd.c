@@ -850,7 +850,9 @@ static int check_json(const char *path)
 	return BH_EXIT_OK;
 }
 
-static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
+/* `NAME POLICY|-c POLICY [--json]`: 0, -1 (--help) or -2 (bad arguments) */
+static int policy_json_arg(const char *name, int argc, char **argv, const char **path,
+			   bool *json)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -858,27 +860,39 @@ static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	int opt;
+
+	*path = NULL;
+	*json = false;
+	while ((opt = cmd_opt(name, argc, argv, "c:jh", opts)) >= 0) {
+		if (opt == 'c')
+			*path = optarg;
+		else if (opt == 'j')
+			*json = true;
+	}
+	if (opt != -1)
+		return opt == OPT_HELP ? -1 : -2;
+	if (!*path && optind == argc - 1)
+		*path = argv[optind++];
+	if (!*path || optind != argc) {
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
+	}
+	return 0;
+}
+
+static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
+{
 	struct bh_policy *p = NULL;
 	struct bh_compiled c;
-	const char *path = NULL;
-	bool json = false;
+	const char *path;
+	bool json;
 	int rc;
 
 	(void)ctx;
-	while ((rc = cmd_opt("check", argc, argv, "c:jh", opts)) >= 0) {
-		if (rc == 'c')
-			path = optarg;
-		else if (rc == 'j')
-			json = true;
-	}
-	if (rc != -1)
-		return rc == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
-	if (!path && optind == argc - 1)
-		path = argv[optind++];
-	if (!path || optind != argc) {
-		bh_cmd_usage(find_cmd("check"), true);
-		return BH_EXIT_INPUT;
-	}
+	rc = policy_json_arg("check", argc, argv, &path, &json);
+	if (rc)
+		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (json)
 		return check_json(path);
 	rc = load_compile(ctx, path, &p, &c, NULL);
@@ -2199,35 +2213,18 @@ out:
 /* `diff POLICY [--json]`: the changes from the applied policy to @path */
 static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct bh_policy *p = NULL, *ap = NULL;
 	struct bh_diff d = {};
 	struct bh_compiled c;
 	struct bh_kv *kv = NULL;
-	const char *path = NULL;
+	const char *path;
 	size_t nkv = 0;
-	bool json = false;
-	int opt, ret, rc;
+	bool json;
+	int ret, rc;
 
-	while ((opt = cmd_opt("diff", argc, argv, "c:jh", opts)) >= 0) {
-		if (opt == 'c')
-			path = optarg;
-		else if (opt == 'j')
-			json = true;
-	}
-	if (opt != -1)
-		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
-	if (!path && optind == argc - 1)
-		path = argv[optind++];
-	if (!path || optind != argc) {
-		bh_cmd_usage(find_cmd("diff"), true);
-		return BH_EXIT_INPUT;
-	}
+	rc = policy_json_arg("diff", argc, argv, &path, &json);
+	if (rc)
+		return rc == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	rc = load_compile(ctx, path, &p, &c, NULL);
 	if (rc)
 		return rc;
