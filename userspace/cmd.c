@@ -772,6 +772,18 @@ static void print_summary(const char *path, const struct bh_policy *p,
 	       c->n_pols, c->n_inets, c->n_ips, c->n_talks);
 }
 
+/* the policy as the one operand, unless -c gave it: 0, or -2 with the usage */
+static int policy_operand(const char *name, int argc, char **argv, const char **path)
+{
+	if (!*path && optind == argc - 1)
+		*path = argv[optind++];
+	if (!*path || optind != argc) {
+		bh_cmd_usage(find_cmd(name), true);
+		return -2;
+	}
+	return 0;
+}
+
 static int policy_arg(const char *name, int argc, char **argv, const char **path,
 		      struct bh_ctx *ctx)
 {
@@ -797,13 +809,7 @@ static int policy_arg(const char *name, int argc, char **argv, const char **path
 	}
 	if (opt != -1)
 		return opt == OPT_HELP ? -1 : -2;
-	if (!*path && optind == argc - 1)
-		*path = argv[optind++];
-	if (!*path || optind != argc) {
-		bh_cmd_usage(find_cmd(name), true);
-		return -2;
-	}
-	return 0;
+	return policy_operand(name, argc, argv, path);
 }
 
 /*
@@ -872,13 +878,7 @@ static int policy_json_arg(const char *name, int argc, char **argv, const char *
 	}
 	if (opt != -1)
 		return opt == OPT_HELP ? -1 : -2;
-	if (!*path && optind == argc - 1)
-		*path = argv[optind++];
-	if (!*path || optind != argc) {
-		bh_cmd_usage(find_cmd(name), true);
-		return -2;
-	}
-	return 0;
+	return policy_operand(name, argc, argv, path);
 }
 
 static int cmd_check(const struct bh_ctx *ctx, int argc, char **argv)
