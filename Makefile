@@ -161,7 +161,7 @@ $(BUILD)/fuzz/fuzz_frame: selftests/fuzz/fuzz_frame.c userspace/eval.c userspace
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c userspace/policy.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c userspace/state.c userspace/policy.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "leases.h"
+#include "state.h"
 #include "bulkhead_abi.h"
 
 #define MAX_FIELDS	6
@@ -190,9 +191,8 @@ int bh_leases_parse(const char *name, const char *buf, size_t len,
 
 int bh_leases_read(const char *path, struct bh_leases *out, struct bh_diag *d)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *tmp;
-	ssize_t r;
+	size_t len;
+	char *buf;
 	int fd, ret;
 
 	memset(out, 0, sizeof(*out));
@@ -200,35 +200,16 @@ int bh_leases_read(const char *path, struct bh_leases *out, struct bh_diag *d)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	while (len < BH_LEASES_FILE_MAX) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			buf = tmp;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ret = -errno;
-			goto out;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-	}
+	ret = bh_read_fd(fd, BH_LEASES_FILE_MAX, &buf, &len);
+	close(fd);
+	if (ret)
+		return ret;
 	if (len == BH_LEASES_FILE_MAX && d && d->n < BH_DIAG_MAX)
 		snprintf(d->msg[d->n++], sizeof(d->msg[0]),
 			 "%s: larger than %u bytes: only the first %u are read", path,
 			 BH_LEASES_FILE_MAX, BH_LEASES_FILE_MAX);
 	ret = bh_leases_parse(path, buf, len, out, d);
-out:
 	free(buf);
-	close(fd);
 	return ret;
 }
 

@@ -350,11 +350,53 @@ out:
 	return ret;
 }
 
+int bh_read_fd(int fd, size_t max, char **buf, size_t *len)
+{
+	size_t n = 0, cap = 4096;
+	char *p = NULL, *np;
+	int ret = 0;
+
+	*buf = NULL;
+	*len = 0;
+	p = malloc(cap);
+	if (!p)
+		return -ENOMEM;
+	while (n < max) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			cap *= 2;
+			np = realloc(p, cap);
+			if (!np) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			p = np;
+		}
+		r = read(fd, p + n, (cap - n - 1 < max - n) ? cap - n - 1 : max - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	p = NULL;
+out:
+	free(p);
+	return ret;
+}
+
 int bh_state_read(const char *dir, const char *name, char **buf, size_t *len)
 {
 	char path[PATH_MAX];
-	size_t n = 0, cap = 4096;
-	char *p = NULL, *np;
+	size_t n;
 	int fd, ret;
 
 	if (buf)
@@ -369,41 +411,9 @@ int bh_state_read(const char *dir, const char *name, char **buf, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	p = malloc(cap);
-	if (!p) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n + 1 >= cap) {
-			cap *= 2;
-			np = realloc(p, cap);
-			if (!np) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			p = np;
-		}
-		r = read(fd, p + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	p[n] = '\0';
-	*buf = p;
-	p = NULL;
-	if (len)
+	ret = bh_read_fd(fd, SIZE_MAX, buf, &n);
+	if (!ret && len)
 		*len = n;
-out:
-	free(p);
 	close(fd);
 	return ret;
 }

@@ -20,6 +20,12 @@ int bh_state_init(const char *dir);
 int bh_state_write(const char *dir, const char *name, const void *buf, size_t len);
 /* Read @dir/@name into a NUL-terminated malloc'd buffer. -ENOENT if absent. */
 int bh_state_read(const char *dir, const char *name, char **buf, size_t *len);
+
+/*
+ * Read @fd to its end, or its first @max bytes, into a new NUL-terminated
+ * buffer *@buf of *@len bytes (free it). 0 or -errno.
+ */
+int bh_read_fd(int fd, size_t max, char **buf, size_t *len);
 int bh_state_remove(const char *dir, const char *name);
 
 /* The quarantine list, file "quarantine": one line per device. */
