@@ -192,7 +192,8 @@ check "... one JSON object a line" python3 -c "
 import json
 for l in open('$BH_TMP/follow.out'):
     json.loads(l)"
-kill "$FPID" 2>/dev/null
+# bh is a function: $! is its subshell, the follower is that subshell's child
+kill $(pgrep -P "$FPID") "$FPID" 2>/dev/null
 wait "$FPID" 2>/dev/null
 
 # ---- metrics ----------------------------------------------------------------------------
