@@ -37,7 +37,14 @@ check "the live session flows before isolate ($n0 lines)" test "$n0" -gt 10
 [ "$MODE" = nft ] &&	# only nftables makes the kernel track bridged flows
 	check "the kernel tracks the live session before isolate" test "$(ct_flows 8001)" -ge 1
 
+# the lock's bridge hooks exist only while a device is quarantined: none
+# yet, so bridged frames pay no nftables traversal
+lock_hooks() {
+	ip netns exec $GW nft list table bridge bulkhead | grep -Ec 'hook (forward|input|output) '
+}
+check "no quarantine: the lock has no bridge hook" test "$(lock_hooks)" = 0
 out=$(bh isolate $CAM --reason "e2e test" 2>&1) && ok "isolate $CAM" || fail "isolate" "$out"
+check "isolated: the lock hooks forward, input and output" test "$(lock_hooks)" = 3
 sleep 0.3
 n1=$(wc -l < "$live")
 sleep 1.5
@@ -96,6 +103,7 @@ again() {
 }
 expect_pass "nvr -> camera tcp/554 works again" again
 check "nft set is empty after release" sh -c "! ip netns exec $GW nft list set bridge bulkhead quarantine | grep -q $CAM"
+check "released the last one: the lock's hooks are gone" test "$(lock_hooks)" = 0
 
 # persistence across down/up (a reboot keeps the state dir)
 bh isolate $CAM >/dev/null 2>&1
