@@ -105,6 +105,23 @@ int main(int argc, char **argv)
 		printf("| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n", p->name,
 		       x, xf, xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
 	}
+	/* the egress program never drops: its floor is the empty pass */
+	for (size_t i = 0; i < N_EG_PATHS; i++) {
+		const struct path *p = &eg_paths[i];
+		struct frame f;
+		__u32 rv;
+		double t, tf;
+
+		p->build(&f);
+		t = measure(bpf_program__fd(skel->progs.bulkhead_tc_eg), &f, repeat, runs, &rv);
+		tf = measure(bpf_program__fd(empty->progs.empty_tc_pass), &f, repeat, runs, &rv);
+		if (t < 0 || tf < 0) {
+			fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+			return 2;
+		}
+		printf("| %s | - | - | - | %.0f | %.0f | %.2f |\n", p->name, t, tf,
+		       tf > 0 ? t / tf : 0);
+	}
 	for (int miss = 0; miss < 2; miss++) {
 		/* a miss: the full verdict, then the slot filled */
 		int n = 4001;

@@ -125,6 +125,22 @@ static inline void p_ipv6_ext(struct frame *f)
 	fin(f);
 }
 
+/* egress: frames leaving a device port. One the bridge forwards from
+ * another device (the program's early exit), and the gateway's own frame
+ * of a flow it opened (the conntrack refresh) */
+static inline void p_eg_bridged(struct frame *f)
+{
+	p_allowed(f);
+}
+
+static inline void p_eg_gateway(struct frame *f)
+{
+	eth(f, CAM, GWMAC, 0x0800);
+	ipv4(f, "192.168.50.1", "192.168.50.11", 6, 0, 1, 0);
+	tcp(f, 40001, 80, 0x10);
+	fin(f);
+}
+
 static const struct path paths[] = {
 	{ "allowed, established (tcp/554 rule; verdict cache hit)", 1, p_allowed },
 	{ "reply (conntrack; verdict cache hit)", 1, p_reply },
@@ -137,6 +153,12 @@ static const struct path paths[] = {
 	{ "IPv6 allowed", 1, p_ipv6 },
 	{ "IPv6, 2 extension headers", 1, p_ipv6_ext },
 };
+
+static const struct path eg_paths[] = {
+	{ "egress: a frame bridged from another device", 1, p_eg_bridged },
+	{ "egress: the gateway's own frame, tracked flow", 1, p_eg_gateway },
+};
+#define N_EG_PATHS	(sizeof(eg_paths) / sizeof(eg_paths[0]))
 
 static inline int cmp_u32(const void *a, const void *b)
 {
@@ -168,7 +190,8 @@ static inline double measure(int prog_fd, struct frame *f, __u32 repeat, int run
 
 /*
  * What every path needs besides the policy: the laptop quarantined, and
- * the flow the reply path answers opened by a SYN through XDP.
+ * the flow the reply path answers opened by a SYN through XDP, and the
+ * gateway's flow of the egress row opened by its SYN through egress.
  */
 static inline int bench_prepare(struct bulkhead_bpf *skel, struct bh_maps *maps)
 {
@@ -182,6 +205,10 @@ static inline int bench_prepare(struct bulkhead_bpf *skel, struct bh_maps *maps)
 	p_allowed(&f);
 	f.b[14 + 20 + 13] = 0x02;	/* as a SYN: creates the flow */
 	if (measure(bpf_program__fd(skel->progs.bulkhead_xdp), &f, 1, 1, &rv) < 0)
+		return -errno;
+	p_eg_gateway(&f);
+	f.b[14 + 20 + 13] = 0x02;	/* the gateway's SYN: its flow tracked */
+	if (measure(bpf_program__fd(skel->progs.bulkhead_tc_eg), &f, 1, 1, &rv) < 0)
 		return -errno;
 	return 0;
 }

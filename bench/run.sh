@@ -202,7 +202,11 @@ cache (the miss: a flow's first frame, or any frame after an apply,
 isolate or gateway change) and one that only reads a map (a hit in the
 same cold conditions), next to the empty program run the same way; single
 runs include the test runner's own clock reads on both sides, so that
-floor is higher, and the syscall leaves the CPU caches cold.
+floor is higher, and the syscall leaves the CPU caches cold. The two
+egress rows are the tc program on the outgoing side of every port (it
+records the flows the gateway opens, so their replies pass, and never
+drops): every frame the bridge forwards from one device to another meets
+it too, and leaves after the Ethernet header and one gateway-MAC lookup.
 
 What the pieces cost on this machine (bench/prims.bpf.c: one lookup of
 each map kind Bulkhead uses, with its key size, one clock read, one call),

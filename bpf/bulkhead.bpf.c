@@ -254,17 +254,22 @@ int bulkhead_tc_eg(struct __sk_buff *skb)
 	void *data, *data_end;
 	struct bh_pkt p;
 	struct bh_ct_key k;
+	struct ethhdr *eth;
 
 	pull_headers(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 
+	/* most frames out of a port are bridged from another device: decide
+	 * on the Ethernet header alone, before the clock and the parse */
+	eth = data;
+	if (skb->vlan_present || (void *)(eth + 1) > data_end ||
+	    (eth->h_dest[0] & 1) || !is_gw_mac(eth->h_source))
+		return TC_ACT_UNSPEC;
 	__builtin_memset(&p, 0, sizeof(p));
 	p.now = bpf_ktime_get_coarse_ns();
-	if (skb->vlan_present || bh_parse(&p, data, data_end, false, 0) ||
+	if (bh_parse(&p, data, data_end, false, 0) ||
 	    !p.has_l4 || (p.eth_proto != ETH_P_IP && p.eth_proto != ETH_P_IPV6))
-		return TC_ACT_UNSPEC;
-	if ((p.dmac[0] & 1) || !is_gw_mac(p.smac))
 		return TC_ACT_UNSPEC;
 	switch (p.l4proto) {
 	case IPPROTO_TCP:
@@ -287,8 +292,7 @@ int bulkhead_tc_eg(struct __sk_buff *skb)
 	return TC_ACT_UNSPEC;
 refresh:
 	ct_key(&k, p.l4proto, p.saddr, p.daddr, p.sport, p.dport);
-	if (bpf_map_lookup_elem(&bh_ct, &k))
-		ct_track(&k, p.smac, p.dmac, BH_CT_FROM_GW, p.now);
+	ct_refresh(&k, p.now);
 	return TC_ACT_UNSPEC;
 }
 

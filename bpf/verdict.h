@@ -590,6 +590,15 @@ static __noinline void ct_track(struct bh_ct_key *k, const __u8 *smac,
 	bpf_map_update_elem(&bh_ct, k, &nv, BPF_ANY);
 }
 
+/* Refresh a flow already tracked (at most once a second); one lookup. */
+static __always_inline void ct_refresh(struct bh_ct_key *k, __u64 now)
+{
+	struct bh_ct_val *cv = bpf_map_lookup_elem(&bh_ct, k);
+
+	if (cv && (__s64)(now - cv->last_seen) >= 1000000000LL)
+		cv->last_seen = now;
+}
+
 static __always_inline bool ct_live(struct bh_ct_key *k, __u64 now)
 {
 	struct bh_ct_val *cv = bpf_map_lookup_elem(&bh_ct, k);
