@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	pr[3].prog = s->progs.prim_pcpu;
 	pr[4].name = "LPM trie lookup, 24-byte key (bh_inet)";
 	pr[4].prog = s->progs.prim_lpm;
-	pr[5].name = "bpf_ktime_get_ns() (deny events only)";
+	pr[5].name = "bpf_ktime_get_ns() (not used: the precise clock, for comparison)";
 	pr[5].prog = s->progs.prim_ktime;
 	pr[6].name = "bpf_ktime_get_coarse_ns() (the verdict's one clock read)";
 	pr[6].prog = s->progs.prim_ktime_coarse;

@@ -367,7 +367,7 @@ _Static_assert(sizeof(struct bh_dev_stats) == 32, "bh_dev_stats");
  * carries the count in .suppressed, so events + suppressed = drops.
  */
 struct bh_event {
-	__u64 time_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 time_ns;		/* the verdict's bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC, a tick's resolution) */
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u8 saddr[16];		/* IP source, or ARP sender (v4-mapped) */
@@ -387,7 +387,7 @@ _Static_assert(sizeof(struct bh_event) == 72, "bh_event");
 /* bh_evlimit: LRU_HASH, source MAC (struct bh_mac_key) -> bucket. bh_evcpu:
  * PERCPU_ARRAY[1] of the same. Written by BPF. */
 struct bh_evlimit {
-	__u64 last_ns;		/* bpf_ktime_get_ns() of the last refill */
+	__u64 last_ns;		/* coarse ns of the last refill */
 	__u64 credit_ns;	/* tokens, in ns of refill (1 token = 1e9 / rate) */
 	__u32 suppressed;	/* drops without an event since the last event */
 	__u32 pad;

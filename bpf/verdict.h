@@ -1175,7 +1175,7 @@ __noinline int bh_event(struct bh_pkt *p)
 
 	if (!p)
 		return 0;
-	now = bpf_ktime_get_ns();
+	now = p->now;		/* the frame's one clock read: no second one */
 	__builtin_memcpy(mk.mac, p->smac, 6);
 	b = bpf_map_lookup_elem(&bh_evlimit, &mk);
 	if (!b) {
