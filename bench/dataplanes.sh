@@ -14,7 +14,7 @@
 #   bench/dataplanes.sh DATAFILE   (Markdown on stdout, progress on stderr)
 #
 # Env: BENCH_DP_RULES (default "10 1000 10000"), BENCH_DP_PKTS (packets a
-# run, 300000), BENCH_DP_RUNS (runs, medians count; 5), BENCH_DP_DPS (the
+# run, 300000), BENCH_DP_RUNS (runs, medians count; 11), BENCH_DP_DPS (the
 # rows, default all; "none bh-nft" for the nft mode alone, none first: it
 # is the baseline of +ns/pkt).
 set -u
@@ -22,7 +22,7 @@ set -u
 DATA=${1:?usage: dataplanes.sh DATAFILE}
 RULES=${BENCH_DP_RULES:-10 1000 10000}
 PKTS=${BENCH_DP_PKTS:-300000}
-RUNS=${BENCH_DP_RUNS:-5}
+RUNS=${BENCH_DP_RUNS:-11}
 EMPTY=$BH_SRC/${BUILD:-build}/bench/empty.bpf.o
 DPS=${BENCH_DP_DPS:-none xdp-floor bh-tc bh-xdp bh-nft nft ebtables iptables}
 
@@ -114,10 +114,13 @@ run() {		# TX RX COUNT: sets PPS (delivered to RX per second) and GOT
 }
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# half the interquartile range: how far the middle half of the runs spread
+halfiqr() { tr ' ' '\n' | grep . | sort -g |
+	awk '{ v[NR] = $1 } END { printf "%.0f", (v[int(NR * 3 / 4 + 0.5)] - v[int(NR / 4 + 0.5)]) / 2 }'; }
 
 # RUNS runs, each through the filtered bridge and the reference (in turn
 # first); sets KPPS (median, filtered), DIFF (median of the runs' ns/packet
-# over the reference) and DELIVERED (% of what was sent, worst run). A
+# over the reference), SPREAD (half the interquartile range of those) and DELIVERED (% of what was sent, worst run). A
 # probe of 2000 packets sizes the runs to about 0.5 s (at most
 # BENCH_DP_PKTS), so slow rulesets do not take minutes.
 measure() {
@@ -139,6 +142,7 @@ measure() {
 	done
 	KPPS=$(echo "$pps" | median | awk '{ printf ($1 < 100000 ? "%.1f" : "%.0f"), $1 / 1000 }')
 	DIFF=$(echo "$diff" | median)
+	SPREAD=$(echo "$diff" | halfiqr)
 }
 
 dp_on() {	# DATAPLANE RULES
@@ -209,8 +213,8 @@ for n in $RULES; do
 		# difference between the two bridges themselves cancels out
 		[ $d = none ] && BASE=$DIFF
 		ADDED=$(awk -v d="$DIFF" -v b="$BASE" 'BEGIN { printf "%+.0f", d - b }')
-		RES[$d,$n]=" $KPPS | $ADDED |"
-		echo "$d $n $KPPS $ADDED $DELIVERED" >> "$DATA"
+		RES[$d,$n]=" $KPPS | $ADDED ±$SPREAD |"
+		echo "$d $n $KPPS $ADDED $DELIVERED $SPREAD" >> "$DATA"
 	done
 done
 

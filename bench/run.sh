@@ -179,7 +179,7 @@ whether a test passes.
 - kernel: $(uname -r)
 - command: \`make bench\` (BENCH_REPEAT=$REPEAT BENCH_RUNS=$RUNS BENCH_SCALE_REPEAT=$SREPEAT
   BENCH_SCALE_RUNS=$SRUNS BENCH_RULES="$RULES" BENCH_DEVICES="$DEVICES" BENCH_CT=$CT
-  BENCH_DP_RULES="$dpn"), $elapsed s in all
+  BENCH_DP_RULES="$dpn" BENCH_DP_RUNS=${BENCH_DP_RUNS:-11}), $elapsed s in all
 - tools: $(trafgen -v 2>/dev/null | head -1 | sed 's/,.*//'), $(nft -v), $(ebtables-nft -V 2>/dev/null), $(iptables-nft -V 2>/dev/null), $(gnuplot -V 2>/dev/null)
 
 ## 1. Verdict cost per packet
@@ -248,7 +248,10 @@ ESTABLISHED rule, reached through br_netfilter, which is switched on for
 that row only). Each run goes through the filtered bridge and through a
 second, bare reference bridge in its own namespace, in turn; kpps is the
 median of the filtered runs, +ns/pkt the median over the runs of the
-difference to the reference, minus the same for no filter.
+difference to the reference, minus the same for no filter, and ± half the
+interquartile range of those differences: how far the middle half of the
+runs spread on this shared machine. Two rows whose +ns/pkt differ by less
+than their spreads are not told apart by this run.
 
 $(cat "$T/dp.md")
 
