@@ -55,6 +55,9 @@ run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
 # >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
 run_one "bpf: differential, BPF vs the reference evaluator" \
 	"$BUILD/selftests/test_diff" ${BH_DIFF_ARGS:---policies 56 --count 1000}
+# the same through apply's path for kernels without BPF_MAP_*_BATCH
+run_one "bpf: differential, maps written one entry per syscall" \
+	"$BUILD/selftests/test_diff" --no-batch --policies 16 --count 500
 run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # the suites, listed: a script lands in make check when it is added here
 CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing"

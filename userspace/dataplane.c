@@ -824,9 +824,19 @@ out:
 #define ENOTSUPP	524	/* the kernel's "no batch ops for this map type" */
 #endif
 
+bool bh_dp_batch = true;
+
 static bool batch_unsupported(int err)
 {
 	return err == -ENOTSUPP || err == -EOPNOTSUPP || err == -EINVAL;
+}
+
+/* what a batch call answers where the kernel has none: nothing done */
+static int no_batch(__u32 *cnt)
+{
+	*cnt = 0;
+	errno = EOPNOTSUPP;
+	return -1;
 }
 
 /* Write @n keys (@ksz bytes each) with their values (@vsz bytes each). */
@@ -838,8 +848,8 @@ static int update_many(int fd, const char *keys, const char *vals, size_t n,
 
 	while (i < n) {
 		__u32 cnt = (__u32)(n - i < BATCH_MAX ? n - i : BATCH_MAX);
-		int err = bpf_map_update_batch(fd, keys + i * ksz, vals + i * vsz,
-					       &cnt, &opts);
+		int err = bh_dp_batch ? bpf_map_update_batch(fd, keys + i * ksz, vals + i * vsz,
+							     &cnt, &opts) : no_batch(&cnt);
 
 		if (!err) {
 			i += cnt;
@@ -863,7 +873,8 @@ static int delete_many(int fd, const char *keys, size_t n, size_t ksz)
 
 	while (i < n) {
 		__u32 cnt = (__u32)(n - i < BATCH_MAX ? n - i : BATCH_MAX);
-		int err = bpf_map_delete_batch(fd, keys + i * ksz, &cnt, &opts);
+		int err = bh_dp_batch ? bpf_map_delete_batch(fd, keys + i * ksz, &cnt, &opts) :
+					no_batch(&cnt);
 
 		i += cnt;
 		if (!err)
@@ -930,6 +941,9 @@ static int keys_of_gen(int fd, struct keybuf *kb, size_t vsz, size_t gen_off, __
 	__u64 token[8] = {};	/* the kernel's cursor: a bucket index, or a key */
 	bool first = true, done = false;
 	int ret = 0;
+
+	if (!bh_dp_batch)
+		return keys_of_gen_slow(fd, kb, gen_off, gen);
 
 	/* zeroed: valgrind does not know what BPF_MAP_LOOKUP_BATCH writes */
 	keys = calloc(BATCH_MAX, kb->ksz);

@@ -92,6 +92,14 @@ int bh_dp_down(const char *pin_dir, char *err, size_t errlen);
 int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 		char *err, size_t errlen);
 
+/*
+ * true (the default): map writes, purges and key walks use
+ * BPF_MAP_*_BATCH where the kernel has them. false: one entry per syscall,
+ * the path of kernels and map types without them (tests set it to run
+ * that path on this kernel too).
+ */
+extern bool bh_dp_batch;
+
 /* Replace the gateway MAC / address / prefix maps with @t's. */
 int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t);
 
