@@ -157,6 +157,14 @@ struct {
 	__type(value, struct bh_dev_stats);
 } bh_devstats SEC(".maps");
 
+/* counter slot -> the policy's device's packets/bytes/drops, per CPU. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BH_MAX_DEVCTR);
+	__type(key, __u32);
+	__type(value, struct bh_dev_stats);
+} bh_devctr SEC(".maps");
+
 /* key 0 -> verdict cache epoch, bumped after verdict-changing writes. user */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -20,7 +20,7 @@
 
 #include <linux/types.h>
 
-#define BH_ABI_VERSION		2
+#define BH_ABI_VERSION		3	/* 3: bh_devctr, device counter slots */
 
 /* ---- sizes (tunables live here and nowhere else) ---------------------- */
 #ifndef BH_MAX_GROUPS
@@ -49,6 +49,7 @@
 #define BH_MAX_CT		262144	/* connection tracking (LRU) */
 #define BH_MAX_FRAG		16384	/* fragment tracking (LRU) */
 #define BH_MAX_DEVSTATS		65536	/* per-MAC counters (LRU, per-CPU) */
+#define BH_MAX_DEVCTR		65536	/* device counter slots (array, per-CPU) */
 #define BH_VCACHE_SLOTS		16384	/* flow verdict cache, per CPU (power of 2) */
 #define BH_MAX_EXTHDR		8	/* IPv6 extension headers walked */
 #define BH_EVENTS_RING		(256 * 1024) /* bh_events ring buffer, bytes */
@@ -169,7 +170,7 @@ _Static_assert(sizeof(struct bh_dev_key) == 8, "bh_dev_key");
 struct bh_dev_val {
 	__u16 group;
 	__u16 flags;		/* BH_DEV_* */
-	__u32 dev_id;		/* index of the member in the policy */
+	__u32 ctr_slot;		/* the device's counters: bh_devctr[ctr_slot]; 0 none */
 };
 _Static_assert(sizeof(struct bh_dev_val) == 8, "bh_dev_val");
 
@@ -347,7 +348,21 @@ _Static_assert(sizeof(struct bh_counter) == 16, "bh_counter");
 /* bh_rulestats: PERCPU_ARRAY[2 * BH_MAX_RULES], key gen * BH_MAX_RULES + rule. */
 /* value: struct bh_counter */
 
-/* bh_devstats: LRU_PERCPU_HASH, source MAC (struct bh_mac_key) -> counters. */
+/*
+ * Per-device counters, in two maps. bh_devctr: PERCPU_ARRAY of
+ * BH_MAX_DEVCTR slots, the counters of the policy's devices, found
+ * through bh_dev_val.ctr_slot (and remembered in the verdict cache, so a
+ * hit costs an inlined array access, no hash lookup). A device keeps its
+ * slot from one apply to the next (the controller hands slots out: a MAC
+ * already in the active generation keeps its own, a new MAC gets a free
+ * slot zeroed, a MAC that leaves has its counts added to bh_devstats and
+ * its slot zeroed after the old generation is gone). Slot 0 is never used;
+ * with every slot taken (a policy of 65535 devices replaced by another of
+ * as many new ones) a device gets none and is counted in bh_devstats.
+ * bh_devstats: LRU_PERCPU_HASH, source MAC (struct bh_mac_key) -> counters,
+ * for every other source MAC (unknown devices, spoofers, frames dropped
+ * before the device lookup). A MAC may have counts in both: readers add.
+ */
 struct bh_dev_stats {
 	__u64 packets;		/* frames sent by this MAC */
 	__u64 bytes;
@@ -444,7 +459,7 @@ _Static_assert(sizeof(struct bh_vc_val) == 24, "bh_vc_val");
 
 struct bh_vc_slot {
 	struct bh_vc_key key;
-	__u32 pad;
+	__u32 ctr_slot;		/* the source device's bh_devctr slot, 0 none */
 	struct bh_vc_val val;
 };
 _Static_assert(sizeof(struct bh_vc_slot) == 80, "bh_vc_slot");

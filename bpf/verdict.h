@@ -96,6 +96,7 @@ struct bh_pkt {
 	__u16 reason;		/* enum bh_reason */
 	__u32 rule_id;
 	__u64 now;		/* bpf_ktime_get_coarse_ns(), read once per frame */
+	__u32 ctr_slot;		/* the source device's bh_devctr slot, 0: count in bh_devstats */
 	/* the flow verdict cache: what a miss stores */
 	__u8 vc_ok;		/* the frame may use the cache */
 	__u8 vc_kind;		/* BH_VCK_*; 0: BH_VCK_FIXED */
@@ -1028,6 +1029,7 @@ static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_slot *s,
 	s->val.kind = 0;
 	barrier();
 	s->key = *k;
+	s->ctr_slot = p->ctr_slot;
 	s->val.epoch = epoch;
 	s->val.vepoch = vepoch;
 	s->val.ct_seen = p->now;
@@ -1058,6 +1060,7 @@ static __noinline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
 	if (dv) {
 		p->sgroup = dv->group;
 		p->sflags = dv->flags;
+		p->ctr_slot = dv->ctr_slot;
 	} else {
 		p->sgroup = cfg->unknown_group;
 	}
@@ -1130,8 +1133,10 @@ __noinline int bh_decide(struct bh_pkt *p)
 		key = bh_vc_index(&vk);
 		slot = bpf_map_lookup_elem(&bh_vcache, &key);
 		if (slot && slot->val.kind && slot->val.epoch == a.epoch &&
-		    slot->val.vepoch == vepoch && vc_key_eq(&slot->key, &vk))
+		    slot->val.vepoch == vepoch && vc_key_eq(&slot->key, &vk)) {
+			p->ctr_slot = slot->ctr_slot;
 			return vc_hit(p, &slot->val);
+		}
 	}
 	decide_frame(p, cfg);
 	if (slot)
@@ -1244,6 +1249,13 @@ __noinline int bh_account(struct bh_pkt *p)
 	}
 	if (p->smac[0] & 1)
 		return 0;
+	if (p->ctr_slot) {
+		/* a device of the policy: its slot, an inlined array access */
+		key = p->ctr_slot;
+		ds = bpf_map_lookup_elem(&bh_devctr, &key);
+		if (ds)
+			goto count;
+	}
 	__builtin_memcpy(mk.mac, p->smac, 6);
 	ds = bpf_map_lookup_elem(&bh_devstats, &mk);
 	if (!ds) {
@@ -1254,6 +1266,7 @@ __noinline int bh_account(struct bh_pkt *p)
 		if (!ds)
 			return 0;
 	}
+count:
 	ds->packets++;
 	ds->bytes += p->len;
 	if (!p->pass)

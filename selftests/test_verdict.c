@@ -80,7 +80,7 @@ static struct bulkhead_bpf *skel;
 static int ncpu;
 static struct {
 	int active, config, groups, devices, ips, policy, inet, talk;
-	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
+	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats, devctr;
 	int events, evlimit, evcpu, vepoch, vcache;
 } fd;
 
@@ -143,7 +143,7 @@ static void put_group(__u32 gen, __u16 g, __u8 internet)
 static void put_device(__u32 gen, const char *mac, __u16 group, __u16 flags, __u32 id)
 {
 	struct bh_dev_key k = { .gen = (__u8)gen };
-	struct bh_dev_val v = { .group = group, .flags = flags, .dev_id = id };
+	struct bh_dev_val v = { .group = group, .flags = flags, .ctr_slot = id };
 
 	mac_of(mac, k.mac);
 	upd(fd.devices, &k, &v);
@@ -206,10 +206,10 @@ static void put_members(__u32 gen)
 	put_group(gen, G_LAPTOP, BH_ACT_ALLOW);
 	put_group(gen, G_UNKNOWN, BH_ACT_ALLOW);
 
-	put_device(gen, CAM, G_CAMERAS, BH_DEV_HAS_V4 | BH_DEV_HAS_V6, 0);
-	put_device(gen, NVR, G_NVR, BH_DEV_HAS_V4 | BH_DEV_HAS_V6, 1);
-	put_device(gen, FRIDGE, G_FRIDGE, BH_DEV_HAS_V4, 2);
-	put_device(gen, LAPTOP, G_LAPTOP, BH_DEV_HAS_V4 | BH_DEV_HAS_V6, 3);
+	put_device(gen, CAM, G_CAMERAS, BH_DEV_HAS_V4 | BH_DEV_HAS_V6, 1);
+	put_device(gen, NVR, G_NVR, BH_DEV_HAS_V4 | BH_DEV_HAS_V6, 2);
+	put_device(gen, FRIDGE, G_FRIDGE, BH_DEV_HAS_V4, 3);
+	put_device(gen, LAPTOP, G_LAPTOP, BH_DEV_HAS_V4 | BH_DEV_HAS_V6, 4);
 
 	put_ip(gen, CAM4, CAM, G_CAMERAS);
 	put_ip(gen, NVR4, NVR, G_NVR);
@@ -344,21 +344,63 @@ static __u64 rule_count(__u32 gen, __u32 rule)
 	return percpu_counter(fd.rulestats, gen * BH_MAX_RULES + rule).packets;
 }
 
-static struct bh_dev_stats sum_devstats(int map, const struct bh_mac_key *k)
+/* add the per-CPU counters at @key of @map (if any) into @sum */
+static void add_devstats(int map, const void *key, struct bh_dev_stats *sum)
 {
-	struct bh_dev_stats *v = calloc((size_t)ncpu, sizeof(*v)), sum = {};
+	struct bh_dev_stats *v = calloc((size_t)ncpu, sizeof(*v));
 
 	assert_non_null(v);
-	if (!bpf_map_lookup_elem(map, k, v)) {
+	if (!bpf_map_lookup_elem(map, key, v)) {
 		for (int i = 0; i < ncpu; i++) {
-			sum.packets += v[i].packets;
-			sum.bytes += v[i].bytes;
-			sum.drops += v[i].drops;
-			if (v[i].last_seen > sum.last_seen)
-				sum.last_seen = v[i].last_seen;
+			sum->packets += v[i].packets;
+			sum->bytes += v[i].bytes;
+			sum->drops += v[i].drops;
+			if (v[i].last_seen > sum->last_seen)
+				sum->last_seen = v[i].last_seen;
 		}
 	}
 	free(v);
+}
+
+/* a MAC's counters in its bh_devctr slot (the same in both generations) */
+static struct bh_dev_stats slot_devstats(int devices, int devctr, const struct bh_mac_key *k)
+{
+	struct bh_dev_stats sum = {};
+	struct bh_dev_key dk = {};
+	struct bh_dev_val dv;
+
+	memcpy(dk.mac, k->mac, 6);
+	for (int g = 0; g < 2; g++) {
+		dk.gen = (__u8)g;
+		if (!bpf_map_lookup_elem(devices, &dk, &dv) && dv.ctr_slot) {
+			add_devstats(devctr, &dv.ctr_slot, &sum);
+			break;
+		}
+	}
+	return sum;
+}
+
+static bool dev_has_slot(int devices, const struct bh_mac_key *k)
+{
+	struct bh_dev_key dk = {};
+	struct bh_dev_val dv;
+
+	memcpy(dk.mac, k->mac, 6);
+	for (int g = 0; g < 2; g++) {
+		dk.gen = (__u8)g;
+		if (!bpf_map_lookup_elem(devices, &dk, &dv) && dv.ctr_slot)
+			return true;
+	}
+	return false;
+}
+
+/* a MAC's counters as the readers add them: its slot and its bh_devstats entry */
+static struct bh_dev_stats sum_devstats(int devices, int devctr, int devstats,
+					const struct bh_mac_key *k)
+{
+	struct bh_dev_stats sum = slot_devstats(devices, devctr, k);
+
+	add_devstats(devstats, k, &sum);
 	return sum;
 }
 
@@ -366,7 +408,17 @@ static struct bh_dev_stats dev_stats(const char *mac)
 {
 	struct bh_mac_key k = mac_key(mac);
 
-	return sum_devstats(fd.devstats, &k);
+	return sum_devstats(fd.devices, fd.devctr, fd.devstats, &k);
+}
+
+/* only what bh_devstats holds for @mac (by MAC, not by slot) */
+static struct bh_dev_stats lru_stats(const char *mac)
+{
+	struct bh_mac_key k = mac_key(mac);
+	struct bh_dev_stats sum = {};
+
+	add_devstats(fd.devstats, &k, &sum);
+	return sum;
 }
 
 static const char *const reason_name[BH_R_MAX] = {
@@ -1829,12 +1881,13 @@ static void test_rule_counters(void **state)
 /* bh_devstats: packets, bytes and drops per source MAC */
 static void test_device_counters(void **state)
 {
-	struct bh_dev_stats b, a, s;
+	struct bh_dev_stats b, a, s, lb;
 	size_t bytes = 0;
 
 	(void)state;
 	clear_state();
 	b = dev_stats(LAPTOP);
+	lb = lru_stats(LAPTOP);
 	f_laptop_nvr_ssh(&F);		/* pass */
 	bytes += F.len;
 	assert_int_equal(run_ep(EP_XDP, &F), 1);
@@ -1848,6 +1901,8 @@ static void test_device_counters(void **state)
 	assert_int_equal(run_ep(EP_XDP, &F), 0);
 	a = dev_stats(LAPTOP);
 	assert_int_equal(a.packets - b.packets, 3);
+	/* a device of the policy: all in its bh_devctr slot, none by MAC */
+	assert_int_equal(lru_stats(LAPTOP).packets - lb.packets, 0);
 	assert_int_equal(a.drops - b.drops, 1);
 	assert_int_equal(a.bytes - b.bytes, bytes);
 	assert_true(a.last_seen >= b.last_seen && a.last_seen != 0);
@@ -2359,6 +2414,85 @@ static void test_cache_allowed_refreshes_ct(void **state)
 }
 
 /* N repeats of one frame (one miss, then hits) count N times everywhere */
+static __u32 dev_slot(int devices, const struct bh_mac_key *k)
+{
+	struct bh_dev_key dk = {};
+	struct bh_dev_val dv;
+
+	memcpy(dk.mac, k->mac, 6);
+	for (int g = 0; g < 2; g++) {
+		dk.gen = (__u8)g;
+		if (!bpf_map_lookup_elem(devices, &dk, &dv) && dv.ctr_slot)
+			return dv.ctr_slot;
+	}
+	return 0;
+}
+
+#define SLOT_POLICY(members)							\
+	"version: 1\n"								\
+	"interfaces: [br-lan]\n"						\
+	"defaults: {gateway: allow}\n"						\
+	"groups:\n"								\
+	"  cameras: {members: [{mac: \"" CAM "\", ip: [" CAM4 "]}]}\n"		\
+	"  others: {members: [" members "]}\n"
+
+/*
+ * Devices keep their counters through apply, the product's own writer: a
+ * device that stays keeps its bh_devctr slot and counts; one that leaves
+ * has its counts carried to bh_devstats and its slot zeroed; a new one
+ * starts at zero, in a slot the one that left in the same apply does not
+ * give it, and in a later apply in a reused, zeroed slot.
+ */
+static void test_device_slots_survive_apply(void **state)
+{
+	static const char fridge[] = SLOT_POLICY("{mac: \"" FRIDGE "\", ip: [" FRIDGE4 "]}");
+	static const char laptop[] = SLOT_POLICY("{mac: \"" LAPTOP "\", ip: [" LAPTOP4 "]}");
+	struct bh_mac_key cam = mac_key(CAM), nvr = mac_key(NVR), fr = mac_key(FRIDGE),
+			  lap = mac_key(LAPTOP);
+	struct bh_dev_stats c0, n0, s, l0;
+	__u32 cam_slot, nvr_slot, fr_slot;
+
+	(void)state;
+	c_apply_allow();		/* cameras + nvr */
+	cam_slot = dev_slot(cm.devices, &cam);
+	nvr_slot = dev_slot(cm.devices, &nvr);
+	assert_true(cam_slot && nvr_slot && cam_slot != nvr_slot);
+	f_nvr_cam_syn(&F);
+	run_prog(cskel->progs.bulkhead_xdp, false, &F);
+	run_prog(cskel->progs.bulkhead_xdp, false, &F);	/* a cache hit */
+	f_cam_nvr_synack(&F);
+	run_prog(cskel->progs.bulkhead_tc_in, true, &F);
+	c0 = sum_devstats(cm.devices, cm.devctr, cm.devstats, &cam);
+	n0 = sum_devstats(cm.devices, cm.devctr, cm.devstats, &nvr);
+	l0 = sum_devstats(-1, -1, cm.devstats, &nvr);
+	assert_true(c0.packets >= 1 && n0.packets >= 2);
+
+	/* the nvr leaves, the fridge comes */
+	assert_int_equal(fixture_apply_yaml(&cm, fridge), 0);
+	assert_int_equal(dev_slot(cm.devices, &cam), cam_slot);
+	s = sum_devstats(cm.devices, cm.devctr, cm.devstats, &cam);
+	assert_int_equal(s.packets, c0.packets);
+	assert_int_equal(s.bytes, c0.bytes);
+	assert_int_equal(dev_slot(cm.devices, &nvr), 0);
+	s = sum_devstats(-1, -1, cm.devstats, &nvr);	/* now all by MAC */
+	assert_int_equal(s.packets, n0.packets);
+	assert_int_equal(s.bytes, n0.bytes);
+	assert_true(s.packets > l0.packets);
+	s = (struct bh_dev_stats){};
+	add_devstats(cm.devctr, &nvr_slot, &s);
+	assert_int_equal(s.packets, 0);			/* its slot zeroed */
+	fr_slot = dev_slot(cm.devices, &fr);
+	assert_true(fr_slot && fr_slot != cam_slot && fr_slot != nvr_slot);
+	assert_int_equal(sum_devstats(cm.devices, cm.devctr, cm.devstats, &fr).packets, 0);
+
+	/* the fridge leaves, the laptop comes: a free slot again, zeroed */
+	assert_int_equal(fixture_apply_yaml(&cm, laptop), 0);
+	assert_int_equal(dev_slot(cm.devices, &lap), nvr_slot);	/* the lowest free */
+	assert_int_equal(sum_devstats(cm.devices, cm.devctr, cm.devstats, &lap).packets, 0);
+	assert_int_equal(dev_slot(cm.devices, &cam), cam_slot);
+	c_apply_allow();
+}
+
 static void test_cache_counters_exact(void **state)
 {
 	const __u32 n = 500;
@@ -2375,7 +2509,8 @@ static void test_cache_counters_exact(void **state)
 
 		LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = n);
 		struct bh_counter rb = {}, ra = {}, sb, sa;
-		struct bh_dev_stats db, da;
+		struct bh_dev_stats db, da, lb, la;
+		bool slotted;
 		struct bh_active act;
 		__u32 zero = 0, rk = 0;
 		struct bh_evlimit *ev = calloc((size_t)ncpu, sizeof(*ev));
@@ -2398,7 +2533,8 @@ static void test_cache_counters_exact(void **state)
 		bh_dp_counter(cm.stats, c[i].reason, &sb);
 		if (c[i].rule >= 0)
 			bh_dp_counter(cm.rulestats, rk, &rb);
-		db = sum_devstats(cm.devstats, &mk);
+		db = sum_devstats(cm.devices, cm.devctr, cm.devstats, &mk);
+		lb = sum_devstats(-1, -1, cm.devstats, &mk);
 		o.data_in = F.b;
 		o.data_size_in = (__u32)F.len;
 		assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(cskel->progs.bulkhead_xdp),
@@ -2412,8 +2548,13 @@ static void test_cache_counters_exact(void **state)
 			assert_int_equal(ra.packets - rb.packets, n);
 			assert_int_equal(ra.bytes - rb.bytes, (__u64)n * F.len);
 		}
-		da = sum_devstats(cm.devstats, &mk);
+		da = sum_devstats(cm.devices, cm.devctr, cm.devstats, &mk);
+		la = sum_devstats(-1, -1, cm.devstats, &mk);
 		assert_int_equal(da.packets - db.packets, n);
+		/* the policy's devices count in their slot, cache hits included;
+		 * other MACs by MAC */
+		slotted = dev_has_slot(cm.devices, &mk);
+		assert_int_equal(la.packets - lb.packets, slotted ? 0 : n);
 		assert_int_equal(da.bytes - db.bytes, (__u64)n * F.len);
 		assert_int_equal(da.drops - db.drops, c[i].pass ? 0 : n);
 		/* drops: events + suppressed = drops, the burst as events */
@@ -2446,7 +2587,7 @@ static int group_setup(void **state)
 #define FD(f) fd.f = bpf_map__fd(skel->maps.bh_##f)
 	FD(active); FD(config); FD(groups); FD(devices); FD(ips); FD(policy); FD(inet);
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
-	FD(stats); FD(rulestats); FD(devstats); FD(events); FD(evlimit); FD(evcpu);
+	FD(stats); FD(rulestats); FD(devstats); FD(devctr); FD(events); FD(evlimit); FD(evcpu);
 	FD(vepoch); FD(vcache);
 #undef FD
 	write_gateway();
@@ -2467,6 +2608,7 @@ static int cache_tests(void)
 	static const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_cache_allowed_refreshes_ct),
 		cmocka_unit_test(test_cache_counters_exact),
+		cmocka_unit_test(test_device_slots_survive_apply),
 	};
 	size_t n_rows = sizeof(crows) / sizeof(crows[0]);
 	size_t n = n_rows + sizeof(extra) / sizeof(extra[0]);

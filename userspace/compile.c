@@ -920,7 +920,7 @@ int bh_compile(const struct bh_policy *p, struct bh_compiled *c, struct bh_diag 
 
 			memcpy(e->k.mac, m->mac, 6);
 			e->v.group = (__u16)g;
-			e->v.dev_id = (__u32)c->n_devs;
+			/* e->v.ctr_slot: handed out by bh_dp_apply() */
 			for (size_t a = 0; a < m->n_ips; a++) {
 				struct bh_ip_ent *ie = &c->ips[c->n_ips++];
 				const struct bh_addr *ad = &m->ips[a];

@@ -2,7 +2,9 @@
 /*
  * counters.c - the counters in force: the BPF maps' and, in --mode nft,
  * the nftables tables'. A mode keeps its counters in one place only (the
- * BPF maps stay pinned and idle in --mode nft), so the two are added.
+ * BPF maps stay pinned and idle in --mode nft), so the two are added. Per
+ * device, the BPF side has two maps (bh_devctr by slot for the policy's
+ * devices, bh_devstats by MAC for the others): added too.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -92,6 +94,52 @@ static int bpf_rows(int fd, struct bh_dev_count **rows, size_t *n)
 	return ret;
 }
 
+/* append a row for each device of the active generation with a counter slot */
+static int slot_rows(const struct bh_maps *m, struct bh_dev_count **rows, size_t *n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bh_dev_key cur, next;
+	struct bh_active act = {};
+	struct bh_dev_stats *v;
+	struct bh_dev_val dv;
+	void *prev = NULL;
+	__u32 zero = 0;
+	int ret = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	if (bpf_map_lookup_elem(m->active, &zero, &act))
+		return -errno;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(m->devices, prev, &next)) {
+		struct bh_dev_count *tmp, *row;
+
+		cur = next;
+		prev = &cur;
+		if (next.gen != (act.gen & 1) || bpf_map_lookup_elem(m->devices, &next, &dv) ||
+		    !dv.ctr_slot || bpf_map_lookup_elem(m->devctr, &dv.ctr_slot, v))
+			continue;
+		tmp = realloc(*rows, (*n + 1) * sizeof(*tmp));
+		if (!tmp) {
+			ret = -ENOMEM;
+			break;
+		}
+		*rows = tmp;
+		row = &tmp[(*n)++];
+		memset(row, 0, sizeof(*row));
+		memcpy(row->mac, next.mac, 6);
+		for (int c = 0; c < ncpu; c++) {
+			row->st.packets += v[c].packets;
+			row->st.bytes += v[c].bytes;
+			row->st.drops += v[c].drops;
+		}
+	}
+	free(v);
+	return ret;
+}
+
 int bh_counts_devices(const struct bh_ctx *ctx, const struct bh_maps *m,
 		      struct bh_dev_count **out, size_t *n)
 {
@@ -102,6 +150,8 @@ int bh_counts_devices(const struct bh_ctx *ctx, const struct bh_maps *m,
 	*out = NULL;
 	*n = 0;
 	ret = bpf_rows(m->devstats, &rows, &nr);
+	if (!ret)
+		ret = slot_rows(m, &rows, &nr);
 	if (!ret && bh_nft_in_force(ctx) && !(ret = bh_nft_devstats(&nrows, &nn)) && nn) {
 		tmp = realloc(rows, (nr + nn) * sizeof(*tmp));
 		if (!tmp) {

@@ -50,7 +50,7 @@ static const struct {
 	M("bh_lan", lan),		M("bh_quarantine", quarantine),
 	M("bh_ct", ct),			M("bh_frag", frag),
 	M("bh_stats", stats),		M("bh_rulestats", rulestats),
-	M("bh_devstats", devstats),
+	M("bh_devstats", devstats),	M("bh_devctr", devctr),
 	M("bh_events", events),		M("bh_evlimit", evlimit),
 	M("bh_evcpu", evcpu),
 	M("bh_vepoch", vepoch),		M("bh_vcache", vcache),
@@ -1128,11 +1128,161 @@ static int zero_rulestats(int fd, __u8 gen, size_t n)
 	return ret;
 }
 
+/* ---- device counter slots (bh_devctr, see bulkhead_abi.h) ------------------ */
+
+struct slot_ent {
+	__u8 mac[6];
+	__u32 slot;
+};
+
+static int cmp_slot_mac(const void *a, const void *b)
+{
+	return memcmp(((const struct slot_ent *)a)->mac, ((const struct slot_ent *)b)->mac, 6);
+}
+
+static const struct slot_ent *slot_find(const struct slot_ent *s, size_t n, const __u8 mac[6])
+{
+	struct slot_ent k = {};
+
+	memcpy(k.mac, mac, 6);
+	return n ? bsearch(&k, s, n, sizeof(*s), cmp_slot_mac) : NULL;
+}
+
+/* Generation @gen's devices that have a counter slot, sorted by MAC. */
+static int gen_slots(const struct bh_maps *m, __u8 gen, struct slot_ent **out, size_t *n)
+{
+	struct keybuf kb = { .ksz = sizeof(struct bh_dev_key) };
+	struct slot_ent *s = NULL;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = keys_of_gen(m->devices, &kb, sizeof(struct bh_dev_val),
+			  offsetof(struct bh_dev_key, gen), gen);
+	if (!ret && kb.n && !(s = calloc(kb.n, sizeof(*s))))
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < kb.n; i++) {
+		const struct bh_dev_key *k = (const void *)(kb.keys + i * kb.ksz);
+		struct bh_dev_val v;
+
+		if (bpf_map_lookup_elem(m->devices, k, &v) || !v.ctr_slot ||
+		    v.ctr_slot >= BH_MAX_DEVCTR)
+			continue;
+		memcpy(s[*n].mac, k->mac, 6);
+		s[(*n)++].slot = v.ctr_slot;
+	}
+	free(kb.keys);
+	if (ret) {
+		free(s);
+		*n = 0;
+		return ret;
+	}
+	if (*n)
+		qsort(s, *n, sizeof(*s), cmp_slot_mac);
+	*out = s;
+	return 0;
+}
+
+/*
+ * Give each of @devs its counter slot: the one it has in the active
+ * generation (@old), else the lowest slot neither generation uses, zeroed
+ * first; none (0: counted in bh_devstats) when every slot is taken.
+ */
+static int assign_slots(const struct bh_maps *m, struct bh_dev_ent *devs, size_t n,
+			const struct slot_ent *old, size_t n_old)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bh_dev_stats *zero = NULL;
+	__u8 *used = calloc(BH_MAX_DEVCTR, 1);
+	__u32 next = 1;
+	int ret = 0;
+
+	if (ncpu <= 0)
+		ret = ncpu ? ncpu : -EINVAL;
+	else if (!used || !(zero = calloc((size_t)ncpu, sizeof(*zero))))
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < n_old; i++)
+		used[old[i].slot] = 1;
+	for (size_t i = 0; !ret && i < n; i++) {
+		const struct slot_ent *o = slot_find(old, n_old, devs[i].k.mac);
+
+		devs[i].v.ctr_slot = o ? o->slot : 0;
+	}
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (devs[i].v.ctr_slot)
+			continue;
+		while (next < BH_MAX_DEVCTR && used[next])
+			next++;
+		if (next == BH_MAX_DEVCTR)
+			break;		/* the rest are counted by MAC */
+		if (bpf_map_update_elem(m->devctr, &next, zero, BPF_ANY)) {
+			ret = -errno;
+			break;
+		}
+		used[next] = 1;
+		devs[i].v.ctr_slot = next;
+	}
+	free(used);
+	free(zero);
+	return ret;
+}
+
+/*
+ * After the old generation is gone: the counts of each device that left
+ * (in @old, not in the new generation @cur) go to its bh_devstats entry,
+ * and its slot is zeroed for whoever gets it next.
+ */
+static int release_slots(const struct bh_maps *m, const struct slot_ent *old, size_t n_old,
+			 const struct slot_ent *cur, size_t n_cur)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bh_dev_stats *v, *lru, *zero;
+	int ret = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	lru = calloc((size_t)ncpu, sizeof(*lru));
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!v || !lru || !zero)
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < n_old; i++) {
+		struct bh_mac_key mk = {};
+
+		if (slot_find(cur, n_cur, old[i].mac))
+			continue;
+		memcpy(mk.mac, old[i].mac, 6);
+		if (bpf_map_lookup_elem(m->devctr, &old[i].slot, v)) {
+			ret = -errno;
+			break;
+		}
+		if (bpf_map_lookup_elem(m->devstats, &mk, lru))
+			memset(lru, 0, (size_t)ncpu * sizeof(*lru));
+		for (int c = 0; c < ncpu; c++) {
+			lru[c].packets += v[c].packets;
+			lru[c].bytes += v[c].bytes;
+			lru[c].drops += v[c].drops;
+			if (v[c].last_seen > lru[c].last_seen)
+				lru[c].last_seen = v[c].last_seen;
+		}
+		if (bpf_map_update_elem(m->devstats, &mk, lru, BPF_ANY) ||
+		    bpf_map_update_elem(m->devctr, &old[i].slot, zero, BPF_ANY))
+			ret = -errno;
+	}
+	free(v);
+	free(lru);
+	free(zero);
+	return ret;
+}
+
 int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 		char *err, size_t errlen)
 {
 	struct bh_active act = {}, next;
 	struct bh_config cfg, zero_cfg = {};
+	struct slot_ent *old = NULL, *cur = NULL;
+	struct bh_dev_ent *devs = NULL;
+	size_t n_old = 0, n_cur = 0;
 	__u32 zero = 0, key;
 	const char *what;
 	__u8 ng;
@@ -1144,6 +1294,12 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 		goto fail;
 	}
 	ng = act.gen ? 0 : 1;
+
+	/* the devices keep their counter slots: the active generation's */
+	what = "read the devices' counter slots";
+	ret = gen_slots(m, act.gen & 1, &old, &n_old);
+	if (ret)
+		goto fail;
 
 	what = "clear the inactive generation";
 	if (!purged(m, ng)) {
@@ -1158,9 +1314,17 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 	}
 
 	what = "write the new policy";
-	ret = write_groups(m->groups, ng, c->groups, c->n_groups);
+	devs = malloc((c->n_devs ? c->n_devs : 1) * sizeof(*devs));
+	if (!devs) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	memcpy(devs, c->devs, c->n_devs * sizeof(*devs));
+	ret = assign_slots(m, devs, c->n_devs, old, n_old);
 	if (!ret)
-		ret = WRITE(m->devices, c->devs, c->n_devs, struct bh_dev_ent, 0, ng);
+		ret = write_groups(m->groups, ng, c->groups, c->n_groups);
+	if (!ret)
+		ret = WRITE(m->devices, devs, c->n_devs, struct bh_dev_ent, 0, ng);
 	if (!ret)
 		ret = WRITE(m->ips, c->ips, c->n_ips, struct bh_ip_ent, 0, ng);
 	if (!ret)
@@ -1199,16 +1363,28 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 	ret = wait_for_programs();
 	if (!ret)
 		ret = purge_all(m, act.gen);
+	/* no packet counts into the slots of devices that left any more */
+	if (!ret) {
+		what = "carry the counters of devices that left";
+		ret = gen_slots(m, ng, &cur, &n_cur);
+	}
+	if (!ret)
+		ret = release_slots(m, old, n_old, cur, n_cur);
 	if (ret) {
 		/* harmless: the next apply purges it; report, the policy is live */
 		snprintf(err, errlen, "new policy active, but cannot %s: %s",
 			 what, strerror(-ret));
 	}
+	free(old);
+	free(cur);
+	free(devs);
 	return (int)next.epoch;
 
 fail:
 	snprintf(err, errlen, "cannot %s: %s (the previous policy stays in force)",
 		 what, strerror(-ret));
+	free(old);
+	free(devs);
 	return ret;
 }
 
