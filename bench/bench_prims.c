@@ -64,13 +64,13 @@ int main(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
-	pr[0].name = "array lookup (per-CPU counters: bh_stats, bh_rulestats)";
+	pr[0].name = "array lookup (per-CPU counters: bh_stats, bh_rulestats, bh_devctr)";
 	pr[0].prog = s->progs.prim_array;
 	pr[1].name = "hash lookup, 8-byte key (bh_devices, bh_quarantine, bh_gw_mac, bh_policy, bh_talk)";
 	pr[1].prog = s->progs.prim_hash8;
 	pr[2].name = "LRU hash lookup, 40-byte key (bh_ct)";
 	pr[2].prog = s->progs.prim_lru40;
-	pr[3].name = "LRU per-CPU hash lookup, 8-byte key (bh_devstats)";
+	pr[3].name = "LRU per-CPU hash lookup, 8-byte key (bh_devstats: MACs not in the policy)";
 	pr[3].prog = s->progs.prim_pcpu;
 	pr[4].name = "LPM trie lookup, 24-byte key (bh_inet)";
 	pr[4].prog = s->progs.prim_lpm;

@@ -290,12 +290,14 @@ per-CPU flow verdict cache (docs/architecture.md): the rows marked "verdict
 cache hit" (and every TCP/UDP row, as one frame is repeated) cost the parse,
 one coarse clock read, three array reads (bh_vepoch, bh_active,
 bh_config), the slot (an inlined per-CPU array access, a hash and a key
-compare of 52 bytes), and the counters: bh_stats and bh_rulestats (arrays)
-and the per-CPU LRU bh_devstats, which is now the largest single piece
-(the LRU per-CPU row of the pieces table). A cached allowed flow adds a
+compare of 52 bytes), and the counters: bh_stats, bh_rulestats and the
+device's bh_devctr slot, remembered in the cache entry (three per-CPU
+arrays: no hash lookup on a hit; until ABI 3 the device's counters were a
+per-CPU LRU hash lookup, the LRU per-CPU row of the pieces table, the
+largest single piece). A cached allowed flow adds a
 bh_ct refresh once a second, a cached denial one bh_ct lookup (is it a
-reply?) unless it is a bare SYN, and every drop the deny event's clock
-read and bucket lookup. A miss (the last row of part 1: a flow's first
+reply?) unless it is a bare SYN, and every drop the deny event's bucket
+lookup. A miss (the last row of part 1: a flow's first
 frame, or any frame after an apply, isolate or gateway change) is the full
 verdict: the source MAC in bh_gw_mac, bh_devices and bh_quarantine, the
 destination MAC in bh_gw_mac and bh_quarantine, the source address in
@@ -312,10 +314,9 @@ and more flows than slots (16384 a CPU) miss the verdict cache.
 
 ### What would make it faster
 
-- bh_devstats as a per-CPU array indexed by the device id that bh_devices
-  already returns (unknown MACs in one slot, or a slot remembered in the
-  verdict cache): an inlined array access instead of a per-CPU LRU lookup
-  on every frame, the largest piece of a cache hit.
+- The clock read (the coarse-clock row of the pieces table) on a hit: it
+  stamps the device's last-seen time and paces the conntrack refresh; a
+  per-CPU tick read less often would do for both.
 - Merging the per-MAC lookups into one map: bh_devices, bh_quarantine and
   bh_gw_mac all take a MAC; one hash keyed by (generation, MAC) would answer
   with one lookup per MAC instead of three, on the miss path only now (and
@@ -342,11 +343,14 @@ are the figures to carry over, not the ns.
 EOF
 	echo "- **Each path ≤ 2.0× the empty-program floor**: $t1. XDP: $xr×,"
 	echo "  tc: $tr× (part 1). The floor is the bare hook. With the flow verdict"
-	echo "  cache an established flow costs the parse, the slot and the counters;"
-	echo "  the per-CPU LRU bh_devstats lookup is the largest piece left, and"
-	echo "  replacing it by an array indexed by the device (above) is the next"
-	echo "  step towards 2×. A miss, and ARP/ICMP/fragments, still take the full"
-	echo "  verdict of about ten lookups."
+	echo "  cache an established flow costs the parse, one clock read, the slot's"
+	echo "  hash and 52-byte compare and three per-CPU array counters: no hash"
+	echo "  lookup is left on a hit. Those pieces alone add up to two to three"
+	echo "  floors on this machine (the pieces table), so 2× would need a hit"
+	echo "  without the clock read and with fewer counters, that is, without"
+	echo "  per-device last-seen times and per-rule counts on the fast path. A"
+	echo "  miss, and ARP/ICMP/fragments, still take the full verdict of about"
+	echo "  ten lookups."
 	echo "- **≤ 10% change from the smallest to the largest policy and device"
 	echo "  count**: $t2 (largest ratio $t2w). Largest ratio to the smallest size, XDP by rules"
 	echo "  $(worst_scale XDP rules), by devices $(worst_scale XDP devices), with a full"

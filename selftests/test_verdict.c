@@ -362,25 +362,8 @@ static void add_devstats(int map, const void *key, struct bh_dev_stats *sum)
 	free(v);
 }
 
-/* a MAC's counters in its bh_devctr slot (the same in both generations) */
-static struct bh_dev_stats slot_devstats(int devices, int devctr, const struct bh_mac_key *k)
-{
-	struct bh_dev_stats sum = {};
-	struct bh_dev_key dk = {};
-	struct bh_dev_val dv;
-
-	memcpy(dk.mac, k->mac, 6);
-	for (int g = 0; g < 2; g++) {
-		dk.gen = (__u8)g;
-		if (!bpf_map_lookup_elem(devices, &dk, &dv) && dv.ctr_slot) {
-			add_devstats(devctr, &dv.ctr_slot, &sum);
-			break;
-		}
-	}
-	return sum;
-}
-
-static bool dev_has_slot(int devices, const struct bh_mac_key *k)
+/* a MAC's bh_devctr slot (the same in both generations), 0 for none */
+static __u32 dev_slot(int devices, const struct bh_mac_key *k)
 {
 	struct bh_dev_key dk = {};
 	struct bh_dev_val dv;
@@ -389,9 +372,20 @@ static bool dev_has_slot(int devices, const struct bh_mac_key *k)
 	for (int g = 0; g < 2; g++) {
 		dk.gen = (__u8)g;
 		if (!bpf_map_lookup_elem(devices, &dk, &dv) && dv.ctr_slot)
-			return true;
+			return dv.ctr_slot;
 	}
-	return false;
+	return 0;
+}
+
+/* a MAC's counters in its bh_devctr slot */
+static struct bh_dev_stats slot_devstats(int devices, int devctr, const struct bh_mac_key *k)
+{
+	struct bh_dev_stats sum = {};
+	__u32 slot = dev_slot(devices, k);
+
+	if (slot)
+		add_devstats(devctr, &slot, &sum);
+	return sum;
 }
 
 /* a MAC's counters as the readers add them: its slot and its bh_devstats entry */
@@ -2414,20 +2408,6 @@ static void test_cache_allowed_refreshes_ct(void **state)
 }
 
 /* N repeats of one frame (one miss, then hits) count N times everywhere */
-static __u32 dev_slot(int devices, const struct bh_mac_key *k)
-{
-	struct bh_dev_key dk = {};
-	struct bh_dev_val dv;
-
-	memcpy(dk.mac, k->mac, 6);
-	for (int g = 0; g < 2; g++) {
-		dk.gen = (__u8)g;
-		if (!bpf_map_lookup_elem(devices, &dk, &dv) && dv.ctr_slot)
-			return dv.ctr_slot;
-	}
-	return 0;
-}
-
 #define SLOT_POLICY(members)							\
 	"version: 1\n"								\
 	"interfaces: [br-lan]\n"						\
@@ -2553,7 +2533,7 @@ static void test_cache_counters_exact(void **state)
 		assert_int_equal(da.packets - db.packets, n);
 		/* the policy's devices count in their slot, cache hits included;
 		 * other MACs by MAC */
-		slotted = dev_has_slot(cm.devices, &mk);
+		slotted = dev_slot(cm.devices, &mk) != 0;
 		assert_int_equal(la.packets - lb.packets, slotted ? 0 : n);
 		assert_int_equal(da.bytes - db.bytes, (__u64)n * F.len);
 		assert_int_equal(da.drops - db.drops, c[i].pass ? 0 : n);

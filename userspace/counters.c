@@ -98,28 +98,27 @@ static int bpf_rows(int fd, struct bh_dev_count **rows, size_t *n)
 static int slot_rows(const struct bh_maps *m, struct bh_dev_count **rows, size_t *n)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct bh_dev_key cur, next;
+	struct bh_dev_slot *slots = NULL;
 	struct bh_active act = {};
 	struct bh_dev_stats *v;
-	struct bh_dev_val dv;
-	void *prev = NULL;
+	size_t ns = 0;
 	__u32 zero = 0;
-	int ret = 0;
+	int ret;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	if (bpf_map_lookup_elem(m->active, &zero, &act))
 		return -errno;
+	ret = bh_dp_dev_slots(m, act.gen & 1, &slots, &ns);
+	if (ret)
+		return ret;
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(m->devices, prev, &next)) {
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < ns; i++) {
 		struct bh_dev_count *tmp, *row;
 
-		cur = next;
-		prev = &cur;
-		if (next.gen != (act.gen & 1) || bpf_map_lookup_elem(m->devices, &next, &dv) ||
-		    !dv.ctr_slot || bpf_map_lookup_elem(m->devctr, &dv.ctr_slot, v))
+		if (bpf_map_lookup_elem(m->devctr, &slots[i].slot, v))
 			continue;
 		tmp = realloc(*rows, (*n + 1) * sizeof(*tmp));
 		if (!tmp) {
@@ -129,7 +128,7 @@ static int slot_rows(const struct bh_maps *m, struct bh_dev_count **rows, size_t
 		*rows = tmp;
 		row = &tmp[(*n)++];
 		memset(row, 0, sizeof(*row));
-		memcpy(row->mac, next.mac, 6);
+		memcpy(row->mac, slots[i].mac, 6);
 		for (int c = 0; c < ncpu; c++) {
 			row->st.packets += v[c].packets;
 			row->st.bytes += v[c].bytes;
@@ -137,6 +136,7 @@ static int slot_rows(const struct bh_maps *m, struct bh_dev_count **rows, size_t
 		}
 	}
 	free(v);
+	free(slots);
 	return ret;
 }
 

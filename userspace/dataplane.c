@@ -1130,29 +1130,23 @@ static int zero_rulestats(int fd, __u8 gen, size_t n)
 
 /* ---- device counter slots (bh_devctr, see bulkhead_abi.h) ------------------ */
 
-struct slot_ent {
-	__u8 mac[6];
-	__u32 slot;
-};
-
 static int cmp_slot_mac(const void *a, const void *b)
 {
-	return memcmp(((const struct slot_ent *)a)->mac, ((const struct slot_ent *)b)->mac, 6);
+	return memcmp(((const struct bh_dev_slot *)a)->mac, ((const struct bh_dev_slot *)b)->mac, 6);
 }
 
-static const struct slot_ent *slot_find(const struct slot_ent *s, size_t n, const __u8 mac[6])
+static const struct bh_dev_slot *slot_find(const struct bh_dev_slot *s, size_t n, const __u8 mac[6])
 {
-	struct slot_ent k = {};
+	struct bh_dev_slot k = {};
 
 	memcpy(k.mac, mac, 6);
 	return n ? bsearch(&k, s, n, sizeof(*s), cmp_slot_mac) : NULL;
 }
 
-/* Generation @gen's devices that have a counter slot, sorted by MAC. */
-static int gen_slots(const struct bh_maps *m, __u8 gen, struct slot_ent **out, size_t *n)
+int bh_dp_dev_slots(const struct bh_maps *m, __u8 gen, struct bh_dev_slot **out, size_t *n)
 {
 	struct keybuf kb = { .ksz = sizeof(struct bh_dev_key) };
-	struct slot_ent *s = NULL;
+	struct bh_dev_slot *s = NULL;
 	int ret;
 
 	*out = NULL;
@@ -1189,7 +1183,7 @@ static int gen_slots(const struct bh_maps *m, __u8 gen, struct slot_ent **out, s
  * first; none (0: counted in bh_devstats) when every slot is taken.
  */
 static int assign_slots(const struct bh_maps *m, struct bh_dev_ent *devs, size_t n,
-			const struct slot_ent *old, size_t n_old)
+			const struct bh_dev_slot *old, size_t n_old)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct bh_dev_stats *zero = NULL;
@@ -1204,7 +1198,7 @@ static int assign_slots(const struct bh_maps *m, struct bh_dev_ent *devs, size_t
 	for (size_t i = 0; !ret && i < n_old; i++)
 		used[old[i].slot] = 1;
 	for (size_t i = 0; !ret && i < n; i++) {
-		const struct slot_ent *o = slot_find(old, n_old, devs[i].k.mac);
+		const struct bh_dev_slot *o = slot_find(old, n_old, devs[i].k.mac);
 
 		devs[i].v.ctr_slot = o ? o->slot : 0;
 	}
@@ -1232,8 +1226,8 @@ static int assign_slots(const struct bh_maps *m, struct bh_dev_ent *devs, size_t
  * (in @old, not in the new generation @cur) go to its bh_devstats entry,
  * and its slot is zeroed for whoever gets it next.
  */
-static int release_slots(const struct bh_maps *m, const struct slot_ent *old, size_t n_old,
-			 const struct slot_ent *cur, size_t n_cur)
+static int release_slots(const struct bh_maps *m, const struct bh_dev_slot *old, size_t n_old,
+			 const struct bh_dev_slot *cur, size_t n_cur)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct bh_dev_stats *v, *lru, *zero;
@@ -1280,7 +1274,7 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 {
 	struct bh_active act = {}, next;
 	struct bh_config cfg, zero_cfg = {};
-	struct slot_ent *old = NULL, *cur = NULL;
+	struct bh_dev_slot *old = NULL, *cur = NULL;
 	struct bh_dev_ent *devs = NULL;
 	size_t n_old = 0, n_cur = 0;
 	__u32 zero = 0, key;
@@ -1297,7 +1291,7 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 
 	/* the devices keep their counter slots: the active generation's */
 	what = "read the devices' counter slots";
-	ret = gen_slots(m, act.gen & 1, &old, &n_old);
+	ret = bh_dp_dev_slots(m, act.gen & 1, &old, &n_old);
 	if (ret)
 		goto fail;
 
@@ -1366,7 +1360,7 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
 	/* no packet counts into the slots of devices that left any more */
 	if (!ret) {
 		what = "carry the counters of devices that left";
-		ret = gen_slots(m, ng, &cur, &n_cur);
+		ret = bh_dp_dev_slots(m, ng, &cur, &n_cur);
 	}
 	if (!ret)
 		ret = release_slots(m, old, n_old, cur, n_cur);

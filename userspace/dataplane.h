@@ -100,6 +100,18 @@ int bh_dp_apply(const struct bh_maps *m, const struct bh_compiled *c,
  */
 extern bool bh_dp_batch;
 
+/* A device's counter slot in bh_devctr (bulkhead_abi.h). */
+struct bh_dev_slot {
+	__u8 mac[6];
+	__u32 slot;
+};
+
+/*
+ * Generation @gen's devices that have a counter slot, sorted by MAC, in a
+ * malloc'd array. 0 or -errno.
+ */
+int bh_dp_dev_slots(const struct bh_maps *m, __u8 gen, struct bh_dev_slot **out, size_t *n);
+
 /* Replace the gateway MAC / address / prefix maps with @t's. */
 int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t);
 
