@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	struct {
 		const char *name;
 		struct bpf_program *prog;
-	} pr[8];
+	} pr[9];
 	struct prims_bpf *s;
 	struct frame f;
 	double floor;
@@ -80,12 +80,14 @@ int main(int argc, char **argv)
 	pr[6].prog = s->progs.prim_ktime_coarse;
 	pr[7].name = "call of a __noinline subprogram";
 	pr[7].prog = s->progs.prim_call;
+	pr[8].name = "bpf_jiffies64() (inlined by the verifier: a load)";
+	pr[8].prog = s->progs.prim_jiffies;
 
 	p_allowed(&f);
 	floor = measure(bpf_program__fd(s->progs.prim_empty), &f, repeat, runs, &rv);
 	printf("| piece | ns (median of %d x %u, minus the empty program's %.1f) |\n|---|---:|\n",
 	       runs, repeat, floor);
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++) {
 		double ns = measure(bpf_program__fd(pr[i].prog), &f, repeat, runs, &rv);
 
 		if (ns < 0 || rv != XDP_PASS) {

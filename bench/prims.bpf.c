@@ -71,6 +71,12 @@ int prim_ktime_coarse(struct xdp_md *ctx)
 }
 
 SEC("xdp")
+int prim_jiffies(struct xdp_md *ctx)
+{
+	return bpf_jiffies64() ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
 int prim_array(struct xdp_md *ctx)
 {
 	__u32 k = 0;

@@ -203,6 +203,14 @@ struct {
 	__type(value, struct bh_evlimit);
 } bh_evcpu SEC(".maps");
 
+/* key 0 -> this CPU's coarse clock reading and its jiffies. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bh_clock);
+} bh_clock SEC(".maps");
+
 #include "verdict.h"
 
 /* ---- entry points ------------------------------------------------------------ */
@@ -275,7 +283,7 @@ int bulkhead_tc_eg(struct __sk_buff *skb)
 	    (eth->h_dest[0] & 1) || !is_gw_mac(eth->h_source))
 		return TC_ACT_UNSPEC;
 	__builtin_memset(&p, 0, sizeof(p));
-	p.now = bpf_ktime_get_coarse_ns();
+	p.now = bh_now();
 	if (bh_parse(&p, data, data_end, false, 0) ||
 	    !p.has_l4 || (p.eth_proto != ETH_P_IP && p.eth_proto != ETH_P_IPV6))
 		return TC_ACT_UNSPEC;

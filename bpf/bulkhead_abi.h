@@ -20,7 +20,7 @@
 
 #include <linux/types.h>
 
-#define BH_ABI_VERSION		3	/* 3: bh_devctr, device counter slots */
+#define BH_ABI_VERSION		4	/* 3: bh_devctr, device counter slots; 4: bh_clock */
 
 /* ---- sizes (tunables live here and nowhere else) ---------------------- */
 #ifndef BH_MAX_GROUPS
@@ -410,6 +410,19 @@ struct bh_evlimit {
 _Static_assert(sizeof(struct bh_evlimit) == 24, "bh_evlimit");
 
 /*
+ * bh_clock: PERCPU_ARRAY[1], this CPU's reading of the coarse clock and the
+ * jiffies it was taken at. Written by BPF only. The coarse clock moves once
+ * a tick, as jiffies does; bpf_jiffies64() is a load (the verifier inlines
+ * it) where bpf_ktime_get_coarse_ns() is a helper call, so a frame reads the
+ * clock only when jiffies moved since this CPU's last frame.
+ */
+struct bh_clock {
+	__u64 jiffies;		/* bpf_jiffies64() when ns was read */
+	__u64 ns;		/* bpf_ktime_get_coarse_ns() then */
+};
+_Static_assert(sizeof(struct bh_clock) == 16, "bh_clock");
+
+/*
  * bh_vepoch: ARRAY[1], key 0 -> __u32, bumped by userspace after every map
  * write that can change a verdict other than the generation flip (which
  * moves bh_active.epoch): quarantine, gateway maps, bh_ct deletions and
@@ -464,16 +477,25 @@ struct bh_vc_slot {
 };
 _Static_assert(sizeof(struct bh_vc_slot) == 80, "bh_vc_slot");
 
-/* A key's slot in bh_vcache: a multiplicative hash of its 13 words. */
+/*
+ * A key's slot in bh_vcache (@k 8-byte aligned): its six 8-byte words and the last 4 bytes,
+ * each multiplied by its own odd constant and added (independent
+ * multiplies, no chain through the 13 words), then mixed down. Swapping the
+ * two ends of a flow changes the words' places, so a flow's two directions
+ * rarely share a slot.
+ */
 static inline __attribute__((always_inline)) __u32 bh_vc_index(const struct bh_vc_key *k)
 {
-	const __u32 *w = (const __u32 *)k;
-	__u32 h = 0x9e3779b9;
+	const __u64 *w = (const __u64 *)k;
+	__u64 h;
 
-	for (int i = 0; i < (int)(sizeof(*k) / 4); i++)
-		h = (h ^ w[i]) * 0x01000193;
-	h ^= h >> 15;
-	return h & (BH_VCACHE_SLOTS - 1);
+	h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
+	    w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
+	    w[4] * 0xa0761d6478bd642fULL + w[5] * 0xe7037ed1a0b428dbULL +
+	    (__u64)*(const __u32 *)(w + 6) * 0x8ebc6af09c88c6e3ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (__u32)(h >> 32) & (BH_VCACHE_SLOTS - 1);
 }
 
 #define BH_VC_CT_RECHECK	1000000000ULL	/* ns a cached ct state is trusted */

@@ -57,7 +57,7 @@
 /* What parsing learned about one frame; all decide() reads. */
 struct bh_pkt {
 	__u32 len;		/* frame length, for the byte counters */
-	__u32 gen;		/* set by decide() */
+	__u32 gen;		/* the active generation, read by vc_probe() */
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u16 eth_proto;	/* after tags, host order */
@@ -95,19 +95,54 @@ struct bh_pkt {
 	__u8 pass;
 	__u16 reason;		/* enum bh_reason */
 	__u32 rule_id;
-	__u64 now;		/* bpf_ktime_get_coarse_ns(), read once per frame */
+	__u64 now;		/* bh_now(): the coarse clock, once per frame */
 	__u32 ctr_slot;		/* the source device's bh_devctr slot, 0: count in bh_devstats */
 	/* the flow verdict cache: what a miss stores */
 	__u8 vc_ok;		/* the frame may use the cache */
 	__u8 vc_kind;		/* BH_VCK_*; 0: BH_VCK_FIXED */
 	__u16 vc_reason;	/* DENY: the policy's drop reason */
 	__u32 vc_rule;		/* DENY: the policy's rule */
+	/* what vc_probe() read, for bh_decide() after a miss */
+	__u32 vc_idx;		/* the frame's slot (vc_ok) */
+	__u32 vc_epoch;		/* bh_active.epoch */
+	__u32 vc_vepoch;	/* bh_vepoch */
+	__u8 vc_gen_ok;		/* bh_active was read: gen and vc_epoch are set */
+	__u8 vc_pad[3];
+	struct bh_vc_key vk __attribute__((aligned(8)));	/* the frame's key (vc_ok) */
 };
 
 #define barrier()	asm volatile("" ::: "memory")
 
 /* Out of line: a BPF-to-BPF call keeps its stack frame off the caller's. */
 #define __noinline	__attribute__((noinline))
+
+/*
+ * The frame's time, CLOCK_MONOTONIC_COARSE as bpf_ktime_get_coarse_ns()
+ * reads it. That clock moves once a tick, as jiffies does: this CPU keeps
+ * its last reading with the jiffies it was taken at (bh_clock), and a frame
+ * calls the helper only when jiffies moved. bpf_jiffies64() is inlined into
+ * a load; a helper call costs about ten times as much here (bench_prims).
+ * A reading taken just as the tick moved jiffies but not yet the clock is a
+ * tick old until the next tick: the clock's own resolution.
+ */
+static __always_inline __u64 bh_now(void)
+{
+	__u64 j = bpf_jiffies64();
+	struct bh_clock *c;
+	__u32 key = 0;
+
+	c = bpf_map_lookup_elem(&bh_clock, &key);
+	if (!c)
+		return bpf_ktime_get_coarse_ns();
+	if (c->jiffies != j) {
+		/* the time first: a program that interrupts these stores
+		 * sees the old jiffies and reads the clock itself */
+		c->ns = bpf_ktime_get_coarse_ns();
+		barrier();
+		c->jiffies = j;
+	}
+	return c->ns;
+}
 
 /* ================================ parsing ================================= */
 
@@ -963,9 +998,9 @@ static __always_inline bool vc_eligible(const struct bh_pkt *p)
 	return p->l4proto == IPPROTO_TCP;
 }
 
+/* @k is zeroed (bh_judge() zeroes the whole bh_pkt) */
 static __always_inline void vc_key(const struct bh_pkt *p, struct bh_vc_key *k)
 {
-	__builtin_memset(k, 0, sizeof(*k));
 	copy_endpoints(k, p);
 	k->sport = p->sport;
 	k->dport = p->dport;
@@ -978,7 +1013,7 @@ static __always_inline void vc_key(const struct bh_pkt *p, struct bh_vc_key *k)
 }
 
 /* A valid entry: the verdict again, with the flow state it depends on. */
-static __noinline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
+static __always_inline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
 {
 	struct bh_ct_key k;
 
@@ -1091,35 +1126,69 @@ static __noinline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
 }
 
 /*
- * Judge a parsed frame: sets p->pass, p->reason, p->rule_id and returns
- * p->pass. Global, so the verifier checks it once.
+ * The flow verdict cache, probed inline (a hit makes no BPF-to-BPF call;
+ * on this machine's CPUs a call and its return cost about as much as the
+ * empty program). Returns true when a valid slot judged the frame.
  *
  * The cache epoch is read first, the generation and policy epoch in one
  * 8-byte load: a verdict stored under them was computed from map contents
  * no older than those reads, so it is stale as soon as either moves (see
- * bh_vepoch in bulkhead_abi.h, and docs/architecture.md).
+ * bh_vepoch in bulkhead_abi.h, and docs/architecture.md). A miss leaves
+ * what it read in @p for bh_decide(), which must not read them again.
  */
-__noinline int bh_decide(struct bh_pkt *p)
+static __always_inline bool vc_probe(struct bh_pkt *p)
 {
-	struct bh_vc_key vk __attribute__((aligned(8)));
-	struct bh_vc_slot *slot = NULL;
+	struct bh_vc_slot *slot;
 	struct bh_config *cfg;
 	struct bh_active a;
-	__u32 key = 0, vepoch = 0, *ve;
+	__u32 key = 0, *ve;
 	__u64 *act, av;
 
-	if (!p)
-		return 0;
 	ve = bpf_map_lookup_elem(&bh_vepoch, &key);
 	if (ve)
-		vepoch = *(volatile __u32 *)ve;
+		p->vc_vepoch = *(volatile __u32 *)ve;
 	act = bpf_map_lookup_elem(&bh_active, &key);
 	if (!act)
-		return DROP(p, BH_R_DROP_NOPOLICY);
+		return false;
 	av = *(volatile __u64 *)act;
 	__builtin_memcpy(&a, &av, sizeof(a));
 	p->gen = a.gen & 1;
+	p->vc_epoch = a.epoch;
+	p->vc_gen_ok = 1;
 	key = p->gen;
+	cfg = bpf_map_lookup_elem(&bh_config, &key);
+	if (!cfg || !(cfg->flags & BH_CFG_VALID) || (p->smac[0] & 1))
+		return false;			/* bh_decide() drops it */
+	p->vc_ok = vc_eligible(p);
+	if (!p->vc_ok)
+		return false;
+	vc_key(p, &p->vk);
+	p->vc_idx = bh_vc_index(&p->vk);
+	slot = bpf_map_lookup_elem(&bh_vcache, &p->vc_idx);
+	if (!slot || !slot->val.kind || slot->val.epoch != a.epoch ||
+	    slot->val.vepoch != p->vc_vepoch || !vc_key_eq(&slot->key, &p->vk))
+		return false;
+	p->ctr_slot = slot->ctr_slot;
+	vc_hit(p, &slot->val);
+	return true;
+}
+
+/*
+ * Judge a parsed frame that vc_probe() did not: sets p->pass, p->reason,
+ * p->rule_id and returns p->pass, and fills the frame's cache slot. Global,
+ * so the verifier checks it once.
+ */
+__noinline int bh_decide(struct bh_pkt *p)
+{
+	struct bh_vc_slot *slot;
+	struct bh_config *cfg;
+	__u32 key;
+
+	if (!p)
+		return 0;
+	if (!p->vc_gen_ok)
+		return DROP(p, BH_R_DROP_NOPOLICY);
+	key = p->gen & 1;
 	cfg = bpf_map_lookup_elem(&bh_config, &key);
 	if (!cfg || !(cfg->flags & BH_CFG_VALID))
 		return DROP(p, BH_R_DROP_NOPOLICY);
@@ -1127,24 +1196,16 @@ __noinline int bh_decide(struct bh_pkt *p)
 	if (p->smac[0] & 1)
 		return DROP(p, BH_R_DROP_MALFORMED);	/* group address as source */
 
-	p->vc_ok = vc_eligible(p);
-	if (p->vc_ok) {
-		vc_key(p, &vk);
-		key = bh_vc_index(&vk);
-		slot = bpf_map_lookup_elem(&bh_vcache, &key);
-		if (slot && slot->val.kind && slot->val.epoch == a.epoch &&
-		    slot->val.vepoch == vepoch && vc_key_eq(&slot->key, &vk)) {
-			p->ctr_slot = slot->ctr_slot;
-			return vc_hit(p, &slot->val);
-		}
-	}
 	decide_frame(p, cfg);
-	if (slot)
-		vc_store(p, slot, &vk, a.epoch, vepoch);
+	if (p->vc_ok) {
+		key = p->vc_idx;
+		slot = bpf_map_lookup_elem(&bh_vcache, &key);
+		if (slot)
+			vc_store(p, slot, &p->vk, p->vc_epoch, p->vc_vepoch);
+	}
 	return p->pass;
 }
 
-/* Count the verdict: per reason, per source MAC, per rule. Global. */
 /*
  * Take one token from @b (refilled at @rate per second up to @burst).
  * Racy across CPUs for a shared bucket: at worst a few events too many.
@@ -1224,15 +1285,47 @@ suppress:
 	return 0;
 }
 
-__noinline int bh_account(struct bh_pkt *p)
+static __always_inline void dev_count(struct bh_dev_stats *ds, const struct bh_pkt *p)
 {
-	struct bh_counter *cnt;
+	ds->packets++;
+	ds->bytes += p->len;
+	if (!p->pass)
+		ds->drops++;
+	ds->last_seen = p->now;
+}
+
+/* A source MAC without a counter slot: its bh_devstats entry, made if new. */
+static __noinline int account_mac(struct bh_pkt *p)
+{
 	struct bh_dev_stats *ds;
 	struct bh_mac_key mk = {};
-	__u32 key;
 
 	if (!p)
 		return 0;
+	__builtin_memcpy(mk.mac, p->smac, 6);
+	ds = bpf_map_lookup_elem(&bh_devstats, &mk);
+	if (!ds) {
+		struct bh_dev_stats z = {};
+
+		bpf_map_update_elem(&bh_devstats, &mk, &z, BPF_NOEXIST);
+		ds = bpf_map_lookup_elem(&bh_devstats, &mk);
+		if (!ds)
+			return 0;
+	}
+	dev_count(ds, p);
+	return 0;
+}
+
+/*
+ * Count the verdict: per reason, per rule, per source device. Inline, with
+ * inlined array lookups: a frame of a policy device makes no call here.
+ */
+static __always_inline void bh_account(struct bh_pkt *p)
+{
+	struct bh_counter *cnt;
+	struct bh_dev_stats *ds;
+	__u32 key;
+
 	key = p->reason;
 	cnt = bpf_map_lookup_elem(&bh_stats, &key);
 	if (cnt) {
@@ -1248,31 +1341,17 @@ __noinline int bh_account(struct bh_pkt *p)
 		}
 	}
 	if (p->smac[0] & 1)
-		return 0;
+		return;
 	if (p->ctr_slot) {
 		/* a device of the policy: its slot, an inlined array access */
 		key = p->ctr_slot;
 		ds = bpf_map_lookup_elem(&bh_devctr, &key);
-		if (ds)
-			goto count;
+		if (ds) {
+			dev_count(ds, p);
+			return;
+		}
 	}
-	__builtin_memcpy(mk.mac, p->smac, 6);
-	ds = bpf_map_lookup_elem(&bh_devstats, &mk);
-	if (!ds) {
-		struct bh_dev_stats z = {};
-
-		bpf_map_update_elem(&bh_devstats, &mk, &z, BPF_NOEXIST);
-		ds = bpf_map_lookup_elem(&bh_devstats, &mk);
-		if (!ds)
-			return 0;
-	}
-count:
-	ds->packets++;
-	ds->bytes += p->len;
-	if (!p->pass)
-		ds->drops++;
-	ds->last_seen = p->now;
-	return 0;
+	account_mac(p);
 }
 
 /*
@@ -1287,11 +1366,11 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->len = len;
-	p->now = bpf_ktime_get_coarse_ns();
+	p->now = bh_now();
 	reason = bh_parse(p, data, data_end, oob_tag, oob_tci);
 	if (reason)
 		DROP(p, (__u16)reason);
-	else
+	else if (!vc_probe(p))
 		bh_decide(p);
 	bh_account(p);
 	if (!p->pass)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -81,7 +82,7 @@ static int ncpu;
 static struct {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats, devctr;
-	int events, evlimit, evcpu, vepoch, vcache;
+	int events, evlimit, evcpu, vepoch, vcache, clock;
 } fd;
 
 /* ---- address helpers ---------------------------------------------------------- */
@@ -2019,6 +2020,60 @@ static void ev_reset(void)
 	ev_drain();
 }
 
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/*
+ * A frame's time (last seen, conntrack, events) is CLOCK_MONOTONIC_COARSE:
+ * bh_now() reads it once per tick and CPU and keeps it in bh_clock. Within
+ * a tick or two of the clock around the run, and it moves when jiffies do
+ * (a reading kept past its tick would not).
+ */
+static void test_frame_clock(void **state)
+{
+	struct bh_clock *c = calloc((size_t)ncpu, sizeof(*c));
+	struct timespec res;
+	__u64 tick, before, after, t1, t2;
+	__u32 zero = 0;
+	bool found = false;
+
+	(void)state;
+	assert_non_null(c);
+	clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+	tick = (__u64)res.tv_sec * 1000000000ULL + (__u64)res.tv_nsec;
+	assert_true(tick > 0);
+	clear_state();
+	f_laptop_nvr_ssh(&F);
+	before = coarse_ns();
+	assert_int_equal(run_ep(EP_XDP, &F), 1);
+	after = coarse_ns();
+	t1 = dev_stats(LAPTOP).last_seen;
+	assert_true(t1 + 2 * tick >= before);
+	assert_true(t1 <= after);
+
+	usleep((useconds_t)(3 * tick / 1000));	/* three ticks: jiffies move */
+	before = coarse_ns();
+	assert_int_equal(run_ep(EP_TC, &F), 1);
+	after = coarse_ns();
+	t2 = dev_stats(LAPTOP).last_seen;
+	assert_true(t2 > t1);
+	assert_true(t2 + 2 * tick >= before);
+	assert_true(t2 <= after);
+
+	/* the CPU that ran it keeps that reading, with its jiffies */
+	assert_int_equal(bpf_map_lookup_elem(fd.clock, &zero, c), 0);
+	for (int i = 0; i < ncpu; i++)
+		if (c[i].ns == t2 && c[i].jiffies)
+			found = true;
+	assert_true(found);
+	free(c);
+}
+
 static void test_deny_event_fields(void **state)
 {
 	struct bh_mac_key smac = mac_key(LAPTOP), dmac = mac_key(CAM);
@@ -2143,7 +2198,7 @@ static struct bh_vc_slot cache_slot(const struct frame *f, bool *valid)
 {
 	struct bh_vc_slot *v = calloc((size_t)ncpu, sizeof(*v)), s;
 	struct bh_active act;
-	struct bh_vc_key k;
+	struct bh_vc_key k __attribute__((aligned(8)));
 	__u32 idx = frame_slot(f, &k), zero = 0, ve = 0;
 
 	assert_non_null(v);
@@ -2160,7 +2215,7 @@ static struct bh_vc_slot cache_slot(const struct frame *f, bool *valid)
 static void cache_slot_put(const struct frame *f, const struct bh_vc_slot *s)
 {
 	struct bh_vc_slot *v = calloc((size_t)ncpu, sizeof(*v));
-	struct bh_vc_key k;
+	struct bh_vc_key k __attribute__((aligned(8)));
 	__u32 idx = frame_slot(f, &k);
 
 	assert_non_null(v);
@@ -2568,7 +2623,7 @@ static int group_setup(void **state)
 	FD(active); FD(config); FD(groups); FD(devices); FD(ips); FD(policy); FD(inet);
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
 	FD(stats); FD(rulestats); FD(devstats); FD(devctr); FD(events); FD(evlimit); FD(evcpu);
-	FD(vepoch); FD(vcache);
+	FD(vepoch); FD(vcache); FD(clock);
 #undef FD
 	write_gateway();
 	write_policy_a();
@@ -2620,6 +2675,7 @@ int main(void)
 		cmocka_unit_test(test_generation_flip),
 		cmocka_unit_test(test_rule_counters),
 		cmocka_unit_test(test_device_counters),
+		cmocka_unit_test(test_frame_clock),
 		cmocka_unit_test(test_reason_bytes),
 		cmocka_unit_test(test_xdp_only_truncated_ip),
 		cmocka_unit_test(test_deny_event_fields),

@@ -54,6 +54,7 @@ static const struct {
 	M("bh_events", events),		M("bh_evlimit", evlimit),
 	M("bh_evcpu", evcpu),
 	M("bh_vepoch", vepoch),		M("bh_vcache", vcache),
+	M("bh_clock", clock),
 #undef M
 };
 
