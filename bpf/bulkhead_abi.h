@@ -478,23 +478,23 @@ struct bh_vc_slot {
 _Static_assert(sizeof(struct bh_vc_slot) == 80, "bh_vc_slot");
 
 /*
- * A key's slot in bh_vcache (@k 8-byte aligned): its six 8-byte words and the last 4 bytes,
- * each multiplied by its own odd constant and added (independent
- * multiplies, no chain through the 13 words), then mixed down. Swapping the
- * two ends of a flow changes the words' places, so a flow's two directions
- * rarely share a slot.
+ * A key's slot in bh_vcache (@k 8-byte aligned): the four 8-byte words that
+ * hold the source address but its first 4 bytes, the destination address
+ * and the ports, and the protocol and flags (a bare SYN and the ACKs after
+ * it take different slots), each multiplied by its own odd
+ * constant and added (independent multiplies, no chain through the key),
+ * the top bits of the sum. The MACs are left out: frames that differ only
+ * there share a slot, and the key compare tells them apart. Swapping the two ends of a flow moves the words,
+ * so a flow's two directions rarely share a slot.
  */
 static inline __attribute__((always_inline)) __u32 bh_vc_index(const struct bh_vc_key *k)
 {
 	const __u64 *w = (const __u64 *)k;
 	__u64 h;
 
-	h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
-	    w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
-	    w[4] * 0xa0761d6478bd642fULL + w[5] * 0xe7037ed1a0b428dbULL +
-	    (__u64)*(const __u32 *)(w + 6) * 0x8ebc6af09c88c6e3ULL;
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ULL;
+	h = w[2] * 0x9e3779b97f4a7c15ULL + w[3] * 0xc2b2ae3d27d4eb4fULL +
+	    w[4] * 0x165667b19e3779f9ULL + w[5] * 0xd6e8feb86659fd93ULL +
+	    (__u64)(k->proto << 8 | k->flags) * 0xa0761d6478bd642fULL;
 	return (__u32)(h >> 32) & (BH_VCACHE_SLOTS - 1);
 }
 

@@ -56,18 +56,31 @@
 
 /* What parsing learned about one frame; all decide() reads. */
 struct bh_pkt {
+	/*
+	 * The flow verdict cache's key, written in place by the parser: the
+	 * fields a TCP/UDP verdict depends on are laid out as struct
+	 * bh_vc_key, so a lookup copies nothing (vc_key() sets the flags).
+	 */
+	union {
+		struct bh_vc_key vk;
+		struct {
+			__u8 smac[6];
+			__u8 dmac[6];
+			__u8 saddr[16];		/* IP source, or ARP sender */
+			__u8 daddr[16];		/* IP destination, or ARP target */
+			__u16 sport;		/* host order; the echo id for ICMP echo */
+			__u16 dport;
+			__u8 l4proto;
+			__u8 vc_flags;		/* BH_VC_*, set by vc_key() */
+			__u16 vc_keypad;
+		};
+	} __attribute__((aligned(8)));
 	__u32 len;		/* frame length, for the byte counters */
 	__u32 gen;		/* the active generation, read by vc_probe() */
-	__u8 smac[6];
-	__u8 dmac[6];
 	__u16 eth_proto;	/* after tags, host order */
-	__u8 l4proto;
 	__u8 is_v4;
-	__u8 saddr[16];		/* IP source, or ARP sender */
-	__u8 daddr[16];		/* IP destination, or ARP target */
+	__u8 pad0;
 	__u8 target[16];	/* ND target address */
-	__u16 sport;		/* host order; the echo id for ICMP echo */
-	__u16 dport;
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 has_l4;		/* L4 header present (not a later fragment) */
@@ -108,8 +121,14 @@ struct bh_pkt {
 	__u32 vc_vepoch;	/* bh_vepoch */
 	__u8 vc_gen_ok;		/* bh_active was read: gen and vc_epoch are set */
 	__u8 vc_pad[3];
-	struct bh_vc_key vk __attribute__((aligned(8)));	/* the frame's key (vc_ok) */
 };
+
+#define PKT_AT(f, k)	(__builtin_offsetof(struct bh_pkt, f) == \
+			 __builtin_offsetof(struct bh_vc_key, k))
+_Static_assert(PKT_AT(smac, smac) && PKT_AT(dmac, dmac) && PKT_AT(saddr, saddr) &&
+	       PKT_AT(daddr, daddr) && PKT_AT(sport, sport) && PKT_AT(dport, dport) &&
+	       PKT_AT(l4proto, proto) && PKT_AT(vc_flags, flags),
+	       "bh_pkt: the cache key's fields in place");
 
 #define barrier()	asm volatile("" ::: "memory")
 
@@ -973,7 +992,7 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 
 /* ---- the flow verdict cache ------------------------------------------------ */
 
-/* MACs and addresses of a frame, into a cache key or a deny event */
+/* MACs and addresses of a frame, into a deny event */
 #define copy_endpoints(d, p) do {				\
 	__builtin_memcpy((d)->smac, (p)->smac, 6);		\
 	__builtin_memcpy((d)->dmac, (p)->dmac, 6);		\
@@ -998,18 +1017,17 @@ static __always_inline bool vc_eligible(const struct bh_pkt *p)
 	return p->l4proto == IPPROTO_TCP;
 }
 
-/* @k is zeroed (bh_judge() zeroes the whole bh_pkt) */
-static __always_inline void vc_key(const struct bh_pkt *p, struct bh_vc_key *k)
+/* The key is p->vk, the parsed fields in place: only the flags are left. */
+static __always_inline void vc_key(struct bh_pkt *p)
 {
-	copy_endpoints(k, p);
-	k->sport = p->sport;
-	k->dport = p->dport;
-	k->proto = p->l4proto;
+	__u8 flags = 0;
+
 	if (p->is_v4)
-		k->flags |= BH_VC_V4;
+		flags |= BH_VC_V4;
 	if (p->l4proto == IPPROTO_TCP && (p->tcp_flags & TCP_FLAG_SYN) &&
 	    !(p->tcp_flags & TCP_FLAG_ACK))
-		k->flags |= BH_VC_SYN;
+		flags |= BH_VC_SYN;
+	p->vc_flags = flags;
 }
 
 /* A valid entry: the verdict again, with the flow state it depends on. */
@@ -1043,13 +1061,15 @@ static __always_inline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
 	return verdict(p, vc->reason < BH_R_PASS_MAX, vc->reason, vc->rule_id);
 }
 
+/* the padding is zero in both: compared with the words, the rest by byte
+ * (as the parser wrote them: a wider load would wait for the narrow stores) */
 static __always_inline bool vc_key_eq(const struct bh_vc_key *a, const struct bh_vc_key *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-	const __u32 *xt = (const __u32 *)(x + 6), *yt = (const __u32 *)(y + 6);
 
 	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		 (x[4] ^ y[4]) | (x[5] ^ y[5]) | (__u64)(*xt ^ *yt));
+		 (x[4] ^ y[4]) | (x[5] ^ y[5]) | (__u64)(a->proto ^ b->proto) |
+		 (__u64)(a->flags ^ b->flags));
 }
 
 /*
@@ -1162,7 +1182,7 @@ static __always_inline bool vc_probe(struct bh_pkt *p)
 	p->vc_ok = vc_eligible(p);
 	if (!p->vc_ok)
 		return false;
-	vc_key(p, &p->vk);
+	vc_key(p);
 	p->vc_idx = bh_vc_index(&p->vk);
 	slot = bpf_map_lookup_elem(&bh_vcache, &p->vc_idx);
 	if (!slot || !slot->val.kind || slot->val.epoch != a.epoch ||
