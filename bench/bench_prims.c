@@ -76,11 +76,11 @@ int main(int argc, char **argv)
 	pr[4].prog = s->progs.prim_lpm;
 	pr[5].name = "bpf_ktime_get_ns() (not used: the precise clock, for comparison)";
 	pr[5].prog = s->progs.prim_ktime;
-	pr[6].name = "bpf_ktime_get_coarse_ns() (the verdict's one clock read)";
+	pr[6].name = "bpf_ktime_get_coarse_ns() (bh_now(): once a tick per CPU)";
 	pr[6].prog = s->progs.prim_ktime_coarse;
-	pr[7].name = "call of a __noinline subprogram";
+	pr[7].name = "call of a __noinline subprogram (a miss: bh_decide() and its steps; none on a hit)";
 	pr[7].prog = s->progs.prim_call;
-	pr[8].name = "bpf_jiffies64() (inlined by the verifier: a load)";
+	pr[8].name = "bpf_jiffies64() (bh_now(): every frame; the verifier inlines it into a load)";
 	pr[8].prog = s->progs.prim_jiffies;
 
 	p_allowed(&f);
