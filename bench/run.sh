@@ -227,7 +227,7 @@ drops): every frame the bridge forwards from one device to another meets
 it too, and leaves after the Ethernet header and one gateway-MAC lookup.
 
 What the pieces cost on this machine (bench/prims.bpf.c: one lookup of
-each map kind Bulkhead uses, with its key size, one clock read, one call),
+each map kind Bulkhead uses, with its key size, the clock helper and the jiffies load, one call),
 each the median of $RUNS runs of $REPEAT minus an empty program:
 
 $(cat "$T/prims.md")
