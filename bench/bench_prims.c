@@ -48,7 +48,6 @@ int main(int argc, char **argv)
 	} pr[9];
 	struct prims_bpf *s;
 	struct frame f;
-	double floor;
 	__u32 rv;
 	int ret = 0;
 
@@ -84,19 +83,20 @@ int main(int argc, char **argv)
 	pr[8].prog = s->progs.prim_jiffies;
 
 	p_allowed(&f);
-	floor = measure(bpf_program__fd(s->progs.prim_empty), &f, repeat, runs, &rv);
-	printf("| piece | ns (median of %d x %u, minus the empty program's %.1f) |\n|---|---:|\n",
-	       runs, repeat, floor);
+	printf("| piece | ns (median of %d x %u, minus the empty program's, run in turn with it) |\n"
+	       "|---|---:|\n", runs, repeat);
 	for (int i = 0; i < 9; i++) {
-		double ns = measure(bpf_program__fd(pr[i].prog), &f, repeat, runs, &rv);
+		struct pair_ns r;
 
-		if (ns < 0 || rv != XDP_PASS) {
+		if (measure_pair(bpf_program__fd(pr[i].prog),
+				 bpf_program__fd(s->progs.prim_empty), &f, repeat, runs, &rv,
+				 &r) || rv != XDP_PASS) {
 			fprintf(stderr, "bench_prims: %s failed (%s, verdict %u)\n", pr[i].name,
 				strerror(errno), rv);
 			ret = 2;
 			goto out;
 		}
-		printf("| %s | %.1f |\n", pr[i].name, ns - floor);
+		printf("| %s | %.1f |\n", pr[i].name, r.ns - r.floor);
 	}
 out:
 	prims_bpf__destroy(s);

@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 	struct bulkhead_bpf *skel;
 	struct empty_bpf *empty;
 	struct bh_maps maps;
+	int ret = 2;
 
 	if (runs < 1 || runs > 16)
 		runs = 5;
@@ -77,50 +78,48 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	printf("| path | XDP ns | XDP floor ns | XDP ratio | tc ns | tc floor ns | tc ratio |\n");
-	printf("|---|---:|---:|---:|---:|---:|---:|\n");
+	printf("| path | XDP ns | XDP floor ns | XDP ratio | XDP best ratio | tc ns | tc floor ns "
+	       "| tc ratio | tc best ratio |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < N_PATHS; i++) {
 		const struct path *p = &paths[i];
+		struct pair_ns x, t;
 		struct frame f;
 		__u32 rv;
-		double x, xf, t, tf;
 
 		p->build(&f);
-		x = measure(bpf_program__fd(skel->progs.bulkhead_xdp), &f, repeat, runs, &rv);
+		if (measure_pair(bpf_program__fd(skel->progs.bulkhead_xdp),
+				 bpf_program__fd(p->pass ? empty->progs.empty_xdp_pass :
+							 empty->progs.empty_xdp_drop),
+				 &f, repeat, runs, &rv, &x))
+			goto fail;
 		if (rv != (p->pass ? XDP_PASS : XDP_DROP))
 			fprintf(stderr, "bench: %s: unexpected XDP verdict %u\n", p->name, rv);
-		xf = measure(bpf_program__fd(p->pass ? empty->progs.empty_xdp_pass :
-						       empty->progs.empty_xdp_drop),
-			     &f, repeat, runs, &rv);
-		t = measure(bpf_program__fd(skel->progs.bulkhead_tc_in), &f, repeat, runs, &rv);
+		if (measure_pair(bpf_program__fd(skel->progs.bulkhead_tc_in),
+				 bpf_program__fd(p->pass ? empty->progs.empty_tc_pass :
+							 empty->progs.empty_tc_drop),
+				 &f, repeat, runs, &rv, &t))
+			goto fail;
 		if (rv != (__u32)(p->pass ? TC_ACT_UNSPEC : TC_ACT_SHOT))
 			fprintf(stderr, "bench: %s: unexpected tc verdict %d\n", p->name, (int)rv);
-		tf = measure(bpf_program__fd(p->pass ? empty->progs.empty_tc_pass :
-						       empty->progs.empty_tc_drop),
-			     &f, repeat, runs, &rv);
-		if (x < 0 || xf < 0 || t < 0 || tf < 0) {
-			fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
-			return 2;
-		}
-		printf("| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n", p->name,
-		       x, xf, xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
+		printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f |\n", p->name,
+		       x.ns, x.floor, ratio_of(x.ns, x.floor), ratio_of(x.ns_best, x.floor_best),
+		       t.ns, t.floor, ratio_of(t.ns, t.floor), ratio_of(t.ns_best, t.floor_best));
 	}
 	/* the egress program never drops: its floor is the empty pass */
 	for (size_t i = 0; i < N_EG_PATHS; i++) {
 		const struct path *p = &eg_paths[i];
+		struct pair_ns t;
 		struct frame f;
 		__u32 rv;
-		double t, tf;
 
 		p->build(&f);
-		t = measure(bpf_program__fd(skel->progs.bulkhead_tc_eg), &f, repeat, runs, &rv);
-		tf = measure(bpf_program__fd(empty->progs.empty_tc_pass), &f, repeat, runs, &rv);
-		if (t < 0 || tf < 0) {
-			fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
-			return 2;
-		}
-		printf("| %s | - | - | - | %.0f | %.0f | %.2f |\n", p->name, t, tf,
-		       tf > 0 ? t / tf : 0);
+		if (measure_pair(bpf_program__fd(skel->progs.bulkhead_tc_eg),
+				 bpf_program__fd(empty->progs.empty_tc_pass),
+				 &f, repeat, runs, &rv, &t))
+			goto fail;
+		printf("| %s | - | - | - | - | %.0f | %.0f | %.2f | %.2f |\n", p->name, t.ns, t.floor,
+		       ratio_of(t.ns, t.floor), ratio_of(t.ns_best, t.floor_best));
 	}
 	for (int miss = 0; miss < 2; miss++) {
 		/* a miss: the full verdict, then the slot filled */
@@ -138,15 +137,19 @@ int main(int argc, char **argv)
 				   n, &rv);
 		tf = measure_single(bpf_program__fd(empty->progs.empty_tc_pass), &f, &maps,
 				    false, n, &rv);
-		if (x < 0 || xf < 0 || t < 0 || tf < 0) {
-			fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
-			return 2;
-		}
-		printf("| allowed, verdict cache %s (single runs, %d, floor alike) | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
+		if (x < 0 || xf < 0 || t < 0 || tf < 0)
+			goto fail;
+		printf("| allowed, verdict cache %s (single runs, %d, floor alike) "
+		       "| %.0f | %.0f | %.2f | - | %.0f | %.0f | %.2f | - |\n",
 		       miss ? "miss: a flow's first frame" : "hit, cold", n, x, xf,
-		       xf > 0 ? x / xf : 0, t, tf, tf > 0 ? t / tf : 0);
+		       ratio_of(x, xf), t, tf, ratio_of(t, tf));
 	}
+	ret = 0;
+	goto out;
+fail:
+	fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+out:
 	empty_bpf__destroy(empty);
 	bulkhead_bpf__destroy(skel);
-	return 0;
+	return ret;
 }

@@ -167,23 +167,64 @@ static inline int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One BPF_PROG_TEST_RUN of @repeat runs: the kernel's mean ns per run. */
+static inline int run_once(int prog_fd, struct frame *f, __u32 repeat, __u32 *ns, __u32 *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
+		    .data_size_in = (__u32)f->len, .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		return -1;
+	*ns = o.duration;
+	*retval = o.retval;
+	return 0;
+}
+
 /* Median over @runs of the kernel's mean ns per run; -1 on error. */
 static inline double measure(int prog_fd, struct frame *f, __u32 repeat, int runs, __u32 *retval)
 {
 	__u32 d[16];
 
 	*retval = 0;
-	for (int i = 0; i < runs; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
-			    .data_size_in = (__u32)f->len, .repeat = repeat);
-
-		if (bpf_prog_test_run_opts(prog_fd, &o))
+	for (int i = 0; i < runs; i++)
+		if (run_once(prog_fd, f, repeat, &d[i], retval))
 			return -1;
-		d[i] = o.duration;
-		*retval = o.retval;
-	}
 	qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
 	return d[runs / 2];
+}
+
+/* A program's and its floor's ns per run: median and best of the runs */
+struct pair_ns {
+	double ns, floor;		/* medians */
+	double ns_best, floor_best;	/* fastest runs: noise only adds time */
+};
+
+/*
+ * @prog and its @floor in turn, @runs times each, so that both meet the
+ * same moments of a noisy machine (@retval: @prog's).
+ */
+static inline int measure_pair(int prog, int floor, struct frame *f, __u32 repeat, int runs,
+			       __u32 *retval, struct pair_ns *r)
+{
+	__u32 d[16], e[16], rv;
+
+	*retval = 0;
+	for (int i = 0; i < runs; i++)
+		if (run_once(prog, f, repeat, &d[i], retval) ||
+		    run_once(floor, f, repeat, &e[i], &rv))
+			return -1;
+	qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
+	qsort(e, (size_t)runs, sizeof(e[0]), cmp_u32);
+	r->ns = d[runs / 2];
+	r->floor = e[runs / 2];
+	r->ns_best = d[0];
+	r->floor_best = e[0];
+	return 0;
+}
+
+static inline double ratio_of(double a, double b)
+{
+	return b > 0 ? a / b : 0;
 }
 
 #define N_PATHS	(sizeof(paths) / sizeof(paths[0]))
