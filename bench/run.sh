@@ -341,8 +341,11 @@ helper about 22 ns more than the jiffies load.
 - Counting a hit in its cache slot: the three counters (reason, rule,
   device) are about a fifth of a hit. The slot could count packets and bytes
   for its flow, added to the reason, rule and device counters when the slot
-  is overwritten or read by the controller; one increment instead of
-  three, at the price of counters that lag until a flush.
+  is overwritten; one increment instead of three. The price: every reader
+  (status, devices, the metrics scrape) would have to add up every slot of
+  every CPU (16384 each), and a slot made stale by an apply would carry
+  counts for rules of a generation that is rewritten meanwhile. Exact,
+  cheap-to-read counters were kept instead.
 - Caching ARP, ICMP echo and quarantine verdicts (10 to 18 floors now):
   their keys would have to hold every field they depend on (ARP's sender
   and target addresses and hardware addresses and its operation, ICMP's
@@ -381,7 +384,7 @@ EOF
 	echo "  $(rowrb reply); XDP / tc) is inlined whole: the"
 	echo "  parse, a jiffies load, three array reads, the slot's hash and compare"
 	echo "  and three array counters. The counters are about a fifth of it: 2×"
-	echo "  would need them counted in the slot (see above). A miss, and"
+	echo "  would need them counted in the slot, with the costs said above. A miss, and"
 	echo "  ARP/ICMP/fragments and the quarantine, still take the full verdict of"
 	echo "  about ten lookups (5 to 18 floors): they would need caching too."
 	echo "- **≤ 10% change from the smallest to the largest policy and device"
