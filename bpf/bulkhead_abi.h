@@ -481,11 +481,11 @@ _Static_assert(sizeof(struct bh_vc_slot) == 80, "bh_vc_slot");
  * A key's slot in bh_vcache (@k 8-byte aligned): the four 8-byte words that
  * hold the source address but its first 4 bytes, the destination address
  * and the ports, and the protocol and flags (a bare SYN and the ACKs after
- * it take different slots), each multiplied by its own odd
- * constant and added (independent multiplies, no chain through the key),
- * the top bits of the sum. The MACs are left out: frames that differ only
- * there share a slot, and the key compare tells them apart. Swapping the two ends of a flow moves the words,
- * so a flow's two directions rarely share a slot.
+ * it take different slots), each multiplied by its own odd constant and
+ * added (independent multiplies, no chain through the key), the top bits of
+ * the sum. The MACs are left out: frames that differ only there share a
+ * slot, and the key compare tells them apart. Swapping the two ends of a
+ * flow moves the words, so a flow's two directions rarely share a slot.
  */
 static inline __attribute__((always_inline)) __u32 bh_vc_index(const struct bh_vc_key *k)
 {
