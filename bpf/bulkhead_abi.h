@@ -430,7 +430,8 @@ _Static_assert(sizeof(struct bh_clock) == 16, "bh_clock");
  *
  * bh_vcache: PERCPU_ARRAY[BH_VCACHE_SLOTS] of struct bh_vc_slot, a
  * direct-mapped flow verdict cache of TCP/UDP frames that are not
- * fragments, not DHCP and not from a group MAC: slot = hash of the key,
+ * fragments and not DHCP, ICMP/ICMPv6 echo requests and replies that are
+ * not fragments, and ARP, none from a group MAC: slot = hash of the key,
  * a hit needs the whole key equal (a collision only evicts). The key holds
  * every field of the frame such a verdict depends on. An entry is valid
  * only while both epochs it was computed under are current. Written by
@@ -443,9 +444,9 @@ struct bh_vc_key {
 	__u8 dmac[6];
 	__u8 saddr[16];
 	__u8 daddr[16];
-	__u16 sport;		/* host order */
+	__u16 sport;		/* host order; ICMP echo: the id in both; ARP: 0 */
 	__u16 dport;
-	__u8 proto;
+	__u8 proto;		/* IP protocol; ARP: 0 */
 	__u8 flags;		/* BH_VC_* */
 	__u16 pad;
 };
@@ -453,6 +454,8 @@ _Static_assert(sizeof(struct bh_vc_key) == 52, "bh_vc_key");
 
 #define BH_VC_V4		(1u << 0)	/* an IPv4 packet (not v6 with v4-mapped addresses) */
 #define BH_VC_SYN		(1u << 1)	/* TCP SYN without ACK: opens, answers nothing */
+#define BH_VC_ARP		(1u << 2)	/* ARP: addresses are sender and target, no ports */
+#define BH_VC_ECHOREP		(1u << 3)	/* ICMP/ICMPv6 echo reply (else an echo request) */
 
 /* bh_vc_val.kind: what a hit does */
 #define BH_VCK_FIXED		1	/* verdict as stored, nothing else depends on state */

@@ -1005,28 +1005,47 @@ static __always_inline bool dhcp_port(__u16 port)
 	return port == 67 || port == 68 || port == 546 || port == 547;
 }
 
-/* TCP/UDP, whole datagrams, no DHCP: judged by the key's fields alone */
+/*
+ * Frames judged by the key's fields alone (and the maps the epochs cover):
+ * TCP/UDP and ICMP echo in whole datagrams, no DHCP (the rogue-server
+ * check and the gateway's server), and ARP (MACs, sender and target
+ * addresses). Not ND, ICMP errors (judged by the packet they quote),
+ * other ICMP types, fragments or EAPOL.
+ */
 static __always_inline bool vc_eligible(const struct bh_pkt *p)
 {
+	if (p->eth_proto == ETH_P_ARP)
+		return true;
 	if (!p->has_l4 || p->frag_first || p->frag_later)
 		return false;
 	if (p->eth_proto != ETH_P_IP && p->eth_proto != ETH_P_IPV6)
 		return false;
 	if (p->l4proto == IPPROTO_UDP)
 		return !dhcp_port(p->sport) && !dhcp_port(p->dport);
+	if (p->l4proto == IPPROTO_ICMP || p->l4proto == IPPROTO_ICMPV6)
+		return is_echo_request(p->l4proto, p->icmp_type) ||
+		       is_echo_reply(p->l4proto, p->icmp_type);
 	return p->l4proto == IPPROTO_TCP;
 }
 
-/* The key is p->vk, the parsed fields in place: only the flags are left. */
+/*
+ * The key is p->vk, the parsed fields in place: only the flags are left,
+ * the parts of the verdict no other key field tells (ARP's addresses are
+ * its sender's and target's, with no protocol or ports; an echo's type).
+ */
 static __always_inline void vc_key(struct bh_pkt *p)
 {
 	__u8 flags = 0;
 
 	if (p->is_v4)
 		flags |= BH_VC_V4;
-	if (p->l4proto == IPPROTO_TCP && (p->tcp_flags & TCP_FLAG_SYN) &&
-	    !(p->tcp_flags & TCP_FLAG_ACK))
+	if (p->eth_proto == ETH_P_ARP)
+		flags |= BH_VC_ARP;
+	else if (p->l4proto == IPPROTO_TCP && (p->tcp_flags & TCP_FLAG_SYN) &&
+		 !(p->tcp_flags & TCP_FLAG_ACK))
 		flags |= BH_VC_SYN;
+	else if (is_echo_reply(p->l4proto, p->icmp_type))
+		flags |= BH_VC_ECHOREP;
 	p->vc_flags = flags;
 }
 

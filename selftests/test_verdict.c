@@ -2166,29 +2166,54 @@ static void test_deny_event_rate_limit(void **state)
 	"  cameras: {members: [{mac: \"" CAM "\", ip: [" CAM4 "]}]}\n"		\
 	"  nvr: {members: [{mac: \"" NVR "\", ip: [" NVR4 "]}]}\n"		\
 	"rules:\n"								\
-	"  - {from: nvr, to: cameras, proto: tcp, ports: [" extra_rule "]}\n"
+	"  - {from: nvr, to: cameras, proto: tcp, ports: [" extra_rule "]}\n"	\
+	"  - {from: nvr, to: cameras, proto: icmp}\n"
 
 static const char cache_allow[] = CACHE_POLICY("554");
 static const char cache_deny[] = CACHE_POLICY("80");	/* tcp/554 falls to the default */
+/* the same devices, no rule between them: they do not talk */
+static const char cache_apart[] =
+	"version: 1\n"
+	"interfaces: [br-lan]\n"
+	"defaults: {gateway: allow}\n"
+	"groups:\n"
+	"  cameras: {members: [{mac: \"" CAM "\", ip: [" CAM4 "]}]}\n"
+	"  nvr: {members: [{mac: \"" NVR "\", ip: [" NVR4 "]}]}\n";
 
 static struct bulkhead_bpf *cskel;
 static struct bh_maps cm;
 static int ccpu;
 
-/* the slot bh_vcache gives a plain IPv4 TCP frame (as verdict.h keys it) */
+/*
+ * The slot bh_vcache gives an untagged IPv4 TCP or ICMP echo frame, or an
+ * ARP frame, as verdict.h keys it (written out here, not shared, so a
+ * change to the key in one place shows).
+ */
 static __u32 frame_slot(const struct frame *f, struct bh_vc_key *k)
 {
 	const __u8 *ip = f->b + 14, *l4 = ip + 20;
+	bool arp = f->b[12] == 0x08 && f->b[13] == 0x06;
 
 	memset(k, 0, sizeof(*k));
 	memcpy(k->dmac, f->b, 6);
 	memcpy(k->smac, f->b + 6, 6);
 	k->saddr[10] = k->saddr[11] = k->daddr[10] = k->daddr[11] = 0xff;
+	if (arp) {
+		memcpy(k->saddr + 12, ip + 14, 4);	/* sender, target */
+		memcpy(k->daddr + 12, ip + 24, 4);
+		k->flags = BH_VC_V4 | BH_VC_ARP;
+		return bh_vc_index(k);
+	}
 	memcpy(k->saddr + 12, ip + 12, 4);
 	memcpy(k->daddr + 12, ip + 16, 4);
+	k->proto = ip[9];
+	if (k->proto == IPPROTO_ICMP) {
+		k->sport = k->dport = (__u16)(l4[4] << 8 | l4[5]);	/* the echo id */
+		k->flags = BH_VC_V4 | (l4[0] == 0 ? BH_VC_ECHOREP : 0);
+		return bh_vc_index(k);
+	}
 	k->sport = (__u16)(l4[0] << 8 | l4[1]);
 	k->dport = (__u16)(l4[2] << 8 | l4[3]);
-	k->proto = ip[9];
 	k->flags = BH_VC_V4 | ((l4[13] & (SYN | ACK)) == SYN ? BH_VC_SYN : 0);
 	return bh_vc_index(k);
 }
@@ -2247,6 +2272,7 @@ static __u8 cmac_nvr[6], cmac_cam[6];
 
 static void c_apply_allow(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_allow), 0); }
 static void c_apply_deny(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_deny), 0); }
+static void c_apply_apart(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_apart), 0); }
 static void c_isolate_nvr(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_nvr, 1, 0), 0); }
 static void c_release_nvr(void) { assert_int_equal(bh_dp_release(&cm, cmac_nvr), 0); }
 static void c_isolate_cam(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_cam, 1, 0), 0); }
@@ -2284,6 +2310,12 @@ B(c_nvr_cam_ack, tcp4(f, CAM, NVR, NVR4, CAM4, 40000, 554, ACK))
 B(c_cam_nvr_ack, tcp4(f, NVR, CAM, CAM4, NVR4, 554, 40000, ACK))
 B(c_cam_nvr_syn, tcp4(f, NVR, CAM, CAM4, NVR4, 554, 40000, SYN))
 B(c_nvr_gw99, tcp4(f, GWMAC, NVR, NVR4, "192.168.50.99", 40000, 8080, ACK))
+B(c_nvr_cam_echo, icmp4(f, CAM, NVR, NVR4, CAM4, 8, 77))
+B(c_cam_nvr_echorep, icmp4(f, NVR, CAM, CAM4, NVR4, 0, 77))
+B(c_cam_nvr_echo, icmp4(f, NVR, CAM, CAM4, NVR4, 8, 77))
+B(c_arp_nvr_cam, arp4(f, BCAST, NVR, 1, NVR, NVR4, ZMAC, CAM4))
+B(c_arp_cam_nvr, arp4(f, NVR, CAM, 2, CAM, CAM4, NVR, NVR4))
+B(c_arp_nvr_99, arp4(f, BCAST, NVR, 1, NVR, NVR4, ZMAC, "192.168.50.99"))
 
 struct cstep {
 	builder build;		/* a frame, or */
@@ -2336,6 +2368,40 @@ static const struct crow crows[] = {
 		CA(c_gateway_99), CF(c_nvr_gw99, 1, PASS_DEFAULT),
 		CHIT(c_nvr_gw99, 1, PASS_DEFAULT), CA(c_gateway_back),
 		CF(c_nvr_gw99, 0, DROP_DEFAULT) } },
+	{ "cache: an echo request and an echo reply of one tuple are cached apart", {
+		CF(c_nvr_cam_echo, 1, PASS_RULE), CF(c_cam_nvr_echorep, 1, PASS_REPLY),
+		CHIT(c_cam_nvr_echorep, 1, PASS_REPLY), CF(c_cam_nvr_echo, 0, DROP_DEFAULT),
+		CHIT(c_cam_nvr_echo, 0, DROP_DEFAULT), CHIT(c_cam_nvr_echorep, 1, PASS_REPLY),
+		CHIT(c_nvr_cam_echo, 1, PASS_RULE) } },
+	{ "cache: isolate drops a cached echo at once, release passes it", {
+		CF(c_nvr_cam_echo, 1, PASS_RULE), CHIT(c_nvr_cam_echo, 1, PASS_RULE),
+		CA(c_isolate_nvr), CF(c_nvr_cam_echo, 0, DROP_QUARANTINE),
+		CHIT(c_nvr_cam_echo, 0, DROP_QUARANTINE), CA(c_release_nvr),
+		CF(c_nvr_cam_echo, 1, PASS_RULE), CA(c_isolate_cam),
+		CF(c_nvr_cam_echo, 0, DROP_QUARANTINE), CA(c_release_cam),
+		CF(c_nvr_cam_echo, 1, PASS_RULE) } },
+	{ "cache: a cached echo reply is dropped once the controller deletes its flow", {
+		CF(c_nvr_cam_echo, 1, PASS_RULE), CF(c_cam_nvr_echorep, 1, PASS_REPLY),
+		CHIT(c_cam_nvr_echorep, 1, PASS_REPLY), CA(c_flush_nvr),
+		CF(c_cam_nvr_echorep, 0, DROP_DEFAULT), CHIT(c_cam_nvr_echorep, 0, DROP_DEFAULT),
+		CF(c_nvr_cam_echo, 1, PASS_RULE), CHIT(c_cam_nvr_echorep, 1, PASS_REPLY) } },
+	{ "cache: isolate drops cached ARP at once, both ways, release passes it", {
+		CF(c_arp_nvr_cam, 1, PASS_ARP), CHIT(c_arp_nvr_cam, 1, PASS_ARP),
+		CF(c_arp_cam_nvr, 1, PASS_ARP), CHIT(c_arp_cam_nvr, 1, PASS_ARP),
+		CA(c_isolate_cam), CF(c_arp_nvr_cam, 0, DROP_QUARANTINE),
+		CHIT(c_arp_nvr_cam, 0, DROP_QUARANTINE), CF(c_arp_cam_nvr, 0, DROP_QUARANTINE),
+		CA(c_release_cam), CF(c_arp_nvr_cam, 1, PASS_ARP),
+		CF(c_arp_cam_nvr, 1, PASS_ARP) } },
+	{ "cache: ARP for an address the gateway takes passes at once", {
+		CF(c_arp_nvr_99, 0, DROP_DEFAULT), CHIT(c_arp_nvr_99, 0, DROP_DEFAULT),
+		CA(c_gateway_99), CF(c_arp_nvr_99, 1, PASS_ARP),
+		CHIT(c_arp_nvr_99, 1, PASS_ARP), CA(c_gateway_back),
+		CF(c_arp_nvr_99, 0, DROP_DEFAULT) } },
+	{ "cache: a policy that no longer lets them talk drops cached ARP at once", {
+		CF(c_arp_nvr_cam, 1, PASS_ARP), CHIT(c_arp_nvr_cam, 1, PASS_ARP),
+		CA(c_apply_apart), CF(c_arp_nvr_cam, 0, DROP_DEFAULT),
+		CHIT(c_arp_nvr_cam, 0, DROP_DEFAULT), CA(c_apply_allow),
+		CF(c_arp_nvr_cam, 1, PASS_ARP) } },
 };
 
 static int cache_setup(void **state)
