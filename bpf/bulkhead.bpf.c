@@ -195,6 +195,14 @@ struct {
 	__type(value, struct bh_evlimit);
 } bh_evlimit SEC(".maps");
 
+/* counter slot -> the policy's device's deny event token bucket. bpf, user */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BH_MAX_DEVCTR);
+	__type(key, __u32);
+	__type(value, struct bh_evlimit);
+} bh_evslot SEC(".maps");
+
 /* key 0 -> this CPU's deny event token bucket (all MACs). bpf */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -20,7 +20,7 @@
 
 #include <linux/types.h>
 
-#define BH_ABI_VERSION		4	/* 3: bh_devctr, device counter slots; 4: bh_clock */
+#define BH_ABI_VERSION		5	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot */
 
 /* ---- sizes (tunables live here and nowhere else) ---------------------- */
 #ifndef BH_MAX_GROUPS
@@ -374,8 +374,9 @@ _Static_assert(sizeof(struct bh_dev_stats) == 32, "bh_dev_stats");
 /*
  * bh_events: RINGBUF (BH_EVENTS_RING bytes) of struct bh_event, one per
  * dropped frame that passes the rate limit. Written by BPF, read by the
- * daemon. The limit is two token buckets: one per source MAC (bh_evlimit,
- * BH_EV_RATE per second, burst BH_EV_BURST) and one per CPU (bh_evcpu,
+ * daemon. The limit is two token buckets: one per source MAC (BH_EV_RATE
+ * per second, burst BH_EV_BURST; a policy device's in bh_evslot at its
+ * counter slot, any other MAC's in bh_evlimit) and one per CPU (bh_evcpu,
  * BH_EV_CPU_RATE, burst BH_EV_CPU_BURST) so a flood of random source MACs
  * is capped too. A frame that is dropped without an event (bucket empty,
  * ring full) is counted in its MAC's bucket; the next event of that MAC
@@ -399,8 +400,18 @@ struct bh_event {
 };
 _Static_assert(sizeof(struct bh_event) == 72, "bh_event");
 
-/* bh_evlimit: LRU_HASH, source MAC (struct bh_mac_key) -> bucket. bh_evcpu:
- * PERCPU_ARRAY[1] of the same. Written by BPF. */
+/*
+ * bh_evslot: ARRAY[BH_MAX_DEVCTR], a policy device's bucket at its counter
+ * slot (bh_dev_val.ctr_slot): an inlined array access where a hash lookup
+ * would cost a drop as much as the rest of its verdict. Shared by the CPUs,
+ * like the MAC it stands for. The controller zeroes a slot's bucket when it
+ * hands the slot out, and adds a leaving device's suppressed count to its
+ * bh_evlimit entry, so events + suppressed = drops holds across applies.
+ * bh_evlimit: LRU_HASH, source MAC (struct bh_mac_key) -> bucket, for
+ * every other MAC (no slot: unknown devices, spoofers, floods, frames
+ * dropped before the device lookup). bh_evcpu: PERCPU_ARRAY[1] of the same.
+ * Written by BPF, but for those controller writes.
+ */
 struct bh_evlimit {
 	__u64 last_ns;		/* coarse ns of the last refill */
 	__u64 credit_ns;	/* tokens, in ns of refill (1 token = 1e9 / rate) */

@@ -1267,32 +1267,48 @@ static __always_inline bool ev_take(struct bh_evlimit *b, __u64 now, __u64 rate,
 	return true;
 }
 
+/* A source MAC without a counter slot: its bh_evlimit bucket, made if new. */
+static __noinline struct bh_evlimit *ev_bucket_mac(struct bh_pkt *p)
+{
+	struct bh_evlimit z = { .last_ns = p->now,
+				.credit_ns = 1000000000ULL / BH_EV_RATE * BH_EV_BURST };
+	struct bh_mac_key mk = {};
+	struct bh_evlimit *b;
+
+	__builtin_memcpy(mk.mac, p->smac, 6);
+	b = bpf_map_lookup_elem(&bh_evlimit, &mk);
+	if (b)
+		return b;
+	bpf_map_update_elem(&bh_evlimit, &mk, &z, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&bh_evlimit, &mk);
+}
+
 /*
  * A dropped frame: a deny event on bh_events unless its source MAC's or
  * this CPU's bucket is empty. Only drops get here, so passes cost nothing.
+ * A policy device's bucket is at its counter slot (an inlined array
+ * access); a zeroed one (a slot just handed out) starts full.
  */
 __noinline int bh_event(struct bh_pkt *p)
 {
-	struct bh_mac_key mk = {};
 	struct bh_evlimit *b, *cpu;
 	struct bh_event *e;
 	__u64 now;
-	__u32 zero = 0, sup;
+	__u32 zero = 0, sup, key;
 
 	if (!p)
 		return 0;
 	now = p->now;		/* the frame's one clock read: no second one */
-	__builtin_memcpy(mk.mac, p->smac, 6);
-	b = bpf_map_lookup_elem(&bh_evlimit, &mk);
-	if (!b) {
-		struct bh_evlimit z = { .last_ns = now,
-					.credit_ns = 1000000000ULL / BH_EV_RATE * BH_EV_BURST };
-
-		bpf_map_update_elem(&bh_evlimit, &mk, &z, BPF_NOEXIST);
-		b = bpf_map_lookup_elem(&bh_evlimit, &mk);
-		if (!b)
-			return 0;
+	if (p->ctr_slot) {
+		key = p->ctr_slot;
+		b = bpf_map_lookup_elem(&bh_evslot, &key);
+		if (b && !b->last_ns)
+			b->credit_ns = 1000000000ULL / BH_EV_RATE * BH_EV_BURST;
+	} else {
+		b = ev_bucket_mac(p);
 	}
+	if (!b)
+		return 0;
 	if (!ev_take(b, now, BH_EV_RATE, BH_EV_BURST))
 		goto suppress;
 	cpu = bpf_map_lookup_elem(&bh_evcpu, &zero);

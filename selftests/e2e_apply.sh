@@ -121,10 +121,10 @@ if command -v bpftool >/dev/null; then
 	nsenter --net="/run/netns/$GW" bpftool map create "$BH_PIN/maps/bh_quarantine" \
 		type hash key 4 value 4 entries 16 name bh_quarantine
 	# and a version without the verdict cache (ABI 1), the device
-	# counter slots (ABI 2) and the clock cache (ABI 3): their maps were
-	# never pinned
+	# counter slots (ABI 2), the clock cache (ABI 3) and the slots' event
+	# buckets (ABI 4): their maps were never pinned
 	rm -f "$BH_PIN/maps/bh_vcache" "$BH_PIN/maps/bh_vepoch" "$BH_PIN/maps/bh_devctr" \
-		"$BH_PIN/maps/bh_clock"
+		"$BH_PIN/maps/bh_clock" "$BH_PIN/maps/bh_evslot"
 	in_ns laptop ping -i 0.02 -c 150 -W 1 "$C" > "$BH_TMP/ping" 2>&1 &
 	pinger=$!
 	sleep 0.5
@@ -139,9 +139,10 @@ if command -v bpftool >/dev/null; then
 	check "... the new quarantine map has the current layout" sh -c \
 		"nsenter --net=/run/netns/$GW bpftool map show pinned $BH_PIN/maps/bh_quarantine | grep -q 'key 8B  value 16B'"
 	check "... nothing stale is left in the pin dir, the tracked flows kept" test ! -e "$BH_PIN/maps-stale"
-	check "... the maps newer versions added are pinned (verdict cache, counter slots, clock)" \
+	check "... the maps newer versions added are pinned (verdict cache, counter slots, clock, event buckets)" \
 		test -e "$BH_PIN/maps/bh_vcache" -a -e "$BH_PIN/maps/bh_vepoch" \
-		-a -e "$BH_PIN/maps/bh_devctr" -a -e "$BH_PIN/maps/bh_clock"
+		-a -e "$BH_PIN/maps/bh_devctr" -a -e "$BH_PIN/maps/bh_clock" \
+		-a -e "$BH_PIN/maps/bh_evslot"
 	check "after the migration: the demo policy is enforced" enforces_demo
 	out=$(bh isolate 02:00:00:00:00:31 2>&1) && out=$(bh release 02:00:00:00:00:31 2>&1)
 	check "after the migration: isolate and release work" test $? = 0

@@ -62,7 +62,7 @@ static inline struct bulkhead_bpf *fixture_open(struct bh_maps *maps, const char
 	FD(rulestats, bh_rulestats); FD(devstats, bh_devstats);
 	FD(events, bh_events); FD(evlimit, bh_evlimit); FD(evcpu, bh_evcpu);
 	FD(vepoch, bh_vepoch); FD(vcache, bh_vcache); FD(devctr, bh_devctr);
-	FD(clock, bh_clock);
+	FD(clock, bh_clock); FD(evslot, bh_evslot);
 #undef FD
 	bh_parse_addr("192.168.50.1", &addrs[0].addr);
 	addrs[0].plen = 24;

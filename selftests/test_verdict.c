@@ -82,7 +82,7 @@ static int ncpu;
 static struct {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats, devctr;
-	int events, evlimit, evcpu, vepoch, vcache, clock;
+	int events, evlimit, evcpu, vepoch, vcache, clock, evslot;
 } fd;
 
 /* ---- address helpers ---------------------------------------------------------- */
@@ -397,6 +397,24 @@ static struct bh_dev_stats sum_devstats(int devices, int devctr, int devstats,
 
 	add_devstats(devstats, k, &sum);
 	return sum;
+}
+
+/* a MAC's deny event bucket: at its counter slot, else in bh_evlimit; 0 when found */
+static int ev_bucket(int devices, int evslot, int evlimit, const struct bh_mac_key *k,
+		     struct bh_evlimit *b)
+{
+	__u32 slot = dev_slot(devices, k);
+
+	return slot ? bpf_map_lookup_elem(evslot, &slot, b) : bpf_map_lookup_elem(evlimit, k, b);
+}
+
+/* zero every slot's deny event bucket, as a fresh load has them */
+static void clear_evslots(int evslot)
+{
+	struct bh_evlimit z = {};
+
+	for (__u32 i = 0; i < BH_MAX_DEVCTR; i++)
+		assert_int_equal(bpf_map_update_elem(evslot, &i, &z, BPF_ANY), 0);
 }
 
 static struct bh_dev_stats dev_stats(const char *mac)
@@ -2015,6 +2033,7 @@ static void ev_reset(void)
 
 	assert_non_null(z);
 	clear_map(fd.evlimit, sizeof(struct bh_mac_key));
+	clear_evslots(fd.evslot);
 	assert_int_equal(bpf_map_update_elem(fd.evcpu, &zero, z, BPF_ANY), 0);
 	free(z);
 	ev_drain();
@@ -2310,6 +2329,7 @@ B(c_nvr_cam_ack, tcp4(f, CAM, NVR, NVR4, CAM4, 40000, 554, ACK))
 B(c_cam_nvr_ack, tcp4(f, NVR, CAM, CAM4, NVR4, 554, 40000, ACK))
 B(c_cam_nvr_syn, tcp4(f, NVR, CAM, CAM4, NVR4, 554, 40000, SYN))
 B(c_nvr_gw99, tcp4(f, GWMAC, NVR, NVR4, "192.168.50.99", 40000, 8080, ACK))
+B(c_nvr_cam_telnet, tcp4(f, CAM, NVR, NVR4, CAM4, 40000, 23, ACK))
 B(c_nvr_cam_echo, icmp4(f, CAM, NVR, NVR4, CAM4, 8, 77))
 B(c_cam_nvr_echorep, icmp4(f, NVR, CAM, CAM4, NVR4, 0, 77))
 B(c_cam_nvr_echo, icmp4(f, NVR, CAM, CAM4, NVR4, 8, 77))
@@ -2594,6 +2614,62 @@ static void test_device_slots_survive_apply(void **state)
 	c_apply_allow();
 }
 
+/*
+ * A policy device's deny events are limited at its counter slot
+ * (bh_evslot), not by MAC; when it leaves the policy the drops its slot
+ * held without an event go with it to bh_evlimit, so its next event
+ * carries them: events + suppressed = drops across the apply.
+ */
+static void test_event_bucket_survives_leaving(void **state)
+{
+	static const char fridge[] = SLOT_POLICY("{mac: \"" FRIDGE "\", ip: [" FRIDGE4 "]}");
+	struct timespec ts = { 0, 1000000000L / BH_EV_RATE + 20000000L };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1000);
+	int xdp = bpf_program__fd(cskel->progs.bulkhead_xdp);
+	struct bh_mac_key nvr = mac_key(NVR);
+	struct bh_evlimit b;
+	__u64 sum = 0;
+	__u32 slot;
+	size_t n;
+
+	(void)state;
+	c_apply_allow();
+	clear_map_raw(cm.evlimit);
+	clear_evslots(cm.evslot);
+	ev_drain_fd(cm.events);
+	slot = dev_slot(cm.devices, &nvr);
+	assert_true(slot != 0);
+	c_nvr_cam_telnet(&F);
+	o.data_in = F.b;
+	o.data_size_in = (__u32)F.len;
+	assert_int_equal(bpf_prog_test_run_opts(xdp, &o), 0);
+	assert_int_equal(o.retval, XDP_DROP);
+	n = ev_drain_fd(cm.events);
+	assert_true(n >= BH_EV_BURST && n <= BH_EV_BURST + 2);
+	for (size_t i = 0; i < n; i++)
+		sum += 1 + evs[i].suppressed;
+	/* the rest wait in the slot's bucket; none by MAC */
+	assert_int_equal(bpf_map_lookup_elem(cm.evslot, &slot, &b), 0);
+	assert_int_equal(b.suppressed, 1000 - sum);
+	assert_int_not_equal(bpf_map_lookup_elem(cm.evlimit, &nvr, &b), 0);
+
+	/* the nvr leaves: its bucket goes by MAC, the slot's is zeroed */
+	assert_int_equal(fixture_apply_yaml(&cm, fridge), 0);
+	assert_int_equal(dev_slot(cm.devices, &nvr), 0);
+	assert_int_equal(bpf_map_lookup_elem(cm.evlimit, &nvr, &b), 0);
+	assert_int_equal(b.suppressed, 1000 - sum);
+	assert_int_equal(bpf_map_lookup_elem(cm.evslot, &slot, &b), 0);
+	assert_true(!b.suppressed && !b.last_ns && !b.credit_ns);
+
+	/* a token later: one event, with everything the slot held */
+	nanosleep(&ts, NULL);
+	assert_int_equal(run_prog(cskel->progs.bulkhead_xdp, false, &F), 0);
+	assert_int_equal(ev_drain_fd(cm.events), 1);
+	sum += 1 + evs[0].suppressed;
+	assert_int_equal(sum, 1001);
+	c_apply_allow();
+}
+
 static void test_cache_counters_exact(void **state)
 {
 	const __u32 n = 500;
@@ -2626,6 +2702,7 @@ static void test_cache_counters_exact(void **state)
 		slot = cache_slot(&F, &valid);
 		assert_true(valid);
 		clear_map_raw(cm.evlimit);
+		clear_evslots(cm.evslot);
 		ev_drain_fd(cm.events);
 		assert_int_equal(bpf_map_lookup_elem(cm.active, &zero, &act), 0);
 		if (c[i].rule >= 0)
@@ -2661,8 +2738,11 @@ static void test_cache_counters_exact(void **state)
 		/* drops: events + suppressed = drops, the burst as events */
 		evs_n = ev_drain_fd(cm.events);
 		if (!c[i].pass) {
-			assert_int_equal(bpf_map_lookup_elem(cm.evlimit, &mk, ev), 0);
+			assert_int_equal(ev_bucket(cm.devices, cm.evslot, cm.evlimit, &mk, ev), 0);
 			sup = ev[0].suppressed;
+			/* a policy device's bucket is its slot's: nothing by MAC */
+			if (slotted)
+				assert_int_not_equal(bpf_map_lookup_elem(cm.evlimit, &mk, ev), 0);
 			assert_true(evs_n >= BH_EV_BURST && evs_n <= BH_EV_BURST + 2);
 			assert_int_equal(evs_n + sup, n);
 		} else {
@@ -2689,7 +2769,7 @@ static int group_setup(void **state)
 	FD(active); FD(config); FD(groups); FD(devices); FD(ips); FD(policy); FD(inet);
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
 	FD(stats); FD(rulestats); FD(devstats); FD(devctr); FD(events); FD(evlimit); FD(evcpu);
-	FD(vepoch); FD(vcache); FD(clock);
+	FD(vepoch); FD(vcache); FD(clock); FD(evslot);
 #undef FD
 	write_gateway();
 	write_policy_a();
@@ -2710,6 +2790,7 @@ static int cache_tests(void)
 		cmocka_unit_test(test_cache_allowed_refreshes_ct),
 		cmocka_unit_test(test_cache_counters_exact),
 		cmocka_unit_test(test_device_slots_survive_apply),
+		cmocka_unit_test(test_event_bucket_survives_leaving),
 	};
 	size_t n_rows = sizeof(crows) / sizeof(crows[0]);
 	size_t n = n_rows + sizeof(extra) / sizeof(extra[0]);

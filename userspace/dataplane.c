@@ -54,7 +54,7 @@ static const struct {
 	M("bh_events", events),		M("bh_evlimit", evlimit),
 	M("bh_evcpu", evcpu),
 	M("bh_vepoch", vepoch),		M("bh_vcache", vcache),
-	M("bh_clock", clock),
+	M("bh_clock", clock),		M("bh_evslot", evslot),
 #undef M
 };
 
@@ -1180,13 +1180,15 @@ int bh_dp_dev_slots(const struct bh_maps *m, __u8 gen, struct bh_dev_slot **out,
 
 /*
  * Give each of @devs its counter slot: the one it has in the active
- * generation (@old), else the lowest slot neither generation uses, zeroed
- * first; none (0: counted in bh_devstats) when every slot is taken.
+ * generation (@old), else the lowest slot neither generation uses, its
+ * counters and deny event bucket zeroed first; none (0: counted in
+ * bh_devstats, its events limited in bh_evlimit) when every slot is taken.
  */
 static int assign_slots(const struct bh_maps *m, struct bh_dev_ent *devs, size_t n,
 			const struct bh_dev_slot *old, size_t n_old)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	struct bh_evlimit zero_ev = {};
 	struct bh_dev_stats *zero = NULL;
 	__u8 *used = calloc(BH_MAX_DEVCTR, 1);
 	__u32 next = 1;
@@ -1210,7 +1212,8 @@ static int assign_slots(const struct bh_maps *m, struct bh_dev_ent *devs, size_t
 			next++;
 		if (next == BH_MAX_DEVCTR)
 			break;		/* the rest are counted by MAC */
-		if (bpf_map_update_elem(m->devctr, &next, zero, BPF_ANY)) {
+		if (bpf_map_update_elem(m->devctr, &next, zero, BPF_ANY) ||
+		    bpf_map_update_elem(m->evslot, &next, &zero_ev, BPF_ANY)) {
 			ret = -errno;
 			break;
 		}
@@ -1223,9 +1226,32 @@ static int assign_slots(const struct bh_maps *m, struct bh_dev_ent *devs, size_t
 }
 
 /*
+ * A device that leaves the policy: the drops its slot's bucket holds
+ * without an event go to its bh_evlimit bucket (made with the slot's
+ * tokens if it has none), so its next event still carries them.
+ */
+static int release_evslot(const struct bh_maps *m, __u32 slot, const struct bh_mac_key *mk)
+{
+	struct bh_evlimit sv, lv, zero = {};
+
+	if (bpf_map_lookup_elem(m->evslot, &slot, &sv))
+		return -errno;
+	if (sv.suppressed) {
+		if (bpf_map_lookup_elem(m->evlimit, mk, &lv))
+			lv = sv;
+		else
+			lv.suppressed += sv.suppressed;
+		if (bpf_map_update_elem(m->evlimit, mk, &lv, BPF_ANY))
+			return -errno;
+	}
+	return bpf_map_update_elem(m->evslot, &slot, &zero, BPF_ANY) ? -errno : 0;
+}
+
+/*
  * After the old generation is gone: the counts of each device that left
  * (in @old, not in the new generation @cur) go to its bh_devstats entry,
- * and its slot is zeroed for whoever gets it next.
+ * its undelivered drops to its bh_evlimit bucket, and its slot is zeroed
+ * for whoever gets it next.
  */
 static int release_slots(const struct bh_maps *m, const struct bh_dev_slot *old, size_t n_old,
 			 const struct bh_dev_slot *cur, size_t n_cur)
@@ -1263,6 +1289,8 @@ static int release_slots(const struct bh_maps *m, const struct bh_dev_slot *old,
 		if (bpf_map_update_elem(m->devstats, &mk, lru, BPF_ANY) ||
 		    bpf_map_update_elem(m->devctr, &old[i].slot, zero, BPF_ANY))
 			ret = -errno;
+		else
+			ret = release_evslot(m, old[i].slot, &mk);
 	}
 	free(v);
 	free(lru);

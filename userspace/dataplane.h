@@ -34,7 +34,7 @@ int bh_mode_parse(const char *s, enum bh_mode *m);
 struct bh_maps {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
-	int events, evlimit, evcpu, vepoch, vcache, devctr, clock;
+	int events, evlimit, evcpu, vepoch, vcache, devctr, clock, evslot;
 };
 
 /* What one port ended up with. */
