@@ -137,7 +137,7 @@ rowrb() { awk -F'|' -v r="$1" 'index($2, " " r) == 1 { printf "%.2f / %.2f", $6,
 # rows within 2.0x the floor at both entry points, of all rows measured at both
 within2() { awk -F'|' 'NR > 2 && $5 + 0 > 0 && $9 + 0 > 0 { n++; if ($5 + 0 <= 2.0 && $9 + 0 <= 2.0) k++ }
 	END { printf "%d of %d", k, n }' "$T/verdict.md"; }
-nsrange() { awk -F'|' 'NR > 2 && $3 + 0 > 0 { v = $3 + 0; if (!n++ || v < lo) lo = v; if (v > hi) hi = v }
+nsrange() { awk -F'|' -v c="${1:-3}" 'NR > 2 && $c + 0 > 0 { v = $c + 0; if (!n++ || v < lo) lo = v; if (v > hi) hi = v }
 	END { if (n) printf "%d to %d", lo, hi; else printf "n/a" }' "$T/verdict.md"; }
 worst_scale() { sed -n "s/^Largest ratio, $1 by $2: //p" "$T/scale.md"; }
 dp() { awk -v d="$1" -v n="$2" '$1 == d && $2 == n { print $3 }' "$T/dp.dat"; }
@@ -312,15 +312,19 @@ return cost about a third of the empty program, and the clock helper most
 of one (the pieces table): the hit had three calls and a clock read until
 ABI 4, and a chained 13-word hash. A cached allowed flow adds a bh_ct
 refresh once a second, a cached denial one bh_ct lookup (is it a reply?)
-unless it is a bare SYN, and every drop the deny event's bucket lookup (the
-"denied east-west" row). A miss (the last row of part 1: a flow's first
+unless it is a bare SYN or an echo request, and every drop its deny
+event's token bucket: for a device of the policy an inlined array access
+at its counter slot (bh_evslot, ABI 5), for any other MAC an LRU hash
+lookup (the "denied" rows). ARP and ICMP echo meet the cache too (ABI 5:
+keyed by sender and target, by echo id and type), so the ARP and
+quarantined-source rows are hits now. A miss (the last row of part 1: a flow's first
 frame, or any frame after an apply, isolate or gateway change) is the full
 verdict: the source MAC in bh_gw_mac, bh_devices and bh_quarantine, the
 destination MAC in bh_gw_mac and bh_quarantine, the source address in
 bh_gw_ip and bh_ips (anti-spoofing), the destination class, one to three
-bh_policy probes, the bh_ct update, then the slot written. ARP, ND, ICMP
-and fragments are always judged in full (the ARP and quarantined-source
-rows). None of these lookups depends on the size of the policy
+bh_policy probes, the bh_ct update, then the slot written. ND, ICMP
+errors and other ICMP types, and fragments are always judged in full.
+None of these lookups depends on the size of the policy
 (exact-match hashes, one LPM trie walk bounded by the key length), which
 is what part 2 shows; part 2's TCP rows are cache hits, so they now
 measure the cache more than the policy. What a larger table costs in
@@ -346,17 +350,23 @@ helper about 22 ns more than the jiffies load.
   every CPU (16384 each), and a slot made stale by an apply would carry
   counts for rules of a generation that is rewritten meanwhile. Exact,
   cheap-to-read counters were kept instead.
-- Caching ARP, ICMP echo and quarantine verdicts (10 to 18 floors now):
-  their keys would have to hold every field they depend on (ARP's sender
-  and target addresses and hardware addresses and its operation, ICMP's
-  type and id), which the TCP/UDP key does not.
+- A cached denial without its bh_ct lookup: a counter bumped after every
+  new bh_ct entry (the ingress and the egress program), read before the
+  lookup and kept in the slot, would tell a hit that no flow was opened
+  since its last look, so it is still no reply. On x86 the order of the
+  plain load and the lookup holds; on arm64 (many gateways) a plain load
+  may pass the lookup, and a slot could keep "no reply" for a flow already
+  open, so it would need a load-acquire (which neither Debian 12's clang 14
+  nor the kernels Bulkhead supports all have) or an atomic read of a
+  shared line on every denied frame. Not built.
 - Merging the per-MAC lookups into one map: bh_devices, bh_quarantine and
   bh_gw_mac all take a MAC; one hash keyed by (generation, MAC) would answer
   with one lookup per MAC instead of three, on the miss path only now (and
   at the price of one map written by the apply, the gateway and the
   quarantine writers).
-- The deny event's bucket folded into bh_devctr/bh_devstats, so that a drop
-  costs no LRU lookup.
+- The deny event's bucket per CPU (in bh_devctr's slot, no atomics):
+  cheaper than the shared bh_evslot bucket, at the price of a rate per
+  device and CPU instead of per device.
 
 ### Against published anchors
 
@@ -367,8 +377,8 @@ iptables in the raw table and 1.8 Mpps with conntrack; 10G line rate with
 $xr times the XDP floor and $tr times the tc floor, $(nsrange) ns on
 this VM (see part 1): $(mpps) Mpps per core for the XDP verdict alone.
 A cache hit, the common case, is in the class of the 67 ns budget and of
-the XDP paper's XDP_DROP on this VM's scale (its floor is already
-about 30 ns); a full verdict (a flow's first frame, ARP, ICMP) is in the
+the XDP paper's XDP_DROP on this VM's scale (its XDP floor is
+$(nsrange 4) ns here); a full verdict (a flow's first frame) is in the
 class of iptables with conntrack. This VM is slow in absolute terms (an empty XDP program
 costs about as much as a whole hash lookup on bare metal), so the ratios
 are the figures to carry over, not the ns.
@@ -384,9 +394,11 @@ EOF
 	echo "  $(rowrb reply); XDP / tc) is inlined whole: the"
 	echo "  parse, a jiffies load, three array reads, the slot's hash and compare"
 	echo "  and three array counters. The counters are about a fifth of it: 2×"
-	echo "  would need them counted in the slot, with the costs said above. A miss, and"
-	echo "  ARP/ICMP/fragments and the quarantine, still take the full verdict of"
-	echo "  about ten lookups (5 to 18 floors): they would need caching too."
+	echo "  would need them counted in the slot, with the costs said above. ARP,"
+	echo "  ICMP echo and the quarantine are cache hits now (ABI 5), and a policy"
+	echo "  device's drop takes its event bucket from an array slot, not an LRU"
+	echo "  hash. A miss (a flow's first frame), ND, ICMP errors and fragments"
+	echo "  still take the full verdict of about ten lookups."
 	echo "- **≤ 10% change from the smallest to the largest policy and device"
 	echo "  count**: $t2 (largest ratio $t2w). Largest ratio to the smallest size, XDP by rules"
 	echo "  $(worst_scale XDP rules), by devices $(worst_scale XDP devices), with a full"

@@ -55,7 +55,7 @@
 #define BH_EVENTS_RING		(256 * 1024) /* bh_events ring buffer, bytes */
 #define BH_MAX_EVLIMIT		4096	/* per-MAC event buckets (LRU) */
 #ifndef BH_EV_RATE
-#define BH_EV_RATE		10	/* deny events per second per source MAC */
+#define BH_EV_RATE		10	/* deny events per second per source MAC bucket */
 #endif
 #ifndef BH_EV_BURST
 #define BH_EV_BURST		20	/* ... and at most this many at once */
@@ -402,15 +402,19 @@ _Static_assert(sizeof(struct bh_event) == 72, "bh_event");
 
 /*
  * bh_evslot: ARRAY[BH_MAX_DEVCTR], a policy device's bucket at its counter
- * slot (bh_dev_val.ctr_slot): an inlined array access where a hash lookup
- * would cost a drop as much as the rest of its verdict. Shared by the CPUs,
- * like the MAC it stands for. The controller zeroes a slot's bucket when it
- * hands the slot out, and adds a leaving device's suppressed count to its
- * bh_evlimit entry, so events + suppressed = drops holds across applies.
+ * slot (bh_dev_val.ctr_slot): an inlined array access instead of a hash
+ * lookup on every drop. Shared by the CPUs, like the MAC it stands for.
  * bh_evlimit: LRU_HASH, source MAC (struct bh_mac_key) -> bucket, for
- * every other MAC (no slot: unknown devices, spoofers, floods, frames
- * dropped before the device lookup). bh_evcpu: PERCPU_ARRAY[1] of the same.
- * Written by BPF, but for those controller writes.
+ * frames without a slot: other MACs (unknown devices, spoofers, floods)
+ * and frames dropped before the device lookup (so a policy device sending
+ * those too has a second bucket for them). A slotted device's event also
+ * takes its MAC's bh_evlimit count (what it was dropped with before it had
+ * a slot, or before the lookup). The controller zeroes a slot's bucket when
+ * it hands the slot out and adds a leaving device's count to its bh_evlimit
+ * entry (a read and a write: a drop the programs count in between may be
+ * lost or counted twice), so events + suppressed = drops holds across
+ * applies. bh_evcpu: PERCPU_ARRAY[1] of the same. Written by BPF, but for
+ * those controller writes.
  */
 struct bh_evlimit {
 	__u64 last_ns;		/* coarse ns of the last refill */

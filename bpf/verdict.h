@@ -1284,6 +1284,29 @@ static __noinline struct bh_evlimit *ev_bucket_mac(struct bh_pkt *p)
 }
 
 /*
+ * A policy device's drops counted by MAC: before it had a slot (it joined
+ * the policy, or Bulkhead was upgraded to the slots), or dropped before its
+ * device was looked up (malformed, tagged, no policy). Taken into the
+ * device's next event, so none is stranded there: only an event pays this
+ * lookup, not every drop.
+ */
+static __always_inline __u32 ev_mac_leftover(struct bh_pkt *p)
+{
+	struct bh_mac_key mk = {};
+	struct bh_evlimit *b;
+	__u32 sup;
+
+	__builtin_memcpy(mk.mac, p->smac, 6);
+	b = bpf_map_lookup_elem(&bh_evlimit, &mk);
+	if (!b)
+		return 0;
+	sup = b->suppressed;
+	if (sup)
+		__sync_fetch_and_add(&b->suppressed, -sup);
+	return sup;
+}
+
+/*
  * A dropped frame: a deny event on bh_events unless its source MAC's or
  * this CPU's bucket is empty. Only drops get here, so passes cost nothing.
  * A policy device's bucket is at its counter slot (an inlined array
@@ -1323,6 +1346,8 @@ __noinline int bh_event(struct bh_pkt *p)
 		goto suppress;
 	sup = b->suppressed;
 	__sync_fetch_and_add(&b->suppressed, -sup);
+	if (p->ctr_slot)
+		sup += ev_mac_leftover(p);
 	e->time_ns = now;
 	copy_endpoints(e, p);
 	e->eth_proto = p->eth_proto;

@@ -2618,7 +2618,8 @@ static void test_device_slots_survive_apply(void **state)
  * A policy device's deny events are limited at its counter slot
  * (bh_evslot), not by MAC; when it leaves the policy the drops its slot
  * held without an event go with it to bh_evlimit, so its next event
- * carries them: events + suppressed = drops across the apply.
+ * carries them, and when it joins again its first event takes what waits
+ * by MAC: events + suppressed = drops across the applies.
  */
 static void test_event_bucket_survives_leaving(void **state)
 {
@@ -2667,7 +2668,24 @@ static void test_event_bucket_survives_leaving(void **state)
 	assert_int_equal(ev_drain_fd(cm.events), 1);
 	sum += 1 + evs[0].suppressed;
 	assert_int_equal(sum, 1001);
+
+	/* drops by MAC, then the nvr joins again (a fresh slot): its first
+	 * event takes what waits by MAC, nothing is stranded there */
+	assert_int_equal(bpf_prog_test_run_opts(xdp, &o), 0);
+	n = ev_drain_fd(cm.events);
+	for (size_t i = 0; i < n; i++)
+		sum += 1 + evs[i].suppressed;
+	assert_int_equal(bpf_map_lookup_elem(cm.evlimit, &nvr, &b), 0);
+	assert_int_equal(sum + b.suppressed, 2001);
+	assert_true(b.suppressed >= 1000 - BH_EV_BURST - 2);
 	c_apply_allow();
+	assert_true(dev_slot(cm.devices, &nvr) != 0);
+	assert_int_equal(run_prog(cskel->progs.bulkhead_xdp, false, &F), 0);
+	assert_int_equal(ev_drain_fd(cm.events), 1);
+	sum += 1 + evs[0].suppressed;
+	assert_int_equal(sum, 2002);
+	assert_int_equal(bpf_map_lookup_elem(cm.evlimit, &nvr, &b), 0);
+	assert_int_equal(b.suppressed, 0);
 }
 
 static void test_cache_counters_exact(void **state)
