@@ -12,12 +12,15 @@
  *
  * DIM is a free word naming the axis (rules, devices); the dimension "ct"
  * loads POLICY and then fills the connection-tracking table with SIZE
- * flows (0: left as the paths leave it). Output: one Markdown table per
+ * flows (0: left as the paths leave it). A DIM ending in "-full" (rules-full)
+ * loads its instance with the verdict cache off (bh_bench_no_vcache): every
+ * frame judged in full, so the lookups themselves meet the grown maps. Output: one Markdown table per
  * dimension and entry point on stdout, cells "ns (ratio to the smallest
  * size of that dimension)"; DATAFILE gets "dim size xdp_ns tc_ns path"
  * lines (tab-separated) for gnuplot.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +111,22 @@ static unsigned long count_keys(int fd)
 	return n;
 }
 
+/* the instance judges every frame in full: its dimension ends in "-full" */
+static bool dim_full(const char *dim)
+{
+	size_t n = strlen(dim);
+
+	return n > 5 && !strcmp(dim + n - 5, "-full");
+}
+
+/* @dim is @base, or @base-full */
+static bool dim_is(const char *dim, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !strncmp(dim, base, n) && (!dim[n] || !strcmp(dim + n, "-full"));
+}
+
 static int conf_load(struct conf *c)
 {
 	size_t len = 0;
@@ -118,13 +137,13 @@ static int conf_load(struct conf *c)
 		fprintf(stderr, "bench_scale: %s: %s\n", c->file, strerror(errno));
 		return -errno;
 	}
-	c->skel = fixture_open(&c->maps, yaml);
+	c->skel = fixture_open_opts(&c->maps, yaml, dim_full(c->dim));
 	free(yaml);
 	if (!c->skel) {
 		fprintf(stderr, "bench_scale: cannot load %s\n", c->file);
 		return -EINVAL;
 	}
-	if (!strcmp(c->dim, "ct") && c->size) {
+	if (dim_is(c->dim, "ct") && c->size) {
 		ret = fill_ct(c, c->size);
 		if (ret) {
 			fprintf(stderr, "bench_scale: filling bh_ct: %s\n", strerror(-ret));
@@ -180,18 +199,21 @@ static void table(struct conf *cf, int n, const char *dim, int e)
 	struct conf *base = NULL;
 	double worst = 0;
 	char b[32];
-	int i;
+	int i, ax;
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(cf[i].dim, dim) && (!base || cf[i].size < base->size))
 			base = &cf[i];
 	if (!base)
 		return;
-	printf("\n%s, by %s: ns/packet, best of the rounds (ratio to %s %s)\n\n| path |", ep[e], dim,
-	       human(base->size, b, sizeof(b)), dim);
+	/* the axis is the dimension without its "-full" */
+	ax = (int)(dim_full(dim) ? strlen(dim) - 5 : strlen(dim));
+	printf("\n%s, by %.*s%s: ns/packet, best of the rounds (ratio to %s %.*s)\n\n| path |",
+	       ep[e], ax, dim, dim_full(dim) ? ", judged in full (verdict cache off)" : "",
+	       human(base->size, b, sizeof(b)), ax, dim);
 	for (i = 0; i < n; i++)
 		if (!strcmp(cf[i].dim, dim))
-			printf(" %s %s |", human(cf[i].size, b, sizeof(b)), dim);
+			printf(" %s %.*s |", human(cf[i].size, b, sizeof(b)), ax, dim);
 	printf("\n|---|");
 	for (i = 0; i < n; i++)
 		if (!strcmp(cf[i].dim, dim))
@@ -216,10 +238,11 @@ static void table(struct conf *cf, int n, const char *dim, int e)
 
 /*
  * The noise floor: instances that loaded the same policy file (and no ct
- * fill) differ only by the machine's noise; the largest ratio between
- * them, over every path and entry point.
+ * fill), judging alike (both with the cache or both without), differ only
+ * by the machine's noise; the largest ratio between them, over every path
+ * and entry point.
  */
-static void noise(struct conf *cf, int n)
+static void noise(struct conf *cf, int n, bool full)
 {
 	double worst = 1;
 	int same = 0;
@@ -227,8 +250,9 @@ static void noise(struct conf *cf, int n)
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n; j++) {
 			if (i == j || strcmp(cf[i].file, cf[j].file) ||
-			    (!strcmp(cf[i].dim, "ct") && cf[i].size) ||
-			    (!strcmp(cf[j].dim, "ct") && cf[j].size))
+			    dim_full(cf[i].dim) != full || dim_full(cf[j].dim) != full ||
+			    (dim_is(cf[i].dim, "ct") && cf[i].size) ||
+			    (dim_is(cf[j].dim, "ct") && cf[j].size))
 				continue;
 			same = 1;
 			for (size_t p = 0; p < N_PATHS; p++)
@@ -238,7 +262,8 @@ static void noise(struct conf *cf, int n)
 						worst = cf[i].best[p][e] / cf[j].best[p][e];
 		}
 	if (same)
-		printf("\nNoise: instances loaded with the same policy differ by up to %.2f\n", worst);
+		printf("\nNoise%s: instances loaded with the same policy differ by up to %.2f\n",
+		       full ? ", judged in full" : "", worst);
 }
 
 int main(int argc, char **argv)
@@ -306,10 +331,12 @@ int main(int argc, char **argv)
 		table(cf, n, cf[i].dim, 0);
 		table(cf, n, cf[i].dim, 1);
 	}
-	noise(cf, n);
+	noise(cf, n, false);
+	noise(cf, n, true);
 	for (int i = 0; i < n; i++)
-		if (!strcmp(cf[i].dim, "ct"))
-			printf("\nct %lu: %lu flows in bh_ct when measured\n", cf[i].size, cf[i].ct_flows);
+		if (dim_is(cf[i].dim, "ct"))
+			printf("\n%s %lu: %lu flows in bh_ct when measured\n", cf[i].dim, cf[i].size,
+			       cf[i].ct_flows);
 out:
 	for (int i = 0; i < n; i++)
 		bulkhead_bpf__destroy(cf[i].skel);

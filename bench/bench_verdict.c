@@ -5,7 +5,9 @@
  * of the program on one frame and reports the mean), next to an empty
  * program returning the same action: the floor. Median of RUNS runs.
  * Repeats of one frame meet the flow verdict cache its first run filled;
- * the last two rows are single runs of one allowed frame, a syscall before
+ * a second table has the same paths through a copy loaded with the cache
+ * off (bh_bench_no_vcache): each judged in full, the lookups' own cost.
+ * The last two rows of the first are single runs of one allowed frame, a syscall before
  * each: with the cache invalidated by it (a miss: a flow's first frame, or
  * any frame after a policy change or isolate), and with a plain map read
  * instead (a hit in the same cold conditions), next to the floor measured
@@ -60,27 +62,10 @@ static double measure_single(int prog_fd, struct frame *f, const struct bh_maps 
 	return med;
 }
 
-int main(int argc, char **argv)
+/* One row per path through both entry points, each with its floor; 0 or -1. */
+static int path_rows(struct bulkhead_bpf *skel, struct empty_bpf *empty, __u32 repeat,
+		     int runs)
 {
-	__u32 repeat = argc > 1 ? (__u32)strtoul(argv[1], NULL, 0) : 1000000;
-	int runs = argc > 2 ? atoi(argv[2]) : 5;
-	struct bulkhead_bpf *skel;
-	struct empty_bpf *empty;
-	struct bh_maps maps;
-	int ret = 2;
-
-	if (runs < 1 || runs > 16)
-		runs = 5;
-	skel = fixture_open(&maps, bench_policy);
-	empty = empty_bpf__open_and_load();
-	if (!skel || !empty || bench_prepare(skel, &maps)) {
-		fprintf(stderr, "bench: cannot load the BPF objects (root?)\n");
-		return 2;
-	}
-
-	printf("| path | XDP ns | XDP floor ns | XDP ratio | XDP best ratio | tc ns | tc floor ns "
-	       "| tc ratio | tc best ratio |\n");
-	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < N_PATHS; i++) {
 		const struct path *p = &paths[i];
 		struct pair_ns x, t;
@@ -92,20 +77,48 @@ int main(int argc, char **argv)
 				 bpf_program__fd(p->pass ? empty->progs.empty_xdp_pass :
 							 empty->progs.empty_xdp_drop),
 				 &f, repeat, runs, &rv, &x))
-			goto fail;
+			return -1;
 		if (rv != (p->pass ? XDP_PASS : XDP_DROP))
 			fprintf(stderr, "bench: %s: unexpected XDP verdict %u\n", p->name, rv);
 		if (measure_pair(bpf_program__fd(skel->progs.bulkhead_tc_in),
 				 bpf_program__fd(p->pass ? empty->progs.empty_tc_pass :
 							 empty->progs.empty_tc_drop),
 				 &f, repeat, runs, &rv, &t))
-			goto fail;
+			return -1;
 		if (rv != (__u32)(p->pass ? TC_ACT_UNSPEC : TC_ACT_SHOT))
 			fprintf(stderr, "bench: %s: unexpected tc verdict %d\n", p->name, (int)rv);
 		printf("| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f |\n", p->name,
 		       x.ns, x.floor, ratio_of(x.ns, x.floor), ratio_of(x.ns_best, x.floor_best),
 		       t.ns, t.floor, ratio_of(t.ns, t.floor), ratio_of(t.ns_best, t.floor_best));
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	__u32 repeat = argc > 1 ? (__u32)strtoul(argv[1], NULL, 0) : 1000000;
+	int runs = argc > 2 ? atoi(argv[2]) : 5;
+	struct bulkhead_bpf *skel, *full;
+	struct bh_maps maps, fmaps;
+	struct empty_bpf *empty;
+	int ret = 2;
+
+	if (runs < 1 || runs > 16)
+		runs = 5;
+	skel = fixture_open(&maps, bench_policy);
+	full = fixture_open_opts(&fmaps, bench_policy, true);
+	empty = empty_bpf__open_and_load();
+	if (!skel || !full || !empty || bench_prepare(skel, &maps) ||
+	    bench_prepare(full, &fmaps)) {
+		fprintf(stderr, "bench: cannot load the BPF objects (root?)\n");
+		return 2;
+	}
+
+	printf("| path (one frame repeated) | XDP ns | XDP floor ns | XDP ratio | XDP best ratio "
+	       "| tc ns | tc floor ns | tc ratio | tc best ratio |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	if (path_rows(skel, empty, repeat, runs))
+		goto fail;
 	/* the egress program never drops: its floor is the empty pass */
 	for (size_t i = 0; i < N_EG_PATHS; i++) {
 		const struct path *p = &eg_paths[i];
@@ -144,12 +157,19 @@ int main(int argc, char **argv)
 		       miss ? "miss: a flow's first frame" : "hit, cold", n, x, xf,
 		       ratio_of(x, xf), t, tf, ratio_of(t, tf));
 	}
+	/* the same paths judged in full every time: the lookups' own cost */
+	printf("\n| path, judged in full (verdict cache off) | XDP ns | XDP floor ns | XDP ratio "
+	       "| XDP best ratio | tc ns | tc floor ns | tc ratio | tc best ratio |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	if (path_rows(full, empty, repeat, runs))
+		goto fail;
 	ret = 0;
 	goto out;
 fail:
 	fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
 out:
 	empty_bpf__destroy(empty);
+	bulkhead_bpf__destroy(full);
 	bulkhead_bpf__destroy(skel);
 	return ret;
 }

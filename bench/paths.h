@@ -142,14 +142,14 @@ static inline void p_eg_gateway(struct frame *f)
 }
 
 static const struct path paths[] = {
-	{ "allowed, established (tcp/554 rule; verdict cache hit)", 1, p_allowed },
-	{ "reply (conntrack; verdict cache hit)", 1, p_reply },
+	{ "allowed, established (tcp/554 rule)", 1, p_allowed },
+	{ "reply (conntrack)", 1, p_reply },
 	{ "denied east-west (default)", 0, p_denied },
-	{ "quarantined source (ICMP echo; verdict cache hit)", 0, p_quarantined },
+	{ "quarantined source (ICMP echo)", 0, p_quarantined },
 	{ "internet allowed (CIDR rule)", 1, p_inet_allowed },
 	{ "internet allowed (default)", 1, p_inet_default },
 	{ "internet denied (group default)", 0, p_inet_denied },
-	{ "ARP between groups that talk (verdict cache hit)", 1, p_arp },
+	{ "ARP between groups that talk", 1, p_arp },
 	{ "IPv6 allowed", 1, p_ipv6 },
 	{ "IPv6, 2 extension headers", 1, p_ipv6_ext },
 };

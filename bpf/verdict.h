@@ -1165,6 +1165,15 @@ static __noinline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
 }
 
 /*
+ * Set only by a benchmark's loader, before the load (bench/bench_verdict.c,
+ * bench_scale.c): every frame judged in full, nothing cached, to measure
+ * what the lookups themselves cost as the policy grows. Read-only data: the
+ * verifier sees it constant and drops the branch; the controller never
+ * sets it.
+ */
+const volatile __u8 bh_bench_no_vcache = 0;
+
+/*
  * The flow verdict cache, probed inline (a hit makes no BPF-to-BPF call;
  * on the benchmark VM a call and its return cost about a third of the
  * empty program, bench_prims). Returns true when a valid slot judged the
@@ -1199,6 +1208,8 @@ static __always_inline bool vc_probe(struct bh_pkt *p)
 	cfg = bpf_map_lookup_elem(&bh_config, &key);
 	if (!cfg || !(cfg->flags & BH_CFG_VALID) || (p->smac[0] & 1))
 		return false;			/* bh_decide() drops it */
+	if (bh_bench_no_vcache)
+		return false;			/* vc_ok 0: nothing stored */
 	p->vc_ok = vc_eligible(p);
 	if (!p->vc_ok)
 		return false;

@@ -42,17 +42,28 @@ static inline int fixture_apply_yaml(struct bh_maps *maps, const char *yaml)
 	return ret < 0 ? ret : 0;
 }
 
-static inline struct bulkhead_bpf *fixture_open(struct bh_maps *maps, const char *yaml)
+/*
+ * The programs loaded, the gateway set and @yaml applied. @no_vcache: the
+ * benchmarks' build-time knob (bh_bench_no_vcache in bpf/verdict.h), every
+ * frame judged in full.
+ */
+static inline struct bulkhead_bpf *fixture_open_opts(struct bh_maps *maps, const char *yaml,
+						     bool no_vcache)
 {
 	struct bh_port port = { .ifindex = 1 };
 	struct bh_gw_addr addrs[2] = {};
 	__u8 gw[1][6] = { { 0x02, 0, 0, 0, 0, 0x01 } };
 	struct bh_topology t = { .ports = &port, .n_ports = 1, .macs = gw, .n_macs = 1,
 				 .addrs = addrs, .n_addrs = 2 };
-	struct bulkhead_bpf *skel = bulkhead_bpf__open_and_load();
+	struct bulkhead_bpf *skel = bulkhead_bpf__open();
 
 	if (!skel)
 		return NULL;
+	skel->rodata->bh_bench_no_vcache = no_vcache;
+	if (bulkhead_bpf__load(skel)) {
+		bulkhead_bpf__destroy(skel);
+		return NULL;
+	}
 #define FD(f, m) maps->f = bpf_map__fd(skel->maps.m)
 	FD(active, bh_active); FD(config, bh_config); FD(groups, bh_groups);
 	FD(devices, bh_devices); FD(ips, bh_ips); FD(policy, bh_policy);
@@ -73,6 +84,11 @@ static inline struct bulkhead_bpf *fixture_open(struct bh_maps *maps, const char
 		return NULL;
 	}
 	return skel;
+}
+
+static inline struct bulkhead_bpf *fixture_open(struct bh_maps *maps, const char *yaml)
+{
+	return fixture_open_opts(maps, yaml, false);
 }
 
 #endif /* BH_FIXTURE_H */
