@@ -278,6 +278,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	repeat = (__u32)strtoul(argv[1], NULL, 0);
+	if (argc - 4 > MAX_CONF) {
+		fprintf(stderr, "bench_scale: at most %d DIM:SIZE:POLICY\n", MAX_CONF);
+		return 1;
+	}
 	runs = atoi(argv[2]);
 	if (runs < 1 || runs > MAX_RUNS)
 		runs = 5;
