@@ -219,6 +219,30 @@ struct {
 	__type(value, struct bh_clock);
 } bh_clock SEC(".maps");
 
+/* bridge port ifindex -> the source MACs seen on it. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BH_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct bh_port_val);
+} bh_port SEC(".maps");
+
+/* MAC -> the port it was last seen on. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BH_MAX_MACPORT);
+	__type(key, struct bh_mac_key);
+	__type(value, __u32);
+} bh_macport SEC(".maps");
+
+/* learned address -> the MAC that claimed it. bpf */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BH_MAX_CLAIMS);
+	__type(key, struct bh_addr_key);
+	__type(value, struct bh_claim_val);
+} bh_claim SEC(".maps");
+
 #include "verdict.h"
 
 /* ---- entry points ------------------------------------------------------------ */
@@ -231,8 +255,8 @@ int bulkhead_xdp(struct xdp_md *ctx)
 	struct bh_pkt p;
 
 	/* not "xdp.frags": the driver gives it the frame linear and whole */
-	return bh_judge(&p, data, data_end, (__u32)(data_end - data), false, 0) ?
-	       XDP_PASS : XDP_DROP;
+	return bh_judge(&p, data, data_end, (__u32)(data_end - data), false, 0,
+			ctx->ingress_ifindex) ? XDP_PASS : XDP_DROP;
 }
 
 /*
@@ -263,13 +287,16 @@ int bulkhead_tc_in(struct __sk_buff *skb)
 
 	/* the stack strips a VLAN tag before tc: it arrives out of band;
 	 * pass = TC_ACT_UNSPEC ("next"), so programs after ours still run */
-	return bh_judge(&p, data, data_end, skb->len, skb->vlan_present, (__u16)skb->vlan_tci) ?
-	       TC_ACT_UNSPEC : TC_ACT_SHOT;
+	return bh_judge(&p, data, data_end, skb->len, skb->vlan_present, (__u16)skb->vlan_tci,
+			skb->ifindex) ? TC_ACT_UNSPEC : TC_ACT_SHOT;
 }
 
 /*
- * Egress: frames the gateway sends to a device (its own, or routed from
- * the internet). Never drops; records new flows so the device's replies
+ * Egress: frames leaving by a port. A flooded frame (broadcast or
+ * multicast) from a device is judged again for the device(s) behind this
+ * port (bh_flood: ingress judged it once for all destinations). Frames the
+ * gateway sends to a device (its own, or routed from the internet) are
+ * never dropped; a new flow among them is recorded so the device's replies
  * pass ingress.
  */
 SEC("tc")
@@ -287,8 +314,15 @@ int bulkhead_tc_eg(struct __sk_buff *skb)
 	/* most frames out of a port are bridged from another device: decide
 	 * on the Ethernet header alone, before the clock and the parse */
 	eth = data;
-	if (skb->vlan_present || (void *)(eth + 1) > data_end ||
-	    (eth->h_dest[0] & 1) || !is_gw_mac(eth->h_source))
+	if (skb->vlan_present || (void *)(eth + 1) > data_end)
+		return TC_ACT_UNSPEC;
+	if (eth->h_dest[0] & 1) {
+		if (is_gw_mac(eth->h_source))
+			return TC_ACT_UNSPEC;
+		return bh_flood(&p, data, data_end, skb->len, skb->ifindex) ?
+		       TC_ACT_UNSPEC : TC_ACT_SHOT;
+	}
+	if (!is_gw_mac(eth->h_source))
 		return TC_ACT_UNSPEC;
 	__builtin_memset(&p, 0, sizeof(p));
 	p.now = bh_now();

@@ -20,7 +20,8 @@
 
 #include <linux/types.h>
 
-#define BH_ABI_VERSION		5	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot */
+#define BH_ABI_VERSION		6	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot;
+					   6: bh_port, bh_macport, bh_claim, drop_flood, vc claim_seen */
 
 /* ---- sizes (tunables live here and nowhere else) ---------------------- */
 #ifndef BH_MAX_GROUPS
@@ -54,6 +55,10 @@
 #define BH_MAX_EXTHDR		8	/* IPv6 extension headers walked */
 #define BH_EVENTS_RING		(256 * 1024) /* bh_events ring buffer, bytes */
 #define BH_MAX_EVLIMIT		4096	/* per-MAC event buckets (LRU) */
+#define BH_MAX_PORTS		1024	/* bridge ports learned (bh_port) */
+#define BH_PORT_MACS		4	/* MACs held per port */
+#define BH_MAX_MACPORT		65536	/* MAC -> port (LRU) */
+#define BH_MAX_CLAIMS		65536	/* learned address claims (LRU) */
 #ifndef BH_EV_RATE
 #define BH_EV_RATE		10	/* deny events per second per source MAC bucket */
 #endif
@@ -77,6 +82,7 @@
 #define BH_GRP_GATEWAY		0xfff0	/* the gateway's own LAN addresses */
 #define BH_GRP_INTERNET		0xfff1	/* neither a device nor the gateway */
 #define BH_GRP_MULTICAST	0xfff2	/* broadcast and multicast */
+#define BH_GRP_SOME		0xfff3	/* bh_talk only: (g, SOME) = g talks to some group */
 #define BH_GRP_NONE		0xffff
 
 /* ---- protocols in bh_pol_key.proto ------------------------------------- */
@@ -125,6 +131,7 @@ enum bh_reason {
 	BH_R_DROP_ETHERTYPE,	/* not IPv4, IPv6, ARP or EAPOL */
 	BH_R_DROP_ROGUE,	/* RA, redirect, DHCP server from a device */
 	BH_R_DROP_NOPOLICY,	/* no valid policy generation (fail closed) */
+	BH_R_DROP_FLOOD,	/* a flooded copy withheld from a port (egress) */
 	BH_R_MAX,
 };
 
@@ -240,7 +247,12 @@ _Static_assert(sizeof(struct bh_inet_val) == 4, "bh_inet_val");
  * bh_talk: HASH, (gen, group a, group b) -> 1 when ARP / ND between devices
  * of the two groups may pass (a rule allows some traffic between them in
  * either direction, or east_west defaults to allow). Symmetric: the
- * compiler writes both (a, b) and (b, a). Written by userspace.
+ * compiler writes both (a, b) and (b, a), and (a, BH_GRP_SOME) for every
+ * group a that talks to at least one group: its broadcast ARP requests
+ * and solicitations for an address no device is bound to may pass
+ * ingress, and each port's egress lets the copy out only to the devices
+ * a talks to (a device that talks to nobody keeps its ARP scans to itself).
+ * Written by userspace.
  */
 struct bh_talk_key {
 	__u8 gen;
@@ -286,8 +298,11 @@ _Static_assert(sizeof(struct bh_quar_val) == 16, "bh_quar_val");
  * bh_ct: LRU_HASH, connection tracking of allowed flows, keyed by the
  * initiator's direction. Written by BPF (ingress on allow, egress for flows
  * the gateway sends to a device); userspace deletes entries on isolate.
- * A packet is a reply when the reversed tuple is present and it is not a
- * new-flow packet (TCP SYN without ACK, ICMP echo-request).
+ * A packet is a reply when the reversed tuple is present, it is not a
+ * new-flow packet (TCP SYN without ACK, ICMP echo-request), and it goes to
+ * the MAC that opened the flow (bh_ct_val.smac; zero: not known, a flow
+ * imported from conntrack): an answer diverted to another device by a
+ * poisoned neighbour cache is judged as a new flow to that device.
  * ICMP echo: sport = dport = echo identifier.
  */
 struct bh_ct_key {
@@ -492,8 +507,9 @@ struct bh_vc_slot {
 	struct bh_vc_key key;
 	__u32 ctr_slot;		/* the source device's bh_devctr slot, 0 none */
 	struct bh_vc_val val;
+	__u64 claim_seen;	/* coarse ns: the source address's claim last refreshed */
 };
-_Static_assert(sizeof(struct bh_vc_slot) == 80, "bh_vc_slot");
+_Static_assert(sizeof(struct bh_vc_slot) == 88, "bh_vc_slot");
 
 /*
  * A key's slot in bh_vcache (@k 8-byte aligned): the four 8-byte words that
@@ -517,6 +533,41 @@ static inline __attribute__((always_inline)) __u32 bh_vc_index(const struct bh_v
 }
 
 #define BH_VC_CT_RECHECK	1000000000ULL	/* ns a cached ct state is trusted */
+
+/*
+ * bh_port: HASH, bridge port ifindex (__u32) -> the source MACs its ingress
+ * has seen (at most BH_PORT_MACS; more set .overflow and replace the oldest).
+ * bh_macport: LRU_HASH, MAC (struct bh_mac_key) -> the ifindex (__u32) it was
+ * last seen on, so a MAC that moves leaves its old port's list. Written by
+ * BPF (ingress, on a verdict cache miss). The egress program judges a
+ * flooded copy against the devices of the port it leaves by.
+ */
+struct bh_port_val {
+	__u8 mac[BH_PORT_MACS][6];
+	__u8 n;			/* MACs held */
+	__u8 overflow;		/* more MACs were seen than held */
+	__u16 next;		/* the entry the next new MAC replaces, once full */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bh_port_val) == 32, "bh_port_val");
+
+/*
+ * bh_claim: LRU_HASH, address (struct bh_addr_key, v4-mapped) -> the MAC
+ * that uses it as its own. Learned first come, first served (as SAVI,
+ * RFC 6620) for addresses of the gateway's LAN prefixes and IPv6
+ * link-local addresses that no ip: or DHCP lease binds: the IP source, the
+ * ARP sender address and the NA target of a device's frames claim it, and
+ * refresh the claim (at most once a second). Another MAC using an address
+ * claimed within BH_CLAIM_TIMEOUT is dropped as drop_spoof. Written by BPF.
+ */
+struct bh_claim_val {
+	__u8 mac[6];
+	__u16 pad;
+	__u64 last_seen;	/* coarse ns */
+};
+_Static_assert(sizeof(struct bh_claim_val) == 16, "bh_claim_val");
+#define BH_CLAIM_TIMEOUT	(600ULL * 1000000000ULL)
+#define BH_CLAIM_REFRESH	1000000000ULL
 
 /* ---- verdict core result (BPF internal, also used by tests) ------------ */
 struct bh_verdict {

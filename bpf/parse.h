@@ -52,6 +52,11 @@ static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
 	       a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
 }
 
+static __always_inline bool mac_zero(const __u8 *a)
+{
+	return !(a[0] | a[1] | a[2] | a[3] | a[4] | a[5]);
+}
+
 static __always_inline bool addr_eq(const __u8 *a, const __u8 *b)
 {
 	__u64 x[2], y[2];

@@ -77,6 +77,8 @@ struct bh_pkt {
 	} __attribute__((aligned(8)));
 	__u32 len;		/* frame length, for the byte counters */
 	__u32 gen;		/* the active generation, read by vc_probe() */
+	__u32 ifindex;		/* the port the frame came in by (ingress) or leaves by (egress) */
+	__u32 pad1;
 	__u16 eth_proto;	/* after tags, host order */
 	__u8 is_v4;
 	__u8 pad0;
@@ -554,9 +556,68 @@ static __always_inline bool addr_linklocal6(const __u8 *a)
 }
 
 /*
+ * A learned claim (bh_claim) on an address no ip: or lease binds: false
+ * when another MAC used @addr as its own within BH_CLAIM_TIMEOUT; else the
+ * address is (now) this frame's source MAC's, refreshed at most once a
+ * second. Only the gateway's LAN prefixes and IPv6 link-local addresses
+ * are claimed: an address elsewhere is nobody's neighbour.
+ */
+static __noinline bool claim_use(struct bh_pkt *p, const __u8 *addr, bool v4)
+{
+	struct bh_claim_val *cv, nv = {};
+	struct bh_addr_key k;
+
+	if (!p || !addr)
+		return true;
+	if (v4 ? addr_v4_zero(addr) : addr_unspec(addr))
+		return true;
+	if (!(!v4 && addr_linklocal6(addr)) && !is_lan_ip(addr))
+		return true;
+	__builtin_memcpy(k.addr, addr, 16);
+	cv = bpf_map_lookup_elem(&bh_claim, &k);
+	if (cv) {
+		if (mac_eq(cv->mac, p->smac)) {
+			if ((__s64)(p->now - cv->last_seen) >= (__s64)BH_CLAIM_REFRESH)
+				cv->last_seen = p->now;
+			return true;
+		}
+		if ((__s64)(p->now - cv->last_seen) < (__s64)BH_CLAIM_TIMEOUT)
+			return false;
+	}
+	__builtin_memcpy(nv.mac, p->smac, 6);
+	nv.last_seen = p->now;
+	bpf_map_update_elem(&bh_claim, &k, &nv, BPF_ANY);
+	return true;
+}
+
+/*
+ * A verdict cache hit keeps its source address's claim fresh: false when
+ * another MAC holds it now (ours lapsed meanwhile), and the frame must be
+ * judged in full. Makes no claim: only the full verdict does.
+ */
+static __noinline bool claim_keep(struct bh_pkt *p)
+{
+	struct bh_claim_val *cv;
+	struct bh_addr_key k;
+
+	if (!p)
+		return true;
+	__builtin_memcpy(k.addr, p->saddr, 16);
+	cv = bpf_map_lookup_elem(&bh_claim, &k);
+	if (!cv)
+		return true;
+	if (mac_eq(cv->mac, p->smac)) {
+		cv->last_seen = p->now;
+		return true;
+	}
+	return (__s64)(p->now - cv->last_seen) >= (__s64)BH_CLAIM_TIMEOUT;
+}
+
+/*
  * Anti-spoofing for an address a device uses as its own (IP source, ARP
- * sender, NA target): not the gateway's, not bound to another MAC, and one
- * of its bound addresses when it has any of that family.
+ * sender, NA target): not the gateway's, not bound to another MAC, one
+ * of its bound addresses when it has any of that family, and not claimed
+ * by another MAC (claim_use) when nothing binds it.
  */
 static __noinline bool addr_spoofed(struct bh_pkt *p, const __u8 *addr, bool v4)
 {
@@ -569,12 +630,20 @@ static __noinline bool addr_spoofed(struct bh_pkt *p, const __u8 *addr, bool v4)
 	own = ip_owner(p->gen, addr);
 	if (own)
 		return !mac_eq(own->mac, p->smac);
-	if (v4)
-		return p->sflags & BH_DEV_HAS_V4;
-	return (p->sflags & BH_DEV_HAS_V6) && !addr_linklocal6(addr);
+	if (v4 && (p->sflags & BH_DEV_HAS_V4))
+		return true;
+	if (!v4 && (p->sflags & BH_DEV_HAS_V6) && !addr_linklocal6(addr))
+		return true;
+	return !claim_use(p, addr, v4);
 }
 
-/* Group of the device an ARP/ND target address belongs to; -1: quarantined. */
+/*
+ * Group of the device an ARP/ND target address belongs to; -1:
+ * quarantined. A group-addressed request for an address no device is bound
+ * to (the device may simply have no ip:) goes to BH_GRP_SOME: it may pass
+ * when the sender talks to some group, and each port's egress lets it out
+ * only to the devices the sender talks to (bh_flood).
+ */
 static __noinline int target_group(struct bh_pkt *p, const __u8 *addr,
 				   __u16 *group, __u32 unknown)
 {
@@ -592,7 +661,7 @@ static __noinline int target_group(struct bh_pkt *p, const __u8 *addr,
 		*group = dv ? dv->group : (__u16)unknown;
 		return 0;
 	}
-	*group = (__u16)unknown;
+	*group = BH_GRP_SOME;
 	return 0;
 }
 
@@ -636,7 +705,8 @@ static __noinline void ct_track(struct bh_ct_key *k, const __u8 *smac,
 	struct bh_ct_val *cv, nv = {};
 
 	cv = bpf_map_lookup_elem(&bh_ct, k);
-	if (cv && (__s64)(now - cv->last_seen) < 1000000000LL)
+	if (cv && (__s64)(now - cv->last_seen) < 1000000000LL &&
+	    mac_eq(cv->smac, smac) && mac_eq(cv->dmac, dmac))
 		return;
 	nv.last_seen = now;
 	__builtin_memcpy(nv.smac, smac, 6);
@@ -654,11 +724,21 @@ static __always_inline void ct_refresh(struct bh_ct_key *k, __u64 now)
 		cv->last_seen = now;
 }
 
-static __always_inline bool ct_live(struct bh_ct_key *k, __u64 now)
+/*
+ * A live flow answered by @p: its opener's MAC is the frame's destination
+ * (or unknown: an entry imported from conntrack has none), or both are the
+ * gateway's. A reply sent to another MAC (a neighbour cache poisoned by
+ * the device it now goes to) answers nothing.
+ */
+static __always_inline bool ct_live(struct bh_ct_key *k, struct bh_pkt *p)
 {
 	struct bh_ct_val *cv = bpf_map_lookup_elem(&bh_ct, k);
+	__u64 now = p->now;
 
 	if (!cv)
+		return false;
+	if (!mac_eq(cv->smac, p->dmac) && !mac_zero(cv->smac) &&
+	    !((cv->flags & BH_CT_FROM_GW) && p->dst_gw_mac))
 		return false;
 	if ((__s64)(now - cv->last_seen) >= (__s64)ct_timeout(k->proto))
 		return false;
@@ -688,13 +768,13 @@ static __noinline bool is_reply(struct bh_pkt *p)
 				return false;
 			ct_key(&k, p->q_proto, p->q_saddr, p->q_daddr,
 			       p->q_sport, p->q_dport);
-			return ct_live(&k, p->now);
+			return ct_live(&k, p);
 		}
 		if (!is_echo_reply(p->l4proto, p->icmp_type))
 			return false;
 	}
 	ct_key(&k, p->l4proto, p->daddr, p->saddr, p->dport, p->sport);
-	return ct_live(&k, p->now);
+	return ct_live(&k, p);
 }
 
 /* ---- the policy ------------------------------------------------------------ */
@@ -1107,6 +1187,7 @@ static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_slot *s,
 	s->val.epoch = epoch;
 	s->val.vepoch = vepoch;
 	s->val.ct_seen = p->now;
+	s->claim_seen = p->now;
 	s->val.reason = p->reason;
 	s->val.rule_id = p->rule_id;
 	s->val.reply = 0;
@@ -1119,6 +1200,79 @@ static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_slot *s,
 	s->val.kind = kind;
 }
 
+/* ---- ports: the devices behind each bridge port ------------------------------ */
+
+/* @mac was seen coming in by port @ifindex: into its list (bh_port). */
+static __always_inline void port_add(__u32 ifindex, const __u8 *mac)
+{
+	struct bh_port_val *pv, nv = {};
+	__u32 i, k = ifindex;
+
+	pv = bpf_map_lookup_elem(&bh_port, &k);
+	if (!pv) {
+		__builtin_memcpy(nv.mac[0], mac, 6);
+		nv.n = 1;
+		bpf_map_update_elem(&bh_port, &k, &nv, BPF_NOEXIST);
+		return;
+	}
+	for (i = 0; i < BH_PORT_MACS; i++)
+		if (i < pv->n && mac_eq(pv->mac[i], mac))
+			return;
+	if (pv->n < BH_PORT_MACS) {
+		i = pv->n & (BH_PORT_MACS - 1);
+		__builtin_memcpy(pv->mac[i], mac, 6);
+		pv->n = i + 1;
+	} else {
+		/* more devices than held: the oldest goes, the port is shared */
+		i = pv->next & (BH_PORT_MACS - 1);
+		__builtin_memcpy(pv->mac[i], mac, 6);
+		pv->next = i + 1;
+		pv->overflow = 1;
+	}
+}
+
+/* @mac left port @ifindex (seen on another): out of its list. */
+static __always_inline void port_del(__u32 ifindex, const __u8 *mac)
+{
+	struct bh_port_val *pv;
+	__u32 i, last, k = ifindex;
+
+	pv = bpf_map_lookup_elem(&bh_port, &k);
+	if (!pv || !pv->n)
+		return;
+	last = (pv->n - 1) & (BH_PORT_MACS - 1);
+	for (i = 0; i < BH_PORT_MACS; i++) {
+		if (i < pv->n && mac_eq(pv->mac[i], mac)) {
+			__builtin_memcpy(pv->mac[i], pv->mac[last], 6);
+			pv->n = last;
+			return;
+		}
+	}
+}
+
+/*
+ * Learn which port the frame's source MAC is behind (ingress, on a verdict
+ * cache miss: one lookup when nothing moved).
+ */
+static __noinline int port_learn(struct bh_pkt *p)
+{
+	struct bh_mac_key mk = {};
+	__u32 *at, ifx;
+
+	if (!p || !p->ifindex)
+		return 0;
+	__builtin_memcpy(mk.mac, p->smac, 6);
+	at = bpf_map_lookup_elem(&bh_macport, &mk);
+	if (at && *at == p->ifindex)
+		return 0;
+	if (at)
+		port_del(*at, p->smac);
+	port_add(p->ifindex, p->smac);
+	ifx = p->ifindex;
+	bpf_map_update_elem(&bh_macport, &mk, &ifx, BPF_ANY);
+	return 0;
+}
+
 /* ---- judging ---------------------------------------------------------------- */
 
 static __noinline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
@@ -1129,6 +1283,7 @@ static __noinline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
 		return 0;
 	if (is_gw_mac(p->smac))
 		return DROP(p, BH_R_DROP_SPOOF);	/* a device posing as the gateway */
+	port_learn(p);
 
 	dv = device(p->gen, p->smac);
 	if (dv) {
@@ -1219,6 +1374,13 @@ static __always_inline bool vc_probe(struct bh_pkt *p)
 	if (!slot || !slot->val.kind || slot->val.epoch != a.epoch ||
 	    slot->val.vepoch != p->vc_vepoch || !vc_key_eq(&slot->key, &p->vk))
 		return false;
+	/* the source address's claim, kept fresh as the miss path keeps it;
+	 * taken by another MAC meanwhile (ours lapsed): judged in full */
+	if ((__s64)(p->now - slot->claim_seen) >= (__s64)BH_CLAIM_REFRESH) {
+		if (!claim_keep(p))
+			return false;
+		slot->claim_seen = p->now;
+	}
 	p->ctr_slot = slot->ctr_slot;
 	vc_hit(p, &slot->val);
 	return true;
@@ -1248,7 +1410,8 @@ __noinline int bh_decide(struct bh_pkt *p)
 		return DROP(p, BH_R_DROP_MALFORMED);	/* group address as source */
 
 	decide_frame(p, cfg);
-	if (p->vc_ok) {
+	/* a claim conflict is not cached: it ends when the claim lapses */
+	if (p->vc_ok && p->reason != BH_R_DROP_SPOOF) {
 		key = p->vc_idx;
 		slot = bpf_map_lookup_elem(&bh_vcache, &key);
 		if (slot)
@@ -1452,12 +1615,13 @@ static __always_inline void bh_account(struct bh_pkt *p)
  * GSO/GRO super-packet). Returns 1 to pass, 0 to drop.
  */
 static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end,
-				    __u32 len, bool oob_tag, __u16 oob_tci)
+				    __u32 len, bool oob_tag, __u16 oob_tci, __u32 ifindex)
 {
 	int reason;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->len = len;
+	p->ifindex = ifindex;
 	p->now = bh_now();
 	reason = bh_parse(p, data, data_end, oob_tag, oob_tci);
 	if (reason)
@@ -1468,6 +1632,140 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 	if (!p->pass)
 		bh_event(p);
 	return p->pass;
+}
+
+/* ---- flooded frames, judged again per port on egress ------------------------- */
+
+/* The policy between two groups for the frame's protocol and port. */
+static __noinline int flood_policy(struct bh_pkt *p, struct bh_config *cfg,
+				   __u16 sgroup, __u16 dgroup)
+{
+	struct bh_pol_val *pv;
+	__u16 sg, dg;
+	int allow;
+
+	if (!p || !cfg)
+		return 0;
+	sg = p->sgroup;
+	dg = p->dgroup;
+	p->sgroup = sgroup;
+	p->dgroup = dgroup;
+	pv = policy_lookup(p);
+	allow = pv ? pv->action == BH_ACT_ALLOW : default_allows(p, cfg);
+	p->sgroup = sg;
+	p->dgroup = dg;
+	return allow;
+}
+
+/* May the device in group @pg have this flooded frame of p->sgroup's? */
+static __noinline int flood_to(struct bh_pkt *p, struct bh_config *cfg, __u16 pg)
+{
+	if (!p || !cfg)
+		return 0;
+	if (p->eth_proto == ETH_P_ARP)
+		return talk(p->gen, p->sgroup, pg);
+	if ((p->eth_proto != ETH_P_IP && p->eth_proto != ETH_P_IPV6) || !p->has_l4)
+		return 0;	/* EAPOL is the gateway's; later fragments go nowhere */
+	if (p->l4proto == IPPROTO_ICMPV6 && !p->is_v4) {
+		switch (p->icmp_type) {
+		case ND_NS:
+		case ND_NA:
+			return talk(p->gen, p->sgroup, pg);
+		case ND_RS:
+		case ND_RA:
+		case ND_REDIRECT:
+		case MLD_QUERY:
+		case 131: case 132: case 143:	/* MLD reports: the gateway's */
+			return 0;
+		}
+	}
+	/* the gateway's: its own address, a DHCP client's broadcast */
+	if (is_gw_ip(p->daddr))
+		return 0;
+	if (p->l4proto == IPPROTO_UDP &&
+	    ((p->is_v4 && p->dport == 67) || (!p->is_v4 && p->dport == 547)))
+		return 0;
+	/* as if sent to it, or both take part in the same multicast service */
+	if (flood_policy(p, cfg, p->sgroup, pg))
+		return 1;
+	if (ip_owner(p->gen, p->daddr))
+		return 0;	/* a device's unicast IP in a group frame */
+	return flood_policy(p, cfg, pg, BH_GRP_MULTICAST);
+}
+
+/*
+ * A flooded frame leaving by port p->ifindex: 1 when every device learned
+ * behind the port may have it (a port shared by more devices than it holds
+ * also counts as the unknown group). A port with nothing learned yet gets
+ * ARP requests and neighbour solicitations of a sender that talks to some
+ * group (so a device that has not spoken yet can be found), nothing else.
+ */
+static __noinline int flood_judge(struct bh_pkt *p)
+{
+	struct bh_port_val *pv;
+	struct bh_config *cfg;
+	struct bh_dev_val *dv;
+	struct bh_active *a;
+	__u32 key = 0, i;
+	__u16 pg;
+
+	if (!p)
+		return 0;
+	a = bpf_map_lookup_elem(&bh_active, &key);
+	if (!a)
+		return 0;
+	p->gen = a->gen & 1;
+	key = p->gen;
+	cfg = bpf_map_lookup_elem(&bh_config, &key);
+	if (!cfg || !(cfg->flags & BH_CFG_VALID) || quarantined(p->smac))
+		return 0;
+	dv = device(p->gen, p->smac);
+	p->sgroup = dv ? dv->group : cfg->unknown_group;
+	p->mcast = 1;
+	key = p->ifindex;
+	pv = bpf_map_lookup_elem(&bh_port, &key);
+	if (!pv || !pv->n)
+		return (p->eth_proto == ETH_P_ARP ||
+			(p->l4proto == IPPROTO_ICMPV6 && !p->is_v4 && p->has_l4 &&
+			 p->icmp_type == ND_NS)) &&
+		       talk(p->gen, p->sgroup, BH_GRP_SOME);
+	for (i = 0; i < BH_PORT_MACS; i++) {
+		if (i >= pv->n)
+			break;
+		if (quarantined(pv->mac[i]))
+			return 0;
+		dv = device(p->gen, pv->mac[i]);
+		pg = dv ? dv->group : cfg->unknown_group;
+		if (!flood_to(p, cfg, pg))
+			return 0;
+	}
+	if (pv->overflow && !flood_to(p, cfg, cfg->unknown_group))
+		return 0;
+	return 1;
+}
+
+/*
+ * Egress: a broadcast or multicast frame from a device, leaving by port
+ * @ifindex. Ingress judged it once for every destination; here each copy
+ * is judged for the device(s) behind its port. 1 to let it out; a copy
+ * withheld is counted as drop_flood (no deny event: one frame, many ports).
+ */
+static __always_inline int bh_flood(struct bh_pkt *p, void *data, void *data_end,
+				    __u32 len, __u32 ifindex)
+{
+	struct bh_counter *cnt;
+	__u32 key = BH_R_DROP_FLOOD;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	p->ifindex = ifindex;
+	if (!bh_parse(p, data, data_end, false, 0) && flood_judge(p))
+		return 1;
+	cnt = bpf_map_lookup_elem(&bh_stats, &key);
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += len;
+	}
+	return 0;
 }
 
 #endif /* BH_VERDICT_H */

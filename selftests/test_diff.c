@@ -555,6 +555,7 @@ int main(int argc, char **argv)
 		clear_map(maps.ct, sizeof(struct bh_ct_key));
 		clear_map(maps.frag, sizeof(struct bh_frag_key));
 		clear_map(maps.quarantine, sizeof(struct bh_mac_key));
+		clear_map(maps.claim, sizeof(struct bh_addr_key));
 		bh_dp_invalidate(&maps);
 		env.n_quarantined = 0;
 		for (unsigned int i = 0, n = rnd(3); i < n; i++) {

@@ -388,8 +388,12 @@ static void test_unknown_group_and_defaults(void **state)
 	/* a link-local v6 binding does not make the source check strict */
 	assert_int_equal(c.devs[0].v.flags, BH_DEV_HAS_V4);
 	assert_int_equal(c.n_ips, 2);
-	/* east_west allow: every pair may ARP */
-	assert_int_equal(c.n_talks, 4);
+	/* east_west allow: every pair may ARP, and each group talks to some */
+	assert_int_equal(c.n_talks, 4 + 2);
+	assert_int_equal(c.talks[2].k.ga, 0);
+	assert_int_equal(c.talks[2].k.gb, BH_GRP_SOME);
+	assert_int_equal(c.talks[5].k.ga, 1);
+	assert_int_equal(c.talks[5].k.gb, BH_GRP_SOME);
 	bh_compiled_free(&c);
 	bh_policy_free(p);
 }

@@ -2335,7 +2335,9 @@ B(c_cam_nvr_echorep, icmp4(f, NVR, CAM, CAM4, NVR4, 0, 77))
 B(c_cam_nvr_echo, icmp4(f, NVR, CAM, CAM4, NVR4, 8, 77))
 B(c_arp_nvr_cam, arp4(f, BCAST, NVR, 1, NVR, NVR4, ZMAC, CAM4))
 B(c_arp_cam_nvr, arp4(f, NVR, CAM, 2, CAM, CAM4, NVR, NVR4))
-B(c_arp_nvr_99, arp4(f, BCAST, NVR, 1, NVR, NVR4, ZMAC, "192.168.50.99"))
+/* unicast to no device: a broadcast request for an unbound address passes
+ * ingress when the sender talks to some group (egress judges the copies) */
+B(c_arp_nvr_99, arp4(f, "02:00:00:00:77:77", NVR, 1, NVR, NVR4, ZMAC, "192.168.50.99"))
 
 struct cstep {
 	builder build;		/* a frame, or */

@@ -797,7 +797,7 @@ static int talk_pairs(struct cstate *s)
 	int ret = 0;
 
 	rows = calloc((ng + 2) * w, sizeof(*rows));
-	c->talks = calloc(ng * ng + 1, sizeof(*c->talks));
+	c->talks = calloc(ng * ng + ng + 1, sizeof(*c->talks));
 	if (!rows || !c->talks) {
 		ret = -ENOMEM;
 		goto out;
@@ -833,9 +833,14 @@ static int talk_pairs(struct cstate *s)
 		}
 	}
 #define TALKS(a, b) ((rows[(a) * w + (b) / 64] | any[(b) / 64]) & (1ull << ((b) % 64)))
-	for (size_t a = 0; a < ng; a++)
-		for (size_t b = 0; b < ng; b++) {
-			if (p->east_west != BH_ACT_ALLOW && !TALKS(a, b) && !TALKS(b, a))
+	for (size_t a = 0; a < ng; a++) {
+		size_t first = c->n_talks;
+
+		/* b == ng: (a, BH_GRP_SOME), when a talks to some group */
+		for (size_t b = 0; b <= ng; b++) {
+			if (b == ng && c->n_talks == first)
+				break;
+			if (b < ng && p->east_west != BH_ACT_ALLOW && !TALKS(a, b) && !TALKS(b, a))
 				continue;
 			if (c->n_talks >= BH_MAX_TALK) {
 				bh_diag_add(s->d, p->path, rpos, "too many group pairs; the maps hold %d",
@@ -844,10 +849,11 @@ static int talk_pairs(struct cstate *s)
 				goto out;
 			}
 			c->talks[c->n_talks].k.ga = (__u16)a;
-			c->talks[c->n_talks].k.gb = (__u16)b;
+			c->talks[c->n_talks].k.gb = b < ng ? (__u16)b : BH_GRP_SOME;
 			c->talks[c->n_talks].v = 1;
 			c->n_talks++;
 		}
+	}
 #undef TALKS
 out:
 	free(rows);

@@ -55,6 +55,8 @@ static const struct {
 	M("bh_evcpu", evcpu),
 	M("bh_vepoch", vepoch),		M("bh_vcache", vcache),
 	M("bh_clock", clock),		M("bh_evslot", evslot),
+	M("bh_port", port),		M("bh_macport", macport),
+	M("bh_claim", claim),
 #undef M
 };
 

@@ -35,6 +35,7 @@ struct bh_maps {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
 	int events, evlimit, evcpu, vepoch, vcache, devctr, clock, evslot;
+	int port, macport, claim;
 };
 
 /* What one port ended up with. */

@@ -19,13 +19,14 @@
 #define HDR_MAX		0x3ff	/* IPv6 header chains must end within 1 KiB */
 #define MAX_EXT		8
 
-/* ---- the state: flows and fragments that passed -------------------------- */
+/* ---- the state: flows and fragments that passed, claimed addresses -------- */
 
 #define SLOTS	(1u << 19)
 
 struct slot {
 	__u8 used;
 	__u8 key[41];
+	__u8 mac[6];	/* a flow's opener, a claim's owner */
 };
 
 struct bh_eval_state {
@@ -62,32 +63,47 @@ static __u32 hash(const __u8 *k)
 	return h;
 }
 
-static bool st_has(const struct bh_eval_state *s, const __u8 *k)
+static const struct slot *st_get(const struct bh_eval_state *s, const __u8 *k)
 {
 	if (!s)
-		return false;
+		return NULL;
 	for (__u32 i = hash(k) & (SLOTS - 1);; i = (i + 1) & (SLOTS - 1)) {
 		if (!s->t[i].used)
-			return false;
+			return NULL;
 		if (!memcmp(s->t[i].key, k, 41))
-			return true;
+			return &s->t[i];
+	}
+}
+
+static bool st_has(const struct bh_eval_state *s, const __u8 *k)
+{
+	return st_get(s, k) != NULL;
+}
+
+/* add @k, or set its MAC (@mac NULL: none) */
+static void st_put(struct bh_eval_state *s, const __u8 *k, const __u8 *mac)
+{
+	if (!s)
+		return;
+	for (__u32 i = hash(k) & (SLOTS - 1);; i = (i + 1) & (SLOTS - 1)) {
+		if (!s->t[i].used) {
+			if (s->n >= SLOTS / 2)
+				return;
+			s->t[i].used = 1;
+			memcpy(s->t[i].key, k, 41);
+			s->n++;
+		} else if (memcmp(s->t[i].key, k, 41)) {
+			continue;
+		}
+		if (mac)
+			memcpy(s->t[i].mac, mac, 6);
+		return;
 	}
 }
 
 static void st_add(struct bh_eval_state *s, const __u8 *k)
 {
-	if (!s || s->n >= SLOTS / 2)
-		return;
-	for (__u32 i = hash(k) & (SLOTS - 1);; i = (i + 1) & (SLOTS - 1)) {
-		if (!s->t[i].used) {
-			s->t[i].used = 1;
-			memcpy(s->t[i].key, k, 41);
-			s->n++;
-			return;
-		}
-		if (!memcmp(s->t[i].key, k, 41))
-			return;
-	}
+	st_put(s, k, NULL);
 }
 
 /* a flow: kind 'c', proto, sport, dport, saddr, daddr */
@@ -103,6 +119,14 @@ static void flow_key(__u8 k[41], __u8 proto, __u16 sp, __u16 dp,
 	k[5] = (__u8)dp;
 	memcpy(k + 6, src, 16);
 	memcpy(k + 22, dst, 16);
+}
+
+/* a claimed address: kind 'a', the address */
+static void claim_key(__u8 k[41], const __u8 *addr)
+{
+	memset(k, 0, 41);
+	k[0] = 'a';
+	memcpy(k + 1, addr, 16);
 }
 
 /* a fragmented datagram: kind 'f', src, dst, id, proto (IPv4's protocol;
@@ -434,6 +458,26 @@ static bool quarantined(const struct ctx *c, const __u8 *mac)
 	return mac_in(c->env->quarantined, c->env->n_quarantined, mac);
 }
 
+/*
+ * Addresses of the LAN prefixes and IPv6 link-local ones that nothing
+ * binds belong to the first MAC that uses one as its own (no expiry here:
+ * a test is over long before a claim would lapse).
+ */
+static bool claimed_by_another(const struct ctx *c, const __u8 *a, bool v4)
+{
+	const struct slot *sl;
+	__u8 key[41];
+
+	if (!(!v4 && linklocal6(a)) && !lan_ip(c, a))
+		return false;
+	claim_key(key, a);
+	sl = st_get(c->st, key);
+	if (sl)
+		return memcmp(sl->mac, c->k->smac, 6) != 0;
+	st_put(c->st, key, c->k->smac);
+	return false;
+}
+
 static bool spoofed(const struct ctx *c, const __u8 *a, bool v4)
 {
 	static const __u8 zero[16];
@@ -447,9 +491,11 @@ static bool spoofed(const struct ctx *c, const __u8 *a, bool v4)
 	m = member_by_ip(c->p, a, &g);
 	if (m)
 		return memcmp(m->mac, c->k->smac, 6) != 0;
-	if (v4)
-		return c->sflags & BH_DEV_HAS_V4;
-	return (c->sflags & BH_DEV_HAS_V6) && !linklocal6(a);
+	if (v4 && (c->sflags & BH_DEV_HAS_V4))
+		return true;
+	if (!v4 && (c->sflags & BH_DEV_HAS_V6) && !linklocal6(a))
+		return true;
+	return claimed_by_another(c, a, v4);
 }
 
 /* a user rule's from/to against a source group and a destination */
@@ -514,15 +560,32 @@ static bool talk(const struct bh_policy *p, int a, int b)
 	return false;
 }
 
+#define SOME_GROUP	(-2)	/* a group-addressed request for an unbound address */
+
+/* a talks to some group (b == SOME_GROUP), or to b */
+static bool talk_to(const struct bh_policy *p, int a, int b)
+{
+	if (b != SOME_GROUP)
+		return talk(p, a, b);
+	for (size_t g = 0; g < p->n_groups; g++)
+		if (talk(p, a, (int)g))
+			return true;
+	return false;
+}
+
 static int peer_group(const struct ctx *c, const __u8 *addr, int *g)
 {
 	const struct bh_member *m = member_by_ip(c->p, addr, g);
 
 	if (m)
 		return quarantined(c, m->mac) ? -1 : 0;
-	if (!c->mcast && member_by_mac(c->p, c->k->dmac, g))
+	if (!c->mcast) {
+		if (!member_by_mac(c->p, c->k->dmac, g))
+			*g = c->p->unknown_group;
 		return 0;
-	*g = c->p->unknown_group;
+	}
+	/* the egress of each port judges the copies (talk per device) */
+	*g = SOME_GROUP;
 	return 0;
 }
 
@@ -549,8 +612,10 @@ static void judge_arp(struct ctx *c, struct bh_eval_result *r)
 		return set(r, 1, BH_R_PASS_ARP, -1, "gratuitous ARP for its own address");
 	if (peer_group(c, k->daddr, &tg))
 		return set(r, 0, BH_R_DROP_QUARANTINE, -1, "ARP for a quarantined device");
-	if (talk(c->p, c->sgroup, tg))
-		return set(r, 1, BH_R_PASS_ARP, -1, "ARP between groups that may talk");
+	if (talk_to(c->p, c->sgroup, tg))
+		return set(r, 1, BH_R_PASS_ARP, -1, tg == SOME_GROUP ?
+			   "ARP request for an address no device is bound to; each port lets it out to the devices the sender may talk to" :
+			   "ARP between groups that may talk");
 	set(r, 0, BH_R_DROP_DEFAULT, -1, "ARP between groups that may not talk");
 }
 
@@ -608,8 +673,10 @@ static int judge_nd(struct ctx *c, struct bh_eval_result *r)
 	}
 	if (peer_group(c, k->icmp_type == 135 ? k->target : k->daddr, &tg))
 		set(r, 0, BH_R_DROP_QUARANTINE, -1, "ND with a quarantined device");
-	else if (talk(c->p, c->sgroup, tg))
-		set(r, 1, BH_R_PASS_ND, -1, "ND between groups that may talk");
+	else if (talk_to(c->p, c->sgroup, tg))
+		set(r, 1, BH_R_PASS_ND, -1, tg == SOME_GROUP ?
+		    "solicitation for an address no device is bound to; each port lets it out to the devices the sender may talk to" :
+		    "ND between groups that may talk");
 	else
 		set(r, 0, BH_R_DROP_DEFAULT, -1, "ND between groups that may not talk");
 	return 1;
@@ -629,6 +696,14 @@ static bool port_match(const struct bh_rule_def *r, __u8 proto, __u16 port)
 	return false;
 }
 
+/* a tracked flow, and the frame goes to the MAC that opened it */
+static bool answers(const struct ctx *c, const __u8 *key)
+{
+	const struct slot *sl = st_get(c->st, key);
+
+	return sl && !memcmp(sl->mac, c->k->dmac, 6);
+}
+
 static bool reply(const struct ctx *c)
 {
 	const struct pkt *k = c->k;
@@ -646,13 +721,13 @@ static bool reply(const struct ctx *c)
 			    memcmp(k->q_daddr, k->saddr, 16))
 				return false;
 			flow_key(key, k->q_proto, k->q_sport, k->q_dport, k->q_saddr, k->q_daddr);
-			return st_has(c->st, key);
+			return answers(c, key);
 		}
 		if (!echo_rep(k->l4proto, k->icmp_type))
 			return false;
 	}
 	flow_key(key, k->l4proto, k->dport, k->sport, k->daddr, k->saddr);
-	return st_has(c->st, key);
+	return answers(c, key);
 }
 
 /* a first fragment passed: the rest of its datagram may follow */
@@ -764,7 +839,7 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 	}
 	if (deny < 0 && allow >= 0) {
 		flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
-		st_add(c->st, key);
+		st_put(c->st, key, k->smac);
 		if (k->frag_first)
 			frag_pass(c);
 		return set(r, 1, BH_R_PASS_RULE, allow, "allowed by a rule");
@@ -793,7 +868,7 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 	if (deny < 0) {
 		if (def == BH_ACT_ALLOW) {
 			flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
-			st_add(c->st, key);
+			st_put(c->st, key, k->smac);
 			if (k->frag_first)
 				frag_pass(c);
 			return set(r, 1, BH_R_PASS_DEFAULT, -1, why);
