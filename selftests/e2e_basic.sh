@@ -100,8 +100,10 @@ else
 	skip "ring-built frames" "trafgen (netsniff-ng) not installed"
 fi
 
-# multicast: mDNS only where a rule allows it
-expect_pass "laptop -> mDNS 224.0.0.251:5353 reaches the fridge" udp_try laptop fridge 224.0.0.251 5353
+# multicast: mDNS only where a rule allows it, and only to the groups that
+# rule names (the copy to each port is judged on its egress)
+expect_drop "laptop -> mDNS 224.0.0.251:5353 withheld from the fridge (not in the mdns rule)" \
+	drop_flood udp_try laptop fridge 224.0.0.251 5353
 expect_drop "fridge -> mDNS dropped (no rule)" drop_default udp_try fridge laptop 224.0.0.251 5353
 
 # what bulkhead shows

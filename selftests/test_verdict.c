@@ -82,7 +82,7 @@ static int ncpu;
 static struct {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats, devctr;
-	int events, evlimit, evcpu, vepoch, vcache, clock, evslot;
+	int events, evlimit, evcpu, vepoch, vcache, clock, evslot, port, macport, claim;
 } fd;
 
 /* ---- address helpers ---------------------------------------------------------- */
@@ -178,6 +178,11 @@ static void put_talk(__u32 gen, __u16 a, __u16 b)
 	upd(fd.talk, &k, &one);
 	k.ga = b;
 	k.gb = a;
+	upd(fd.talk, &k, &one);
+	/* as the compiler writes: each talks to some group */
+	k.gb = BH_GRP_SOME;
+	upd(fd.talk, &k, &one);
+	k.ga = a;
 	upd(fd.talk, &k, &one);
 }
 
@@ -300,6 +305,7 @@ static void clear_state(void)
 {
 	clear_map(fd.ct, sizeof(struct bh_ct_key));
 	clear_map(fd.frag, sizeof(struct bh_frag_key));
+	clear_map(fd.claim, sizeof(struct bh_addr_key));
 }
 
 static void quarantine(const char *mac)
@@ -438,7 +444,7 @@ static const char *const reason_name[BH_R_MAX] = {
 	"PASS_RULE", "PASS_DEFAULT", "PASS_REPLY", "PASS_ARP", "PASS_ND", "PASS_QSVC",
 	"PASS_FRAG", "PASS_EAPOL", "DROP_RULE", "DROP_DEFAULT", "DROP_QUARANTINE",
 	"DROP_SPOOF", "DROP_MALFORMED", "DROP_VLAN", "DROP_FRAG", "DROP_EXTHDR",
-	"DROP_ETHERTYPE", "DROP_ROGUE", "DROP_NOPOLICY",
+	"DROP_ETHERTYPE", "DROP_ROGUE", "DROP_NOPOLICY", "DROP_FLOOD",
 };
 
 /* ---- running a frame --------------------------------------------------------------- */
@@ -730,6 +736,15 @@ B(f_laptop_gw_dns, udp4(f, GWMAC, LAPTOP, LAPTOP4, GW4, 5353, 53))
 B(f_laptop_stranger, tcp4(f, STRANGER, LAPTOP, LAPTOP4, "192.168.50.77", 40000, 80, SYN))
 B(f_stranger_as_nvr, tcp4(f, CAM, STRANGER, NVR4, CAM4, 40000, 554, SYN))
 B(f_laptop_arp_unlisted, arp4(f, BCAST, LAPTOP, 1, LAPTOP, LAPTOP4, ZMAC, "192.168.50.99"))
+B(f_fridge_arp_unlisted, arp4(f, BCAST, FRIDGE, 1, FRIDGE, FRIDGE4, ZMAC, "192.168.50.99"))
+B(f_laptop_ns_unlisted,
+  eth(f, "33:33:ff:00:00:99", LAPTOP, 0x86dd); ipv6(f, LAPTOP6, "ff02::1:ff00:99", 58);
+  nd(f, 135, "fd00:50::99"); fin(f))
+B(f_fridge_ns_unlisted,
+  eth(f, "33:33:ff:00:00:99", FRIDGE, 0x86dd); ipv6(f, "fe80::31", "ff02::1:ff00:99", 58);
+  nd(f, 135, "fd00:50::99"); fin(f))
+/* the nvr's SYN-ACK... sent by the camera to the fridge's MAC (a poisoned cache) */
+B(f_cam_synack_to_fridge, tcp4(f, FRIDGE, CAM, CAM4, NVR4, 554, 40000, SYNACK))
 B(f_nvr_arp_unicast_qcam, arp4(f, CAM, NVR, 1, NVR, NVR4, CAM, CAM4))
 B(f_laptop_mdns6,
   eth(f, "33:33:00:00:00:fb", LAPTOP, 0x86dd); ipv6(f, "fe80::41", "ff02::fb", 17);
@@ -1499,8 +1514,17 @@ static const struct row rows[] = {
 	  f_laptop_stranger, D, BH_R_DROP_DEFAULT },
 	{ "xdp+tc: unlisted MAC sending from the nvr's address dropped (spoof)", f_stranger_as_nvr,
 	  D, BH_R_DROP_SPOOF },
-	{ "xdp+tc: laptop ARP who-has an unlisted LAN address dropped (no talk with unknown)",
-	  f_laptop_arp_unlisted, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: laptop broadcast ARP who-has an unbound LAN address passes (talks to some group)",
+	  f_laptop_arp_unlisted, P, BH_R_PASS_ARP },
+	{ "xdp+tc: fridge broadcast ARP who-has an unbound LAN address dropped (talks to nobody)",
+	  f_fridge_arp_unlisted, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: laptop NS for an unbound address passes (talks to some group)",
+	  f_laptop_ns_unlisted, P, BH_R_PASS_ND },
+	{ "xdp+tc: fridge NS for an unbound address dropped (talks to nobody)",
+	  f_fridge_ns_unlisted, D, BH_R_DROP_DEFAULT },
+	{ "xdp+tc: camera SYN-ACK of the nvr's flow sent to the fridge's MAC dropped (not a reply)",
+	  f_cam_synack_to_fridge, D, BH_R_DROP_DEFAULT, 0, NULL, NULL,
+	  OPEN(f_nvr_cam_syn, BH_R_PASS_RULE) },
 	{ "xdp+tc: nvr unicast ARP to the quarantined camera dropped (quarantine)",
 	  f_nvr_arp_unicast_qcam, D, BH_R_DROP_QUARANTINE, 0, q_cam, unq_cam },
 	{ "xdp+tc: quarantined laptop->gateway udp/53 passes (qsvc, not rule 5)", f_laptop_gw_dns,
@@ -1584,6 +1608,262 @@ static const struct row rows[] = {
 };
 
 /* ---- tests beyond the table ------------------------------------------------------- */
+
+/* ---- learned address claims ------------------------------------------------------ */
+
+#define STRANGER2 "02:00:00:00:00:98"	/* a second MAC in no group */
+
+B(f_stranger_77_dns, udp4(f, GWMAC, STRANGER, "192.168.50.77", GW4, 5000, 53))
+B(f_stranger_77_syn, tcp4(f, LAPTOP, STRANGER, "192.168.50.77", LAPTOP4, 40000, 80, SYN))
+B(f_stranger2_77_dns, udp4(f, GWMAC, STRANGER2, "192.168.50.77", GW4, 5000, 53))
+B(f_stranger2_garp_77, arp4(f, BCAST, STRANGER2, 1, STRANGER2, "192.168.50.77", ZMAC,
+			    "192.168.50.77"))
+B(f_stranger2_arpspoof_gw, arp4(f, GWMAC, STRANGER2, 2, STRANGER2, "192.168.50.77", GWMAC, GW4))
+B(f_nvr_ns_gw_ll,	/* the nvr resolves the gateway from its link-local address */
+  eth(f, "33:33:ff:00:00:01", NVR, 0x86dd); ipv6(f, "fe80::21", "ff02::1:ff00:1", 58);
+  nd(f, 135, GW6); fin(f))
+B(f_fridge_na_nvr_ll,	/* unsolicited NA to all nodes: fe80::21 is at the fridge */
+  eth(f, "33:33:00:00:00:01", FRIDGE, 0x86dd); ipv6(f, "fe80::31", "ff02::1", 58);
+  nd(f, 136, "fe80::21"); fin(f))
+
+/* the claim of @addr, aged past BH_CLAIM_TIMEOUT (its owner went quiet) */
+static void age_claim(const char *addr)
+{
+	struct bh_addr_key k;
+	struct bh_claim_val v;
+
+	addr16(addr, k.addr);
+	assert_int_equal(bpf_map_lookup_elem(fd.claim, &k, &v), 0);
+	v.last_seen = 1;
+	assert_int_equal(bpf_map_update_elem(fd.claim, &k, &v, BPF_ANY), 0);
+}
+
+static void assert_claim(const char *addr, const char *mac)
+{
+	struct bh_addr_key k;
+	struct bh_claim_val v;
+	struct bh_mac_key m = mac_key(mac);
+
+	addr16(addr, k.addr);
+	assert_int_equal(bpf_map_lookup_elem(fd.claim, &k, &v), 0);
+	assert_memory_equal(v.mac, m.mac, 6);
+}
+
+/*
+ * An address no ip: binds is the first user's: another MAC announcing it
+ * (gratuitous ARP, an ARP reply to the gateway, an unsolicited NA) or
+ * sending from it is dropped as spoof until the claim lapses.
+ */
+static void test_address_claims(void **state)
+{
+	(void)state;
+	for (int ep = 0; ep < EP_N; ep++) {
+		clear_state();
+		f_stranger_77_dns(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, RULE_DNS, "first use of .77");
+		assert_claim("192.168.50.77", STRANGER);
+		f_stranger2_garp_77(&F);
+		check_run((enum ep)ep, &F, 0, BH_R_DROP_SPOOF, -1, "gratuitous ARP for a claimed address");
+		f_stranger2_arpspoof_gw(&F);
+		check_run((enum ep)ep, &F, 0, BH_R_DROP_SPOOF, -1, "ARP reply to the gateway for it");
+		f_stranger2_77_dns(&F);
+		check_run((enum ep)ep, &F, 0, BH_R_DROP_SPOOF, -1, "sending from it");
+		f_stranger_77_dns(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_RULE, RULE_DNS, "its owner goes on");
+
+		f_nvr_ns_gw_ll(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_ND, -1, "the nvr uses fe80::21");
+		f_fridge_na_nvr_ll(&F);
+		check_run((enum ep)ep, &F, 0, BH_R_DROP_SPOOF, -1, "NA claiming the nvr's link-local");
+
+		/* the owner went quiet: the claim lapses, the next user takes it
+		 * (its cached verdicts are as old then: a hit checks the claim
+		 * once a second, test_address_claim_cached; here, a fresh cache) */
+		age_claim("192.168.50.77");
+		invalidate();
+		f_stranger2_garp_77(&F);
+		check_run((enum ep)ep, &F, 1, BH_R_PASS_ARP, -1, "announcing a lapsed claim");
+		assert_claim("192.168.50.77", STRANGER2);
+		f_stranger_77_dns(&F);
+		check_run((enum ep)ep, &F, 0, BH_R_DROP_SPOOF, -1, "the old owner is now the spoofer");
+	}
+}
+
+/* A cached verdict keeps its claim fresh, and meets a claim taken meanwhile. */
+static void test_address_claim_cached(void **state)
+{
+	struct bh_addr_key k;
+	struct bh_claim_val v = { .last_seen = 0 };
+	struct timespec ts;
+
+	(void)state;
+	clear_state();
+	f_stranger_77_syn(&F);
+	check_run(EP_XDP, &F, 0, BH_R_DROP_DEFAULT, -1, "stranger -> laptop tcp/80");
+	check_run(EP_XDP, &F, 0, BH_R_DROP_DEFAULT, -1, "again, from the cache");
+	/* a second later the hit refreshes the claim */
+	usleep(1100 * 1000);
+	addr16("192.168.50.77", k.addr);
+	assert_int_equal(bpf_map_lookup_elem(fd.claim, &k, &v), 0);
+	__u64 before = v.last_seen;
+	check_run(EP_XDP, &F, 0, BH_R_DROP_DEFAULT, -1, "a hit a second later");
+	assert_int_equal(bpf_map_lookup_elem(fd.claim, &k, &v), 0);
+	assert_true(v.last_seen > before);
+	/* another MAC holds it now (the stranger's lapsed, as far as the map
+	 * says): the cached frame is judged in full, and is a spoof */
+	mac_of(STRANGER2, v.mac);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	v.last_seen = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	assert_int_equal(bpf_map_update_elem(fd.claim, &k, &v, BPF_ANY), 0);
+	usleep(1100 * 1000);
+	check_run(EP_XDP, &F, 0, BH_R_DROP_SPOOF, -1, "the cached frame, its address taken");
+}
+
+/* ---- flooded frames, judged per port on egress ------------------------------------ */
+
+B(f_laptop_rs,
+  eth(f, "33:33:00:00:00:02", LAPTOP, 0x86dd); ipv6(f, "fe80::41", "ff02::2", 58);
+  icmp(f, 133, 0, 0); fin(f))
+B(f_laptop_mld,
+  eth(f, "33:33:00:00:00:16", LAPTOP, 0x86dd); ipv6(f, "fe80::41", "ff02::16", 58);
+  icmp(f, 143, 0, 0); fin(f))
+B(f_gw_bcast, udp4(f, BCAST, GWMAC, GW4, "192.168.50.255", 33001, 9))
+B(f_laptop_dhcp_discover,
+  eth(f, BCAST, LAPTOP, 0x0800); ipv4(f, "0.0.0.0", "255.255.255.255", IPPROTO_UDP, 0, 1, 0);
+  udp(f, 68, 67); dhcp4(f, 1, LAPTOP); fin(f))
+
+/* the port the tests run frames out of (BPF_PROG_TEST_RUN's default, lo) holds @macs */
+static void port_holds(int n, const char *const *macs, bool overflow)
+{
+	struct bh_port_val v = { .n = (__u8)n, .overflow = overflow };
+	__u32 ifindex = 1;
+
+	for (int i = 0; i < n; i++)
+		mac_of(macs[i], v.mac[i]);
+	if (n < 0) {
+		bpf_map_delete_elem(fd.port, &ifindex);
+		return;
+	}
+	assert_int_equal(bpf_map_update_elem(fd.port, &ifindex, &v, BPF_ANY), 0);
+}
+
+/* a flooded frame out of that port: 1 let out, 0 withheld (drop_flood +1) */
+static int flood_out(builder b)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
+	struct __sk_buff skb = { .ifindex = 1 };
+	__u64 before = reason_count(BH_R_DROP_FLOOD), after;
+
+	b(&F);
+	opts.data_in = F.b;
+	opts.data_size_in = (__u32)F.len;
+	opts.ctx_in = &skb;
+	opts.ctx_size_in = sizeof(skb);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bulkhead_tc_eg),
+						&opts), 0);
+	after = reason_count(BH_R_DROP_FLOOD);
+	if (opts.retval == TC_ACT_SHOT) {
+		assert_int_equal(after, before + 1);
+		return 0;
+	}
+	assert_int_equal((int)opts.retval, TC_ACT_UNSPEC);
+	assert_int_equal(after, before);
+	return 1;
+}
+
+#define PORT(...) do {								\
+	static const char *const m_[] = { __VA_ARGS__ };			\
+	port_holds((int)(sizeof(m_) / sizeof(m_[0])), m_, false);		\
+} while (0)
+
+/*
+ * A broadcast or multicast frame reaches the device behind a port only if
+ * the policy lets the sender talk to it for that traffic.
+ */
+static void test_flood_per_port(void **state)
+{
+	(void)state;
+	/* ARP: by talk */
+	PORT(NVR);
+	assert_int_equal(flood_out(f_laptop_arp_unlisted), 1);
+	PORT(FRIDGE);
+	assert_int_equal(flood_out(f_laptop_arp_unlisted), 0);
+	PORT(NVR, FRIDGE);	/* a shared port: every device on it must be allowed */
+	assert_int_equal(flood_out(f_laptop_arp_unlisted), 0);
+	quarantine(NVR);
+	PORT(NVR);
+	assert_int_equal(flood_out(f_laptop_arp_unlisted), 0);
+	release(NVR);
+	/* nothing learned yet: requests of a sender that talks to some group */
+	port_holds(-1, NULL, false);
+	assert_int_equal(flood_out(f_laptop_arp_unlisted), 1);
+	assert_int_equal(flood_out(f_laptop_ns_unlisted), 1);
+	assert_int_equal(flood_out(f_fridge_arp_unlisted), 0);
+	assert_int_equal(flood_out(f_laptop_mdns), 0);
+	/* ND by talk */
+	PORT(CAM);
+	assert_int_equal(flood_out(f_laptop_ns_unlisted), 1);
+	PORT(FRIDGE);
+	assert_int_equal(flood_out(f_laptop_ns_unlisted), 0);
+	/* the gateway's: router solicitations, MLD reports, DHCP */
+	PORT(CAM);
+	assert_int_equal(flood_out(f_laptop_rs), 0);
+	assert_int_equal(flood_out(f_laptop_mld), 0);
+	assert_int_equal(flood_out(f_laptop_dhcp_discover), 0);
+	/* multicast: as if sent to it (laptop -> cameras any), or both in the
+	 * same multicast service (laptop -> multicast udp/5353) */
+	assert_int_equal(flood_out(f_laptop_mdns), 1);
+	PORT(NVR);
+	assert_int_equal(flood_out(f_laptop_mdns), 0);
+	PORT(LAPTOP);
+	assert_int_equal(flood_out(f_laptop_mdns), 1);
+	PORT(FRIDGE);
+	assert_int_equal(flood_out(f_laptop_mdns6), 0);
+	/* more devices than the port holds: also the unknown group's */
+	{
+		static const char *const m[] = { CAM };
+
+		port_holds(1, m, true);
+		assert_int_equal(flood_out(f_laptop_mdns), 0);
+	}
+	/* the gateway's own broadcasts are never withheld */
+	PORT(FRIDGE);
+	assert_int_equal(flood_out(f_gw_bcast), 1);
+	port_holds(-1, NULL, false);
+}
+
+/* Ingress learns which port a MAC is behind; a MAC that moves leaves its old port. */
+static void test_port_learning(void **state)
+{
+	struct bh_port_val v;
+	__u32 lo = 1;
+
+	(void)state;
+	bpf_map_delete_elem(fd.port, &lo);
+	clear_map_raw(fd.macport);
+	f_nvr_cam_syn(&F);
+	run_ep(EP_TC, &F);
+	assert_int_equal(bpf_map_lookup_elem(fd.port, &lo, &v), 0);
+	assert_int_equal(v.n, 1);
+	f_laptop_arp_gw(&F);
+	invalidate();		/* a cache miss: learning is on the miss path */
+	run_ep(EP_XDP, &F);
+	assert_int_equal(bpf_map_lookup_elem(fd.port, &lo, &v), 0);
+	assert_int_equal(v.n, 2);
+	assert_false(v.overflow);
+	/* the nvr seen on another port (as the map says): it leaves lo's list */
+	{
+		struct bh_mac_key k = mac_key(LAPTOP);
+		__u32 other = 424242;
+
+		assert_int_equal(bpf_map_update_elem(fd.macport, &k, &other, BPF_ANY), 0);
+		invalidate();
+		run_ep(EP_XDP, &F);	/* the laptop again, on lo */
+		assert_int_equal(bpf_map_lookup_elem(fd.port, &lo, &v), 0);
+		assert_int_equal(v.n, 2);
+	}
+	bpf_map_delete_elem(fd.port, &lo);
+}
 
 /* A frame through the egress program: it never drops. */
 static void run_egress(const struct frame *f)
@@ -2789,7 +3069,7 @@ static int group_setup(void **state)
 	FD(active); FD(config); FD(groups); FD(devices); FD(ips); FD(policy); FD(inet);
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
 	FD(stats); FD(rulestats); FD(devstats); FD(devctr); FD(events); FD(evlimit); FD(evcpu);
-	FD(vepoch); FD(vcache); FD(clock); FD(evslot);
+	FD(vepoch); FD(vcache); FD(clock); FD(evslot); FD(port); FD(macport); FD(claim);
 #undef FD
 	write_gateway();
 	write_policy_a();
@@ -2847,6 +3127,10 @@ int main(void)
 		cmocka_unit_test(test_xdp_only_truncated_ip),
 		cmocka_unit_test(test_deny_event_fields),
 		cmocka_unit_test(test_deny_event_rate_limit),
+		cmocka_unit_test(test_address_claims),
+		cmocka_unit_test(test_address_claim_cached),
+		cmocka_unit_test(test_flood_per_port),
+		cmocka_unit_test(test_port_learning),
 	};
 	size_t n_rows = sizeof(rows) / sizeof(rows[0]);
 	size_t n_extra = sizeof(extra) / sizeof(extra[0]);

@@ -75,6 +75,7 @@ const char *const bh_reason_names[BH_R_MAX] = {
 	[BH_R_DROP_ETHERTYPE] = "drop_ethertype",
 	[BH_R_DROP_ROGUE] = "drop_rogue",
 	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
+	[BH_R_DROP_FLOOD] = "drop_flood",
 };
 
 struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
