@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <net/if.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
@@ -449,22 +450,84 @@ static int link_ifindex(int fd)
 	return (int)info.xdp.ifindex;
 }
 
-static int clsact_op(int ifindex, bool ingress, int prog_fd)
+/* libbpf's messages for outcomes the caller expects (a qdisc already there) */
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/*
+ * Whether our clsact filter (BH_TC_HANDLE, BH_TC_PRIO) on @ifindex runs a
+ * Bulkhead program (bulkhead_tc_*): 1 yes, 0 no filter or another's.
+ */
+static int clsact_ours(int ifindex, bool ingress)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BH_TC_HANDLE, .priority = BH_TC_PRIO);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	libbpf_print_fn_t old;
+	int ret, fd;
+
+	old = libbpf_set_print(quiet_print);
+	ret = bpf_tc_query(&hook, &opts);
+	libbpf_set_print(old);
+	if (ret || !opts.prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	ret = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	      !strncmp(info.name, "bulkhead_tc", strlen("bulkhead_tc"));
+	close(fd);
+	return ret;
+}
+
+/* Attach (@prog_fd >= 0, replacing ours in place; *@replaced) or detach. */
+static int clsact_op(int ifindex, bool ingress, int prog_fd, bool *replaced)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BH_TC_HANDLE,
 		    .priority = BH_TC_PRIO);
+	libbpf_print_fn_t old;
 	int ret;
 
 	if (prog_fd < 0)
 		return bpf_tc_detach(&hook, &opts);
+	/* the clsact qdisc is usually there already: its EEXIST (with the
+	 * kernel's "Exclusivity flag on" message) is no news */
+	old = libbpf_set_print(quiet_print);
 	ret = bpf_tc_hook_create(&hook);
+	libbpf_set_print(old);
 	if (ret && ret != -EEXIST)
 		return ret;
+	if (replaced)
+		*replaced = clsact_ours(ifindex, ingress);
 	opts.prog_fd = prog_fd;
 	opts.flags = BPF_TC_F_REPLACE;
 	return bpf_tc_attach(&hook, &opts);
+}
+
+int bh_dp_clsact_sweep(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int n = 0;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index; i++)
+		for (int in = 0; in < 2; in++)
+			if (clsact_ours((int)i->if_index, in) &&
+			    !clsact_op((int)i->if_index, in, -1, NULL))
+				n++;
+	if_freenameindex(ifs);
+	return n;
 }
 
 /* Detach and unpin whatever a link pin holds (link or clsact marker). */
@@ -481,7 +544,7 @@ static void unpin_one(const char *pin_dir, const char *file)
 		int ifindex = (int)if_nametoindex(ifname);
 
 		if (ifindex)
-			clsact_op(ifindex, k == LK_CLSACT_IN, -1);
+			clsact_op(ifindex, k == LK_CLSACT_IN, -1, NULL);
 	} else {
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
@@ -514,7 +577,8 @@ static int link_ensure(const char *pin_dir, const struct bh_port *port,
 
 	link_path(pin_dir, port->name, k, path, sizeof(path));
 	if (k == LK_CLSACT_IN || k == LK_CLSACT_EG) {
-		ret = clsact_op(port->ifindex, k == LK_CLSACT_IN, prog_fd);
+		/* replaced in place (BPF_TC_F_REPLACE): no gap, as a link update */
+		ret = clsact_op(port->ifindex, k == LK_CLSACT_IN, prog_fd, adopted);
 		if (ret)
 			return ret;
 		/* a pinned program marks the port as ours for 'down' */
@@ -768,12 +832,17 @@ int bh_dp_detach_all(const char *pin_dir)
 
 	snprintf(links, sizeof(links), "%s/links", pin_dir);
 	dir = opendir(links);
-	if (!dir)
-		return errno == ENOENT ? 0 : -errno;
+	if (!dir) {
+		int ret = errno == ENOENT ? 0 : -errno;
+
+		bh_dp_clsact_sweep();
+		return ret;
+	}
 	while ((de = readdir(dir)))
 		if (de->d_name[0] != '.')
 			unpin_one(pin_dir, de->d_name);
 	closedir(dir);
+	bh_dp_clsact_sweep();
 	return 0;
 }
 

@@ -81,6 +81,15 @@ void bh_dp_close(struct bh_dp *dp);
 /* Detach every pinned link, keeping the maps (--mode nft). 0 or -errno. */
 int bh_dp_detach_all(const char *pin_dir);
 
+/*
+ * clsact filters are not bpf_links: when their pins are gone (a removed
+ * pin dir, a down cut short) they stay attached, judging with maps no
+ * command can reach. Detach every Bulkhead clsact filter (our handle and
+ * priority, a bulkhead_tc_* program) in this network namespace; the
+ * number detached, or -errno.
+ */
+int bh_dp_clsact_sweep(void);
+
 /* Detach every pinned link and remove the pin dir. */
 int bh_dp_down(const char *pin_dir, char *err, size_t errlen);
 

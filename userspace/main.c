@@ -23,7 +23,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (level == LIBBPF_INFO && !verbose)
 		return 0;
-	fputs("libbpf: ", stderr);
+	/* libbpf's own messages start with "libbpf: " */
 	return vfprintf(stderr, fmt, ap);
 }
 
