@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "dataplane.h"
+#include "json.h"
 #include "state.h"
 
 static bool verbose;
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 		argc -= optind;
 		argv += optind;
 		optind = 0;	/* a full getopt re-initialisation for the command */
-		return c->run(&ctx, argc, argv);
+		return bh_json_err_finish(c->run(&ctx, argc, argv));
 	}
 	fprintf(stderr, "bulkhead: unknown command '%s'\n", argv[optind]);
 	usage(stderr);

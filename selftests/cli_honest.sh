@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# cli_honest.sh - no command claims what it did not see (issue 14): a pin
+# dir off bpffs, missing or out of reach is an error (exit 2), never
+# "down"; a pin dir that looks down while the bridge's ports carry another
+# instance's programs is an error too; a second instance's up is refused
+# and its down leaves the first one's nftables tables; permission problems
+# are "permission denied: PATH" (exit 2); every --json command prints a
+# JSON error object on failure.
+set -u
+. "$(dirname "$0")/lib.sh"
+need nsenter setpriv nft python3
+MODE=${BH_MODE:-tc}
+[ "$MODE" = nft ] && MODE=tc
+P=$BH_SRC/policies/demo.yaml
+
+# rc_is WANT NAME PATTERN CMD...: exit WANT and stderr+stdout matching PATTERN
+rc_is() {
+	local want=$1 name=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ] && echo "$out" | grep -qE -- "$pat"; then
+		ok "$name"
+	else
+		fail "$name" "exit $rc (wanted $want), output: $(echo "$out" | head -3)"
+	fi
+}
+
+# a JSON error object on stdout: {"error":"...","exit":N}
+json_err() {	# WANT-EXIT NAME CMD...
+	local want=$1 name=$2 out
+	shift 2
+	out=$("$@" 2>/dev/null)
+	if echo "$out" | python3 -c "
+import json,sys
+o=json.loads(sys.stdin.read())
+sys.exit(0 if o.get('exit')==$want and o.get('error') else 1)" 2>/dev/null; then
+		ok "$name"
+	else
+		fail "$name" "stdout: $out"
+	fi
+}
+
+quiet() { "$@" >/dev/null 2>&1; }
+gw() { nsenter --net=/run/netns/$GW "$BULKHEAD" "$@"; }
+OTHER_PIN=/sys/fs/bpf/bh-other-$SUF
+OTHER_STATE=$BH_TMP/other
+bh_other() { gw --pin-dir "$OTHER_PIN" --state-dir "$OTHER_STATE" "$@"; }
+
+bh_setup_gateway
+bh_add_device camera 11
+bh_add_device fridge 31
+
+# ---- pin dirs where nothing can be seen ------------------------------------
+rc_is 2 "status with a pin dir whose parent does not exist: exit 2" "does not exist" \
+	gw --pin-dir /sys/fs/bfp/bulkhead --state-dir "$BH_STATE" status
+rc_is 2 "status with a pin dir off bpffs: exit 2" "not on a bpf filesystem" \
+	gw --pin-dir "$BH_TMP/pins" --state-dir "$BH_STATE" status
+json_err 2 "status --json with a pin dir off bpffs: a JSON error" \
+	gw --pin-dir "$BH_TMP/pins" --state-dir "$BH_STATE" status --json
+rc_is 2 "devices with a pin dir off bpffs: exit 2" "not on a bpf filesystem" \
+	gw --pin-dir "$BH_TMP/pins" --state-dir "$BH_STATE" devices
+rc_is 2 "isolate with a pin dir off bpffs: exit 2, nothing queued" "not on a bpf filesystem" \
+	gw --pin-dir "$BH_TMP/pins" --state-dir "$BH_STATE" isolate 02:00:00:00:00:31
+check "... and the quarantine file holds nothing" test ! -s "$BH_STATE/quarantine"
+rc_is 2 "down with a pin dir off bpffs: exit 2" "not on a bpf filesystem" \
+	gw --pin-dir "$BH_TMP/pins" --state-dir "$BH_STATE" down
+
+out=$(bh up -c "$P" --mode "$MODE" 2>&1) && ok "up --mode $MODE" ||
+	{ fail "up" "$out"; tap_done; exit 1; }
+
+# ip netns exec remounts /sys: /sys/fs/bpf there is no bpffs
+rc_is 2 "status under 'ip netns exec' (sysfs remounted): exit 2, not down" \
+	"not on a bpf filesystem.*ip netns exec" \
+	ip netns exec "$GW" "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" status
+rc_is 2 "isolate under 'ip netns exec': exit 2" "not on a bpf filesystem" \
+	ip netns exec "$GW" "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" isolate 02:00:00:00:00:31
+
+# a typo in --pin-dir, while Bulkhead is up with the right one
+TYPO=/sys/fs/bpf/bh-typo-$SUF
+rc_is 2 "status with a mistyped pin dir while up: exit 2 naming the port" \
+	"port p(11|31) carries Bulkhead's program bulkhead_" \
+	gw --pin-dir "$TYPO" --state-dir "$BH_STATE" status
+json_err 2 "status --json with a mistyped pin dir while up: a JSON error" \
+	gw --pin-dir "$TYPO" --state-dir "$BH_STATE" status --json
+rc_is 2 "isolate with a mistyped pin dir while up: exit 2, not queued" \
+	"port p(11|31) carries Bulkhead's program" \
+	gw --pin-dir "$TYPO" --state-dir "$OTHER_STATE" isolate 02:00:00:00:00:31
+check "... and nothing was saved" test ! -s "$OTHER_STATE/quarantine"
+rc_is 2 "devices with a mistyped pin dir while up: exit 2" "carries Bulkhead's program" \
+	gw --pin-dir "$TYPO" --state-dir "$BH_STATE" devices
+rc_is 2 "down with a mistyped pin dir while up: exit 2" "carries Bulkhead's program" \
+	gw --pin-dir "$TYPO" --state-dir "$BH_STATE" down
+check "... and Bulkhead is still up" test "$(status_field "s['up']")" = True
+
+# ---- a second instance ----------------------------------------------------
+rc_is 2 "a second instance's up on the same bridge is refused (exit 2)" \
+	"port p(11|31) carries Bulkhead's program" bh_other up -c "$P" --mode "$MODE"
+check "... and the first one keeps its ports" test "$(status_field "len(s['interfaces'])")" = 2
+rc_is 0 "the first instance's up again: adopts its own links" "up, policy" \
+	bh up -c "$P" --mode "$MODE"
+
+# ---- permission problems --------------------------------------------------
+nobody() { nsenter --net=/run/netns/$GW setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" "$@"; }
+rc_is 2 "status as nobody: exit 2, permission denied" "permission denied: " nobody status
+json_err 2 "status --json as nobody: a JSON error, not {\"up\":false}" nobody status --json
+rc_is 2 "devices as nobody: exit 2, permission denied" "permission denied: " nobody devices
+rc_is 2 "explain -c FILE as nobody: exit 2, permission denied (not out of memory)" \
+	"permission denied: " nobody explain -c "$P" fridge camera tcp/554
+rc_is 2 "isolate as nobody: exit 2" "ermission denied" nobody isolate 02:00:00:00:00:31
+
+# ---- --json on failure -----------------------------------------------------
+json_err 1 "diff --json of a policy that does not validate: a JSON error" \
+	bh diff --json "$BH_SRC/selftests/policies/bad/$(ls "$BH_SRC/selftests/policies/bad" | head -1)"
+json_err 1 "diff --json while down: a JSON error" bh_other diff --json "$P"
+json_err 1 "explain --json with an unknown source: a JSON error" \
+	bh explain --json -c "$P" nobody-here camera tcp/80
+json_err 1 "check --json of a missing file: a JSON error" bh check --json "$BH_TMP/nope.yaml"
+
+# ---- down: only this instance's tables -------------------------------------
+out=$(bh down 2>&1) && ok "down" || fail "down" "$out"
+out=$(bh up -c "$P" --mode nft 2>&1) && ok "up --mode nft" || fail "up --mode nft" "$out"
+mkdir -p "$OTHER_PIN"
+rc_is 0 "another pin dir's down while up in nft mode: nothing of ours removed" "left as they are" \
+	bh_other down
+check "... table bridge bulkhead is still there" quiet \
+	nsenter --net=/run/netns/$GW nft list table bridge bulkhead
+check "... and table inet bulkhead" quiet nsenter --net=/run/netns/$GW nft list table inet bulkhead
+rmdir "$OTHER_PIN" 2>/dev/null
+out=$(bh down 2>&1) && ok "down" || fail "down" "$out"
+check "... removes the tables" bash -c "! nsenter --net=/run/netns/$GW nft list table bridge bulkhead 2>/dev/null"
+tap_done
