@@ -120,6 +120,35 @@ json_err 1 "explain --json with an unknown source: a JSON error" \
 	bh explain --json -c "$P" nobody-here camera tcp/80
 json_err 1 "check --json of a missing file: a JSON error" bh check --json "$BH_TMP/nope.yaml"
 
+# ---- --leases belongs to the command it is given to --------------------------
+LA=$BH_TMP/a.leases LB=$BH_TMP/b.leases POL=$BH_TMP/policy.yaml LOG=$BH_TMP/daemon.log
+: > "$LA"
+echo "$(( $(date +%s) + 3600 )) 02:00:00:00:00:62 192.168.50.62 host-b *" > "$LB"
+{ cat "$P"; echo "dhcp: {leases: $LA}"; } > "$POL"
+host_of() {	# MAC: its host name in `devices --json`
+	bh devices --json | python3 -c "
+import json,sys
+print(''.join(d['host'] for d in json.load(sys.stdin) if d['mac']=='$1'))"
+}
+wait_host() {	# MAC HOST: within 3 s
+	for _ in $(seq 60); do [ "$(host_of "$1")" = "$2" ] && return 0; sleep 0.05; done
+	return 1
+}
+nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
+	daemon --policy "$POL" --metrics off 2>"$LOG" &
+DPID=$!
+for _ in $(seq 100); do grep -q 'ready:' "$LOG" && break; sleep 0.05; done
+grep -q 'ready:' "$LOG" && ok "daemon ready" || fail "daemon ready" "$(cat "$LOG")"
+out=$(cd "$BH_TMP" && bh apply "$POL" --leases b.leases 2>&1) && ok "apply --leases b.leases (relative)" ||
+	fail "apply --leases b.leases" "$out"
+check "... binds b.leases' lease once" wait_host 02:00:00:00:00:62 host-b
+check "... its path saved absolute" grep -qx "leases=$LB" "$BH_STATE/up"
+echo "$(( $(date +%s) + 3600 )) 02:00:00:00:00:61 192.168.50.61 host-a *" > "$LA"
+check "the daemon still follows the policy's dhcp.leases, not apply's --leases" \
+	wait_host 02:00:00:00:00:61 host-a
+kill "$DPID" 2>/dev/null
+wait "$DPID" 2>/dev/null
+
 # ---- down: only this instance's tables -------------------------------------
 out=$(bh down 2>&1) && ok "down" || fail "down" "$out"
 out=$(bh up -c "$P" --mode nft 2>&1) && ok "up --mode nft" || fail "up --mode nft" "$out"

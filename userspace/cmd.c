@@ -728,14 +728,29 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool qu
 	return rc;
 }
 
-/* --leases FILE|off of up, apply and daemon: 0, or -1 after an error */
+/*
+ * --leases FILE|off of up, apply and daemon: 0, or -1 after an error. A
+ * relative FILE is made absolute: the daemon (and the state dir's record)
+ * must not depend on the directory the command ran in.
+ */
 static int leases_opt(const char *name, struct bh_ctx *ctx)
 {
+	static char abs[PATH_MAX];
+	char cwd[PATH_MAX];
+
 	if (!*optarg) {
 		pr_err("%s: --leases needs a file or off", name);
 		return -1;
 	}
 	ctx->leases = optarg;
+	if (optarg[0] == '/' || !strcmp(optarg, "off"))
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, optarg) >= sizeof(abs)) {
+		pr_err("%s: --leases %s: cannot make it an absolute path; give one", name, optarg);
+		return -1;
+	}
+	ctx->leases = abs;
 	return 0;
 }
 
@@ -1132,16 +1147,24 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 
 /* ---- DHCP leases, for the daemon ------------------------------------------- */
 
+/*
+ * The daemon's own --leases, else the applied policy's dhcp.leases: never
+ * the --leases another command (up, apply) was given, which belongs to
+ * that command alone.
+ */
 void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len)
 {
-	struct bh_kv *kv = NULL;
-	size_t nkv = 0;
-	const char *s = NULL;
+	struct bh_policy *p;
+	const char *s;
 
-	if (!bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv))
-		s = bh_kv_get(kv, nkv, "leases");
-	snprintf(buf, len, "%s", s ? s : "");
-	free(kv);
+	if (ctx->leases) {
+		snprintf(buf, len, "%s", strcmp(ctx->leases, "off") ? ctx->leases : "");
+		return;
+	}
+	p = applied_file(ctx);
+	s = p ? p->dhcp_leases : NULL;
+	snprintf(buf, len, "%s", s && strcmp(s, "off") ? s : "");
+	bh_policy_free(p);
 }
 
 /* every (member MAC, address) of @p, sorted; NULL when empty or out of memory */
