@@ -111,6 +111,7 @@ rc_is 2 "devices as nobody: exit 2, permission denied" "permission denied: " nob
 rc_is 2 "explain -c FILE as nobody: exit 2, permission denied (not out of memory)" \
 	"permission denied: " nobody explain -c "$P" fridge camera tcp/554
 rc_is 2 "isolate as nobody: exit 2" "ermission denied" nobody isolate 02:00:00:00:00:31
+json_err 2 "events --json as nobody: a JSON error" nobody events --json
 
 # ---- --json on failure -----------------------------------------------------
 json_err 1 "diff --json of a policy that does not validate: a JSON error" \

@@ -20,6 +20,7 @@
 
 #include "nft.h"
 #include "events.h"
+#include "guard.h"
 #include "json.h"
 #include "leases.h"
 #include "policy.h"
@@ -850,6 +851,7 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 		switch (opt) {
 		case 'j':
 			json = true;
+			bh_json_err_want();
 			break;
 		case 'f':
 			fol = true;
@@ -868,8 +870,12 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	ret = file_load(ctx->state_dir, &v, &n);
 	if (ret) {
-		fprintf(stderr, "bulkhead: events: %s/%s: %s\n", ctx->state_dir,
-			BH_EVENTS_FILE, strerror(-ret));
+		char path[PATH_MAX], msg[PATH_MAX + 64];
+
+		snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, BH_EVENTS_FILE);
+		bh_guard_path_err(path, ret, msg, sizeof(msg));
+		fprintf(stderr, "bulkhead: events: %s\n", msg);
+		bh_json_err_note(msg);
 		return BH_EXIT_SYSTEM;
 	}
 	p = load_applied(ctx->state_dir);

@@ -48,7 +48,9 @@ static void usage(FILE *f)
 		"  -v, --verbose    show libbpf's messages\n"
 		"  -h, --help       this help; 'bulkhead COMMAND --help' for a command\n"
 		"\n"
-		"Exit status: 0 success, 1 bad input, 2 system error.\n");
+		"Exit status: 0 success, 1 bad input or wrong state, 2 system error\n"
+		"(also: a pin dir off bpffs or out of reach, permission denied, another\n"
+		"instance on the ports). With --json, a failure prints {\"error\",\"exit\"}.\n");
 }
 
 int main(int argc, char **argv)
