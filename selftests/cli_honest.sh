@@ -102,6 +102,17 @@ check "... and the first one keeps its ports" test "$(status_field "len(s['inter
 rc_is 0 "the first instance's up again: adopts its own links" "up, policy" \
 	bh up -c "$P" --mode "$MODE"
 
+# ---- the medium items: say what is odd -------------------------------------
+rc_is 0 "isolate of a MAC neither in the policy nor seen: warns (a typo?)" "a typo\\?" \
+	bh isolate 02:00:00:00:77:77
+bh release 02:00:00:00:77:77 >/dev/null 2>&1
+out=$(bh isolate 02:00:00:00:00:11 2>&1)
+if [ $? -eq 0 ] && ! echo "$out" | grep -q "typo"; then ok "isolate of a policy device: no warning"
+else fail "isolate of a policy device: no warning" "$out"; fi
+bh release 02:00:00:00:00:11 >/dev/null 2>&1
+rc_is 0 "events with no daemon running: says only the daemon collects events" \
+	"only the daemon" bh events
+
 # ---- permission problems --------------------------------------------------
 nobody() { nsenter --net=/run/netns/$GW setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" "$@"; }

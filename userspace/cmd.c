@@ -1376,6 +1376,29 @@ static int kernel_ct_flush(const struct bh_ctx *ctx, const __u8 mac[6],
 	return ret;
 }
 
+/* @mac is in the applied policy, holds a DHCP lease or was seen on the wire */
+static bool mac_known(const struct bh_ctx *ctx, const struct bh_maps *m, const __u8 mac[6])
+{
+	struct bh_policy *p = applied_policy(ctx);
+	struct bh_dev_count *dc = NULL;
+	struct bh_leases l = {};
+	size_t ndc = 0;
+	bool known = false;
+
+	for (size_t i = 0; p && i < p->n_groups; i++)
+		for (size_t j = 0; j < p->groups[i].n_members; j++)
+			known |= !memcmp(p->groups[i].members[j].mac, mac, 6);
+	if (!known && !bh_leases_saved(ctx->state_dir, &l))
+		known = bh_leases_host(&l, mac) != NULL;
+	if (!known && m && !bh_counts_devices(ctx, m, &dc, &ndc))
+		for (size_t i = 0; i < ndc && !known; i++)
+			known = !memcmp(dc[i].mac, mac, 6);
+	free(dc);
+	bh_leases_free(&l);
+	bh_policy_free(p);
+	return known;
+}
+
 static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1486,6 +1509,9 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 			return BH_EXIT_SYSTEM;
 		}
 	}
+	if (!mac_known(ctx, up ? &m : NULL, e.mac))
+		pr_err("warning: isolate: %s is not in the applied policy and was never seen on the ports (a typo?); isolated all the same",
+		       macs);
 	ret = quar_update(ctx, e.mac, &e);
 	if (ret) {
 		pr_err("isolate: %s is isolated now but cannot be saved in %s: %s",
@@ -2429,9 +2455,9 @@ static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	bh_compiled_free(&c);
-	rc = pin_dir_ok("diff", ctx);
-	if (!rc)
-		rc = state_dir_ok("diff", ctx);
+	/* the state dir's copy is what it compares with; the pin dir is only
+	 * asked whether it exists (cli_diff.sh runs it on a dir off bpffs) */
+	rc = state_dir_ok("diff", ctx);
 	if (rc)
 		goto out;
 	rc = BH_EXIT_INPUT;

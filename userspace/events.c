@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -828,6 +830,22 @@ static int follow(const struct bh_ctx *ctx, struct bh_policy **p, bool json, __u
 	return BH_EXIT_OK;
 }
 
+/* A daemon holds <state dir>/daemon.pid's flock (daemon.c) */
+static bool daemon_runs(const char *state_dir)
+{
+	char path[PATH_MAX];
+	bool runs;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/daemon.pid", state_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	runs = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return runs;
+}
+
 int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -878,6 +896,9 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 		bh_json_err_note(msg);
 		return BH_EXIT_SYSTEM;
 	}
+	if (!daemon_runs(ctx->state_dir))
+		fprintf(stderr, "bulkhead: events: no daemon runs on %s: only the daemon ('bulkhead daemon') collects events; this is what it saw while it ran\n",
+			ctx->state_dir);
 	p = load_applied(ctx->state_dir);
 	bh_leases_saved(ctx->state_dir, &ev_leases);
 	if (n)
