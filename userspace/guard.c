@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,7 @@ static int check_port(int ifindex, const __u32 *own, size_t n_own, struct bh_for
 		{ GUARD_TCX_EGRESS, "tcx egress" },
 	};
 	libbpf_print_fn_t print;
+	bool has_tcx = false;
 	int ret = 0;
 
 	if (!bpf_xdp_query(ifindex, 0, &xo)) {
@@ -199,11 +201,15 @@ static int check_port(int ifindex, const __u32 *own, size_t n_own, struct bh_for
 		qo.prog_ids = ids;
 		qo.prog_cnt = 64;
 		if (bpf_prog_query_opts(ifindex, (enum bpf_attach_type)tcx[t].type, &qo))
-			continue;	/* no tcx on this kernel, or none */
+			continue;	/* no tcx on this kernel */
+		has_tcx = true;
 		for (__u32 i = 0; i < qo.prog_cnt && i < 64 && !ret; i++)
 			ret = check_prog(ids[i], own, n_own, ifindex, tcx[t].hook, f);
 	}
-	/* a port without clsact is no error: libbpf would say it is */
+	/* clsact only where the kernel has no tcx, as dataplane.c attaches;
+	 * a port without clsact is no error: libbpf would say it is */
+	if (has_tcx)
+		return ret;
 	print = libbpf_set_print(NULL);
 	for (int in = 1; in >= 0 && !ret; in--) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
