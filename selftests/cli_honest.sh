@@ -154,7 +154,7 @@ grep -q 'ready:' "$LOG" && ok "daemon ready" || fail "daemon ready" "$(cat "$LOG
 out=$(cd "$BH_TMP" && bh apply "$POL" --leases b.leases 2>&1) && ok "apply --leases b.leases (relative)" ||
 	fail "apply --leases b.leases" "$out"
 check "... binds b.leases' lease once" wait_host 02:00:00:00:00:62 host-b
-check "... its path saved absolute" grep -qx "leases=$LB" "$BH_STATE/up"
+check "... and the file followed is still the policy's" grep -qx "leases=$LA" "$BH_STATE/up"
 echo "$(( $(date +%s) + 3600 )) 02:00:00:00:00:61 192.168.50.61 host-a *" > "$LA"
 check "the daemon still follows the policy's dhcp.leases, not apply's --leases" \
 	wait_host 02:00:00:00:00:61 host-a

@@ -347,7 +347,9 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 			const char *mode, const struct bh_policy *p,
 			const struct bh_compiled *c, int epoch, const struct bh_leases *l)
 {
-	const char *lpath = leases_path(ctx, p);
+	/* the file the daemon follows: its own --leases, else dhcp.leases;
+	 * never an up's or apply's --leases, which is that command's alone */
+	const char *lpath = ctx->leases_once ? p->dhcp_leases : leases_path(ctx, p);
 	struct bh_kv kv[10];
 	char abspath[PATH_MAX];
 	size_t len, ndev = 0;
@@ -385,7 +387,7 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	KV(6, "applied", "%lld", (long long)time(NULL));
 	KV(7, "pin_dir", "%s", ctx->pin_dir);
 	KV(8, "policy_entries", "%zu", c->n_pols);
-	KV(9, "leases", "%s", lpath ? lpath : "");
+	KV(9, "leases", "%s", lpath && strcmp(lpath, "off") ? lpath : "");
 #undef KV
 	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 10);
 }
@@ -799,6 +801,7 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 		case 'L':
 			if (leases_opt(name, ctx))
 				return -2;
+			ctx->leases_once = !metrics;	/* up's, not the daemon's */
 			break;
 		}
 	}
@@ -949,6 +952,7 @@ static int policy_arg(const char *name, int argc, char **argv, const char **path
 		case 'L':
 			if (leases_opt(name, ctx))
 				return -2;
+			ctx->leases_once = true;	/* apply's alone */
 			break;
 		}
 	}
@@ -1147,24 +1151,17 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 
 /* ---- DHCP leases, for the daemon ------------------------------------------- */
 
-/*
- * The daemon's own --leases, else the applied policy's dhcp.leases: never
- * the --leases another command (up, apply) was given, which belongs to
- * that command alone.
- */
+/* The lease file the daemon follows, as the last up or apply recorded it */
 void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len)
 {
-	struct bh_policy *p;
-	const char *s;
+	struct bh_kv *kv = NULL;
+	size_t nkv = 0;
+	const char *s = NULL;
 
-	if (ctx->leases) {
-		snprintf(buf, len, "%s", strcmp(ctx->leases, "off") ? ctx->leases : "");
-		return;
-	}
-	p = applied_file(ctx);
-	s = p ? p->dhcp_leases : NULL;
-	snprintf(buf, len, "%s", s && strcmp(s, "off") ? s : "");
-	bh_policy_free(p);
+	if (!bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv))
+		s = bh_kv_get(kv, nkv, "leases");
+	snprintf(buf, len, "%s", s ? s : "");
+	free(kv);
 }
 
 /* every (member MAC, address) of @p, sorted; NULL when empty or out of memory */

@@ -23,6 +23,7 @@ struct bh_ctx {
 	const char *pin_dir;
 	const char *state_dir;
 	const char *leases;	/* --leases: overrides dhcp.leases; "off": none */
+	bool leases_once;	/* --leases of up or apply: bound once, not followed */
 };
 
 struct bh_cmd {
