@@ -60,7 +60,7 @@ run_one "bpf: differential, maps written one entry per syscall" \
 	"$BUILD/selftests/test_diff" --no-batch --policies 16 --count 500
 run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # the suites, listed: a script lands in make check when it is added here
-CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing"
+CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing cli_honest"
 E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_restart e2e_spoof e2e_daemon e2e_events e2e_leases"
 for t in $CLI_TESTS; do
 	run_one "cli: $t" bash "selftests/$t.sh"

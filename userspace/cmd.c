@@ -28,6 +28,7 @@
 #include "eval.h"
 #include "json.h"
 #include "events.h"
+#include "guard.h"
 #include "leases.h"
 #include "metrics.h"
 #include "nft.h"
@@ -43,13 +44,15 @@
 static void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void pr_err(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fputs("bulkhead: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "bulkhead: %s\n", msg);
+	if (strncmp(msg, "warning", 7))
+		bh_json_err_note(msg);	/* --json: the first error */
 }
 
 static const struct bh_cmd *find_cmd(const char *name)
@@ -120,6 +123,110 @@ static int lock_state(const struct bh_ctx *ctx)
 	return fd;	/* held until closed or the process exits */
 }
 
+/* ---- what a command may claim ---------------------------------------------- */
+
+static struct bh_policy *applied_file(const struct bh_ctx *ctx);
+
+/*
+ * Before a command reads or writes the pin dir: it is on a bpffs and within
+ * reach, else nothing seen (or not seen) there means anything. 0, or exit
+ * code 2 after saying why.
+ */
+static int pin_dir_ok(const char *cmd, const struct bh_ctx *ctx)
+{
+	char err[1024];
+
+	if (!bh_guard_pin_dir(ctx->pin_dir, err, sizeof(err)))
+		return 0;
+	pr_err("%s: %s", cmd, err);
+	return BH_EXIT_SYSTEM;
+}
+
+/* The state dir can be read (or does not exist yet): 0, or exit code 2. */
+static int state_dir_ok(const char *cmd, const struct bh_ctx *ctx)
+{
+	char err[1024];
+
+	if (!access(ctx->state_dir, R_OK | X_OK) || errno == ENOENT)
+		return 0;
+	bh_guard_path_err(ctx->state_dir, -errno, err, sizeof(err));
+	pr_err("%s: %s", cmd, err);
+	return BH_EXIT_SYSTEM;
+}
+
+/*
+ * Is Bulkhead up on these ports with another pin dir? The ports of @t; with
+ * @t NULL, those of the applied policy in the state dir, else every
+ * interface. 0 when no port carries a Bulkhead program the pin dir does
+ * not run, else exit code 2 after naming the port.
+ */
+static int foreign_check(const char *cmd, const struct bh_ctx *ctx,
+			 const struct bh_topology *t)
+{
+	struct bh_topology own = {};
+	struct bh_policy *p = NULL;
+	struct bh_foreign f;
+	char msg[1024];
+	int *idx = NULL, ret, rc = BH_EXIT_OK;
+
+	if (!t) {
+		p = applied_file(ctx);
+		if (p && !bh_nl_topology(p->ifaces, p->n_ifaces, &own, msg, sizeof(msg)))
+			t = &own;
+	}
+	if (t) {
+		idx = calloc(t->n_ports + 1, sizeof(*idx));
+		if (!idx) {
+			pr_err("%s: out of memory", cmd);
+			rc = BH_EXIT_SYSTEM;
+			goto out;
+		}
+		for (size_t i = 0; i < t->n_ports; i++)
+			idx[i] = t->ports[i].ifindex;
+	}
+	ret = bh_guard_foreign(ctx->pin_dir, idx, t ? t->n_ports : 0, &f);
+	if (ret > 0) {
+		bh_guard_foreign_msg(&f, ctx->pin_dir, msg, sizeof(msg));
+		pr_err("%s: %s", cmd, msg);
+		rc = BH_EXIT_SYSTEM;
+	} else if (ret < 0) {
+		pr_err("%s: cannot look at the programs on the ports: %s", cmd, strerror(-ret));
+		rc = BH_EXIT_SYSTEM;
+	}
+out:
+	free(idx);
+	bh_topology_free(&own);
+	bh_policy_free(p);
+	return rc;
+}
+
+/*
+ * Open the pinned maps for @cmd: 1 when open, 0 when this pin dir holds
+ * none and no other instance is up on the ports (Bulkhead is down), or
+ * -(exit code) after an error: a pin dir off bpffs or out of reach, or
+ * another instance's programs on the ports.
+ */
+static int maps_open(const char *cmd, const struct bh_ctx *ctx, struct bh_maps *m)
+{
+	char path[PATH_MAX], err[1024];
+	int ret;
+
+	ret = pin_dir_ok(cmd, ctx);
+	if (ret)
+		return -ret;
+	ret = bh_maps_open(ctx->pin_dir, m);
+	if (!ret)
+		return 1;
+	if (ret != -ENOENT) {
+		snprintf(path, sizeof(path), "%s/maps", ctx->pin_dir);
+		bh_guard_path_err(path, ret, err, sizeof(err));
+		pr_err("%s: %s", cmd, err);
+		return -BH_EXIT_SYSTEM;
+	}
+	ret = foreign_check(cmd, ctx, NULL);
+	return ret ? -ret : 0;
+}
+
 /* ---- shared steps ------------------------------------------------------- */
 
 /* ---- DHCP leases ------------------------------------------------------------ */
@@ -183,9 +290,9 @@ static int load_compile(const struct bh_ctx *ctx, const char *path, struct bh_po
 	ret = bh_policy_load(path, p, &d);
 	if (ret) {
 		bh_diag_print(&d);
+		/* a missing file is bad input; one out of reach a system error */
 		return ret == -EINVAL ? BH_EXIT_INPUT :
-		       (ret == -ENOENT || ret == -EACCES || ret == -EISDIR) ?
-		       BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+		       (ret == -ENOENT || ret == -EISDIR) ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
 	}
 	ret = l ? leases_load(ctx, *p, l) : 0;
 	if (!ret)
@@ -240,7 +347,9 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 			const char *mode, const struct bh_policy *p,
 			const struct bh_compiled *c, int epoch, const struct bh_leases *l)
 {
-	const char *lpath = leases_path(ctx, p);
+	/* the file the daemon follows: its own --leases, else dhcp.leases;
+	 * never an up's or apply's --leases, which is that command's alone */
+	const char *lpath = ctx->leases_once ? p->dhcp_leases : leases_path(ctx, p);
 	struct bh_kv kv[10];
 	char abspath[PATH_MAX];
 	size_t len, ndev = 0;
@@ -278,7 +387,7 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	KV(6, "applied", "%lld", (long long)time(NULL));
 	KV(7, "pin_dir", "%s", ctx->pin_dir);
 	KV(8, "policy_entries", "%zu", c->n_pols);
-	KV(9, "leases", "%s", lpath ? lpath : "");
+	KV(9, "leases", "%s", lpath && strcmp(lpath, "off") ? lpath : "");
 #undef KV
 	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 10);
 }
@@ -498,6 +607,11 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		pr_err("%s: %s", path, err);
 		return ret == -ENODEV ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
 	}
+	/* a second instance on these ports would fight the first one */
+	rc = foreign_check("up", ctx, &topo);
+	if (rc)
+		goto out_topo;
+	rc = BH_EXIT_SYSTEM;
 	ret = bh_state_init(ctx->state_dir);
 	if (ret) {
 		pr_err("state dir %s: %s", ctx->state_dir, strerror(-ret));
@@ -616,14 +730,29 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode, bool qu
 	return rc;
 }
 
-/* --leases FILE|off of up, apply and daemon: 0, or -1 after an error */
+/*
+ * --leases FILE|off of up, apply and daemon: 0, or -1 after an error. A
+ * relative FILE is made absolute: the daemon (and the state dir's record)
+ * must not depend on the directory the command ran in.
+ */
 static int leases_opt(const char *name, struct bh_ctx *ctx)
 {
+	static char abs[PATH_MAX];
+	char cwd[PATH_MAX];
+
 	if (!*optarg) {
 		pr_err("%s: --leases needs a file or off", name);
 		return -1;
 	}
 	ctx->leases = optarg;
+	if (optarg[0] == '/' || !strcmp(optarg, "off"))
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, optarg) >= sizeof(abs)) {
+		pr_err("%s: --leases %s: cannot make it an absolute path; give one", name, optarg);
+		return -1;
+	}
+	ctx->leases = abs;
 	return 0;
 }
 
@@ -672,6 +801,7 @@ static int up_args(const char *name, int argc, char **argv, const char **path,
 		case 'L':
 			if (leases_opt(name, ctx))
 				return -2;
+			ctx->leases_once = !metrics;	/* up's, not the daemon's */
 			break;
 		}
 	}
@@ -718,6 +848,7 @@ static int simple_args(const char *name, int argc, char **argv, int want)
 
 static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct bh_maps m;
 	char err[512];
 	int ret = simple_args("down", argc, argv, 0);
 
@@ -725,8 +856,25 @@ static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (lock_state(ctx) < 0)
 		return BH_EXIT_SYSTEM;
+	ret = maps_open("down", ctx, &m);
+	if (ret < 0)
+		return -ret;
+	if (ret)
+		bh_maps_close(&m);
 	if (access(ctx->pin_dir, F_OK)) {
 		printf("bulkhead: already down (%s does not exist)\n", ctx->pin_dir);
+		return BH_EXIT_OK;
+	}
+	if (!ret) {
+		/* no maps: this pin dir is not up, so table bridge bulkhead (the
+		 * quarantine lock), if there is one, is another instance's */
+		if (bh_dp_down(ctx->pin_dir, err, sizeof(err))) {
+			pr_err("down: %s", err);
+			return BH_EXIT_SYSTEM;
+		}
+		bh_state_remove(ctx->state_dir, STATE_UP);
+		printf("bulkhead: already down (nothing pinned in %s, now removed); the nftables tables, not this pin dir's, are left as they are\n",
+		       ctx->pin_dir);
 		return BH_EXIT_OK;
 	}
 	if (applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
@@ -804,6 +952,7 @@ static int policy_arg(const char *name, int argc, char **argv, const char **path
 		case 'L':
 			if (leases_opt(name, ctx))
 				return -2;
+			ctx->leases_once = true;	/* apply's alone */
 			break;
 		}
 	}
@@ -822,7 +971,7 @@ static int check_json(const char *path)
 	struct bh_compiled c = {};
 	struct bh_diag d = {};
 	size_t ndev = 0;
-	int ret;
+	int ret, rc;
 
 	ret = bh_policy_load(path, &p, &d);
 	if (!ret)
@@ -836,9 +985,13 @@ static int check_json(const char *path)
 			printf("%s", i ? "," : "");
 			bh_json_str(stdout, d.msg[i]);
 		}
-		printf("]}\n");
+		rc = ret == -ENOMEM ? BH_EXIT_SYSTEM : BH_EXIT_INPUT;
+		printf("],\"error\":");
+		bh_json_str(stdout, d.n ? d.msg[0] : strerror(-ret));
+		printf(",\"exit\":%d}\n", rc);
+		bh_json_err_done();
 		bh_policy_free(p);
-		return ret == -ENOMEM ? BH_EXIT_SYSTEM : BH_EXIT_INPUT;
+		return rc;
 	}
 	for (size_t i = 0; i < p->n_groups; i++)
 		ndev += p->groups[i].n_members;
@@ -871,10 +1024,12 @@ static int policy_json_arg(const char *name, int argc, char **argv, const char *
 	*path = NULL;
 	*json = false;
 	while ((opt = cmd_opt(name, argc, argv, "c:jh", opts)) >= 0) {
-		if (opt == 'c')
+		if (opt == 'c') {
 			*path = optarg;
-		else if (opt == 'j')
+		} else if (opt == 'j') {
 			*json = true;
+			bh_json_err_want();
+		}
 	}
 	if (opt != -1)
 		return opt == OPT_HELP ? -1 : -2;
@@ -923,9 +1078,12 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, bool quiet)
 	lock = lock_state(ctx);
 	if (lock < 0)
 		goto out;
-	if (bh_maps_open(ctx->pin_dir, &m)) {
-		pr_err("apply: Bulkhead is not up (no maps in %s); use 'bulkhead up -c %s'",
-		       ctx->pin_dir, path);
+	ret = maps_open("apply", ctx, &m);
+	if (ret <= 0) {
+		if (!ret)
+			pr_err("apply: Bulkhead is not up (no maps in %s); use 'bulkhead up -c %s'",
+			       ctx->pin_dir, path);
+		rc = ret < 0 ? -ret : BH_EXIT_INPUT;
 		goto out;
 	}
 	mode = applied_mode(ctx, BH_MODE_AUTO);
@@ -993,6 +1151,7 @@ static int cmd_apply(const struct bh_ctx *ctx, int argc, char **argv)
 
 /* ---- DHCP leases, for the daemon ------------------------------------------- */
 
+/* The lease file the daemon follows, as the last up or apply recorded it */
 void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len)
 {
 	struct bh_kv *kv = NULL;
@@ -1214,6 +1373,29 @@ static int kernel_ct_flush(const struct bh_ctx *ctx, const __u8 mac[6],
 	return ret;
 }
 
+/* @mac is in the applied policy, holds a DHCP lease or was seen on the wire */
+static bool mac_known(const struct bh_ctx *ctx, const struct bh_maps *m, const __u8 mac[6])
+{
+	struct bh_policy *p = applied_policy(ctx);
+	struct bh_dev_count *dc = NULL;
+	struct bh_leases l = {};
+	size_t ndc = 0;
+	bool known = false;
+
+	for (size_t i = 0; p && i < p->n_groups; i++)
+		for (size_t j = 0; j < p->groups[i].n_members; j++)
+			known |= !memcmp(p->groups[i].members[j].mac, mac, 6);
+	if (!known && !bh_leases_saved(ctx->state_dir, &l))
+		known = bh_leases_host(&l, mac) != NULL;
+	if (!known && m && !bh_counts_devices(ctx, m, &dc, &ndc))
+		for (size_t i = 0; i < ndc && !known; i++)
+			known = !memcmp(dc[i].mac, mac, 6);
+	free(dc);
+	bh_leases_free(&l);
+	bh_policy_free(p);
+	return known;
+}
+
 static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1291,7 +1473,10 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 	if (lock_state(ctx) < 0)
 		return BH_EXIT_SYSTEM;
 
-	up = !bh_maps_open(ctx->pin_dir, &m);
+	ret = maps_open("isolate", ctx, &m);
+	if (ret < 0)
+		return -ret;
+	up = ret;
 	if (up && is_gateway_mac(&m, e.mac)) {
 		pr_err("isolate: %s is one of the gateway's own addresses", macs);
 		bh_maps_close(&m);
@@ -1321,6 +1506,9 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 			return BH_EXIT_SYSTEM;
 		}
 	}
+	if (!mac_known(ctx, up ? &m : NULL, e.mac))
+		pr_err("warning: isolate: %s is not in the applied policy and was never seen on the ports (a typo?); isolated all the same",
+		       macs);
 	ret = quar_update(ctx, e.mac, &e);
 	if (ret) {
 		pr_err("isolate: %s is isolated now but cannot be saved in %s: %s",
@@ -1378,7 +1566,12 @@ int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by)
 	lock = lock_state(ctx);
 	if (lock < 0)
 		return -EIO;
-	up = !bh_maps_open(ctx->pin_dir, &m);
+	ret = maps_open("release", ctx, &m);
+	if (ret < 0) {
+		close(lock);
+		return -EIO;
+	}
+	up = ret;
 	if (ended_by && !quar_ended(ctx, up ? &m : NULL, mac, ended_by)) {
 		ret = -ENOENT;
 		goto out;
@@ -1457,6 +1650,7 @@ static int json_flag(const char *name, int argc, char **argv, bool *json)
 		switch (opt) {
 		case 'j':
 			*json = true;
+			bh_json_err_want();
 			break;
 		}
 	}
@@ -1620,7 +1814,13 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	ret = json_flag("status", argc, argv, &json);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
-	if (bh_maps_open(ctx->pin_dir, &m)) {
+	ret = state_dir_ok("status", ctx);
+	if (ret)
+		return ret;
+	ret = maps_open("status", ctx, &m);
+	if (ret < 0)
+		return -ret;
+	if (!ret) {
 		if (json)
 			printf("{\"up\":false}\n");
 		else
@@ -1754,7 +1954,13 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 	ret = json_flag("devices", argc, argv, &json);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
-	up = !bh_maps_open(ctx->pin_dir, &m);
+	ret = state_dir_ok("devices", ctx);
+	if (ret)
+		return ret;
+	ret = maps_open("devices", ctx, &m);
+	if (ret < 0)
+		return -ret;
+	up = ret;
 	p = applied_policy(ctx);
 	if (p) {
 		unknown = p->groups[p->unknown_group].name;
@@ -2013,14 +2219,16 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 	unsigned long port = 0;
 	__u8 proto;
 	bool v4;
-	char err[256];
-	int opt, rc = BH_EXIT_INPUT;
+	char err[1024];
+	int opt, ret, rc = BH_EXIT_INPUT;
 
 	while ((opt = cmd_opt("explain", argc, argv, "c:jh", opts)) >= 0) {
-		if (opt == 'c')
+		if (opt == 'c') {
 			path = optarg;
-		else if (opt == 'j')
+		} else if (opt == 'j') {
 			json = true;
+			bh_json_err_want();
+		}
 	}
 	if (opt != -1)
 		return opt == OPT_HELP ? BH_EXIT_OK : BH_EXIT_INPUT;
@@ -2052,13 +2260,23 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		}
 	}
 
+	rc = state_dir_ok("explain", ctx);
+	if (rc)
+		return rc;
+	rc = BH_EXIT_INPUT;
 	if (path) {
 		if (bh_policy_load(path, &p, &d)) {
 			bh_diag_print(&d);
 			return BH_EXIT_INPUT;
 		}
-		if (bind_saved_leases(ctx, p)) {
-			pr_err("explain: out of memory");
+		ret = bind_saved_leases(ctx, p);
+		if (ret) {
+			char lp[PATH_MAX];
+
+			snprintf(lp, sizeof(lp), "%s/%s", ctx->state_dir, BH_LEASES_FILE);
+			bh_guard_path_err(lp, ret, err, sizeof(err));
+			pr_err("explain: %s", err);
+			rc = BH_EXIT_SYSTEM;
 			goto out;
 		}
 	} else if (!(p = applied_policy(ctx))) {
@@ -2110,7 +2328,12 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		void *prev = NULL;
 		size_t n = 0;
 
-		if (!bh_maps_open(ctx->pin_dir, &m)) {
+		ret = maps_open("explain", ctx, &m);
+		if (ret < 0) {
+			rc = -ret;
+			goto out;
+		}
+		if (ret) {
 			while (!bpf_map_get_next_key(m.quarantine, prev, &next)) {
 				__u8 (*tmp)[6] = realloc(quar, (n + 1) * sizeof(*quar));
 
@@ -2229,6 +2452,11 @@ static int cmd_diff(const struct bh_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	bh_compiled_free(&c);
+	/* the state dir's copy is what it compares with; the pin dir is only
+	 * asked whether it exists (cli_diff.sh runs it on a dir off bpffs) */
+	rc = state_dir_ok("diff", ctx);
+	if (rc)
+		goto out;
 	rc = BH_EXIT_INPUT;
 	if (access(ctx->pin_dir, F_OK) ||
 	    bh_kv_load(ctx->state_dir, STATE_UP, &kv, &nkv)) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cmd.h - the subcommands of `bulkhead`. Each returns the process exit code:
- * 0 success, 1 bad input (policy, arguments), 2 system error.
+ * 0 success, 1 bad input or wrong state (policy, arguments, not up), 2
+ * system error (also: permission denied, a pin dir off bpffs, another
+ * instance on the ports).
  */
 #ifndef BH_CMD_H
 #define BH_CMD_H
@@ -21,6 +23,7 @@ struct bh_ctx {
 	const char *pin_dir;
 	const char *state_dir;
 	const char *leases;	/* --leases: overrides dhcp.leases; "off": none */
+	bool leases_once;	/* --leases of up or apply: bound once, not followed */
 };
 
 struct bh_cmd {

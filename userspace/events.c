@@ -14,12 +14,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "nft.h"
 #include "events.h"
+#include "guard.h"
 #include "json.h"
 #include "leases.h"
 #include "policy.h"
@@ -827,6 +830,22 @@ static int follow(const struct bh_ctx *ctx, struct bh_policy **p, bool json, __u
 	return BH_EXIT_OK;
 }
 
+/* A daemon holds <state dir>/daemon.pid's flock (daemon.c) */
+static bool daemon_runs(const char *state_dir)
+{
+	char path[PATH_MAX];
+	bool runs;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/daemon.pid", state_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	runs = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return runs;
+}
+
 int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -850,6 +869,7 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 		switch (opt) {
 		case 'j':
 			json = true;
+			bh_json_err_want();
 			break;
 		case 'f':
 			fol = true;
@@ -868,10 +888,17 @@ int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
 	}
 	ret = file_load(ctx->state_dir, &v, &n);
 	if (ret) {
-		fprintf(stderr, "bulkhead: events: %s/%s: %s\n", ctx->state_dir,
-			BH_EVENTS_FILE, strerror(-ret));
+		char path[PATH_MAX], msg[PATH_MAX + 64];
+
+		snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, BH_EVENTS_FILE);
+		bh_guard_path_err(path, ret, msg, sizeof(msg));
+		fprintf(stderr, "bulkhead: events: %s\n", msg);
+		bh_json_err_note(msg);
 		return BH_EXIT_SYSTEM;
 	}
+	if (!daemon_runs(ctx->state_dir))
+		fprintf(stderr, "bulkhead: events: no daemon runs on %s: only the daemon ('bulkhead daemon') collects events; this is what it saw while it ran\n",
+			ctx->state_dir);
 	p = load_applied(ctx->state_dir);
 	bh_leases_saved(ctx->state_dir, &ev_leases);
 	if (n)

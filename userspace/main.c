@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "dataplane.h"
+#include "json.h"
 #include "state.h"
 
 static bool verbose;
@@ -47,7 +48,9 @@ static void usage(FILE *f)
 		"  -v, --verbose    show libbpf's messages\n"
 		"  -h, --help       this help; 'bulkhead COMMAND --help' for a command\n"
 		"\n"
-		"Exit status: 0 success, 1 bad input, 2 system error.\n");
+		"Exit status: 0 success, 1 bad input or wrong state, 2 system error\n"
+		"(also: a pin dir off bpffs or out of reach, permission denied, another\n"
+		"instance on the ports). With --json, a failure prints {\"error\",\"exit\"}.\n");
 }
 
 int main(int argc, char **argv)
@@ -106,7 +109,7 @@ int main(int argc, char **argv)
 		argc -= optind;
 		argv += optind;
 		optind = 0;	/* a full getopt re-initialisation for the command */
-		return c->run(&ctx, argc, argv);
+		return bh_json_err_finish(c->run(&ctx, argc, argv));
 	}
 	fprintf(stderr, "bulkhead: unknown command '%s'\n", argv[optind]);
 	usage(stderr);
