@@ -55,6 +55,14 @@ static void pr_err(const char *fmt, ...)
 		bh_json_err_note(msg);	/* --json: the first error */
 }
 
+/* a policy's diagnostics on stderr; the first is also --json's error */
+static void diag_print(const struct bh_diag *d)
+{
+	bh_diag_print(d);
+	if (d->n)
+		bh_json_err_note(d->msg[0]);
+}
+
 static const struct bh_cmd *find_cmd(const char *name)
 {
 	for (const struct bh_cmd *c = bh_cmds; c->name; c++)
@@ -289,7 +297,7 @@ static int load_compile(const struct bh_ctx *ctx, const char *path, struct bh_po
 	memset(c, 0, sizeof(*c));
 	ret = bh_policy_load(path, p, &d);
 	if (ret) {
-		bh_diag_print(&d);
+		diag_print(&d);
 		/* a missing file is bad input; one out of reach a system error */
 		return ret == -EINVAL ? BH_EXIT_INPUT :
 		       (ret == -ENOENT || ret == -EISDIR) ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
@@ -298,7 +306,7 @@ static int load_compile(const struct bh_ctx *ctx, const char *path, struct bh_po
 	if (!ret)
 		ret = bh_compile(*p, c, &d);
 	if (ret) {
-		bh_diag_print(&d);
+		diag_print(&d);
 		bh_policy_free(*p);
 		*p = NULL;
 		if (l)
@@ -979,7 +987,7 @@ static int check_json(const char *path)
 	printf("{\"path\":");
 	bh_json_str(stdout, path);
 	if (ret) {
-		bh_diag_print(&d);
+		diag_print(&d);
 		printf(",\"ok\":false,\"errors\":[");
 		for (size_t i = 0; i < d.n; i++) {
 			printf("%s", i ? "," : "");
@@ -2266,7 +2274,7 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 	rc = BH_EXIT_INPUT;
 	if (path) {
 		if (bh_policy_load(path, &p, &d)) {
-			bh_diag_print(&d);
+			diag_print(&d);
 			return BH_EXIT_INPUT;
 		}
 		ret = bind_saved_leases(ctx, p);
@@ -2284,7 +2292,7 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		return BH_EXIT_INPUT;
 	}
 	if (bh_compile(p, &c, &d)) {
-		bh_diag_print(&d);
+		diag_print(&d);
 		goto out;
 	}
 	/* the gateway as this machine has it; without it, a stand-in */

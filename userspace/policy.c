@@ -14,7 +14,6 @@
 #include <netinet/in.h>
 #include <yaml.h>
 
-#include "json.h"
 #include "policy.h"
 #include "../bpf/bulkhead_abi.h"
 
@@ -100,10 +99,8 @@ static void diag_sort(struct bh_diag *d)
 
 void bh_diag_print(const struct bh_diag *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t i = 0; i < d->n; i++)
 		fprintf(stderr, "%s\n", d->msg[i]);
-		bh_json_err_note(d->msg[i]);
-	}
 }
 
 /* ---- address and MAC helpers ------------------------------------------------ */
