@@ -2111,8 +2111,68 @@ static const struct bh_addr *member_addr(const struct bh_member *m, bool v4)
 	return NULL;
 }
 
+/* @a is on the bridge's own LAN: in a prefix of the gateway's, or link-local */
+static bool on_lan(const struct bh_topology *t, const struct bh_addr *a)
+{
+	static const __u8 v4m[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!a->v4 && a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80)
+		return true;
+	for (size_t i = 0; i < t->n_addrs; i++) {
+		const struct bh_gw_addr *g = &t->addrs[i];
+		unsigned int bits = g->addr.v4 ? 96u + g->plen : g->plen, full = bits / 8;
+
+		if (g->addr.v4 != a->v4 || bits > 128 || (!a->v4 && g->addr.a[0] == 0xfe))
+			continue;
+		if (a->v4 && memcmp(a->a, v4m, 12))
+			continue;
+		if (memcmp(g->addr.a, a->a, full))
+			continue;
+		if (bits % 8 && ((g->addr.a[full] ^ a->a[full]) & (0xff00 >> (bits % 8)) & 0xff))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A LAN address no device of the policy is bound to: the dataplane judges a
+ * frame to it by the MAC it is sent to on the bridge. The MAC that claimed
+ * it (bh_claim, when Bulkhead is up), else a stand-in of the unknown group.
+ */
+static void lan_endpoint(const struct bh_policy *p, int claim_fd, struct endpoint *e)
+{
+	static const __u8 standin[6] = { 0x02, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1 };
+	struct bh_addr_key k;
+	struct bh_claim_val cv;
+	char ip[64], mac[18];
+
+	bh_format_addr(&e->addr, ip, sizeof(ip));
+	memcpy(k.addr, e->addr.a, 16);
+	if (claim_fd >= 0 && !bpf_map_lookup_elem(claim_fd, &k, &cv)) {
+		const struct bh_member *m = NULL;
+
+		bh_format_mac(cv.mac, mac);
+		m = find_member(p, mac, &e->group);
+		memcpy(e->mac, cv.mac, 6);
+		if (m)
+			snprintf(e->buf, sizeof(e->buf), "%s (%s%s%s, %s: its address as learned on the bridge)",
+				 ip, m->name ? m->name : "", m->name ? " " : "", mac,
+				 p->groups[e->group].name);
+		else
+			snprintf(e->buf, sizeof(e->buf), "%s (%s, not in the policy: group %s; learned on the bridge)",
+				 ip, mac, p->groups[p->unknown_group].name);
+	} else {
+		memcpy(e->mac, standin, 6);
+		snprintf(e->buf, sizeof(e->buf),
+			 "%s (on the bridge, bound to no device: judged by the MAC it goes to; here a device of group %s)",
+			 ip, p->groups[p->unknown_group].name);
+	}
+	e->label = e->buf;
+}
+
 static int endpoint(const struct bh_policy *p, const struct bh_topology *t,
-		    const char *s, bool v4, struct endpoint *e)
+		    const char *s, bool v4, int claim_fd, struct endpoint *e)
 {
 	const struct bh_member *m;
 	char ip[64];
@@ -2133,6 +2193,10 @@ static int endpoint(const struct bh_policy *p, const struct bh_topology *t,
 						g = (int)i;
 						e->group = g;
 					}
+		if (!m && on_lan(t, &e->addr)) {
+			lan_endpoint(p, claim_fd, e);
+			return 0;
+		}
 		if (!m) {
 			/* elsewhere: reached through the gateway */
 			if (t->n_macs)
@@ -2320,25 +2384,32 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		if (!bh_parse_addr(argv[optind + 1], &a))
 			v4 = a.v4;
 	}
-	if (endpoint(p, &topo, argv[optind], v4, &src) || src.group < 0) {
-		pr_err("explain: source '%s' is not a device of the policy or a MAC", argv[optind]);
-		goto out;
-	}
-	if (endpoint(p, &topo, argv[optind + 1], v4, &dst)) {
-		pr_err("explain: destination '%s' is not a device, MAC, address or 'gateway'",
-		       argv[optind + 1]);
-		goto out;
-	}
-	/* the quarantine in force */
+	/* the quarantine in force, and the addresses learned on the bridge */
 	{
 		struct bh_maps m;
 		struct bh_mac_key cur, next;
 		void *prev = NULL;
 		size_t n = 0;
+		int claim_fd;
 
 		ret = maps_open("explain", ctx, &m);
 		if (ret < 0) {
 			rc = -ret;
+			goto out;
+		}
+		claim_fd = ret ? m.claim : -1;
+		if (endpoint(p, &topo, argv[optind], v4, claim_fd, &src) || src.group < 0) {
+			pr_err("explain: source '%s' is not a device of the policy or a MAC",
+			       argv[optind]);
+			if (ret)
+				bh_maps_close(&m);
+			goto out;
+		}
+		if (endpoint(p, &topo, argv[optind + 1], v4, claim_fd, &dst)) {
+			pr_err("explain: destination '%s' is not a device, MAC, address or 'gateway'",
+			       argv[optind + 1]);
+			if (ret)
+				bh_maps_close(&m);
 			goto out;
 		}
 		if (ret) {
