@@ -29,6 +29,7 @@
 #include "json.h"
 #include "events.h"
 #include "guard.h"
+#include "kernel.h"
 #include "leases.h"
 #include "metrics.h"
 #include "nft.h"
@@ -358,7 +359,8 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	/* the file the daemon follows: its own --leases, else dhcp.leases;
 	 * never an up's or apply's --leases, which is that command's alone */
 	const char *lpath = ctx->leases_once ? p->dhcp_leases : leases_path(ctx, p);
-	struct bh_kv kv[10];
+	struct bh_kv kv[13];
+	struct bh_kernel k;
 	char abspath[PATH_MAX];
 	size_t len, ndev = 0;
 	char *text;
@@ -396,8 +398,12 @@ static int save_applied(const struct bh_ctx *ctx, const char *path,
 	KV(7, "pin_dir", "%s", ctx->pin_dir);
 	KV(8, "policy_entries", "%zu", c->n_pols);
 	KV(9, "leases", "%s", lpath && strcmp(lpath, "off") ? lpath : "");
+	bh_kernel_facts(&k);
+	KV(10, "kernel", "%s", k.release);
+	KV(11, "tc_hooks", "%s", k.tcx ? "tcx" : "clsact");
+	KV(12, "br_netfilter", "%s", k.br_netfilter ? "loaded" : "not loaded");
 #undef KV
-	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 10);
+	return bh_kv_save(ctx->state_dir, STATE_UP, kv, 13);
 }
 
 static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
@@ -591,6 +597,24 @@ static bool same_ports(const struct bh_topology *t, const char *pin_dir)
 	return same;
 }
 
+/* What the kernel offered this up: tc hooks, native XDP, br_netfilter. */
+static void print_kernel(enum bh_mode mode, const struct bh_topology *t,
+			 const struct bh_attached *att)
+{
+	struct bh_kernel k;
+	size_t nx = 0;
+
+	bh_kernel_facts(&k);
+	printf("bulkhead: kernel %s: tc hooks %s, native XDP on", k.release,
+	       k.tcx ? "tcx (links)" : "clsact (filters; tcx needs Linux 6.6)");
+	for (size_t i = 0; i < t->n_ports; i++)
+		if (att[i].mode == BH_MODE_XDP)
+			printf("%s %s", nx++ ? "," : "", att[i].name);
+	printf("%s, br_netfilter %s\n", nx ? "" : mode == BH_MODE_TC || mode == BH_MODE_NFT ?
+	       " no port (not asked for)" : " no port (no driver support)",
+	       k.br_netfilter ? "loaded" : "not loaded (needed only by --mode nft)");
+}
+
 /*
  * Load programs, write gateway + policy + quarantine into the maps, then
  * attach: the order means a port is never judged by an empty policy.
@@ -619,6 +643,12 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	rc = foreign_check("up", ctx, &topo);
 	if (rc)
 		goto out_topo;
+	/* nft mode judges bridged IP in table inet: only with br_netfilter */
+	if (mode == BH_MODE_NFT && bh_kernel_load_br_netfilter(err, sizeof(err))) {
+		pr_err("%s", err);
+		rc = BH_EXIT_SYSTEM;
+		goto out_topo;
+	}
 	rc = BH_EXIT_SYSTEM;
 	ret = bh_state_init(ctx->state_dir);
 	if (ret) {
@@ -700,6 +730,7 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 			printf(" %s[%s%s]", att[i].name, bh_mode_name(att[i].mode),
 			       att[i].adopted ? ",adopted" : "");
 		printf("\n");
+		print_kernel(mode, &topo, att);
 	}
 	if (!topo.n_ports)
 		pr_err("warning: the policy's interfaces have no ports: nothing is protected yet");
@@ -864,6 +895,18 @@ static int cmd_down(const struct bh_ctx *ctx, int argc, char **argv)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
 	if (lock_state(ctx) < 0)
 		return BH_EXIT_SYSTEM;
+	if (pin_dir_ok("down", ctx))
+		return BH_EXIT_SYSTEM;
+	/* clsact filters (no bpf_links: kernels before 6.6) outlive a pin dir
+	 * removed by hand; no pin dir marks them, so no instance runs them */
+	if (bh_maps_open(ctx->pin_dir, &m) == -ENOENT) {
+		ret = bh_dp_clsact_orphans();
+		if (ret > 0)
+			printf("bulkhead: detached %d Bulkhead clsact filter%s that no pin dir held (left by a removed pin dir)\n",
+			       ret, ret == 1 ? "" : "s");
+	} else {
+		bh_maps_close(&m);
+	}
 	ret = maps_open("down", ctx, &m);
 	if (ret < 0)
 		return -ret;
@@ -1862,7 +1905,13 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 			printf(",\"ifindex\":%d,\"mode\":\"%s\"}", att[i].ifindex,
 			       bh_mode_name(att[i].mode));
 		}
-		printf("],\"policy\":");
+		printf("],\"kernel\":{\"release\":");
+		bh_json_str(stdout, bh_kv_get(kv, nkv, "kernel") ?: "");
+		printf(",\"tc_hooks\":");
+		bh_json_str(stdout, bh_kv_get(kv, nkv, "tc_hooks") ?: "");
+		printf(",\"br_netfilter\":");
+		bh_json_str(stdout, bh_kv_get(kv, nkv, "br_netfilter") ?: "");
+		printf("},\"policy\":");
 		bh_json_str(stdout, policy ? policy : "");
 		printf(",\"generation\":%u,\"epoch\":%u", act.gen, act.epoch);
 		printf(",\"groups\":%s,\"devices\":%s,\"rules\":%s,\"quarantined\":%zu",
@@ -1895,6 +1944,9 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 		       bh_kv_get(kv, nkv, "rules") ?: "?", nq);
 		if (nq)
 			print_quarantine(&m, false);
+		printf("  kernel:      %s (tc hooks %s, br_netfilter %s, when it came up)\n",
+		       bh_kv_get(kv, nkv, "kernel") ?: "?", bh_kv_get(kv, nkv, "tc_hooks") ?: "?",
+		       bh_kv_get(kv, nkv, "br_netfilter") ?: "?");
 		printf("  ports:      ");
 		for (size_t i = 0; i < natt; i++)
 			printf(" %s[%s]%s", att[i].name, bh_mode_name(att[i].mode),
@@ -2081,7 +2133,7 @@ struct endpoint {
 	bool has_addr;
 	const char *label;
 	int group;		/* -1: not a listed device */
-	char buf[96];
+	char buf[256];
 };
 
 static const struct bh_member *find_member(const struct bh_policy *p, const char *s,

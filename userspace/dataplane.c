@@ -463,7 +463,7 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
  * Whether our clsact filter (BH_TC_HANDLE, BH_TC_PRIO) on @ifindex runs a
  * Bulkhead program (bulkhead_tc_*): 1 yes, 0 no filter or another's.
  */
-static int clsact_ours(int ifindex, bool ingress)
+static int clsact_ours(int ifindex, bool ingress, __u32 *prog_id)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
@@ -478,6 +478,8 @@ static int clsact_ours(int ifindex, bool ingress)
 	libbpf_set_print(old);
 	if (ret || !opts.prog_id)
 		return 0;
+	if (prog_id)
+		*prog_id = opts.prog_id;
 	fd = bpf_prog_get_fd_by_id(opts.prog_id);
 	if (fd < 0)
 		return 0;
@@ -508,7 +510,7 @@ static int clsact_op(int ifindex, bool ingress, int prog_fd, bool *replaced)
 	if (ret && ret != -EEXIST)
 		return ret;
 	if (replaced)
-		*replaced = clsact_ours(ifindex, ingress);
+		*replaced = clsact_ours(ifindex, ingress, NULL);
 	opts.prog_fd = prog_fd;
 	opts.flags = BPF_TC_F_REPLACE;
 	return bpf_tc_attach(&hook, &opts);
@@ -523,7 +525,70 @@ int bh_dp_clsact_sweep(void)
 		return -errno;
 	for (i = ifs; i->if_index; i++)
 		for (int in = 0; in < 2; in++)
-			if (clsact_ours((int)i->if_index, in) &&
+			if (clsact_ours((int)i->if_index, in, NULL) &&
+			    !clsact_op((int)i->if_index, in, -1, NULL))
+				n++;
+	if_freenameindex(ifs);
+	return n;
+}
+
+/* the program a pinned object is, its id; 0 when it is no program */
+static __u32 pinned_prog_id(const char *path)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), id = 0;
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		id = info.id;
+	close(fd);
+	return id;
+}
+
+/* is program @id the clsact marker in some <bpffs>/<pin dir>/links/ ? */
+static bool clsact_pinned(__u32 id)
+{
+	char links[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *de, *le;
+	DIR *top, *dir;
+	bool found = false;
+
+	top = opendir(BH_BPFFS);
+	if (!top)
+		return true;	/* cannot tell: not an orphan */
+	while (!found && (de = readdir(top))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(links, sizeof(links), "%s/%s/links", BH_BPFFS, de->d_name);
+		dir = opendir(links);
+		if (!dir)
+			continue;
+		while (!found && (le = readdir(dir))) {
+			if (strncmp(le->d_name, "clsact-", 7))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", links, le->d_name);
+			found = pinned_prog_id(path) == id;
+		}
+		closedir(dir);
+	}
+	closedir(top);
+	return found;
+}
+
+int bh_dp_clsact_orphans(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	__u32 id;
+	int n = 0;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index; i++)
+		for (int in = 0; in < 2; in++)
+			if (clsact_ours((int)i->if_index, in, &id) && !clsact_pinned(id) &&
 			    !clsact_op((int)i->if_index, in, -1, NULL))
 				n++;
 	if_freenameindex(ifs);

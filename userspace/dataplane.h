@@ -18,7 +18,8 @@
 #include "compile.h"
 #include "nl.h"
 
-#define BH_PIN_DIR_DEFAULT	"/sys/fs/bpf/bulkhead"
+#define BH_BPFFS		"/sys/fs/bpf"
+#define BH_PIN_DIR_DEFAULT	BH_BPFFS "/bulkhead"
 
 enum bh_mode {
 	BH_MODE_AUTO,
@@ -89,6 +90,13 @@ int bh_dp_detach_all(const char *pin_dir);
  * number detached, or -errno.
  */
 int bh_dp_clsact_sweep(void);
+
+/*
+ * The same for the filters whose program no pin dir on BH_BPFFS marks as
+ * its own (the pin dir was removed by hand): an instance that is up keeps
+ * its filters. The number detached, or -errno.
+ */
+int bh_dp_clsact_orphans(void);
 
 /* Detach every pinned link and remove the pin dir. */
 int bh_dp_down(const char *pin_dir, char *err, size_t errlen);

@@ -185,7 +185,6 @@ static int check_port(int ifindex, const __u32 *own, size_t n_own, struct bh_for
 		{ GUARD_TCX_EGRESS, "tcx egress" },
 	};
 	libbpf_print_fn_t print;
-	bool has_tcx = false;
 	int ret = 0;
 
 	if (!bpf_xdp_query(ifindex, 0, &xo)) {
@@ -202,14 +201,11 @@ static int check_port(int ifindex, const __u32 *own, size_t n_own, struct bh_for
 		qo.prog_cnt = 64;
 		if (bpf_prog_query_opts(ifindex, (enum bpf_attach_type)tcx[t].type, &qo))
 			continue;	/* no tcx on this kernel */
-		has_tcx = true;
 		for (__u32 i = 0; i < qo.prog_cnt && i < 64 && !ret; i++)
 			ret = check_prog(ids[i], own, n_own, ifindex, tcx[t].hook, f);
 	}
-	/* clsact only where the kernel has no tcx, as dataplane.c attaches;
-	 * a port without clsact is no error: libbpf would say it is */
-	if (has_tcx)
-		return ret;
+	/* clsact too where the kernel has tcx (BULKHEAD_FORCE_CLSACT); a port
+	 * without clsact is no error: libbpf would say it is */
 	print = libbpf_set_print(NULL);
 	for (int in = 1; in >= 0 && !ret; in--) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
