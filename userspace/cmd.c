@@ -864,6 +864,9 @@ static int cmd_up(const struct bh_ctx *ctx, int argc, char **argv)
 	ret = up_args("up", argc, argv, &path, &mode, &mode_set, NULL, &lc);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
+	/* up again without --mode keeps the mode in force, as the daemon does */
+	if (!mode_set)
+		mode = applied_mode(ctx, BH_MODE_AUTO);
 	return bh_up(&lc, path, mode, false);
 }
 

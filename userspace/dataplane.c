@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
@@ -724,6 +728,25 @@ static int attach_tc(const char *pin_dir, const struct bh_port *port,
 	return ret;
 }
 
+/* the port's driver is veth (ETHTOOL_GDRVINFO) */
+static bool port_is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = {};
+	bool veth = false;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		veth = !strcmp(info.driver, "veth");
+	close(fd);
+	return veth;
+}
+
 static bool port_listed(const struct bh_topology *t, const char *ifname)
 {
 	for (size_t i = 0; i < t->n_ports; i++)
@@ -760,7 +783,8 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 		}
 
 		ret = -EOPNOTSUPP;
-		if (mode != BH_MODE_TC) {
+		/* auto: a veth frame is an skb already, tc judges it cheaper */
+		if (mode == BH_MODE_XDP || (mode != BH_MODE_TC && !port_is_veth(p->name))) {
 			ret = link_ensure(dp->pin_dir, p, LK_XDP, xdp_fd, &adopted);
 			if (ret && mode == BH_MODE_XDP) {
 				snprintf(err, errlen,
