@@ -248,8 +248,10 @@ for r, c in s['counters'].items():
     if r.startswith('drop_'):
         eq('bulkhead_drops_total{reason="%s"}' % r, c['packets'])
 for h in s['rules_hits']:
-    lab = h['rule'].replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
-    eq('bulkhead_rule_hits_total{id="%d",rule="%s"}' % (h['id'], lab), h['packets'])
+    lab = h['key'].replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
+    eq('bulkhead_rule_hits_total{rule="%s"}' % lab, h['packets'])
+    if '.yaml:' in h['key']:
+        bad.append('a rule key with a line number: %s' % h['key'])
 eq('bulkhead_policy_epoch', s['epoch'])
 eq('bulkhead_quarantined_devices', s['quarantined'])
 eq('bulkhead_policy_last_apply_success', 1)
@@ -261,7 +263,7 @@ for x in d:
             eq(k % (w, x['mac'], x['name'], x['group']), x[w])
 if not any(k.startswith('bulkhead_map_entries{map="bh_devices"}') for k in m):
     bad.append('no map fill levels')
-if m.get('bulkhead_rule_hits_total{id="0",rule="%s"}' % s['rules_hits'][0]['rule'], 0) < 1:
+if m.get('bulkhead_rule_hits_total{rule="%s"}' % s['rules_hits'][0]['key'], 0) < 1:
     bad.append('rule 0 has no hits')
 if bad:
     print('\n'.join(bad))

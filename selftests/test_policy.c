@@ -299,6 +299,33 @@ static void compile_str(const char *yaml, struct bh_policy **p, struct bh_compil
 	assert_int_equal(ret, 0);
 }
 
+/* metrics label rules by key: moving a rule keeps it, names win, repeats get #N */
+static void test_rule_keys_stable(void **state)
+{
+	struct bh_policy *p1, *p2;
+	struct bh_compiled c1, c2;
+
+	(void)state;
+	compile_str(HDR "groups:\n  a: {}\n  b: {}\n"
+		    "rules:\n  - {from: a, to: b, proto: tcp, ports: [80]}\n"
+		    "  - {name: web, from: b, to: a, proto: tcp, ports: [443]}\n"
+		    "  - {name: web, from: a, to: internet}\n", &p1, &c1);
+	compile_str(HDR "groups:\n  a: {}\n  b: {}\n\n# moved\nrules:\n"
+		    "  - {name: web, from: b, to: a, proto: tcp, ports: [443]}\n"
+		    "  - {from: a,   to: b, proto: tcp, ports: [80]}\n", &p2, &c2);
+	assert_string_equal(c1.rules[0].key, c2.rules[1].key);
+	assert_memory_equal(c1.rules[0].key, "r-", 2);
+	assert_string_equal(c1.rules[1].key, "web");
+	assert_string_equal(c2.rules[0].key, "web");
+	assert_string_equal(c1.rules[2].key, "web#2");
+	assert_string_not_equal(c1.rules[0].key, c1.rules[2].key);
+	assert_string_equal(c1.rules[3].key, "built-in: dhcp");
+	bh_compiled_free(&c1);
+	bh_compiled_free(&c2);
+	bh_policy_free(p1);
+	bh_policy_free(p2);
+}
+
 static void test_deny_wins(void **state)
 {
 	struct bh_policy *p;
@@ -668,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_good_corpus_loads),
 		cmocka_unit_test(test_bad_corpus),
 		cmocka_unit_test(test_errors_collected),
+		cmocka_unit_test(test_rule_keys_stable),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_parse_mac),

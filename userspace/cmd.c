@@ -1933,6 +1933,8 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 
 			printf("%s{\"id\":%zu,\"rule\":", i ? "," : "", i);
 			bh_json_str(stdout, c.rules[i].label);
+			printf(",\"key\":");
+			bh_json_str(stdout, c.rules[i].key);
 			printf(",\"packets\":%llu,\"bytes\":%llu}",
 			       (unsigned long long)cnt.packets, (unsigned long long)cnt.bytes);
 		}

@@ -745,6 +745,86 @@ static void label_num(struct bh_rule_info *ri, size_t *off, size_t v)
 	label_put(ri, off, tmp + i, LABEL_ALL);
 }
 
+static __u32 fnv(__u32 h, const void *p, size_t n)
+{
+	const __u8 *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+static __u32 target_hash(__u32 h, const struct bh_policy *p, const struct bh_target *t)
+{
+	h = fnv(h, &t->kind, sizeof(t->kind));
+	if (t->kind == BH_T_GROUP && t->group < p->n_groups)
+		h = fnv(h, p->groups[t->group].name, strlen(p->groups[t->group].name) + 1);
+	else if (t->kind == BH_T_CIDR)
+		h = fnv(h, &t->cidr, sizeof(t->cidr));
+	return h;
+}
+
+/* what a rule says, by group names: the same rule anywhere in the file */
+static __u32 rule_hash(const struct bh_policy *p, const struct bh_rule_def *r)
+{
+	__u32 h = 2166136261u;
+
+	for (size_t i = 0; i < r->n_from; i++)
+		h = target_hash(h, p, &r->from[i]);
+	h = fnv(h, "->", 2);
+	for (size_t i = 0; i < r->n_to; i++)
+		h = target_hash(h, p, &r->to[i]);
+	h = fnv(h, &r->proto, sizeof(r->proto));
+	for (size_t i = 0; i < r->n_ports; i++)
+		h = fnv(h, &r->ports[i], sizeof(r->ports[i]));
+	return fnv(h, &r->action, sizeof(r->action));
+}
+
+/*
+ * A stable key per rule (bh_rule_info.key); a name used before gets "#N".
+ * The names seen are counted in an open-addressed table (@seen: rule
+ * indexes + 1, 2 * n slots), so 100k named rules take linear time.
+ */
+static int key_rules(struct cstate *s)
+{
+	struct bh_compiled *c = s->c;
+	size_t nslot = 2 * s->p->n_rules + 1;
+	size_t *seen = calloc(nslot, sizeof(*seen)), *cnt = calloc(nslot, sizeof(*cnt));
+
+	if (!seen || !cnt) {
+		free(seen);
+		free(cnt);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_rules; i++) {
+		struct bh_rule_info *ri = &c->rules[i];
+		const struct bh_rule_def *r;
+		size_t h;
+
+		if (i >= s->p->n_rules) {
+			snprintf(ri->key, sizeof(ri->key), "%s", ri->buf);
+			continue;
+		}
+		r = &s->p->rules[i];
+		if (!r->comment) {
+			snprintf(ri->key, sizeof(ri->key), "r-%08x", rule_hash(s->p, r));
+			continue;
+		}
+		h = fnv(2166136261u, r->comment, strlen(r->comment)) % nslot;
+		while (seen[h] && strcmp(s->p->rules[seen[h] - 1].comment, r->comment))
+			h = (h + 1) % nslot;
+		if (!seen[h])
+			seen[h] = i + 1;
+		if (++cnt[h] > 1)
+			snprintf(ri->key, sizeof(ri->key), "%.40s#%zu", r->comment, cnt[h]);
+		else
+			snprintf(ri->key, sizeof(ri->key), "%.48s", r->comment);
+	}
+	free(seen);
+	free(cnt);
+	return 0;
+}
+
 static void label_rules(struct cstate *s)
 {
 	const char *base = strrchr(s->p->path, '/');
@@ -974,6 +1054,8 @@ int bh_compile(const struct bh_policy *p, struct bh_compiled *c, struct bh_diag 
 	if (!c->rules)
 		goto fail;
 	label_rules(&s);
+	if (key_rules(&s))
+		goto fail;
 
 	l = calloc(s.n_rules, sizeof(*l));
 	if (!l)

@@ -21,6 +21,13 @@ struct bh_rule_info {
 	int user_index;		/* index in policy rules, or -1 for built-in */
 	const char *label;	/* "rule 3 (policy.yaml:41)" or "built-in: dns" */
 	char buf[96];
+	/*
+	 * A key that stays when an edit moves the rule (metrics labels): its
+	 * name ("#2" after a name used before), else "r-" and a hash of what
+	 * it says (from, to, proto, ports, action by group name), "built-in:
+	 * dns" for the built-ins.
+	 */
+	char key[56];
 };
 
 struct bh_compiled {

@@ -398,10 +398,10 @@ static void render_verdicts(FILE *f, struct bh_metrics *mx, const struct bh_maps
 		fprintf(f, "bulkhead_drops_total{reason=\"%s\"} %llu\n",
 			bh_reason_name((unsigned int)r), (unsigned long long)reasons[r].packets);
 	head(f, "bulkhead_rule_hits_total", "counter",
-	     "Frames a rule of the policy in force decided (id: index in status --json rules_hits).");
+	     "Frames a rule of the policy in force decided (rule: its name, else a hash of what it says; status --json rules_hits key).");
 	for (size_t i = 0; i < n_rules; i++) {
-		fprintf(f, "bulkhead_rule_hits_total{id=\"%zu\",rule=\"", i);
-		esc(f, mx->comp.rules[i].label);
+		fprintf(f, "bulkhead_rule_hits_total{rule=\"");
+		esc(f, mx->comp.rules[i].key);
 		fprintf(f, "\"} %llu\n", (unsigned long long)rules[i].packets);
 	}
 	free(rules);
