@@ -110,6 +110,13 @@ out=$(bh isolate 02:00:00:00:00:11 2>&1)
 if [ $? -eq 0 ] && ! echo "$out" | grep -q "typo"; then ok "isolate of a policy device: no warning"
 else fail "isolate of a policy device: no warning" "$out"; fi
 bh release 02:00:00:00:00:11 >/dev/null 2>&1
+# by name, as explain takes it
+rc_is 0 "isolate by the device's name (camera)" "02:00:00:00:00:11" bh isolate camera
+check "... the camera's MAC is the one quarantined" \
+	test "$(status_field "s['quarantined']")" = 1
+rc_is 0 "release by name" "02:00:00:00:00:11 released" bh release camera
+rc_is 1 "isolate of a name no device has: exit 1, says so" "nor a device name" \
+	bh isolate no-such-device
 rc_is 0 "events with no daemon running: says only the daemon collects events" \
 	"only the daemon" bh events
 

@@ -1450,6 +1450,37 @@ static bool mac_known(const struct bh_ctx *ctx, const struct bh_maps *m, const _
 	return known;
 }
 
+/*
+ * A device on the command line: a MAC, or a member's name in the applied
+ * policy (as explain takes it). 0, or an exit code after saying why.
+ */
+static int device_arg(const struct bh_ctx *ctx, const char *cmd, const char *s, __u8 mac[6])
+{
+	struct bh_policy *p;
+	int found = 0;
+
+	if (!bh_parse_mac(s, mac))
+		return BH_EXIT_OK;
+	p = applied_file(ctx);
+	for (size_t g = 0; p && g < p->n_groups; g++)
+		for (size_t i = 0; i < p->groups[g].n_members; i++) {
+			const struct bh_member *m = &p->groups[g].members[i];
+
+			if (m->name && !strcmp(m->name, s) && !found++)
+				memcpy(mac, m->mac, 6);
+		}
+	bh_policy_free(p);
+	if (found == 1)
+		return BH_EXIT_OK;
+	if (found > 1)
+		pr_err("%s: '%s' names %d devices in the applied policy; give the MAC", cmd, s,
+		       found);
+	else
+		pr_err("%s: '%s' is neither a MAC address (aa:bb:cc:dd:ee:ff) nor a device name of the applied policy",
+		       cmd, s);
+	return BH_EXIT_INPUT;
+}
+
 static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1492,11 +1523,9 @@ static int cmd_isolate(const struct bh_ctx *ctx, int argc, char **argv)
 		bh_cmd_usage(find_cmd("isolate"), true);
 		return BH_EXIT_INPUT;
 	}
-	if (bh_parse_mac(argv[optind], e.mac)) {
-		pr_err("isolate: '%s' is not a MAC address (expected aa:bb:cc:dd:ee:ff)",
-		       argv[optind]);
-		return BH_EXIT_INPUT;
-	}
+	ret = device_arg(ctx, "isolate", argv[optind], e.mac);
+	if (ret)
+		return ret;
 	bh_format_mac(e.mac, macs);
 	if (e.mac[0] & 1) {
 		pr_err("isolate: %s is a broadcast or multicast address, not a device", macs);
@@ -1675,11 +1704,9 @@ static int cmd_release(const struct bh_ctx *ctx, int argc, char **argv)
 	ret = simple_args("release", argc, argv, 1);
 	if (ret)
 		return ret == -1 ? BH_EXIT_OK : BH_EXIT_INPUT;
-	if (bh_parse_mac(argv[optind], mac)) {
-		pr_err("release: '%s' is not a MAC address (expected aa:bb:cc:dd:ee:ff)",
-		       argv[optind]);
-		return BH_EXIT_INPUT;
-	}
+	ret = device_arg(ctx, "release", argv[optind], mac);
+	if (ret)
+		return ret;
 	bh_format_mac(mac, macs);
 	ret = bh_release(ctx, mac, 0);
 	if (ret)
@@ -2776,7 +2803,7 @@ const struct bh_cmd bh_cmds[] = {
 	  "Packets are judged wholly by the old or wholly by the new policy. A policy\n"
 	  "that does not validate changes nothing (exit status 1). The DHCP leases\n"
 	  "are read once and bound as for 'up'.\n" },
-	{ "isolate", cmd_isolate, "MAC [--reason TEXT] [--for DURATION]",
+	{ "isolate", cmd_isolate, "MAC|NAME [--reason TEXT] [--for DURATION]",
 	  "quarantine a device now: cut its flows, keep it cut off across reboots",
 	  "  -r, --reason TEXT    why, kept with the quarantine\n"
 	  "  -f, --for DURATION   end it after DURATION: 30s, 30m, 2h, 1d, 1h30m\n"
@@ -2785,9 +2812,10 @@ const struct bh_cmd bh_cmds[] = {
 	  "\n"
 	  "The device may still use the gateway services in the policy's\n"
 	  "quarantine.allow (default dhcp, dns). A MAC not seen yet can be isolated.\n"
+	  "NAME: a device's name in the applied policy, as explain takes it.\n"
 	  "Works on the pinned maps directly; needs no daemon.\n" },
-	{ "release", cmd_release, "MAC",
-	  "end a device's quarantine", "" },
+	{ "release", cmd_release, "MAC|NAME",
+	  "end a device's quarantine", "NAME: a device's name in the applied policy.\n" },
 	{ "explain", cmd_explain, "[-c POLICY] [--json] SRC DST PROTO[/PORT]",
 	  "say whether a flow would pass, and which rule or default decides",
 	  "  -c, --config POLICY  judge against this file [default: the applied policy]\n"

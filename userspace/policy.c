@@ -1014,6 +1014,52 @@ static int cmp_mmatch(const void *a, const void *b)
 	return x->b < y->b ? -1 : x->b > y->b;
 }
 
+/* members by name, then file order: the duplicate names */
+static int cmp_mname(const void *a, const void *b)
+{
+	const struct bh_member *const *x = a, *const *y = b;
+	int c = strcmp((*x)->name, (*y)->name);
+
+	if (c)
+		return c;
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * Two members with one name: explain, isolate NAME and the events would
+ * pick one of them at random. Members are in one array per group and the
+ * groups in file order, so pointer order within a name is file order
+ * only per group: the first in the file is the one with the lowest line.
+ */
+static void check_member_names(struct ld *l, struct bh_member **mem, size_t n)
+{
+	struct bh_member **named = xcalloc(n + 1, sizeof(*named));
+	size_t nn = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (mem[i]->name)
+			named[nn++] = mem[i];
+	qsort(named, nn, sizeof(*named), cmp_mname);
+	for (size_t i = 1, f = 0; i < nn && l->d->n < BH_DIAG_MAX; i++) {
+		if (strcmp(named[i]->name, named[f]->name)) {
+			f = i;
+			continue;
+		}
+		const struct bh_member *first = named[f], *dup = named[i];
+
+		if (dup->pos.line < first->pos.line) {
+			const struct bh_member *t = first;
+
+			first = dup;
+			dup = t;
+		}
+		bh_diag_add(l->d, l->file, dup->pos,
+			    "device name '%s' is used twice (first at line %u): names must be unique",
+			    dup->name, first->pos.line);
+	}
+	free(named);
+}
+
 /*
  * Cross-member checks: duplicate MACs, an address bound to two MACs.
  * Each member against the earlier ones: the addresses it shares with each
@@ -1101,6 +1147,7 @@ static void check_members(struct ld *l)
 				    mac, mem[limit]->pos.line);
 		}
 	}
+	check_member_names(l, mem, n);
 	free(mem);
 	free(macs);
 	free(first);
