@@ -180,4 +180,27 @@ check "... and table inet bulkhead" quiet nsenter --net=/run/netns/$GW nft list 
 rmdir "$OTHER_PIN" 2>/dev/null
 out=$(bh down 2>&1) && ok "down" || fail "down" "$out"
 check "... removes the tables" bash -c "! nsenter --net=/run/netns/$GW nft list table bridge bulkhead 2>/dev/null"
+
+# ---- devices: addresses and why; after down, what up restores ------------------
+out=$(bh up -c "$P" --mode tc 2>&1) && ok "up again" || fail "up again" "$out"
+rc_is 0 "isolate the fridge with a reason" "isolated" bh isolate fridge --reason "odd DNS"
+rc_is 0 "devices: each device's addresses, where they come from" \
+	"^02:00:00:00:00:31 .* 192\.168\.50\.31 \(ip\), fd00:50::31 \(ip\)" bh devices
+rc_is 0 "devices: the quarantine's reason and start" \
+	"^quarantine: 02:00:00:00:00:31 fridge since [0-9-]+ [0-9:]+: odd DNS" bh devices
+check "devices --json: reason and addresses" python3 -c "
+import json,sys
+d={x['mac']:x for x in json.loads(sys.argv[1])}
+f=d['02:00:00:00:00:31']
+assert f['quarantined'] and f['reason']=='odd DNS' and f['since']>0 and '192.168.50.31 (ip)' in f['addresses'], f" "$(bh devices --json)"
+out=$(bh down 2>&1) && ok "down, the fridge still isolated" || fail "down" "$out"
+rc_is 0 "status after down: the saved quarantine up restores" \
+	"saved quarantine: 02:00:00:00:00:31: odd DNS \(up restores it\)" bh status
+check "status --json after down: quarantine_saved" python3 -c "
+import json,sys
+s=json.loads(sys.argv[1])
+assert s['up'] is False and s['quarantine_saved'][0]['mac']=='02:00:00:00:00:31', s" "$(bh status --json)"
+rc_is 0 "devices after down: the fridge isolated at up" "^02:00:00:00:00:31 .* at up " bh devices
+rc_is 0 "release while down" "released" bh release fridge
+check "status --json after down and release: {\"up\":false}" test "$(bh status --json)" = '{"up":false}'
 tap_done

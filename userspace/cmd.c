@@ -1902,10 +1902,36 @@ static int cmd_status(const struct bh_ctx *ctx, int argc, char **argv)
 	if (ret < 0)
 		return -ret;
 	if (!ret) {
-		if (json)
-			printf("{\"up\":false}\n");
-		else
+		struct bh_quar_entry *q = NULL;
+		size_t nq = 0;
+		char mac[18];
+
+		/* what up will restore */
+		bh_quar_load(ctx->state_dir, &q, &nq);
+		if (json) {
+			printf("{\"up\":false");
+			if (nq) {
+				printf(",\"quarantine_saved\":[");
+				for (size_t i = 0; i < nq; i++) {
+					bh_format_mac(q[i].mac, mac);
+					printf("%s{\"mac\":\"%s\",\"since\":%llu,\"until\":%llu,\"reason\":",
+					       i ? "," : "", mac, (unsigned long long)q[i].since,
+					       (unsigned long long)q[i].until);
+					bh_json_str(stdout, q[i].reason);
+					printf("}");
+				}
+				printf("]");
+			}
+			printf("}\n");
+		} else {
 			printf("bulkhead: down (nothing pinned in %s)\n", ctx->pin_dir);
+			for (size_t i = 0; i < nq; i++) {
+				bh_format_mac(q[i].mac, mac);
+				printf("  saved quarantine: %s%s%s (up restores it)\n", mac,
+				       q[i].reason[0] ? ": " : "", q[i].reason);
+			}
+		}
+		free(q);
 		return BH_EXIT_OK;
 	}
 	bpf_map_lookup_elem(m.active, &zero, &act);
@@ -2010,9 +2036,24 @@ struct dev_row {
 	const char *host;	/* from a DHCP lease, NULL: none */
 	const char *group;
 	bool quarantined;
-	__u64 until;		/* a timed quarantine's end, 0: none */
+	bool saved;		/* quarantined in the state dir only: up restores it */
+	__u64 since, until;	/* a quarantine's start, a timed one's end (0: none) */
+	const char *reason;	/* given with isolate --reason, NULL: none */
+	char addrs[256];	/* "a (ip), b (lease), c (learned)" */
 	struct bh_dev_stats st;
 };
+
+/* one more address of a device, with where it comes from */
+static void row_addr(struct dev_row *r, const struct bh_addr *a, const char *from)
+{
+	size_t len = strlen(r->addrs);
+	char ip[64];
+
+	bh_format_addr(a, ip, sizeof(ip));
+	if (strstr(r->addrs, ip))
+		return;
+	snprintf(r->addrs + len, sizeof(r->addrs) - len, "%s%s (%s)", len ? ", " : "", ip, from);
+}
 
 static struct dev_row *row_for(struct dev_row **rows, size_t *n, const __u8 mac[6])
 {
@@ -2034,6 +2075,8 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 {
 	struct bh_policy *p;
 	struct bh_leases leases = {};
+	struct bh_quar_entry *quar = NULL;
+	size_t nquar = 0;
 	struct dev_row *rows = NULL, *r;
 	struct bh_mac_key cur, next;
 	const char *unknown = "unknown";
@@ -2063,6 +2106,8 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 					goto oom;
 				r->name = p->groups[g].members[i].name;
 				r->group = p->groups[g].name;
+				for (size_t a = 0; a < p->groups[g].members[i].n_ips; a++)
+					row_addr(r, &p->groups[g].members[i].ips[a], "ip");
 			}
 	}
 	if (up) {
@@ -2088,20 +2133,61 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 			if (!r)
 				goto oom;
 			r->quarantined = true;
-			if (!bpf_map_lookup_elem(m.quarantine, &next, &v))
+			if (!bpf_map_lookup_elem(m.quarantine, &next, &v)) {
+				r->since = v.since;
 				r->until = v.until;
+			}
 			cur = next;
 			prev = &cur;
 		}
 	}
+	/* the quarantine as saved: the reasons, and after down what up restores */
+	bh_quar_load(ctx->state_dir, &quar, &nquar);
+	for (size_t i = 0; i < nquar; i++) {
+		r = row_for(&rows, &n, quar[i].mac);
+		if (!r)
+			goto oom;
+		if (!up) {
+			r->quarantined = r->saved = true;
+			r->since = quar[i].since;
+			r->until = quar[i].until;
+		}
+		r->reason = quar[i].reason[0] ? quar[i].reason : NULL;
+	}
 	bh_leases_saved(ctx->state_dir, &leases);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		rows[i].host = bh_leases_host(&leases, rows[i].mac);
+		for (size_t l = 0; l < leases.n; l++)
+			if (!memcmp(leases.v[l].mac, rows[i].mac, 6)) {
+				struct bh_addr a = { .v4 = true };
+
+				bh_v4mapped(a.a, leases.v[l].ip);
+				row_addr(&rows[i], &a, "lease");
+			}
+	}
+	/* addresses learned on the bridge (bh_claim) */
+	if (up) {
+		struct bh_addr_key ak, *aprev = NULL, acur;
+		struct bh_claim_val cv;
+
+		while (!bpf_map_get_next_key(m.claim, aprev, &ak)) {
+			if (!bpf_map_lookup_elem(m.claim, &ak, &cv) && (r = row_for(&rows, &n, cv.mac))) {
+				struct bh_addr a;
+				static const __u8 v4m[12] = { [10] = 0xff, [11] = 0xff };
+
+				memcpy(a.a, ak.addr, 16);
+				a.v4 = !memcmp(ak.addr, v4m, 12);
+				row_addr(r, &a, "learned");
+			}
+			acur = ak;
+			aprev = &acur;
+		}
+	}
 	if (json)
 		printf("[");
 	else
-		printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10s  %12s  %8s\n", "MAC", "NAME",
-		       "HOST", "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS");
+		printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10s  %12s  %8s  %s\n", "MAC", "NAME",
+		       "HOST", "GROUP", "QUARANTINE", "PACKETS", "BYTES", "DROPS", "ADDRESSES");
 	for (size_t i = 0; i < n; i++) {
 		char mac[18], quar[32] = "-";
 
@@ -2114,6 +2200,8 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 		} else if (rows[i].quarantined) {
 			strcpy(quar, "isolated");
 		}
+		if (rows[i].saved)
+			strcpy(quar, "at up");
 		if (json) {
 			printf("%s{\"mac\":\"%s\",\"name\":", i ? "," : "", mac);
 			bh_json_str(stdout, rows[i].name ? rows[i].name : "");
@@ -2121,26 +2209,51 @@ static int cmd_devices(const struct bh_ctx *ctx, int argc, char **argv)
 			bh_json_str(stdout, rows[i].host ? rows[i].host : "");
 			printf(",\"group\":");
 			bh_json_str(stdout, rows[i].group ? rows[i].group : unknown);
-			printf(",\"quarantined\":%s,\"until\":%llu,\"remaining\":%llu",
+			printf(",\"quarantined\":%s,\"saved_only\":%s,\"since\":%llu,\"until\":%llu,\"remaining\":%llu,\"reason\":",
 			       rows[i].quarantined ? "true" : "false",
+			       rows[i].saved ? "true" : "false",
+			       (unsigned long long)rows[i].since,
 			       (unsigned long long)rows[i].until,
 			       (unsigned long long)quar_left(rows[i].until));
+			bh_json_str(stdout, rows[i].reason ? rows[i].reason : "");
+			printf(",\"addresses\":");
+			bh_json_str(stdout, rows[i].addrs);
 			printf(",\"packets\":%llu,\"bytes\":%llu,\"drops\":%llu}",
 			       (unsigned long long)rows[i].st.packets,
 			       (unsigned long long)rows[i].st.bytes,
 			       (unsigned long long)rows[i].st.drops);
 		} else {
-			printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu\n", mac,
+			printf("%-17s  %-16s  %-16s  %-12s  %-11s  %10llu  %12llu  %8llu  %s\n", mac,
 			       rows[i].name ? rows[i].name : "-",
 			       rows[i].host ? rows[i].host : "-",
 			       rows[i].group ? rows[i].group : unknown, quar,
 			       (unsigned long long)rows[i].st.packets,
 			       (unsigned long long)rows[i].st.bytes,
-			       (unsigned long long)rows[i].st.drops);
+			       (unsigned long long)rows[i].st.drops,
+			       rows[i].addrs[0] ? rows[i].addrs : "-");
 		}
 	}
-	if (json)
+	if (json) {
 		printf("]\n");
+	} else {
+		/* why and since when: the reasons given with isolate --reason */
+		for (size_t i = 0; i < n; i++) {
+			char mac[18], when[32];
+			time_t t = (time_t)rows[i].since;
+			struct tm tm;
+
+			if (!rows[i].quarantined)
+				continue;
+			bh_format_mac(rows[i].mac, mac);
+			strcpy(when, "?");
+			if (t && localtime_r(&t, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			printf("quarantine: %s%s%s since %s%s%s%s\n", mac, rows[i].name ? " " : "",
+			       rows[i].name ? rows[i].name : "", when,
+			       rows[i].reason ? ": " : "", rows[i].reason ? rows[i].reason : "",
+			       rows[i].saved ? " (Bulkhead is down: up restores it)" : "");
+		}
+	}
 	ret = BH_EXIT_OK;
 	goto out;
 oom:
@@ -2148,6 +2261,7 @@ oom:
 	ret = BH_EXIT_SYSTEM;
 out:
 	free(rows);
+	free(quar);
 	bh_leases_free(&leases);
 	bh_policy_free(p);
 	if (up)
