@@ -1631,10 +1631,15 @@ static void age_claim(const char *addr)
 {
 	struct bh_addr_key k;
 	struct bh_claim_val v;
+	struct timespec ts;
 
 	addr16(addr, k.addr);
 	assert_int_equal(bpf_map_lookup_elem(fd.claim, &k, &v), 0);
-	v.last_seen = 1;
+	/* a second past the timeout on the programs' clock (modulo 2^64: a
+	 * machine up less than 10 minutes has no earlier time to go to) */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	v.last_seen = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec - BH_CLAIM_TIMEOUT -
+		      1000000000ULL;
 	assert_int_equal(bpf_map_update_elem(fd.claim, &k, &v, BPF_ANY), 0);
 }
 
