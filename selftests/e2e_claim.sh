@@ -100,6 +100,7 @@ arpspoof_gw() {	# arpspoof: ARP replies to the gateway, "the nvr is at <fridge>"
 synacks_to_fridge() {	# the camera's SYN-ACKs to the nvr seen on the fridge's port
 	cap_start fridge syn "tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack) and src host $C and dst host $N"
 	tcp_try nvr camera "$C" 554
+	sleep 0.2
 	cap_count fridge syn
 }
 # the camera's entry for the nvr's IPv4 pinned to the fridge by hand: where

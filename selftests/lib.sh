@@ -466,8 +466,8 @@ ring_tcp() {
 
 # cap_start NAME TAG FILTER...: tcpdump on NAME's eth0 (the gateway: br-lan)
 # in the background, at most 20 s, one line per frame matching the pcap
-# FILTER; returns once it listens. cap_count NAME TAG stops it and prints
-# how many frames it saw.
+# FILTER; returns once it listens. cap_count NAME TAG (once the frames had
+# time to arrive) stops it and prints how many frames it saw.
 cap_start() {
 	local n=$1 tag=$2 dev=eth0 i
 	shift 2
@@ -485,7 +485,6 @@ cap_start() {
 cap_count() {	# NAME TAG: frames cap_start's capture saw (then stopped)
 	local f=$BH_TMP/cap-$1-$2 pid
 	pid=$(cat "$f.pid")
-	sleep 0.3
 	kill -INT "$pid" 2>/dev/null
 	# (called in $(...): a subshell cannot wait for it, poll)
 	for _ in $(seq 40); do
