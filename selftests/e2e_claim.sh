@@ -51,6 +51,10 @@ nvr_talks() {
 	ping_try nvr "$GWIP"
 	ping_try nvr "$GW_LL%eth0"
 	tcp_try nvr camera "$C" 554
+	# the nvr keeps its entry for the camera: its re-probe (5 s after
+	# use) would tell the camera the truth and heal a poisoned cache
+	ip -n "${BH_NS[nvr]}" neigh replace "$C" lladdr "$CMAC" dev eth0 nud permanent
+	ip -n "${BH_NS[nvr]}" neigh replace "$C_LL" lladdr "$CMAC" dev eth0 nud permanent
 	[ "$(gw_neigh "$N")" = "$NMAC" ] && [ "$(gw_neigh "$N_LL")" = "$NMAC" ] &&
 		[ "$(neigh_mac camera "$N")" = "$NMAC" ]
 }
@@ -124,10 +128,15 @@ control() {	# NAME ATTACK
 	fail "control (no bulkhead): $1 works" "the attack failed 3 times even without bulkhead: the test below proves nothing"
 	return 1
 }
-if control "arping -U (gratuitous ARP request) for the nvr's IPv4 poisons a cache" arping_U; then
-	got=$(synacks_to_fridge)
-	check "control: then the camera's SYN-ACKs to the nvr go to the fridge ($got)" test "$got" -gt 0
-fi
+control "arping -U (gratuitous ARP request) for the nvr's IPv4 poisons a cache" arping_U
+# what the SYN-ACK checks below look for: a camera so poisoned (not only the
+# gateway: the control above takes either) answers the nvr at the fridge
+for try in 1 2 3; do
+	[ "$(neigh_mac camera "$N")" = "$FMAC" ] && break
+	nvr_talks; arping_U
+done
+got=$(synacks_to_fridge)
+check "control: a camera poisoned by arping -U sends its SYN-ACKs to the nvr to the fridge ($got)" test "$got" -gt 0
 control "arping -A (gratuitous ARP reply) for the nvr's IPv4 poisons a cache" arping_A
 control "atk6-fake_advertise6 for the nvr's link-local poisons a cache" na_ll
 control "arpspoof -t gateway poisons the gateway's entry for the nvr" arpspoof_gw
