@@ -4,7 +4,7 @@
 set -eu
 PKGS="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
       libnftnl-dev libmnl-dev libyaml-dev libkmod-dev libcmocka-dev linux-libc-dev
-      iproute2 nftables iputils-ping iputils-arping socat netsniff-ng tcpdump iperf3 gnuplot-nox iptables ebtables time
+      iproute2 nftables iputils-ping iputils-arping socat netsniff-ng tcpdump dsniff thc-ipv6 iperf3 gnuplot-nox iptables ebtables time
       util-linux procps python3 libclang-rt-14-dev valgrind ethtool man-db systemd
       curl dnsmasq-base udhcpc"
 missing=

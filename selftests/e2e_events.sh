@@ -122,7 +122,7 @@ fi
 
 # ---- a denied flow ----------------------------------------------------------------
 
-expect_drop "fridge -> camera tcp/554 dropped" drop_default tcp_try fridge camera "$C" 554
+expect_drop "fridge -> camera tcp/554 dropped" drop_default pinned tcp_try fridge camera "$C" 554
 SEL="[x for x in e if x['kind'] == 'drop' and x['src'] == 'fridge' and x['dst'] == 'camera' and x['port'] == 554]"
 if wait_until 3000 has_event "len($SEL) == 1"; then
 	ok "events --json: one aggregate fridge -> camera port 554"
@@ -198,7 +198,7 @@ wait "$FPID" 2>/dev/null
 
 # ---- metrics ----------------------------------------------------------------------------
 
-expect_pass "nvr -> camera tcp/554 passes (rule 0)" tcp_try nvr camera "$C" 554
+expect_pass "nvr -> camera tcp/554 passes (rule 0)" cold tcp_try nvr camera "$C" 554
 scrape > "$BH_TMP/m1"
 check "GET /metrics with curl: 200 and a body" test -s "$BH_TMP/m1"
 ctype=$(gw_curl -o /dev/null -w '%{content_type}' "http://$METRICS/metrics")
@@ -346,10 +346,10 @@ check "... devices lists at most the counters' capacity ($rows rows, 65536 + the
 	test "$rows" -le $((65536 + 16))
 check "... and the flood's MACs fill it ($rows >= 60000)" test "$rows" -ge 60000
 expect_drop "after the flood: fridge -> camera tcp/554 still dropped" drop_default \
-	tcp_try fridge camera "$C" 554
+	pinned tcp_try fridge camera "$C" 554
 fr1=$(dev_drops $FRIDGE)
 check "... and counted on the fridge ($fr0 -> $fr1 drops)" test "$fr1" -gt "$fr0"
-expect_pass "after the flood: nvr -> camera tcp/554 still passes" tcp_try nvr camera "$C" 554
+expect_pass "after the flood: nvr -> camera tcp/554 still passes" cold tcp_try nvr camera "$C" 554
 check "the daemon still runs after the MAC flood" kill -0 "$DPID"
 check "... and still answers /metrics" sh -c "nsenter --net=/run/netns/$GW curl -sf -m 20 http://$METRICS/metrics | grep -q '^bulkhead_up 1'"
 

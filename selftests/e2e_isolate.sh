@@ -30,6 +30,7 @@ ct_flows() {	# PORT: the gateway's kernel conntrack entries of the live session
 	nsenter --net=/run/netns/$GW grep -c "dst=$C sport=[0-9]* dport=$1 " /proc/net/nf_conntrack
 }
 live=$BH_TMP/live
+bh_cold nvr camera	# the session starts from cold caches: its ARP must pass too
 live_start 8001 "$live"
 sleep 1.5
 n0=$(wc -l < "$live")
@@ -60,12 +61,12 @@ import json,sys
 d={x['mac']:x for x in json.loads(sys.argv[1])}
 assert d['$CAM']['quarantined'] is True" "$(bh devices --json)"
 
-expect_drop "new nvr -> camera tcp/554 dropped" drop_quarantine tcp_try nvr camera "$C" 554
-expect_drop "camera -> internet dropped" drop_quarantine tcp_try camera internet 203.0.113.10 443
-expect_drop "laptop pings the isolated camera: dropped" drop_quarantine ping_try laptop "$C"
-expect_pass "the camera's DNS to the gateway still works (quarantine.allow)" udp_try camera gateway 192.168.50.1 53
+expect_drop "new nvr -> camera tcp/554 dropped" drop_quarantine pinned tcp_try nvr camera "$C" 554
+expect_drop "camera -> internet dropped" drop_quarantine pinned tcp_try camera internet 203.0.113.10 443
+expect_drop "laptop pings the isolated camera: dropped" drop_quarantine pinned ping_try laptop "$C"
+expect_pass "the camera's DNS to the gateway still works (quarantine.allow)" cold udp_try camera gateway 192.168.50.1 53
 check "pass_qsvc counted" test "$(counter pass_qsvc)" -gt 0
-expect_drop "the camera's ping of the gateway is dropped" drop_quarantine ping_try camera 192.168.50.1
+expect_drop "the camera's ping of the gateway is dropped" drop_quarantine pinned ping_try camera 192.168.50.1
 
 # the second lock: nftables alone keeps it cut off, even from the gateway
 check "nft set holds the camera" sh -c "ip netns exec $GW nft list set bridge bulkhead quarantine | grep -q $CAM"
@@ -88,7 +89,7 @@ if ping_try gateway "$C"; then
 else
 	ok "the gateway itself cannot reach the isolated camera"
 fi
-expect_pass "with BPF gone, the camera's DNS still works" udp_try camera gateway 192.168.50.1 53
+expect_pass "with BPF gone, the camera's DNS still works" cold udp_try camera gateway 192.168.50.1 53
 out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) && ok "up again re-attaches" || fail "up again" "$out"
 
 out=$(bh release $CAM 2>&1) && ok "release $CAM" || fail "release" "$out"
@@ -101,7 +102,7 @@ again() {
 	done
 	return 1
 }
-expect_pass "nvr -> camera tcp/554 works again" again
+expect_pass "nvr -> camera tcp/554 works again" cold again
 check "nft set is empty after release" sh -c "! ip netns exec $GW nft list set bridge bulkhead quarantine | grep -q $CAM"
 check "released the last one: the lock's hooks are gone" test "$(lock_hooks)" = 0
 
@@ -110,7 +111,7 @@ bh isolate $CAM >/dev/null 2>&1
 bh down >/dev/null 2>&1
 check "quarantine saved in the state dir" grep -q "$CAM" "$BH_STATE/quarantine"
 out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) && ok "up after down" || fail "up after down" "$out"
-expect_drop "the camera is still isolated after down/up" drop_quarantine tcp_try nvr camera "$C" 554
+expect_drop "the camera is still isolated after down/up" drop_quarantine pinned tcp_try nvr camera "$C" 554
 bh release $CAM >/dev/null 2>&1
 
 # a device with no bound address: its live flows are found through the

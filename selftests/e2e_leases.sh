@@ -87,10 +87,10 @@ check "... a lease of a fixed address is ignored with a warning" \
 	grep -qF "lease of 192.168.50.11 to 02:00:00:00:00:65: the address is bound to 02:00:00:00:00:11 in the policy; ignored" <<<"$out"
 check "... the DHCPv6 part is no error" no_match ":[56]: " "$out"
 expect_drop "stranger forging the leased $TV is dropped" drop_spoof forge_tv
-expect_pass "the leaseholder reaches the gateway from its leased address" dns_from tv
+expect_pass "the leaseholder reaches the gateway from its leased address" cold dns_from tv
 expect_drop "the leaseholder from another address is dropped (strict, like a fixed binding)" \
 	drop_spoof dns_from tv 192.168.50.99
-expect_pass "the camera still uses its fixed address" dns_from camera
+expect_pass "the camera still uses its fixed address" cold dns_from camera
 check "devices --json: the tv's host is tv-living" host_is $TVMAC tv-living
 check "devices --json: a hostile host name is made printable" host_is 02:00:00:00:00:64 '?[2Jevil?'
 out=$(bh devices)
@@ -135,7 +135,7 @@ if wait_until $LIMIT_MS applied_since "$a0"; then
 else
 	fail "lease removed (written in place): applied within ${LIMIT_MS} ms"
 fi
-expect_pass "... and stranger forging $TV reaches the gateway again" forge_tv
+expect_pass "... and stranger forging $TV reaches the gateway again" cold forge_tv
 
 # back, written to a new file renamed over the old one
 e0=$(epoch) a0=$(applies)
@@ -166,7 +166,7 @@ else
 	fail "the lease ended: applied within 9 s"
 fi
 check "... by the timer: the log says a lease ended" grep -q '(a lease ended): the bound addresses changed, applied' "$LOG"
-expect_pass "... and stranger forging $TV reaches the gateway again" forge_tv
+expect_pass "... and stranger forging $TV reaches the gateway again" cold forge_tv
 
 # the file deleted (the leases in force stay), then created again
 e0=$(epoch) a0=$(applies)
@@ -182,7 +182,7 @@ fi
 expect_drop "... and the forgery is dropped" drop_spoof forge_tv
 
 # ---- names in events and metrics --------------------------------------------------------
-tcp_try tv camera "${BH_IP4[camera]}" 554 >/dev/null 2>&1
+pinned tcp_try tv camera "${BH_IP4[camera]}" 554 >/dev/null 2>&1	# pinned: a tcp/554 event, not ARP
 ev_has() { bh events --json | python3 -c "
 import json, sys
 e = json.load(sys.stdin)
@@ -241,7 +241,7 @@ EOF
 		fail "the lease is applied within ${LIMIT_MS} ms of dnsmasq's write"
 	fi
 	check "devices: the client's host is real-client" host_is "$CMAC" real-client
-	expect_pass "the client reaches the gateway from its leased address" dns_from client
+	expect_pass "the client reaches the gateway from its leased address" cold dns_from client
 	expect_drop "stranger forging the client's leased $CIP is dropped" drop_spoof dns_from stranger "$CIP"
 	# release: dnsmasq drops the lease and rewrites the file
 	e0=$(epoch) a0=$(applies)
@@ -257,7 +257,7 @@ EOF
 	else
 		fail "... and the binding is gone within ${LIMIT_MS} ms (applied)"
 	fi
-	expect_pass "... stranger forging $CIP reaches the gateway" dns_from stranger "$CIP"
+	expect_pass "... stranger forging $CIP reaches the gateway" cold dns_from stranger "$CIP"
 	kill "$UPID" "$(cat "$BH_TMP/dnsmasq.pid")" 2>/dev/null
 fi
 

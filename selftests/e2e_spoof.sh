@@ -138,14 +138,14 @@ out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) &&
 	ok "up --mode $MODE" || { fail "up --mode $MODE" "$out"; tap_done; exit 1; }
 
 # IP sources
-expect_pass "fridge -> gateway udp/53 from its own IPv4" dns_from fridge "$F"
-expect_pass "fridge -> gateway udp/53 from its own IPv6" dns_from fridge "${BH_IP6[fridge]}"
+expect_pass "fridge -> gateway udp/53 from its own IPv4" cold dns_from fridge "$F"
+expect_pass "fridge -> gateway udp/53 from its own IPv6" cold dns_from fridge "${BH_IP6[fridge]}"
 expect_drop "fridge -> gateway udp/53 from the camera's IPv4: dropped" drop_spoof dns_from fridge "$C"
 expect_drop "fridge -> gateway udp/53 from the camera's IPv6: dropped" drop_spoof dns_from fridge "$C6"
 expect_drop "fridge -> gateway udp/53 from the gateway's IPv4: dropped" drop_spoof dns_from fridge "$GWIP"
 expect_drop "fridge -> gateway udp/53 from an unbound IPv4 (.99): dropped" drop_spoof dns_from fridge 192.168.50.99
 expect_drop "fridge -> gateway udp/53 from an unbound IPv6: dropped" drop_spoof dns_from fridge fd00:50::99
-expect_pass "stranger (unknown group, nothing bound) -> gateway udp/53 from its own IPv4" dns_from stranger "${BH_IP4[stranger]}"
+expect_pass "stranger (unknown group, nothing bound) -> gateway udp/53 from its own IPv4" cold dns_from stranger "${BH_IP4[stranger]}"
 expect_drop "stranger -> gateway udp/53 from the camera's IPv4: dropped" drop_spoof dns_from stranger "$C"
 expect_drop "fridge -> internet udp from the laptop's IPv4 (whose internet is open): dropped" drop_spoof \
 	udp_try fridge internet 192.0.2.10 9999 "$L"

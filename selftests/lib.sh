@@ -169,10 +169,44 @@ bh_pin_neighbours() {
 	for a in "${BH_DEVICES[@]}"; do
 		for b in "${BH_DEVICES[@]}"; do
 			[ "$a" = "$b" ] && continue
-			ip -n "${BH_NS[$a]}" neigh replace "${BH_IP4[$b]}" lladdr "${BH_MAC[$b]}" dev eth0 nud permanent
-			ip -n "${BH_NS[$a]}" neigh replace "${BH_IP6[$b]}" lladdr "${BH_MAC[$b]}" dev eth0 nud permanent
-		done
+			echo "neigh replace ${BH_IP4[$b]} lladdr ${BH_MAC[$b]} dev eth0 nud permanent"
+			echo "neigh replace ${BH_IP6[$b]} lladdr ${BH_MAC[$b]} dev eth0 nud permanent"
+		done | ip -n "${BH_NS[$a]}" -batch -
 	done
+}
+
+# bh_cold [NAME...]: cold neighbour caches. The devices named (default: every
+# device) and the gateway's br-lan forget every neighbour they knew, learned
+# or pinned (nud all: `ip neigh flush` alone keeps permanent entries), over
+# IPv4 (ARP) and IPv6 (ND). A flow tried next must resolve its peer through
+# the bridge first, as on a real LAN after a reboot or an entry's expiry.
+bh_cold() {
+	local n
+	[ $# -gt 0 ] || set -- "${BH_DEVICES[@]}"
+	for n in "$@"; do
+		ip -n "$(ns_of "$n")" neigh flush dev eth0 nud all >/dev/null 2>&1
+		ip -n "$(ns_of "$n")" -6 neigh flush dev eth0 nud all >/dev/null 2>&1
+	done
+	ip -n "$GW" neigh flush dev br-lan nud all >/dev/null 2>&1
+	ip -n "$GW" -6 neigh flush dev br-lan nud all >/dev/null 2>&1
+	true
+}
+
+# cold CMD...: CMD (tcp_try, ping_try, ...) from cold neighbour caches on both
+# ends: every device's and the gateway's are flushed (bh_cold). Every check of
+# an allowed flow runs so, so it passes only when address resolution between
+# the two ends is allowed too, not because an earlier step warmed a cache.
+cold() {
+	bh_cold
+	"$@"
+}
+
+# pinned CMD...: CMD with every device's ARP/ND entries pinned first
+# (bh_pin_neighbours): a denied flow meets its IP verdict, not the address
+# resolution before it. Put before denied checks that follow a cold one.
+pinned() {
+	bh_pin_neighbours
+	"$@"
 }
 
 neigh_unpin() {	# NAME ADDR: drop NAME's entry for ADDR (pinned or learned)
@@ -329,6 +363,9 @@ expect_drop() {
 #   arp  op=request|reply sha spa tha tpa   (sha defaults to src)
 #   na   target lladdr sip dip override=1   (unsolicited NA, hop limit 255)
 #   ra   sip prefix                          (router advertisement, lifetime 1800 s)
+#   rs   sip                                 (router solicitation to ff02::2)
+#   mld  group sip                           (MLDv2 report to ff02::16: joins group,
+#                                             hop-by-hop router alert, hop limit 1)
 raw_send() {
 	local n=$1
 	shift
@@ -373,6 +410,20 @@ elif kind == 'ra':
     body += bytes([1, 1]) + src
     dst = mac(a.get('dst', '33:33:00:00:00:01'))
     frame = dst + src + b'\x86\xdd' + icmp6(sip, 'ff02::1', body)
+elif kind == 'rs':
+    sip = a.get('sip', lladdr_of(src))
+    body = struct.pack('!BBHI', 133, 0, 0, 0) + bytes([1, 1]) + src
+    dst = mac(a.get('dst', '33:33:00:00:00:02'))
+    frame = dst + src + b'\x86\xdd' + icmp6(sip, 'ff02::2', body)
+elif kind == 'mld':
+    sip = a.get('sip', lladdr_of(src))
+    grp = a.get('group', 'ff02::fb')
+    # one record: CHANGE_TO_EXCLUDE_MODE (4), no sources: "join grp"
+    body = struct.pack('!BBHHH', 143, 0, 0, 0, 1) + struct.pack('!BBH', 4, 0, 0) + ip(grp)
+    body = l4_csum(ip(sip), ip('ff02::16'), 58, body, 2)
+    hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])	# router alert (MLD), PadN
+    frame = mac(a.get('dst', '33:33:00:00:00:16')) + src + b'\x86\xdd' + \
+        ipv6(ip(sip), ip('ff02::16'), 0, hbh + body, hlim=1)
 else:
     sys.exit('raw_send: unknown kind ' + kind)
 frame += b'\0' * max(0, 60 - len(frame))
@@ -409,4 +460,37 @@ ring_tcp() {
 	sleep 0.2
 	after=$(rx_packets "$2")
 	echo $((after - before))
+}
+
+# ---- captures -------------------------------------------------------------------
+
+# cap_start NAME TAG FILTER...: tcpdump on NAME's eth0 (the gateway: br-lan)
+# in the background, at most 20 s, one line per frame matching the pcap
+# FILTER; returns once it listens. cap_count NAME TAG (once the frames had
+# time to arrive) stops it and prints how many frames it saw.
+cap_start() {
+	local n=$1 tag=$2 dev=eth0 i
+	shift 2
+	[ "$n" = gateway ] && dev=br-lan
+	ip netns exec "$(ns_of "$n")" timeout 20 tcpdump -i "$dev" -n -e -l -U \
+		"$@" >"$BH_TMP/cap-$n-$tag" 2>"$BH_TMP/cap-$n-$tag.err" &
+	echo $! > "$BH_TMP/cap-$n-$tag.pid"
+	for i in $(seq 50); do
+		grep -qs 'listening on' "$BH_TMP/cap-$n-$tag.err" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+cap_count() {	# NAME TAG: frames cap_start's capture saw (then stopped)
+	local f=$BH_TMP/cap-$1-$2 pid
+	pid=$(cat "$f.pid")
+	kill -INT "$pid" 2>/dev/null
+	# (called in $(...): a subshell cannot wait for it, poll)
+	for _ in $(seq 40); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -c . "$f" 2>/dev/null
+	true
 }

@@ -52,6 +52,8 @@ run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/t
 run_one "unit: NFLOG deny events of --mode nft" "$BUILD/selftests/test_nflog"
 run_one "unit: NFLOG deny events of --mode nft (ASan+UBSan)" "$BUILD/asan/test_nflog"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
+run_one "bpf: call chains within the 512-byte stack older kernels allow" \
+	python3 selftests/bpf_stack.py "$BUILD/bpf/bulkhead.bpf.o"
 # >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
 run_one "bpf: differential, BPF vs the reference evaluator" \
 	"$BUILD/selftests/test_diff" ${BH_DIFF_ARGS:---policies 56 --count 1000}
@@ -61,7 +63,8 @@ run_one "bpf: differential, maps written one entry per syscall" \
 run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # the suites, listed: a script lands in make check when it is added here
 CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing cli_honest"
-E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_restart e2e_spoof e2e_daemon e2e_events e2e_leases"
+E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_restart e2e_spoof e2e_daemon e2e_events e2e_leases
+	e2e_cold e2e_claim e2e_flood"
 for t in $CLI_TESTS; do
 	run_one "cli: $t" bash "selftests/$t.sh"
 done
@@ -78,7 +81,8 @@ done
 # nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
 run_one "nft: golden tables of the example policies" bash selftests/nft_golden.sh
 # the whole policy in nftables alone (up --mode nft)
-NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon e2e_events e2e_leases"
+NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_daemon e2e_events e2e_leases
+	e2e_cold e2e_claim e2e_flood"
 for t in $NFT_TESTS; do
 	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
 done
