@@ -10,6 +10,8 @@
 # inside the namespaces (nothing appears in the caller's namespace), and
 # bh_cleanup (trapped on EXIT) removes all of it.
 
+# Debian's python3 (with its packages), not a pyenv shim that costs a second a call
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 BH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BULKHEAD=${BULKHEAD:-$BH_SRC/${BUILD:-build}/bulkhead}
 SUF=$(printf '%04x%04x' $RANDOM $RANDOM)

@@ -8,6 +8,8 @@
 # Last line: "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
+# Debian's python3 (with its packages), not a pyenv shim that costs a second a call
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 BUILD=${BUILD:-build}
 export BUILD
 export CMOCKA_MESSAGE_OUTPUT=TAP
