@@ -38,6 +38,7 @@ STIMEOUT=${BH_RIG_SUITE_TIMEOUT:-1500}		# per suite run, seconds
 # and whether Bulkhead copes with that is part of what is measured
 PRELOAD="bridge veth nf_tables sch_ingress cls_bpf nfnetlink_log"
 DO_BUILD=1
+REPORT_ONLY=
 DOC=$SRC/docs/kernels.md
 # tsc=reliable: under TCG the kernel finds the TSCs "unsynchronized" and
 # falls back to the HPET, which makes every clock read a trap (the suites
@@ -58,6 +59,7 @@ usage: $0 [options]
   --preload-br-netfilter    insmod br_netfilter before the suites (default: not)
   --no-build                do not run make / make tests first
   --no-doc                  do not rewrite the table in docs/kernels.md
+  --report-only             boot nothing: the table from the last runs' results
 Environment: BH_KERNEL_CACHE (default /var/cache/bulkhead-kernels), BUILD,
 BH_RIG_APPEND (extra kernel command line).
 EOF
@@ -74,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--preload-br-netfilter) PRELOAD="$PRELOAD br_netfilter" ;;
 	--no-build) DO_BUILD= ;;
 	--no-doc) DOC= ;;
+	--report-only) REPORT_ONLY=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "unknown option: $1" >&2; usage >&2; exit 1 ;;
 	esac
@@ -90,6 +93,7 @@ case $BUILD in /*) echo "BUILD must be relative to the checkout" >&2; exit 1 ;; 
 say() { printf '  %-8s %s\n' "$1" "$2"; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 
+if [ -z "$REPORT_ONLY" ]; then
 # ---- host tools ---------------------------------------------------------------------
 need_pkgs=
 command -v qemu-system-x86_64 >/dev/null || need_pkgs="$need_pkgs qemu-system-x86"
@@ -160,6 +164,7 @@ if [ -n "$DO_BUILD" ]; then
 		die "make failed"
 fi
 [ -x "$BUILD/bulkhead" ] || die "$BUILD/bulkhead is not built (make, make tests)"
+fi
 
 # ---- modules.dep closures ---------------------------------------------------------
 declare -A MODPATH MODDEP BUILTIN SEEN
@@ -278,9 +283,11 @@ EOF
 	fi
 }
 
-for k in $KERNELS; do
-	run_kernel "$k"
-done
+if [ -z "$REPORT_ONLY" ]; then
+	for k in $KERNELS; do
+		run_kernel "$k"
+	done
+fi
 exec 9>&-
 
 # ---- the table -----------------------------------------------------------------------
@@ -317,6 +324,11 @@ table() {
 				IFS=$'\t' read -r s m p f sk rc secs <<<"$row"
 				[ "$rc" = 124 ] && secs="$secs (killed)"
 				echo "| ${kv:-$k} | $s | $m | $p | $f | $sk | ${secs}s |"
+			elif [ -s "$out/$s.$m.tap" ]; then	# the guest stopped during it
+				p=$(grep -Ec '^ok [0-9]+' "$out/$s.$m.tap")
+				sk=$(grep -Ec '^ok [0-9]+.*# ?SKIP' "$out/$s.$m.tap")
+				f=$(grep -Ec '^not ok [0-9]+' "$out/$s.$m.tap")
+				echo "| ${kv:-$k} | $s | $m | $((p - sk)) | $f (cut off) | $sk | - |"
 			else
 				echo "| ${kv:-$k} | $s | $m | - | not run | - | - |"
 			fi
@@ -342,6 +354,16 @@ failures() {	# how each kernel run went, the first lines of each failed run
 			[ "$(grep -c '^not ok' "$out/$s.$m.tap")" -gt 0 ] || tail -n 5 "$out/$s.$m.tap" | sed 's/^/    /'
 			echo "    \`\`\`"
 		done < "$out/results.tsv"
+		for t in "$out"/*.tap; do	# a run the guest did not finish
+			[ -e "$t" ] || continue
+			t=${t##*/}; t=${t%.tap}; s=${t%.*}; m=${t##*.}
+			awk -F'\t' -v s="$s" -v m="$m" '$1==s && $2==m { f = 1 } END { exit !f }' \
+				"$out/results.tsv" && continue
+			echo "  - $s ($m): cut off after $(grep -cE '^(not )?ok [0-9]+' "$out/$t.tap") checks:"
+			echo "    \`\`\`"
+			grep -E '^not ok' "$out/$t.tap" | head -n 30 | sed 's/^/    /'
+			echo "    \`\`\`"
+		done
 	done
 }
 
@@ -379,5 +401,5 @@ if [ -n "$DOC" ] && [ -e "$DOC" ]; then
 fi
 
 # exit 1 if anything failed or did not run
-! grep -q '| not run |' <<<"$TABLE" &&
+! grep -qE '\| (not run|[0-9]+ \(cut off\)) \|' <<<"$TABLE" &&
 	! awk -F'|' 'NR > 2 && $6+0 > 0 { bad = 1 } END { exit !bad }' <<<"$TABLE"
