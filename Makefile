@@ -54,7 +54,7 @@ ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asa
 	      $(BUILD)/asan/test_leases \
 	      $(BUILD)/asan/test_nflog
 
-.PHONY: all check bench demo install uninstall clean help deps tests fuzz
+.PHONY: all check check-kernels bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
 
 # ---- eBPF ----------------------------------------------------------------
@@ -181,6 +181,11 @@ tests: all $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 check: tests
 	$(Q)BUILD=$(BUILD) bash selftests/run.sh
 
+# Debian 12's kernels (6.1, 6.12) under QEMU: docs/kernels.md
+check-kernels: tests
+	$(Q)BUILD=$(BUILD) bash selftests/kernels/run.sh --no-build $(if $(KERNELS),--kernel "$(KERNELS)") \
+		$(if $(SUITES),--suites "$(SUITES)") $(if $(MODES),--modes "$(MODES)")
+
 demo: all
 	$(Q)bash selftests/demo.sh
 
@@ -224,6 +229,8 @@ help:
 	@echo '  all       build build/bulkhead and the eBPF objects (default)'
 	@echo '  deps      install the Debian packages needed to build and test (apt-get)'
 	@echo '  check     run every test: unit (also under ASan+UBSan), BPF_PROG_TEST_RUN, netns end to end'
+	@echo '  check-kernels  the kernel-dependent suites on Debian 12'"'"'s 6.1 and 6.12 under QEMU'
+	@echo '            (KERNELS=6.1|6.12|all SUITES="..." MODES="..."), writes docs/kernels.md'
 	@echo '  demo      build a namespace network, load policies/demo.yaml, show what passes'
 	@echo '  bench     run the benchmarks and write docs/benchmarks.md'
 	@echo '  fuzz      run the libFuzzer harnesses for FUZZ_SECONDS each (default 60)'
