@@ -19,8 +19,8 @@ ETC=$BH_TMP/etc
 POL=$ETC/policy.yaml
 LOG=$BH_TMP/daemon.log
 CAM=02:00:00:00:00:11
-EDIT_LIMIT_MS=5000	# an edit is live within this
-PORT_LIMIT_MS=1000	# a new port is protected within this
+EDIT_LIMIT_MS=$(scaled 5000)	# an edit is live within this
+PORT_LIMIT_MS=$(scaled 1000)	# a new port is protected within this
 mkdir -p "$ETC"
 cp "$DEMO" "$POL"
 : > "$LOG"
@@ -31,23 +31,6 @@ C=${BH_IP4[camera]}
 
 # ---- helpers -----------------------------------------------------------------
 
-ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# wait_until LIMIT_MS CMD...: poll CMD every 50 ms; WAITED_MS: how long it took
-wait_until() {
-	local limit=$1 start
-	shift
-	start=$(ms_now)
-	while :; do
-		if "$@"; then
-			WAITED_MS=$(( $(ms_now) - start ))
-			return 0
-		fi
-		WAITED_MS=$(( $(ms_now) - start ))
-		[ "$WAITED_MS" -ge "$limit" ] && return 1
-		sleep 0.05
-	done
-}
 
 daemon_start() {	# the daemon in the background; DPID is bulkhead itself
 	nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
@@ -103,7 +86,7 @@ swapped_enforced() {	# NAME: both marker flows flipped
 
 check "bulkhead daemon --help" sh -c "'$BULKHEAD' daemon --help | grep -q '^Usage: bulkhead daemon'"
 daemon_start
-if wait_until 10000 ready_count_is 1; then
+if wait_until $(scaled 10000) ready_count_is 1; then
 	ok "the daemon is ready in $WAITED_MS ms, nothing was pinned"
 else
 	fail "the daemon is ready" "log: $(cat "$LOG")"
@@ -204,16 +187,16 @@ d={x['mac']:x for x in json.loads(sys.argv[1])}
 assert d['$CAM']['quarantined'] is True and 2 <= d['$CAM']['remaining'] <= 4, d['$CAM']" "$(bh devices --json)"
 expect_drop "during the quarantine: nvr -> camera tcp/554 dropped" \
 	drop_quarantine tcp_try nvr camera "$C" 554
-if wait_until 6000 quarantined_is 0; then
+if wait_until $(scaled 6000) quarantined_is 0; then
 	el=$(( $(ms_now) - t0 ))
 	# the end is a whole second, rounded up: 3 to 4 s, and the poll
-	check "the quarantine ended on time: $el ms after isolate --for 3s (3000 to 4600)" \
-		test "$el" -ge 3000 -a "$el" -le 4600
+	check "the quarantine ended on time: $el ms after isolate --for 3s (3000 to $((3000 + $(scaled 1600))))" \
+		test "$el" -ge 3000 -a "$el" -le $((3000 + $(scaled 1600)))
 else
 	fail "the quarantine ended within 6 s" "status: $(bh status)"
 fi
 # the release is visible in status before the daemon logs it
-check "the log says it ended" wait_until 1000 logged "$CAM: timed quarantine"
+check "the log says it ended" wait_until $(scaled 1000) logged "$CAM: timed quarantine"
 check "the nftables set is empty again" sh -c "! ip netns exec $GW nft list set bridge bulkhead quarantine | grep -q $CAM"
 check "the state dir no longer lists it" sh -c "! grep -q $CAM '$BH_STATE/quarantine'"
 again() {
@@ -245,7 +228,7 @@ bh_add_device cam2 61
 idx=$(ifindex_of p61)
 n=$(readies)
 daemon_start
-if wait_until 10000 ready_count_is $((n + 1)); then
+if wait_until $(scaled 10000) ready_count_is $((n + 1)); then
 	ok "restarted, ready in $WAITED_MS ms"
 else
 	fail "restarted" "log: $(tail -n 5 "$LOG")"
@@ -278,7 +261,7 @@ check "the first one still runs" kill -0 "$DPID"
 # ---- SIGTERM -------------------------------------------------------------------
 
 kill -TERM "$DPID"
-if wait_until 3000 sh -c "! kill -0 $DPID 2>/dev/null"; then
+if wait_until $(scaled 3000) sh -c "! kill -0 $DPID 2>/dev/null"; then
 	wait "$DPID"
 	rc=$?
 	check "SIGTERM: exited in $WAITED_MS ms with status $rc" test "$rc" = 0

@@ -28,17 +28,6 @@ bh_setup_demo_net
 bh_pin_neighbours
 C=${BH_IP4[camera]}
 
-ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
-
-wait_until() {	# LIMIT_MS CMD...
-	local limit=$1 start
-	shift
-	start=$(ms_now)
-	while ! "$@"; do
-		[ $(( $(ms_now) - start )) -ge "$limit" ] && return 1
-		sleep 0.1
-	done
-}
 
 # events_q PYTHON-EXPR: evaluated over `e`, the list `bulkhead events --json` gives
 events_q() {
@@ -112,7 +101,7 @@ check "events with no daemon ever: []" test "$(cat "$BH_TMP/ev0.json")" = "[]"
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 	daemon --policy "$POL" --mode "$MODE" 2>>"$LOG" &
 DPID=$!
-if wait_until 10000 grep -q ': ready: ' "$LOG"; then
+if wait_until $(scaled 10000) grep -q ': ready: ' "$LOG"; then
 	ok "the daemon is ready (metrics on $METRICS)"
 else
 	fail "the daemon is ready" "log: $(cat "$LOG")"
@@ -124,7 +113,7 @@ fi
 
 expect_drop "fridge -> camera tcp/554 dropped" drop_default pinned tcp_try fridge camera "$C" 554
 SEL="[x for x in e if x['kind'] == 'drop' and x['src'] == 'fridge' and x['dst'] == 'camera' and x['port'] == 554]"
-if wait_until 3000 has_event "len($SEL) == 1"; then
+if wait_until $(scaled 3000) has_event "len($SEL) == 1"; then
 	ok "events --json: one aggregate fridge -> camera port 554"
 else
 	fail "events --json: fridge -> camera port 554" "$(bh events --json)"
@@ -169,13 +158,13 @@ check "the daemon still runs" kill -0 "$DPID"
 # ---- quarantine changes ---------------------------------------------------------------
 
 bh isolate $FRIDGE --reason test >/dev/null
-check "isolate: an event (kind isolate, src fridge)" wait_until 3000 has_event \
+check "isolate: an event (kind isolate, src fridge)" wait_until $(scaled 3000) has_event \
 	"any(x['kind'] == 'isolate' and x['src'] == 'fridge' for x in e)"
 bh release $FRIDGE >/dev/null
-check "release: an event (kind release)" wait_until 3000 has_event \
+check "release: an event (kind release)" wait_until $(scaled 3000) has_event \
 	"any(x['kind'] == 'release' and x['src'] == 'fridge' for x in e)"
 bh isolate $FRIDGE --for 2s >/dev/null
-check "isolate --for 2s: a timed_release event when it ends" wait_until 6000 has_event \
+check "isolate --for 2s: a timed_release event when it ends" wait_until $(scaled 6000) has_event \
 	"any(x['kind'] == 'timed_release' and x['src'] == 'fridge' for x in e)"
 check "events (text): 'fridge isolate x2'" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' events | grep -q '^fridge isolate x2, first'"
 
@@ -186,7 +175,7 @@ FPID=$!
 sleep 1
 n0=$(wc -l < "$BH_TMP/follow.out")
 tcp_try laptop camera "$C" 23 || true	# laptop -> camera tcp/23: drop_default
-check "events --follow: prints the new aggregate (laptop -> camera port 23)" wait_until 4000 \
+check "events --follow: prints the new aggregate (laptop -> camera port 23)" wait_until $(scaled 4000) \
 	grep -q '"src":"laptop","src_mac".*"port":23,' "$BH_TMP/follow.out"
 check "... one JSON object a line" python3 -c "
 import json

@@ -21,7 +21,7 @@ POL=$BH_TMP/policy.yaml
 LEASES=$BH_TMP/misc/dnsmasq.leases
 LOG=$BH_TMP/daemon.log
 METRICS=127.0.0.1:9669
-LIMIT_MS=2000		# a change of the lease file is enforced within this
+LIMIT_MS=$(scaled 2000)	# a change of the lease file is enforced within this
 GWIP=192.168.50.1
 TVMAC=02:00:00:00:00:61
 mkdir -p "$BH_TMP/misc"
@@ -35,18 +35,6 @@ bh_add_device stranger 63	# not in the policy, no lease: forges the tv's
 bh_pin_neighbours
 TV=${BH_IP4[tv]}
 
-ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
-wait_until() {	# LIMIT_MS CMD...; WAITED_MS: how long it took
-	local limit=$1 start
-	shift
-	start=$(ms_now)
-	while :; do
-		if "$@"; then WAITED_MS=$(( $(ms_now) - start )); return 0; fi
-		WAITED_MS=$(( $(ms_now) - start ))
-		[ "$WAITED_MS" -ge "$limit" ] && return 1
-		sleep 0.05
-	done
-}
 epoch() { bh status --json | python3 -c "import json,sys; print(json.load(sys.stdin)['epoch'])"; }
 epoch_above() { [ "$(epoch 2>/dev/null)" -gt "$1" ] 2>/dev/null; }
 # the daemon's applies of the leases, from its log (cheap to poll: the
@@ -102,7 +90,7 @@ daemon_args=(daemon --policy "$POL" --mode "$MODE" --metrics "$METRICS")
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 	"${daemon_args[@]}" 2>>"$LOG" &
 DPID=$!
-check "the daemon is ready" wait_until 5000 grep -q ': ready: ' "$LOG"
+check "the daemon is ready" wait_until $(scaled 5000) grep -q ': ready: ' "$LOG"
 check "... and watches the lease file" grep -qF "DHCP leases: watching $LEASES" "$LOG"
 
 # a host name changed, the same address: no apply, the name is shown
@@ -155,7 +143,7 @@ end=$(( $(date +%s) + 6 ))
 sleep 0.5
 check "a lease's end moved (no other change): no apply" test "$(epoch)" = "$e0"
 expect_drop "... the forgery is dropped while the lease lasts" drop_spoof forge_tv
-if wait_until 9000 applied_since "$a0"; then
+if wait_until $(scaled 9000) applied_since "$a0"; then
 	late=$(( $(ms_now) - end * 1000 ))
 	if [ "$late" -ge 0 ] && [ "$late" -le "$LIMIT_MS" ]; then
 		ok "the lease ended (the file unchanged): applied ${late} ms after its end"
@@ -188,7 +176,7 @@ import json, sys
 e = json.load(sys.stdin)
 sys.exit(not any(x['kind'] == 'drop' and x['src'] == 'tv-kitchen' and x['src_mac'] == '$TVMAC'
                  and x['dst'] == 'camera' and x['port'] == 554 for x in e))"; }
-check "events --json: tv-kitchen -> camera tcp/554 (the host name)" wait_until 3000 ev_has
+check "events --json: tv-kitchen -> camera tcp/554 (the host name)" wait_until $(scaled 3000) ev_has
 check "events: the text line names it too" grep -q '^tv-kitchen -> camera tcp/554 drop_default' <<<"$(bh events)"
 m=$(nsenter --net=/run/netns/$GW curl -s -m 5 "http://$METRICS/metrics")
 check "metrics: the tv's counters carry name=\"tv-kitchen\"" \
@@ -228,7 +216,7 @@ EOF
 	UPID=$!
 	client_ip() { ip -n "${BH_NS[client]}" -4 -o addr show dev eth0 | sed -nE 's/.* inet ([0-9.]+)\/.*/\1/p'; }
 	client_has_ip() { [ -n "$(client_ip)" ]; }
-	if wait_until 10000 client_has_ip; then
+	if wait_until $(scaled 10000) client_has_ip; then
 		ok "udhcpc got a lease from dnsmasq through bulkhead ($MODE, ${WAITED_MS} ms)"
 	else
 		fail "udhcpc got a lease from dnsmasq through bulkhead ($MODE)" "$(tail -3 "$BH_TMP/udhcpc.log")"
@@ -247,7 +235,7 @@ EOF
 	e0=$(epoch) a0=$(applies)
 	kill -USR2 "$UPID"
 	client_gone() { ! grep -q " $CMAC " "$LEASES"; }
-	if wait_until 4000 client_gone; then
+	if wait_until $(scaled 4000) client_gone; then
 		ok "udhcpc released it (SIGUSR2): dnsmasq removed the lease"
 	else
 		fail "udhcpc released it (SIGUSR2): dnsmasq removed the lease" "$(tail -5 "$BH_TMP/dnsmasq.log")"

@@ -307,6 +307,34 @@ ping_try() {	# FROM ADDR
 	ip netns exec "$(ns_of "$1")" ping -c 1 -W 1 "$2" >/dev/null 2>&1
 }
 
+# ---- time -------------------------------------------------------------------------
+
+# BH_TIME_SCALE: how much slower than this machine the kernel under test
+# runs (the kernel rig sets it under QEMU's emulation): every wall-clock
+# limit of the suites is multiplied by it, so a slow emulator is not taken
+# for slow behaviour.
+BH_TIME_SCALE=${BH_TIME_SCALE:-1}
+scaled() { echo $(( $1 * BH_TIME_SCALE )); }	# MS: MS times the scale
+
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# wait_until LIMIT_MS CMD...: poll CMD every 50 ms for up to LIMIT_MS (give
+# it scaled: wait_until $(scaled 3000) ...); WAITED_MS: how long it took
+wait_until() {
+	local limit=$1 start
+	shift
+	start=$(ms_now)
+	while :; do
+		if "$@"; then
+			WAITED_MS=$(( $(ms_now) - start ))
+			return 0
+		fi
+		WAITED_MS=$(( $(ms_now) - start ))
+		[ "$WAITED_MS" -ge "$limit" ] && return 1
+		sleep 0.05
+	done
+}
+
 # ---- counters ----------------------------------------------------------------
 
 counter() {	# NAME: packets counted for a verdict reason
