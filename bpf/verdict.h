@@ -123,9 +123,6 @@ struct bh_pkt {
 	__u32 vc_vepoch;	/* bh_vepoch */
 	__u8 vc_gen_ok;		/* bh_active was read: gen and vc_epoch are set */
 	__u8 vc_pad[3];
-	/* claim_use()'s new entry: here, not on a frame of its own (kernels
-	 * before 6.x count every frame of a call chain against 512 bytes) */
-	struct bh_claim_val claim_nv;
 };
 
 #define PKT_AT(f, k)	(__builtin_offsetof(struct bh_pkt, f) == \
@@ -565,16 +562,23 @@ static __always_inline bool addr_linklocal6(const __u8 *a)
  * second. Only the gateway's LAN prefixes and IPv6 link-local addresses
  * are claimed: an address elsewhere is nobody's neighbour.
  */
+/*
+ * Inlined into addr_spoofed(), its one caller: kernels before 6.x add up
+ * every frame of a call chain against 512 bytes (selftests/bpf_stack.py),
+ * and the key and value must be on the stack there (6.1 takes no key in
+ * the memory bh_decide()'s argument points to).
+ */
 static __always_inline bool claim_use(struct bh_pkt *p, const __u8 *addr, bool v4)
 {
-	struct bh_claim_val *cv;
+	struct bh_claim_val *cv, nv = {};
+	struct bh_addr_key k;
 
 	if (v4 ? addr_v4_zero(addr) : addr_unspec(addr))
 		return true;
 	if (!(!v4 && addr_linklocal6(addr)) && !is_lan_ip(addr))
 		return true;
-	/* @addr (in @p) is the key as it is: struct bh_addr_key is its 16 bytes */
-	cv = bpf_map_lookup_elem(&bh_claim, addr);
+	__builtin_memcpy(k.addr, addr, 16);
+	cv = bpf_map_lookup_elem(&bh_claim, &k);
 	if (cv) {
 		if (mac_eq(cv->mac, p->smac)) {
 			if ((__s64)(p->now - cv->last_seen) >= (__s64)BH_CLAIM_REFRESH)
@@ -584,10 +588,9 @@ static __always_inline bool claim_use(struct bh_pkt *p, const __u8 *addr, bool v
 		if ((__s64)(p->now - cv->last_seen) < (__s64)BH_CLAIM_TIMEOUT)
 			return false;
 	}
-	__builtin_memcpy(p->claim_nv.mac, p->smac, 6);
-	p->claim_nv.pad = 0;
-	p->claim_nv.last_seen = p->now;
-	bpf_map_update_elem(&bh_claim, addr, &p->claim_nv, BPF_ANY);
+	__builtin_memcpy(nv.mac, p->smac, 6);
+	nv.last_seen = p->now;
+	bpf_map_update_elem(&bh_claim, &k, &nv, BPF_ANY);
 	return true;
 }
 
@@ -942,14 +945,41 @@ static __always_inline void frag_key(struct bh_pkt *p, struct bh_frag_key *k)
 	k->proto = p->is_v4 ? p->l4proto : p->frag_proto;
 }
 
-/* A first fragment passed: its datagram's later fragments may follow. */
-static __always_inline void frag_record(struct bh_pkt *p)
+/*
+ * A first fragment passed: its datagram's later fragments may follow.
+ * Out of line, as frag_later() is: their keys stay off decide_ip()'s
+ * frame, which every deep call chain holds (selftests/bpf_stack.py).
+ */
+static __noinline void frag_record(struct bh_pkt *p)
 {
 	struct bh_frag_key fk;
-	struct bh_frag_val fv = { .last_seen = p->now };
+	struct bh_frag_val fv;
 
+	if (!p)
+		return;
+	fv.last_seen = p->now;
 	frag_key(p, &fk);
 	bpf_map_update_elem(&bh_frag, &fk, &fv, BPF_ANY);
+}
+
+/* A non-first fragment: 1 when it passes, its verdict set either way. */
+static __noinline int frag_later(struct bh_pkt *p)
+{
+	struct bh_frag_key fk;
+	struct bh_frag_val *fv;
+
+	if (!p)
+		return 0;
+	/* a later fragment overlapping a TCP header: tiny-fragment attack */
+	if (p->is_v4 && p->l4proto == IPPROTO_TCP && p->frag_off8 < 3)
+		return DROP(p, BH_R_DROP_FRAG);
+	if (p->qsrc)
+		return DROP(p, BH_R_DROP_QUARANTINE);
+	frag_key(p, &fk);
+	fv = bpf_map_lookup_elem(&bh_frag, &fk);
+	if (fv && (__s64)(p->now - fv->last_seen) < (__s64)BH_FRAG_TIMEOUT)
+		return PASS(p, BH_R_PASS_FRAG);
+	return DROP(p, BH_R_DROP_FRAG);
 }
 
 /* Destination class of an IP packet (sets p->dgroup); -1: quarantined. */
@@ -1010,21 +1040,8 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 	if (addr_spoofed(p, p->saddr, p->is_v4))
 		return DROP(p, BH_R_DROP_SPOOF);
 
-	if (p->frag_later) {
-		struct bh_frag_key fk;
-		struct bh_frag_val *fv;
-
-		/* a later fragment overlapping a TCP header: tiny-fragment attack */
-		if (p->is_v4 && p->l4proto == IPPROTO_TCP && p->frag_off8 < 3)
-			return DROP(p, BH_R_DROP_FRAG);
-		if (p->qsrc)
-			return DROP(p, BH_R_DROP_QUARANTINE);
-		frag_key(p, &fk);
-		fv = bpf_map_lookup_elem(&bh_frag, &fk);
-		if (fv && (__s64)(p->now - fv->last_seen) < (__s64)BH_FRAG_TIMEOUT)
-			return PASS(p, BH_R_PASS_FRAG);
-		return DROP(p, BH_R_DROP_FRAG);
-	}
+	if (p->frag_later)
+		return frag_later(p);
 
 	/* servers and routers among the devices are rogue */
 	if (p->l4proto == IPPROTO_UDP &&
