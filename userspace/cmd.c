@@ -2279,6 +2279,7 @@ struct endpoint {
 	bool has_addr;
 	const char *label;
 	int group;		/* -1: not a listed device */
+	bool on_lan;		/* a LAN address no device is bound to */
 	char buf[256];
 };
 
@@ -2345,6 +2346,7 @@ static void lan_endpoint(const struct bh_policy *p, int claim_fd, struct endpoin
 	struct bh_claim_val cv;
 	char ip[64], mac[18];
 
+	e->on_lan = true;
 	bh_format_addr(&e->addr, ip, sizeof(ip));
 	memcpy(k.addr, e->addr.a, 16);
 	if (claim_fd >= 0 && !bpf_map_lookup_elem(claim_fd, &k, &cv)) {
@@ -2698,6 +2700,9 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 	else
 		printf("  %s\n", r.why);
 	printf("  counted as %s\n", bh_reason_names[r.reason]);
+	if (dst.on_lan)
+		printf("  judged by MAC on the bridge: no ip: or lease binds this address, so the frame is judged by the MAC it is sent to (the device that answers ARP/ND for it, as %s)\n",
+		       dst.group >= 0 ? "learned" : "the unknown group until one is learned");
 	rc = BH_EXIT_OK;
 out:
 	free(quar);
