@@ -55,6 +55,26 @@ extern const char *const bh_reason_names[];
 #define BH_NFT_EV_CAP		"ev_cap"
 #define BH_NFT_EV_MACS		4096
 #define BH_NFT_EV_IDLE_MS	10000
+/*
+ * --mode nft, address claims (table bridge): an address of the gateway's
+ * LAN prefixes or IPv6 link-local that no device binds belongs to the
+ * first MAC that uses it as its own (IP source, ARP sender, NA target)
+ * until it has been silent BH_NFT_CLAIM_MS: sets claimed4/claimed6
+ * (address) and claim4/claim6 (address . MAC), at most BH_NFT_LEARN_MAX
+ * each. Another MAC's frames using it are drop_spoof.
+ */
+#define BH_NFT_CLAIM_MS		600000
+/*
+ * --mode nft, flooded frames (table bridge, forward hook): each port's
+ * devices are learned from what it sends (set port_dev: port . MAC;
+ * ports_<group>, qports: the ports a device of the group / a quarantined
+ * device was seen on), forgotten BH_NFT_PORT_MS after the last frame. A
+ * rewrite of the tables seeds ports_<group> and qports from port_dev with
+ * the new policy's groups and quarantine.
+ */
+#define BH_NFT_PORT_MS		600000
+#define BH_NFT_DROP_FLOOD	"drop_flood"
+#define BH_NFT_LEARN_MAX	65536
 
 /*
  * The drops counted for @mac in set dev_drops of table @family (NFPROTO_
