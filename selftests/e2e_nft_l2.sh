@@ -14,7 +14,7 @@
 #   D. ICMP errors about a flow only from the flow's responder.
 set -u
 . "$(dirname "$0")/lib.sh"
-need socat ping python3 nsenter arping arpspoof nft tcpdump
+need socat ping python3 nsenter arping arpspoof nft tcpdump nstat
 
 bh_setup_demo_net
 C=${BH_IP4[camera]} N=${BH_IP4[nvr]} F=${BH_IP4[fridge]} L=${BH_IP4[laptop]}
@@ -106,9 +106,9 @@ arpspoof_gw() {		# fridge: arpspoof -t GATEWAY_IP NVR_IP (replies to the gateway
 heard() {
 	local on=$1 filter=$2 out=$BH_TMP/heard.$RANDOM pid n
 	shift 2
-	in_ns "$on" timeout 4 tcpdump -i eth0 -nn -c 1 -w "$out" "$filter" >/dev/null 2>&1 &
+	in_ns "$on" timeout 5 tcpdump -U --immediate-mode -i eth0 -nn -c 1 -w "$out" "$filter" >/dev/null 2>&1 &
 	pid=$!
-	sleep 0.5
+	sleep 0.8	# tcpdump listening
 	"$@" >/dev/null 2>&1
 	sleep 0.5
 	kill "$pid" 2>/dev/null
@@ -137,7 +137,11 @@ arp_heard() {	# WHO ON: ON hears WHO's broadcast ARP request for the camera
 	heard "$2" "arp and ether src ${BH_MAC[$1]}" \
 		in_ns "$1" arping -q -c 1 -w 1 -I eth0 "$C"
 }
-send_rs() {	# WHO: a router solicitation to ff02::2 from WHO's link-local
+icmp_in() {	# NAME COUNTER: an ICMP counter of NAME's stack (nstat)
+	ip netns exec "${BH_NS[$1]}" nstat -asz "$2" | awk -v k="$2" '$1 == k { print $2 }'
+}
+send_rs() {	# WHO: a router solicitation from WHO's link-local (to ff02::1, so a
+		# device's stack that gets it counts it)
 	ip netns exec "${BH_NS[$1]}" env PYTHONPATH="$BH_SRC/selftests" python3 - \
 		"$(ll_of "$1")" <<'PY'
 import socket, struct, sys
@@ -146,14 +150,18 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(('eth0', 0))
 src = s.getsockname()[4]
 body = struct.pack('!BBHI', 133, 0, 0, 0) + bytes([1, 1]) + src
-l6 = ipv6(ip(sys.argv[1]), ip('ff02::2'), 58,
-          l4_csum(ip(sys.argv[1]), ip('ff02::2'), 58, body, 2), hlim=255)
+l6 = ipv6(ip(sys.argv[1]), ip('ff02::1'), 58,
+          l4_csum(ip(sys.argv[1]), ip('ff02::1'), 58, body, 2), hlim=255)
 for _ in range(2):
-    s.send(bytes.fromhex('333300000002') + src + b'\x86\xdd' + l6)
+    s.send(bytes.fromhex('333300000001') + src + b'\x86\xdd' + l6)
 PY
 }
-rs_heard() {	# WHO ON: ON hears WHO's router solicitation
-	heard "$2" "icmp6 and ip6[40] == 133 and ether src ${BH_MAC[$1]}" send_rs "$1"
+rs_heard() {	# WHO ON: ON's stack takes in WHO's router solicitation
+	local before
+	before=$(icmp_in "$2" Icmp6InRouterSolicits)
+	send_rs "$1"
+	sleep 0.5
+	[ "$(icmp_in "$2" Icmp6InRouterSolicits)" -gt "$before" ]
 }
 
 # control NAME ATTACK: works on the bare bridge, within 3 tries
@@ -230,6 +238,64 @@ claims=$(nsenter --net="/run/netns/$GW" nft list set bridge bulkhead claim4)
 check "C: the claims survive a rewrite of the tables" grep -q "$N . $NMAC" <<< "$claims"
 attack "C: ... and still hold: fridge's gratuitous ARP for the nvr's IPv4 dropped" \
 	drop_spoof garp_nvr
+
+# D. ICMP errors about a live nvr -> camera flow (nvr port 40555 -> 554)
+icmp_err() {	# FROM FAMILY(4|6): FROM sends the nvr "unreachable" quoting the flow
+	local from=$1 fam=$2 sip dip inner_s inner_d
+	if [ "$fam" = 4 ]; then sip=${BH_IP4[$from]} dip=$N inner_s=$N inner_d=$C
+	else sip=${BH_IP6[$from]} dip=$N6 inner_s=$N6 inner_d=$C6; fi
+	ip netns exec "${BH_NS[$from]}" env PYTHONPATH="$BH_SRC/selftests" python3 - \
+		"$sip" "$dip" "$inner_s" "$inner_d" "$NMAC" <<'PY'
+import socket, struct, sys
+from pkt import ip, mac, ipv4, ipv6, l4_csum
+sip, dip, isrc, idst, dmac = sys.argv[1:]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+src = s.getsockname()[4]
+tcp = struct.pack('!HHI', 40555, 554, 1)
+if ':' in sip:
+    inner = ipv6(ip(isrc), ip(idst), 6, tcp + bytes(12))
+    body = struct.pack('!BBHI', 1, 4, 0, 0) + inner	# port unreachable
+    l3 = ipv6(ip(sip), ip(dip), 58, l4_csum(ip(sip), ip(dip), 58, body, 2))
+    et = b'\x86\xdd'
+else:
+    inner = ipv4(ip(isrc), ip(idst), 6, tcp + bytes(12))[:28]
+    body = struct.pack('!BBHI', 3, 3, 0, 0) + inner
+    l3 = ipv4(ip(sip), ip(dip), 1, l4_csum(b'', b'', 1, body, 2))
+    et = b'\x08\x00'
+for _ in range(3):
+    s.send(mac(dmac) + src + et + l3)
+PY
+}
+err_heard() {	# FROM FAMILY: the nvr takes in FROM's ICMP error
+	local before
+	local k=IcmpInDestUnreachs
+	[ "$2" = 6 ] && k=Icmp6InDestUnreachs
+	before=$(icmp_in nvr $k)
+	icmp_err "$1" "$2"
+	sleep 0.5
+	[ "$(icmp_in nvr $k)" -gt "$before" ]
+}
+flow_up() {	# FAMILY: a live nvr -> camera tcp/554 flow from port 40555
+	local dst=$C
+	[ "$1" = 6 ] && dst="[$C6]"
+	in_ns camera timeout 12 socat TCP6-LISTEN:554,reuseaddr,ipv6only=0 EXEC:'sleep 11' \
+		>/dev/null 2>&1 &
+	sleep 0.3
+	in_ns nvr timeout 11 socat EXEC:'sleep 10' TCP:$dst:554,sourceport=40555,reuseaddr \
+		>/dev/null 2>&1 &
+	sleep 0.7
+}
+for fam in 4 6; do
+	flow_up $fam
+	expect_drop "D: IPv$fam: the fridge's ICMP error about the nvr -> camera flow: drop_spoof" \
+		drop_spoof err_heard fridge $fam
+	before=$(counter pass_reply)
+	check "D: IPv$fam: the camera's own (the responder's) ICMP error reaches the nvr" \
+		err_heard camera $fam
+	check "D: IPv$fam: ... as pass_reply" test "$(counter pass_reply)" -gt "$before"
+	sleep 10
+done
 
 # B. flooded frames, per destination port (every port has spoken by now)
 flood_drop() {	# NAME CMD...: nothing arrives, drop_flood rises

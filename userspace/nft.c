@@ -226,8 +226,8 @@ struct nftnl_set *nft_set_new(struct nft_tbl *t, const char *name, __u32 key_typ
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, data_len);
 	}
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-	if (key_type == NFT_T_IFNAME) {
-		/* nft prints a string key only when told it is host-endian */
+	if (key_type == NFT_T_IFNAME || key_type == NFT_T_MARK) {
+		/* nft prints a string or mark key only when told it is host-endian */
 		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
 
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1);
@@ -350,17 +350,23 @@ void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v)
 }
 
 /* reg &= mask (in place) */
-void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask)
+void x_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor)
 {
-	static const __u8 zero[16];
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
 	nftnl_rule_add_expr(r, e);
+}
+
+void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask)
+{
+	static const __u8 zero[16];
+
+	x_bitwise(r, reg, len, mask, zero);
 }
 
 void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
@@ -393,6 +399,15 @@ void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg)
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+void x_ct_set(struct nftnl_rule *r, __u32 key, __u32 sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
 	nftnl_rule_add_expr(r, e);
 }
 

@@ -11,7 +11,8 @@
  * quarantine.allow services pass, to and from the gateway.
  *
  * --mode nft: the whole policy. table bridge bulkhead judges what is not IP
- * (ARP, EAPOL, tags, ethertypes) on the bridge's prerouting hook; table
+ * (ARP, EAPOL, tags, ethertypes) and address claims on the bridge's
+ * prerouting hook, and each flooded copy on its forward hook; table
  * inet bulkhead judges IP on the prerouting hook, after conntrack, so
  * replies pass as ct direction reply. Bridged IP reaches the inet hooks
  * because the bridge's nf_call_iptables / nf_call_ip6tables options are
@@ -74,6 +75,15 @@ extern const char *const bh_reason_names[];
  */
 #define BH_NFT_PORT_MS		600000
 #define BH_NFT_DROP_FLOOD	"drop_flood"
+/*
+ * --mode nft, ICMP errors about east-west flows: a flow accepted toward a
+ * device group g carries (g + 1) << BH_NFT_CTMARK_SHIFT in its conntrack
+ * mark (the bits of BH_NFT_CTMARK_MASK; the others are left alone); an
+ * ICMP error related to it passes to the initiator only from a device of
+ * group g.
+ */
+#define BH_NFT_CTMARK_SHIFT	16
+#define BH_NFT_CTMARK_MASK	0xffff0000u
 #define BH_NFT_LEARN_MAX	65536
 
 /*

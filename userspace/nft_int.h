@@ -121,10 +121,13 @@ void x_meta(struct nftnl_rule *r, __u32 key, __u32 dreg);
 void x_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len);
 void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v);
 void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask);
+/* reg = (reg & mask) ^ xor */
+void x_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor);
 void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
 	      __u32 sreg, int dreg, bool inv);
 void x_imm(struct nftnl_rule *r, __u32 dreg, const void *data, __u32 len);
 void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void x_ct_set(struct nftnl_rule *r, __u32 key, __u32 sreg);
 void x_objref(struct nftnl_rule *r, __u32 type, const char *name);
 void x_count(struct nftnl_rule *r, const char *counter);
 void x_verdict(struct nftnl_rule *r, int verdict, const char *chain);

@@ -6,11 +6,18 @@
  *
  *   table bridge bulkhead, chain prerouting (every frame a port receives):
  *     group-addressed or gateway source MAC, quarantined destination MAC,
- *     tags, ethertypes, 802.1X, and ARP (sender spoofing, then only between
- *     groups that may talk). IP goes on to table inet.
+ *     tags, ethertypes, 802.1X, address claims (claim_*: an unbound LAN
+ *     address is the first MAC's that used it), and ARP (sender spoofing,
+ *     then only between groups that may talk; a broadcast request for an
+ *     unbound address from a group that talks to some group). IP goes on
+ *     to table inet. Chain learn (prerouting, after it): which groups'
+ *     devices each port has; chain flood (forward): each copy of a
+ *     group-addressed frame only to ports its sender may reach.
  *   table inet bulkhead, chain prerouting -> judge (IP from a port, after
  *     conntrack and reassembly): source address binding, rogue DHCP / RA,
- *     neighbour discovery, quarantine, replies (ct direction reply), then
+ *     neighbour discovery, quarantine, ICMP errors about an east-west flow
+ *     (from the responder's group only: the ct mark's upper 16 bits),
+ *     replies (ct direction reply), then
  *     one chain per kind of destination (to_group_mac, to_group_ip4,
  *     to_gateway, to_lan, to_internet, to_multicast) looking up
  *       device_group[ether saddr] . <destination group> . meta l4proto . th dport
@@ -866,6 +873,53 @@ static void pre_prefix(struct nftnl_rule *r, const struct pre *p)
 	x_cmp(r, R(8), EQ, net, len);
 }
 
+/*
+ * The flow goes to device group @g: its conntrack mark's Bulkhead bits
+ * say so (ct mark set ct mark & 0xffff | (g + 1) << 16), for the ICMP
+ * errors about it (related_chains).
+ */
+static void ctmark_rule(struct nft_tbl *t, const char *chain, __u32 g)
+{
+	__u32 keep = ~BH_NFT_CTMARK_MASK, val = (g + 1) << BH_NFT_CTMARK_SHIFT;
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	x_ct(r, NFT_CT_MARK, R(8));
+	x_bitwise(r, R(8), 4, &keep, &val);
+	x_ct_set(r, NFT_CT_MARK, R(8));
+	nft_rule_commit(t, r);
+}
+
+/*
+ * An ICMP error related to a flow toward device group g, on its way to the
+ * initiator: map rel_mark (the mark's Bulkhead bits -> chain rel_<g>)
+ * lets it pass from a device of group g only (the responder's group; the
+ * source binding and claims make its address the sender's own); from any
+ * other device it is drop_spoof. A flow not marked (to the gateway or the
+ * internet, or opened by the gateway) is not in the map: the reply rule
+ * judges its errors as before.
+ */
+static void related_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *map = nft_set_new(t, "rel_mark", NFT_T_MARK, 4, 0, NFT_T_VERDICT, 0);
+	char chain[64];
+
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		__u32 val = (g + 1) << BH_NFT_CTMARK_SHIFT;
+
+		named(s, "rel_", g, NULL, chain, sizeof(chain));
+		nft_elem_verdict(map, &val, 4, NFT_GOTO, chain);
+		for (int v = 0; v < variants(s, g); v++) {
+			struct nftnl_rule *r = nft_rule(t, chain);
+
+			src_is(r, t, s, g, v);
+			counted(r, "pass_reply", NF_ACCEPT);
+			nft_rule_commit(t, r);
+		}
+		simple(t, chain, "drop_spoof", NF_DROP, NULL, NULL);
+	}
+	nft_set_commit(t, map);
+}
+
 static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW, gw = s->c->cfg.flags & BH_CFG_GW_ALLOW;
@@ -873,6 +927,7 @@ static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 
 	for (__u32 g = 0; g < s->p->n_groups; g++) {
 		named(s, "to_", g, NULL, chain, sizeof(chain));
+		ctmark_rule(t, chain, g);
 		pairs_to(t, s, g, chain);
 		default_verdict(t, chain, ew);
 	}
@@ -1177,6 +1232,21 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_rule_commit(t, r);
 	goto_rule(t, ch, add_quarantined, NULL, "quarantined");
 
+	/* an ICMP error about an east-west flow: from the responder's group */
+	r = nft_rule(t, ch);
+	x_ct(r, NFT_CT_DIRECTION, R(8));
+	x_cmp8(r, R(8), EQ, IP_CT_DIR_REPLY);
+	x_ct(r, NFT_CT_STATE, R(8));
+	bits = NF_CT_STATE_BIT(IP_CT_RELATED);
+	x_mask(r, R(8), 4, &bits);
+	bits = 0;
+	x_cmp(r, R(8), NEQ, &bits, 4);
+	x_ct(r, NFT_CT_MARK, R(8));
+	bits = BH_NFT_CTMARK_MASK;
+	x_mask(r, R(8), 4, &bits);
+	x_lookup(r, t, "rel_mark", R(8), NFT_REG_VERDICT, false);
+	nft_rule_commit(t, r);
+
 	/* replies to a tracked flow (and ICMP errors about it) */
 	r = nft_rule(t, ch);
 	x_ct(r, NFT_CT_DIRECTION, R(8));
@@ -1283,6 +1353,8 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 		nft_chain(t, chain, -1, 0);
 	}
 	rule_chains(t, s);
+	chains_for_groups(t, s, "rel_");
+	related_chains(t, s);
 	set_dispatch(t, s, "dst_mac", "to_", 0);
 	set_dispatch(t, s, "addr4", "to_", 4);
 	set_dispatch(t, s, "addr6", "to_", 6);
