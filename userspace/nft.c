@@ -1216,24 +1216,44 @@ void nft_learned_elem(struct nftnl_set *set, const void *key, __u32 klen,
 	nftnl_set_elem_add(set, e);
 }
 
+static int cmp_freshest(const void *a, const void *b)
+{
+	const struct nft_lelem *x = *(const struct nft_lelem *const *)a;
+	const struct nft_lelem *y = *(const struct nft_lelem *const *)b;
+
+	return x->expires_ms < y->expires_ms ? 1 : x->expires_ms > y->expires_ms ? -1 : 0;
+}
+
 struct nftnl_set *nft_learned_new(struct nft_tbl *t, const char *name, __u32 key_type,
 				  __u32 key_len, __u32 size, __u64 timeout_ms, bool carry)
 {
 	struct nftnl_set *s = nft_set_new(t, name, key_type, key_len,
 					  NFT_SET_EVAL | NFT_SET_TIMEOUT, 0, 0);
 	const struct nft_snap *sn = t->snap;
-	__u32 n = 0;
+	const struct nft_lelem **pick;
+	size_t n = 0;
 
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
-	for (size_t i = 0; carry && sn && i < sn->n_learned && n < size; i++) {
+	if (!carry || !sn || !sn->n_learned)
+		return s;
+	pick = calloc(sn->n_learned, sizeof(*pick));
+	if (!pick)
+		return s;
+	for (size_t i = 0; i < sn->n_learned; i++) {
 		const struct nft_lelem *l = &sn->learned[i];
 
-		if (l->family != t->family || strcmp(l->set, name) || l->klen != key_len)
-			continue;
-		nft_learned_elem(s, l->key, l->klen, timeout_ms, l->expires_ms);
-		n++;
+		if (l->family == t->family && !strcmp(l->set, name) && l->klen == key_len)
+			pick[n++] = l;
 	}
+	/* a set a flood filled: the freshest half goes on, so it has room */
+	if (n > size / 2) {
+		qsort(pick, n, sizeof(*pick), cmp_freshest);
+		n = size / 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		nft_learned_elem(s, pick[i]->key, pick[i]->klen, timeout_ms, pick[i]->expires_ms);
+	free(pick);
 	return s;
 }
 

@@ -12,7 +12,7 @@
  *
  * --mode nft: the whole policy. table bridge bulkhead judges what is not IP
  * (ARP, EAPOL, tags, ethertypes) and address claims on the bridge's
- * prerouting hook, and each flooded copy on its forward hook; table
+ * prerouting hook, and each flooded copy on its postrouting hook; table
  * inet bulkhead judges IP on the prerouting hook, after conntrack, so
  * replies pass as ct direction reply. Bridged IP reaches the inet hooks
  * because the bridge's nf_call_iptables / nf_call_ip6tables options are
@@ -66,7 +66,7 @@ extern const char *const bh_reason_names[];
  */
 #define BH_NFT_CLAIM_MS		600000
 /*
- * --mode nft, flooded frames (table bridge, forward hook): each port's
+ * --mode nft, flooded frames (table bridge, postrouting hook): each port's
  * devices are learned from what it sends (set port_dev: port . MAC;
  * ports_<group>, qports: the ports a device of the group / a quarantined
  * device was seen on), forgotten BH_NFT_PORT_MS after the last frame. A

@@ -11,7 +11,7 @@
  *     then only between groups that may talk; a broadcast request for an
  *     unbound address from a group that talks to some group). IP goes on
  *     to table inet. Chain learn (prerouting, after it): which groups'
- *     devices each port has; chain flood (forward): each copy of a
+ *     devices each port has; chain flood (postrouting): each copy of a
  *     group-addressed frame only to ports its sender may reach.
  *   table inet bulkhead, chain prerouting -> judge (IP from a port, after
  *     conntrack and reassembly): source address binding, rogue DHCP / RA,
@@ -48,7 +48,7 @@
 #define PRIO_BRIDGE_PRE	(-200)		/* before br_netfilter (0) */
 #define PRIO_INET_PRE	(-150)		/* after conntrack (-200), before dnat (-100) */
 #define PRIO_BRIDGE_LEARN (-150)	/* after the bridge's judge: a drop teaches nothing */
-#define PRIO_BRIDGE_FWD	(-200)		/* NF_BR_PRI_FILTER_BRIDGED */
+#define PRIO_BRIDGE_POST (-200)	/* before br_netfilter's (last) */
 #define KT_PORTDEV	(NFT_T_IFNAME << NFT_T_BITS | NFT_T_ETHERADDR)
 
 #define KT_BIND4	(NFT_T_IPADDR << NFT_T_BITS | NFT_T_ETHERADDR)
@@ -1547,6 +1547,21 @@ static void claim_sets(struct nft_tbl *t, const struct bh_nft_spec *s)
 
 /* ---- flooded frames, per destination port (table bridge) ------------------------- */
 
+/* which of port_sets' sets port_dev element @l seeds: its MAC's group now
+ * (@ng: qports, the MAC is quarantined) */
+static size_t port_set_of(const struct nft_lelem *l, const struct bh_nft_spec *s, size_t ng)
+{
+	size_t g = s->c->cfg.unknown_group;
+
+	for (size_t q = 0; q < s->n_quarantine; q++)
+		if (!memcmp(s->quarantine[q], l->key + 16, 6))
+			return ng;
+	for (size_t d = 0; d < s->c->n_devs; d++)
+		if (!memcmp(s->c->devs[d].k.mac, l->key + 16, 6))
+			return s->c->devs[d].v.group;
+	return g;
+}
+
 /*
  * ports_<group> and qports, learned and seeded: for each port . MAC of
  * the snapshot's port_dev, the port goes into qports when the MAC is
@@ -1555,13 +1570,18 @@ static void claim_sets(struct nft_tbl *t, const struct bh_nft_spec *s)
  */
 static void port_sets(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
-	size_t ng = s->p->n_groups;
+	size_t ng = s->p->n_groups, max_done = 2 * s->topo->n_ports * (ng + 1) + 64;
+	size_t n_done = 0, j;
 	struct nftnl_set **sets = calloc(ng + 1, sizeof(*sets));
+	struct { char port[16]; size_t g; } *done = calloc(max_done + 1, sizeof(*done));
 	const struct nft_snap *sn = t->snap;
 	char name[64];
 
-	if (!sets)
+	if (!sets || !done) {
+		free(sets);
+		free(done);
 		return;
+	}
 	nft_set_commit(t, nft_learned_new(t, "port_dev", KT_PORTDEV, 24, BH_NFT_LEARN_MAX,
 					  BH_NFT_PORT_MS, true));
 	for (size_t g = 0; g <= ng; g++) {
@@ -1574,19 +1594,22 @@ static void port_sets(struct nft_tbl *t, const struct bh_nft_spec *s)
 	}
 	for (size_t i = 0; sn && i < sn->n_learned; i++) {
 		const struct nft_lelem *l = &sn->learned[i];
-		size_t g = s->c->cfg.unknown_group;
+		size_t g;
 
 		if (l->family != t->family || strcmp(l->set, "port_dev") || l->klen != 24)
 			continue;
-		for (size_t q = 0; q < s->n_quarantine && g != ng; q++)
-			if (!memcmp(s->quarantine[q], l->key + 16, 6))
-				g = ng;
-		for (size_t d = 0; d < s->c->n_devs && g != ng; d++)
-			if (!memcmp(s->c->devs[d].k.mac, l->key + 16, 6))
-				g = s->c->devs[d].v.group;
-		if (g <= ng)
-			nft_learned_elem(sets[g], l->key, 16, BH_NFT_PORT_MS, l->expires_ms);
+		g = port_set_of(l, s, ng);
+		/* once per port and set (a MAC flood gives a port thousands) */
+		for (j = 0; j < n_done; j++)
+			if (done[j].g == g && !memcmp(done[j].port, l->key, 16))
+				break;
+		if (j < n_done || n_done >= max_done)
+			continue;
+		done[n_done].g = g;
+		memcpy(done[n_done++].port, l->key, 16);
+		nft_learned_elem(sets[g], l->key, 16, BH_NFT_PORT_MS, l->expires_ms);
 	}
+	free(done);
 	for (size_t g = 0; g <= ng; g++)
 		nft_set_commit(t, sets[g]);
 	free(sets);
@@ -1736,11 +1759,14 @@ static void fl_chain(struct nft_tbl *t, const struct bh_nft_spec *s, __u32 sg)
 }
 
 /*
- * Base chain flood (bridge forward): each copy of a group-addressed frame
- * a port received, on its way out of another port, passes only to where
- * its sender may reach (drop_flood). The gateway's own stack gets its copy
- * on the input hook, and what the gateway sends takes the output hook:
- * neither is judged here.
+ * Base chain flood (bridge postrouting): each copy of a group-addressed
+ * frame a device sent, on its way out of a device port, passes only to
+ * where its sender may reach (drop_flood). The gateway's own stack gets
+ * its copy on the input hook (not judged here); what the gateway sends
+ * has one of its MACs as source (a device's frame with one is drop_spoof
+ * in prerouting): never judged. Postrouting, not forward: the bridge has
+ * no forward hook unless the quarantine lock needs one (the forward hook
+ * would have iifname, postrouting has not, hence the source MAC).
  */
 static void flood_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
@@ -1750,8 +1776,7 @@ static void flood_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 	struct nftnl_rule *r;
 
 	r = nft_rule(t, "flood");
-	x_meta(r, NFT_META_IIFNAME, R(8));
-	x_lookup(r, t, "ports", R(8), -1, false);
+	in_set(r, t, LL, 6, 6, "gw_macs", true);
 	x_meta(r, NFT_META_OIFNAME, R(8));
 	x_lookup(r, t, "ports", R(8), -1, false);
 	mcast(r, true);
@@ -1835,7 +1860,7 @@ static void flood_setup(struct nft_tbl *t, const struct bh_nft_spec *s)
 		nft_rule_commit(t, r);
 	}
 	nft_chain(t, "learn", NF_BR_PRE_ROUTING, PRIO_BRIDGE_LEARN);
-	nft_chain(t, "flood", NF_BR_FORWARD, PRIO_BRIDGE_FWD);
+	nft_chain(t, "flood", NF_BR_POST_ROUTING, PRIO_BRIDGE_POST);
 	nft_chain(t, "flood_judge", -1, 0);
 	nft_chain(t, "flood_nb", -1, 0);
 	chains_for_groups(t, s, "learn_");
