@@ -227,8 +227,8 @@ struct nftnl_set *nft_set_new(struct nft_tbl *t, const char *name, __u32 key_typ
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, data_len);
 	}
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-	if (key_type == NFT_T_IFNAME) {
-		/* nft prints a string key only when told it is host-endian */
+	if (key_type == NFT_T_IFNAME || key_type == NFT_T_MARK) {
+		/* nft prints a string or mark key only when told it is host-endian */
 		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
 
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1);
@@ -351,17 +351,23 @@ void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v)
 }
 
 /* reg &= mask (in place) */
-void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask)
+void x_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor)
 {
-	static const __u8 zero[16];
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
 	nftnl_rule_add_expr(r, e);
+}
+
+void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask)
+{
+	static const __u8 zero[16];
+
+	x_bitwise(r, reg, len, mask, zero);
 }
 
 void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
@@ -394,6 +400,15 @@ void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg)
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+void x_ct_set(struct nftnl_rule *r, __u32 key, __u32 sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
 	nftnl_rule_add_expr(r, e);
 }
 
@@ -774,7 +789,13 @@ static int send_batch(const struct bh_nft_spec *s)
 	 * of the BPF modes needs no read before each apply */
 	if (s && s->p && nft_snap_read(&snap))
 		memset(&snap, 0, sizeof(snap));
-	size += snap.n_elems * 64;
+	/* ... and what the rules learned (address claims, ports) goes on */
+	if (s && s->p && nft_snap_read_learned(&snap)) {
+		free(snap.learned);
+		snap.learned = NULL;
+		snap.n_learned = 0;
+	}
+	size += snap.n_elems * 64 + snap.n_learned * 128;
 
 	for (tries = 0; tries < 3; tries++) {
 		/* libmnl: room for one overflowing message; zeroed, so the
@@ -966,7 +987,9 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 	return 0;
 }
 
-static int elems_cb(const struct nlmsghdr *nlh, void *data)
+/* @cb over each element of the set elements message @nlh */
+static int elems_run(const struct nlmsghdr *nlh, int (*cb)(struct nftnl_set_elem *, void *),
+		     void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	int ret = MNL_CB_OK;
@@ -974,10 +997,15 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	if (!s)
 		return MNL_CB_ERROR;
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) >= 0 &&
-	    nftnl_set_elem_foreach(s, elem_cb, data) < 0)
+	    nftnl_set_elem_foreach(s, cb, data) < 0)
 		ret = MNL_CB_ERROR;
 	nftnl_set_free(s);
 	return ret;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_run(nlh, elem_cb, data);
 }
 
 /* send the dump request @nlh, run @cb over the answer; a missing table or
@@ -1005,6 +1033,7 @@ void nft_snap_free(struct nft_snap *s)
 {
 	free(s->ctrs);
 	free(s->elems);
+	free(s->learned);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -1069,6 +1098,164 @@ int nft_snap_read(struct nft_snap *s)
 	if (s->n_elems)
 		qsort(s->elems, s->n_elems, sizeof(*s->elems), cmp_melem);
 	return 0;
+}
+
+/* ---- what the rules learned: claims, ports ------------------------------------------ */
+
+struct learn_acc {
+	struct nft_snap *s;
+	size_t cap;
+	char (*names)[64];
+	size_t n_names;
+	const char *set;	/* the set being read */
+};
+
+static int set_names_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct learn_acc *acc = data;
+	struct nftnl_set *set = nftnl_set_alloc();
+	const char *name, *table;
+	char (*n)[64];
+
+	if (!set)
+		return MNL_CB_ERROR;
+	if (nftnl_set_nlmsg_parse(nlh, set) < 0)
+		goto out;
+	table = nftnl_set_get_str(set, NFTNL_SET_TABLE);
+	name = nftnl_set_get_str(set, NFTNL_SET_NAME);
+	if (!table || !name || strcmp(table, BH_NFT_TABLE) || strlen(name) >= 64 ||
+	    !strcmp(name, BH_NFT_EV_LIMIT) ||
+	    !(nftnl_set_get_u32(set, NFTNL_SET_FLAGS) & NFT_SET_TIMEOUT) ||
+	    acc->n_names >= NFT_MAX_SETS)
+		goto out;
+	n = realloc(acc->names, (acc->n_names + 1) * sizeof(*n));
+	if (n) {
+		acc->names = n;
+		strcpy(n[acc->n_names++], name);
+	}
+out:
+	nftnl_set_free(set);
+	return MNL_CB_OK;
+}
+
+static int learned_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct learn_acc *acc = data;
+	struct nft_lelem *l;
+	__u32 klen = 0;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+
+	if (!key || !klen || klen > sizeof(l->key))
+		return 0;
+	l = grow(acc->s->learned, acc->s->n_learned, &acc->cap, sizeof(*l));
+	if (!l)
+		return -1;
+	acc->s->learned = l;
+	l = &l[acc->s->n_learned++];
+	memset(l, 0, sizeof(*l));
+	l->family = NFPROTO_BRIDGE;
+	snprintf(l->set, sizeof(l->set), "%s", acc->set);
+	memcpy(l->key, key, klen);
+	l->klen = klen;
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		l->expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	return 0;
+}
+
+static int learned_elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return elems_run(nlh, learned_cb, data);
+}
+
+int nft_snap_read_learned(struct nft_snap *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct learn_acc acc = { .s = s };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct nftnl_set *set;
+	__u32 seq = (__u32)time(NULL);
+	int ret;
+
+	nl = bh_mnl_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_BRIDGE,
+				    NLM_F_DUMP | NLM_F_ACK, seq);
+	set = nftnl_set_alloc();
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, BH_NFT_TABLE);
+	nftnl_set_nlmsg_build_payload(nlh, set);
+	nftnl_set_free(set);
+	ret = dump(nl, nlh, set_names_cb, &acc);
+	for (size_t i = 0; i < acc.n_names && !ret; i++) {
+		memset(buf, 0, sizeof(buf));
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_BRIDGE,
+					    NLM_F_DUMP | NLM_F_ACK, seq + 1 + (__u32)i);
+		set = nftnl_set_alloc();
+		nftnl_set_set_str(set, NFTNL_SET_TABLE, BH_NFT_TABLE);
+		nftnl_set_set_str(set, NFTNL_SET_NAME, acc.names[i]);
+		nftnl_set_elems_nlmsg_build_payload(nlh, set);
+		nftnl_set_free(set);
+		acc.set = acc.names[i];
+		ret = dump(nl, nlh, learned_elems_cb, &acc);
+	}
+	free(acc.names);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+void nft_learned_elem(struct nftnl_set *set, const void *key, __u32 klen,
+		      __u64 timeout_ms, __u64 expires_ms)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
+	nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+	if (expires_ms && expires_ms < timeout_ms)
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, expires_ms);
+	nftnl_set_elem_add(set, e);
+}
+
+static int cmp_freshest(const void *a, const void *b)
+{
+	const struct nft_lelem *x = *(const struct nft_lelem *const *)a;
+	const struct nft_lelem *y = *(const struct nft_lelem *const *)b;
+
+	return x->expires_ms < y->expires_ms ? 1 : x->expires_ms > y->expires_ms ? -1 : 0;
+}
+
+struct nftnl_set *nft_learned_new(struct nft_tbl *t, const char *name, __u32 key_type,
+				  __u32 key_len, __u32 size, __u64 timeout_ms, bool carry)
+{
+	struct nftnl_set *s = nft_set_new(t, name, key_type, key_len,
+					  NFT_SET_EVAL | NFT_SET_TIMEOUT, 0, 0);
+	const struct nft_snap *sn = t->snap;
+	const struct nft_lelem **pick;
+	size_t n = 0;
+
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
+	if (!carry || !sn || !sn->n_learned)
+		return s;
+	pick = calloc(sn->n_learned, sizeof(*pick));
+	if (!pick)
+		return s;
+	for (size_t i = 0; i < sn->n_learned; i++) {
+		const struct nft_lelem *l = &sn->learned[i];
+
+		if (l->family == t->family && !strcmp(l->set, name) && l->klen == key_len)
+			pick[n++] = l;
+	}
+	/* a set a flood filled: the freshest half goes on, so it has room */
+	if (n > size / 2) {
+		qsort(pick, n, sizeof(*pick), cmp_freshest);
+		n = size / 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		nft_learned_elem(s, pick[i]->key, pick[i]->klen, timeout_ms, pick[i]->expires_ms);
+	free(pick);
+	return s;
 }
 
 const struct nft_ctr *nft_snap_ctr(const struct nft_snap *s, int family, const char *name)

@@ -11,7 +11,8 @@
  * quarantine.allow services pass, to and from the gateway.
  *
  * --mode nft: the whole policy. table bridge bulkhead judges what is not IP
- * (ARP, EAPOL, tags, ethertypes) on the bridge's prerouting hook; table
+ * (ARP, EAPOL, tags, ethertypes) and address claims on the bridge's
+ * prerouting hook, and each flooded copy on its postrouting hook; table
  * inet bulkhead judges IP on the prerouting hook, after conntrack, so
  * replies pass as ct direction reply. Bridged IP reaches the inet hooks
  * because the bridge's nf_call_iptables / nf_call_ip6tables options are
@@ -55,6 +56,35 @@ extern const char *const bh_reason_names[];
 #define BH_NFT_EV_CAP		"ev_cap"
 #define BH_NFT_EV_MACS		4096
 #define BH_NFT_EV_IDLE_MS	10000
+/*
+ * --mode nft, address claims (table bridge): an address of the gateway's
+ * LAN prefixes or IPv6 link-local that no device binds belongs to the
+ * first MAC that uses it as its own (IP source, ARP sender, NA target)
+ * until it has been silent BH_NFT_CLAIM_MS: sets claimed4/claimed6
+ * (address) and claim4/claim6 (address . MAC), at most BH_NFT_LEARN_MAX
+ * each. Another MAC's frames using it are drop_spoof.
+ */
+#define BH_NFT_CLAIM_MS		600000
+/*
+ * --mode nft, flooded frames (table bridge, postrouting hook): each port's
+ * devices are learned from what it sends (set port_dev: port . MAC;
+ * ports_<group>, qports: the ports a device of the group / a quarantined
+ * device was seen on), forgotten BH_NFT_PORT_MS after the last frame. A
+ * rewrite of the tables seeds ports_<group> and qports from port_dev with
+ * the new policy's groups and quarantine.
+ */
+#define BH_NFT_PORT_MS		600000
+#define BH_NFT_DROP_FLOOD	"drop_flood"
+/*
+ * --mode nft, ICMP errors about east-west flows: a flow accepted toward a
+ * device group g carries (g + 1) << BH_NFT_CTMARK_SHIFT in its conntrack
+ * mark (the bits of BH_NFT_CTMARK_MASK; the others are left alone); an
+ * ICMP error related to it passes to the initiator only from a device of
+ * group g.
+ */
+#define BH_NFT_CTMARK_SHIFT	16
+#define BH_NFT_CTMARK_MASK	0xffff0000u
+#define BH_NFT_LEARN_MAX	65536
 
 /*
  * The drops counted for @mac in set dev_drops of table @family (NFPROTO_

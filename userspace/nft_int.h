@@ -56,14 +56,28 @@ struct nft_melem {
 	__u64 pkts, bytes;
 };
 
+/* An element of a set the rules fill and time out (claims, ports). */
+struct nft_lelem {
+	int family;
+	char set[64];
+	__u8 key[64];
+	__u32 klen;
+	__u64 expires_ms;	/* what is left of its timeout */
+};
+
 struct nft_snap {
 	struct nft_ctr *ctrs;	/* sorted by family, name */
 	size_t n_ctrs;
 	struct nft_melem *elems;	/* sorted by family, set, MAC */
 	size_t n_elems;
+	struct nft_lelem *learned;	/* nft_snap_read_learned */
+	size_t n_learned;
 };
 
 int nft_snap_read(struct nft_snap *s);
+/* Add to @s the elements of every set of table bridge bulkhead whose
+ * elements time out (but ev_limit): what the rules learned. 0 or -errno. */
+int nft_snap_read_learned(struct nft_snap *s);
 void nft_snap_free(struct nft_snap *s);
 const struct nft_ctr *nft_snap_ctr(const struct nft_snap *s, int family, const char *name);
 
@@ -107,10 +121,13 @@ void x_meta(struct nftnl_rule *r, __u32 key, __u32 dreg);
 void x_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len);
 void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v);
 void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask);
+/* reg = (reg & mask) ^ xor */
+void x_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor);
 void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
 	      __u32 sreg, int dreg, bool inv);
 void x_imm(struct nftnl_rule *r, __u32 dreg, const void *data, __u32 len);
 void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void x_ct_set(struct nftnl_rule *r, __u32 key, __u32 sreg);
 void x_objref(struct nftnl_rule *r, __u32 type, const char *name);
 void x_count(struct nftnl_rule *r, const char *counter);
 void x_verdict(struct nftnl_rule *r, int verdict, const char *chain);
@@ -128,6 +145,15 @@ struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
  * busiest others up to half the set). */
 void nft_meter_elems(struct nft_tbl *t, struct nftnl_set *set, bool drops,
 		     const struct bh_dev_ent *devs, size_t n_devs);
+
+/* A set the rules fill, each element expiring @timeout_ms after its last
+ * update, at most @size; with @carry, the elements of the snapshot's set
+ * of that name carried over, each with what was left of its timeout. */
+struct nftnl_set *nft_learned_new(struct nft_tbl *t, const char *name, __u32 key_type,
+				  __u32 key_len, __u32 size, __u64 timeout_ms, bool carry);
+/* Add @key to @set expiring in @expires_ms (its timeout @timeout_ms). */
+void nft_learned_elem(struct nftnl_set *set, const void *key, __u32 klen,
+		      __u64 timeout_ms, __u64 expires_ms);
 
 /* The whole policy (--mode nft): table inet, and the bridge table's
  * prerouting chain. */

@@ -6,11 +6,18 @@
  *
  *   table bridge bulkhead, chain prerouting (every frame a port receives):
  *     group-addressed or gateway source MAC, quarantined destination MAC,
- *     tags, ethertypes, 802.1X, and ARP (sender spoofing, then only between
- *     groups that may talk). IP goes on to table inet.
+ *     tags, ethertypes, 802.1X, address claims (claim_*: an unbound LAN
+ *     address is the first MAC's that used it), and ARP (sender spoofing,
+ *     then only between groups that may talk; a broadcast request for an
+ *     unbound address from a group that talks to some group). IP goes on
+ *     to table inet. Chain learn (prerouting, after it): which groups'
+ *     devices each port has; chain flood (postrouting): each copy of a
+ *     group-addressed frame only to ports its sender may reach.
  *   table inet bulkhead, chain prerouting -> judge (IP from a port, after
  *     conntrack and reassembly): source address binding, rogue DHCP / RA,
- *     neighbour discovery, quarantine, replies (ct direction reply), then
+ *     neighbour discovery, quarantine, ICMP errors about an east-west flow
+ *     (from the responder's group only: the ct mark's upper 16 bits),
+ *     replies (ct direction reply), then
  *     one chain per kind of destination (to_group_mac, to_group_ip4,
  *     to_gateway, to_lan, to_internet, to_multicast) looking up
  *       device_group[ether saddr] . <destination group> . meta l4proto . th dport
@@ -40,6 +47,9 @@
 
 #define PRIO_BRIDGE_PRE	(-200)		/* before br_netfilter (0) */
 #define PRIO_INET_PRE	(-150)		/* after conntrack (-200), before dnat (-100) */
+#define PRIO_BRIDGE_LEARN (-150)	/* after the bridge's judge: a drop teaches nothing */
+#define PRIO_BRIDGE_POST (-200)	/* before br_netfilter's (last) */
+#define KT_PORTDEV	(NFT_T_IFNAME << NFT_T_BITS | NFT_T_ETHERADDR)
 
 #define KT_BIND4	(NFT_T_IPADDR << NFT_T_BITS | NFT_T_ETHERADDR)
 #define KT_BIND6	(NFT_T_IP6ADDR << NFT_T_BITS | NFT_T_ETHERADDR)
@@ -659,7 +669,29 @@ struct port_run {
 	__u8 proto;
 	__u16 lo, hi;
 	__u32 rule;
+	bool deny;
 };
+
+/*
+ * The verdict of a policy entry (rule @id, @deny) in a map element or a
+ * rule: goto rule_<id>; for a flooded copy (@flood) accept, or return
+ * (not this way: the copy may still pass by another).
+ */
+static void entry_verdict(struct nftnl_set_elem *el, struct nftnl_rule *r, bool flood,
+			  __u32 id, bool deny)
+{
+	int v = flood ? (deny ? NFT_RETURN : NF_ACCEPT) : NFT_GOTO;
+	char rc[32];
+
+	rule_chain_name(rc, sizeof(rc), id);
+	if (r) {
+		x_verdict(r, v, flood ? NULL : rc);
+		return;
+	}
+	nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (__u32)v);
+	if (!flood)
+		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, rc);
+}
 
 static int cmp_port_run(const void *a, const void *b)
 {
@@ -676,7 +708,7 @@ static int cmp_port_run(const void *a, const void *b)
  * "udp . 10000-20000 : goto rule_5").
  */
 static struct nftnl_set *port_map(struct nft_tbl *t, const struct bh_nft_spec *s,
-				  const char *name, __u32 sg, __u32 dg)
+				  const char *name, __u32 sg, __u32 dg, bool flood)
 {
 	static const __u8 fields[2] = { 1, 2 };	/* meta l4proto, th dport */
 	struct nftnl_set *pm;
@@ -692,7 +724,8 @@ static struct nftnl_set *port_map(struct nft_tbl *t, const struct bh_nft_spec *s
 		if (e->k.sgroup != sg || e->k.dgroup != dg || e->k.proto == BH_PROTO_ANY ||
 		    !e->k.port)
 			continue;
-		runs[n++] = (struct port_run){ e->k.proto, e->k.port, e->k.port, e->v.rule_id };
+		runs[n++] = (struct port_run){ e->k.proto, e->k.port, e->k.port, e->v.rule_id,
+					       e->v.action == BH_ACT_DENY };
 	}
 	qsort(runs, n, sizeof(*runs), cmp_port_run);
 	for (size_t i = 0; i < n; i++) {
@@ -709,15 +742,12 @@ static struct nftnl_set *port_map(struct nft_tbl *t, const struct bh_nft_spec *s
 		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 		__u8 k[8] = { runs[i].proto }, ke[8] = { runs[i].proto };
 		__be16 lo = htons(runs[i].lo), hi = htons(runs[i].hi);
-		char rc[32];
 
 		memcpy(k + 4, &lo, 2);
 		memcpy(ke + 4, &hi, 2);
-		rule_chain_name(rc, sizeof(rc), runs[i].rule);
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, k, 8);
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, ke, 8);
-		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (__u32)NFT_GOTO);
-		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, rc);
+		entry_verdict(el, NULL, flood, runs[i].rule, runs[i].deny);
 		nftnl_set_elem_add(pm, el);
 	}
 	free(runs);
@@ -728,45 +758,51 @@ static struct nftnl_set *port_map(struct nft_tbl *t, const struct bh_nft_spec *s
  * The chain to_<dg>: for each source group with entries toward @dg, its
  * exact ports (vmap p_<sg>_<dg>: proto . port), then its protocols (vmap
  * q_<sg>_<dg>), then an any-protocol entry; no default verdict here.
+ * @flood: the same for a flooded copy, in a chain of its own (its source
+ * group known): maps fp_ / fq_, an allow accepts, a deny returns.
  */
 static void pair_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
-		       __u32 sg, __u32 dg)
+		       __u32 sg, __u32 dg, bool flood)
 {
 	struct nftnl_set *pm = NULL, *qm = NULL;
-	char pname[128], qname[128], sgn[48], dgn[48], rc[32];
-	int any = -1;
+	char pname[128], qname[128], sgn[48], dgn[48];
+	const struct bh_pol_ent *any = NULL;
 
 	gname(s, sg, sgn, sizeof(sgn));
 	gname(s, dg, dgn, sizeof(dgn));
-	snprintf(pname, sizeof(pname), "p_%s_%s", sgn, dgn);
-	snprintf(qname, sizeof(qname), "q_%s_%s", sgn, dgn);
+	snprintf(pname, sizeof(pname), "%sp_%s_%s", flood ? "f" : "", sgn, dgn);
+	snprintf(qname, sizeof(qname), "%sq_%s_%s", flood ? "f" : "", sgn, dgn);
 	for (size_t i = 0; i < s->c->n_pols; i++) {
 		const struct bh_pol_ent *e = &s->c->pols[i];
 
 		if (e->k.sgroup != sg || e->k.dgroup != dg)
 			continue;
-		rule_chain_name(rc, sizeof(rc), e->v.rule_id);
 		if (e->k.proto == BH_PROTO_ANY) {
-			any = (int)e->v.rule_id;
+			any = e;
 		} else if (e->k.port) {
 			if (!pm)
-				pm = port_map(t, s, pname, sg, dg);
+				pm = port_map(t, s, pname, sg, dg, flood);
 		} else {
+			struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
 			if (!qm)
 				qm = nft_set_new(t, qname, NFT_T_PROTO, 1, 0, NFT_T_VERDICT, 0);
-			nft_elem_verdict(qm, &e->k.proto, 1, NFT_GOTO, rc);
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, &e->k.proto, 1);
+			entry_verdict(el, NULL, flood, e->v.rule_id, e->v.action == BH_ACT_DENY);
+			nftnl_set_elem_add(qm, el);
 		}
 	}
 	if (pm)
 		nft_set_commit(t, pm);
 	if (qm)
 		nft_set_commit(t, qm);
-	for (int v = 0; v < variants(s, sg); v++) {
+	for (int v = 0; v < (flood ? 1 : variants(s, sg)); v++) {
 		struct nftnl_rule *r;
 
 		if (pm) {
 			r = nft_rule(t, chain);
-			src_is(r, t, s, sg, v);
+			if (!flood)
+				src_is(r, t, s, sg, v);
 			x_meta(r, NFT_META_L4PROTO, R(0));
 			x_payload(r, TH, 2, 2, R(1));
 			x_lookup(r, t, pname, R(0), NFT_REG_VERDICT, false);
@@ -774,32 +810,38 @@ static void pair_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const cha
 		}
 		if (qm) {
 			r = nft_rule(t, chain);
-			src_is(r, t, s, sg, v);
+			if (!flood)
+				src_is(r, t, s, sg, v);
 			x_meta(r, NFT_META_L4PROTO, R(0));
 			x_lookup(r, t, qname, R(0), NFT_REG_VERDICT, false);
 			nft_rule_commit(t, r);
 		}
-		if (any >= 0) {
+		if (any) {
 			r = nft_rule(t, chain);
-			src_is(r, t, s, sg, v);
-			rule_chain_name(rc, sizeof(rc), (__u32)any);
-			x_verdict(r, NFT_GOTO, rc);
+			if (!flood)
+				src_is(r, t, s, sg, v);
+			entry_verdict(NULL, r, flood, any->v.rule_id,
+				      any->v.action == BH_ACT_DENY);
 			nft_rule_commit(t, r);
 		}
 	}
 }
 
+/* the policy has entries from group @sg to group @dg */
+static bool has_pair(const struct bh_nft_spec *s, __u32 sg, __u32 dg)
+{
+	for (size_t i = 0; i < s->c->n_pols; i++)
+		if (s->c->pols[i].k.sgroup == sg && s->c->pols[i].k.dgroup == dg)
+			return true;
+	return false;
+}
+
 static void pairs_to(struct nft_tbl *t, const struct bh_nft_spec *s, __u32 dg,
 		     const char *chain)
 {
-	for (__u32 sg = 0; sg < s->p->n_groups; sg++) {
-		bool has = false;
-
-		for (size_t i = 0; i < s->c->n_pols && !has; i++)
-			has = s->c->pols[i].k.sgroup == sg && s->c->pols[i].k.dgroup == dg;
-		if (has)
-			pair_rules(t, s, chain, sg, dg);
-	}
+	for (__u32 sg = 0; sg < s->p->n_groups; sg++)
+		if (has_pair(s, sg, dg))
+			pair_rules(t, s, chain, sg, dg, false);
 }
 
 static void default_verdict(struct nft_tbl *t, const char *chain, bool allow)
@@ -831,6 +873,53 @@ static void pre_prefix(struct nftnl_rule *r, const struct pre *p)
 	x_cmp(r, R(8), EQ, net, len);
 }
 
+/*
+ * The flow goes to device group @g: its conntrack mark's Bulkhead bits
+ * say so (ct mark set ct mark & 0xffff | (g + 1) << 16), for the ICMP
+ * errors about it (related_chains).
+ */
+static void ctmark_rule(struct nft_tbl *t, const char *chain, __u32 g)
+{
+	__u32 keep = ~BH_NFT_CTMARK_MASK, val = (g + 1) << BH_NFT_CTMARK_SHIFT;
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	x_ct(r, NFT_CT_MARK, R(8));
+	x_bitwise(r, R(8), 4, &keep, &val);
+	x_ct_set(r, NFT_CT_MARK, R(8));
+	nft_rule_commit(t, r);
+}
+
+/*
+ * An ICMP error related to a flow toward device group g, on its way to the
+ * initiator: map rel_mark (the mark's Bulkhead bits -> chain rel_<g>)
+ * lets it pass from a device of group g only (the responder's group; the
+ * source binding and claims make its address the sender's own); from any
+ * other device it is drop_spoof. A flow not marked (to the gateway or the
+ * internet, or opened by the gateway) is not in the map: the reply rule
+ * judges its errors as before.
+ */
+static void related_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *map = nft_set_new(t, "rel_mark", NFT_T_MARK, 4, 0, NFT_T_VERDICT, 0);
+	char chain[64];
+
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		__u32 val = (g + 1) << BH_NFT_CTMARK_SHIFT;
+
+		named(s, "rel_", g, NULL, chain, sizeof(chain));
+		nft_elem_verdict(map, &val, 4, NFT_GOTO, chain);
+		for (int v = 0; v < variants(s, g); v++) {
+			struct nftnl_rule *r = nft_rule(t, chain);
+
+			src_is(r, t, s, g, v);
+			counted(r, "pass_reply", NF_ACCEPT);
+			nft_rule_commit(t, r);
+		}
+		simple(t, chain, "drop_spoof", NF_DROP, NULL, NULL);
+	}
+	nft_set_commit(t, map);
+}
+
 static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW, gw = s->c->cfg.flags & BH_CFG_GW_ALLOW;
@@ -838,6 +927,7 @@ static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 
 	for (__u32 g = 0; g < s->p->n_groups; g++) {
 		named(s, "to_", g, NULL, chain, sizeof(chain));
+		ctmark_rule(t, chain, g);
 		pairs_to(t, s, g, chain);
 		default_verdict(t, chain, ew);
 	}
@@ -851,7 +941,7 @@ static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 		__u32 dg = s->c->inets[i].v.dgroup;
 
 		named(s, "to_", dg, NULL, chain, sizeof(chain));
-		pair_rules(t, s, chain, s->c->inets[i].k.sgroup, dg);
+		pair_rules(t, s, chain, s->c->inets[i].k.sgroup, dg, false);
 	}
 	for (int plen = 128; plen >= 0; plen--) {
 		for (size_t i = 0; i < s->c->n_inets; i++) {
@@ -898,44 +988,82 @@ static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 	default_verdict(t, "to_internet", false);
 }
 
-/* ARP / ND between groups that may talk: chains <prefix><target group> */
+/* group @a may talk to group @b (@b < 0: to some group): ARP / ND pass */
+static bool talks(const struct bh_nft_spec *s, __u32 a, int b)
+{
+	if (s->c->cfg.flags & BH_CFG_EW_ALLOW)
+		return true;
+	for (size_t i = 0; i < s->c->n_talks; i++)
+		if (s->c->talks[i].k.ga == a && (b < 0 || s->c->talks[i].k.gb == (__u32)b))
+			return true;
+	return false;
+}
+
+/* @chain: the sources whose group talks to group @tg (< 0: to some group)
+ * count into @counter and pass; the others are drop_default */
+static void talkers_chain(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
+			  const char *counter, int tg)
+{
+	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW;
+
+	for (__u32 sg = 0; !ew && sg < s->p->n_groups; sg++) {
+		if (!talks(s, sg, tg))
+			continue;
+		for (int v = 0; v < variants(s, sg); v++) {
+			struct nftnl_rule *r = nft_rule(t, chain);
+
+			src_is(r, t, s, sg, v);
+			counted(r, counter, NF_ACCEPT);
+			nft_rule_commit(t, r);
+		}
+	}
+	simple(t, chain, ew ? counter : "drop_default", ew ? NF_ACCEPT : NF_DROP, NULL, NULL);
+}
+
+/*
+ * ARP / ND between groups that may talk: chains <prefix><target group>;
+ * and <prefix>any: a solicitation for an address no device binds, sent to
+ * everyone (a broadcast ARP request, an NS to a solicited-node group). Its
+ * owner is unknown until it answers, so it may ask when its group talks to
+ * some group; a group that talks to nobody may not (ARP scans stay dropped).
+ */
 static void talk_chains(struct nft_tbl *t, const struct bh_nft_spec *s, const char *prefix,
 			const char *counter)
 {
-	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW;
 	char chain[64];
 
 	for (__u32 tg = 0; tg < s->p->n_groups; tg++) {
 		named(s, prefix, tg, NULL, chain, sizeof(chain));
-		for (__u32 sg = 0; !ew && sg < s->p->n_groups; sg++) {
-			bool talk = false;
-
-			for (size_t i = 0; i < s->c->n_talks && !talk; i++)
-				talk = s->c->talks[i].k.ga == sg && s->c->talks[i].k.gb == tg;
-			if (!talk)
-				continue;
-			for (int v = 0; v < variants(s, sg); v++) {
-				struct nftnl_rule *r = nft_rule(t, chain);
-
-				src_is(r, t, s, sg, v);
-				counted(r, counter, NF_ACCEPT);
-				nft_rule_commit(t, r);
-			}
-		}
-		simple(t, chain, ew ? counter : "drop_default", ew ? NF_ACCEPT : NF_DROP,
-		       NULL, NULL);
+		talkers_chain(t, s, chain, counter, (int)tg);
 	}
+	snprintf(chain, sizeof(chain), "%sany", prefix);
+	talkers_chain(t, s, chain, counter, -1);
 }
 
-/* the peer: the owner of @off's address, else the destination MAC's group */
+/*
+ * The peer: the owner of @off's address; else, for a solicitation sent to
+ * everyone (@any: its chain), any group; else the destination MAC's group.
+ */
 static void peer_rules(struct nft_tbl *t, const char *chain, bool v4, __u32 base,
-		       __u32 off, const char *ipmap, const char *macmap)
+		       __u32 off, const char *ipmap, const char *macmap, const char *any)
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
 
 	pl(r, t, base, off, v4 ? 4 : 16, R(8));
 	x_lookup(r, t, ipmap, R(8), NFT_REG_VERDICT, false);
 	nft_rule_commit(t, r);
+	if (any) {
+		r = nft_rule(t, chain);
+		if (v4) {	/* arp operation request */
+			__be16 op = htons(1);
+
+			pl(r, t, NH, 6, 2, R(8));
+			x_cmp(r, R(8), EQ, &op, 2);
+		}
+		mcast(r, true);
+		x_verdict(r, NFT_GOTO, any);
+		nft_rule_commit(t, r);
+	}
 	r = nft_rule(t, chain);
 	pl(r, t, LL, 0, 6, R(8));
 	x_lookup(r, t, macmap, R(8), NFT_REG_VERDICT, false);
@@ -1026,8 +1154,8 @@ static void nd_chain(struct nft_tbl *t)
 	r = nft_rule(t, ch);
 	x_verdict(r, NFT_GOTO, "nd_na_peer");
 	nft_rule_commit(t, r);
-	peer_rules(t, "nd_ns_peer", false, TH, 8, "nd_peer6", "nd_peer_mac");
-	peer_rules(t, "nd_na_peer", false, NH, 24, "nd_peer6", "nd_peer_mac");
+	peer_rules(t, "nd_ns_peer", false, TH, 8, "nd_peer6", "nd_peer_mac", "nd_to_any");
+	peer_rules(t, "nd_na_peer", false, NH, 24, "nd_peer6", "nd_peer_mac", NULL);
 }
 
 static void goto_rule(struct nft_tbl *t, const char *chain,
@@ -1103,6 +1231,21 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 	x_verdict(r, NFT_JUMP, "nd_judge");
 	nft_rule_commit(t, r);
 	goto_rule(t, ch, add_quarantined, NULL, "quarantined");
+
+	/* an ICMP error about an east-west flow: from the responder's group */
+	r = nft_rule(t, ch);
+	x_ct(r, NFT_CT_DIRECTION, R(8));
+	x_cmp8(r, R(8), EQ, IP_CT_DIR_REPLY);
+	x_ct(r, NFT_CT_STATE, R(8));
+	bits = NF_CT_STATE_BIT(IP_CT_RELATED);
+	x_mask(r, R(8), 4, &bits);
+	bits = 0;
+	x_cmp(r, R(8), NEQ, &bits, 4);
+	x_ct(r, NFT_CT_MARK, R(8));
+	bits = BH_NFT_CTMARK_MASK;
+	x_mask(r, R(8), 4, &bits);
+	x_lookup(r, t, "rel_mark", R(8), NFT_REG_VERDICT, false);
+	nft_rule_commit(t, r);
 
 	/* replies to a tracked flow (and ICMP errors about it) */
 	r = nft_rule(t, ch);
@@ -1204,11 +1347,14 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_chain(t, "to_multicast", -1, 0);
 	chains_for_groups(t, s, "to_");
 	chains_for_groups(t, s, "nd_to_");
+	nft_chain(t, "nd_to_any", -1, 0);
 	for (size_t i = 0; i < s->c->n_inets; i++) {
 		named(s, "to_", s->c->inets[i].v.dgroup, NULL, chain, sizeof(chain));
 		nft_chain(t, chain, -1, 0);
 	}
 	rule_chains(t, s);
+	chains_for_groups(t, s, "rel_");
+	related_chains(t, s);
 	set_dispatch(t, s, "dst_mac", "to_", 0);
 	set_dispatch(t, s, "addr4", "to_", 4);
 	set_dispatch(t, s, "addr6", "to_", 6);
@@ -1230,6 +1376,514 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	destination_chains(t, s);
 	talk_chains(t, s, "nd_to_", "pass_nd");
 }
+/* ---- address claims (table bridge) ------------------------------------------------ */
+
+/* the frame is of ethertype @et: the dependency of an IP header read in
+ * table bridge (pl() would add ARP's) */
+static void ether_is(struct nftnl_rule *r, struct nft_tbl *t, __u16 et)
+{
+	__be16 v = htons(et);
+
+	x_payload(r, LL, 12, 2, R(15));
+	x_cmp(r, R(15), EQ, &v, 2);
+	t->dep_rule = r;
+}
+
+/* where a frame names an address as its sender's own */
+struct claim_at {
+	const char *chain;
+	bool v4;
+	__u16 et;		/* ethertype; 0x86dd with @na: an NA's target */
+	bool na;
+	__u32 base, off;
+};
+
+static void claim_dep(struct nftnl_rule *r, struct nft_tbl *t, const struct claim_at *c)
+{
+	if (c->et == 0x0806)
+		return;		/* pl() adds ether type arp */
+	ether_is(r, t, c->et);
+	if (c->na) {
+		l4(r, IPPROTO_ICMPV6);
+		x_payload(r, TH, 0, 1, R(8));
+		x_cmp8(r, R(8), EQ, 136);
+	}
+}
+
+/*
+ * Chain claim_<where>: an address no device binds (not the gateway's, not
+ * in bound4/6, not used by a device with bound addresses of the family,
+ * whose use of it the inet table drops) was claimed by another MAC within
+ * BH_NFT_CLAIM_MS: drop_spoof; else the sender claims it (again).
+ */
+static void claim_chain(struct nft_tbl *t, const struct claim_at *c)
+{
+	static const __u8 ll_mask[2] = { 0xff, 0xc0 }, ll[2] = { 0xfe, 0x80 };
+	__u32 len = c->v4 ? 4 : 16;
+	struct nftnl_rule *r;
+
+	for (int i = 0; i < 2; i++) {
+		r = nft_rule(t, c->chain);
+		claim_dep(r, t, c);
+		in_set(r, t, c->base, c->off, len, i ? (c->v4 ? "bound4" : "bound6") :
+		       (c->v4 ? "gw4" : "gw6"), false);
+		x_verdict(r, NFT_RETURN, NULL);
+		nft_rule_commit(t, r);
+	}
+	r = nft_rule(t, c->chain);
+	claim_dep(r, t, c);
+	in_set(r, t, LL, 6, 6, c->v4 ? "has4" : "has6", false);
+	if (!c->v4) {	/* a bound device's link-local addresses are claimed */
+		pl(r, t, c->base, c->off, 2, R(8));
+		x_mask(r, R(8), 2, ll_mask);
+		x_cmp(r, R(8), NEQ, ll, 2);
+	}
+	x_verdict(r, NFT_RETURN, NULL);
+	nft_rule_commit(t, r);
+	/* claimed by another MAC */
+	r = nft_rule(t, c->chain);
+	claim_dep(r, t, c);
+	pl(r, t, c->base, c->off, len, R(8));
+	x_lookup(r, t, c->v4 ? "claimed4" : "claimed6", R(8), -1, false);
+	pl(r, t, c->base, c->off, len, R(0));
+	pl(r, t, LL, 6, 6, c->v4 ? R(1) : R(4));
+	x_lookup(r, t, c->v4 ? "claim4" : "claim6", R(0), -1, true);
+	x_verdict(r, NFT_GOTO, "drop_spoof");
+	nft_rule_commit(t, r);
+	/* the sender's: claimed, or the claim refreshed (the pair first: a
+	 * full claim set records no owner, so no address without one) */
+	r = nft_rule(t, c->chain);
+	claim_dep(r, t, c);
+	pl(r, t, c->base, c->off, len, R(0));
+	pl(r, t, LL, 6, 6, c->v4 ? R(1) : R(4));
+	x_dynset(r, t, c->v4 ? "claim4" : "claim6", R(0), NULL);
+	pl(r, t, c->base, c->off, len, R(8));
+	x_dynset(r, t, c->v4 ? "claimed4" : "claimed6", R(8), NULL);
+	nft_rule_commit(t, r);
+}
+
+/* the rules of @chain that send an address of the LAN prefixes (IPv6:
+ * and link-local) to the claim chain */
+static void claim_prefix_rules(struct nft_tbl *t, const struct bh_nft_spec *s,
+			       const char *chain, const struct claim_at *c)
+{
+	static const __u8 fe80[16] = { 0xfe, 0x80 };
+	struct bh_gw_addr llg = { .plen = 10 };
+	size_t n = s->topo->n_addrs;
+
+	memcpy(llg.addr.a, fe80, 16);
+	for (size_t i = 0; i <= n; i++) {
+		const struct bh_gw_addr *g = i < n ? &s->topo->addrs[i] : &llg;
+		const __u8 *a = c->v4 ? g->addr.a + 12 : g->addr.a;
+		__u8 mask[16] = {}, net[16];
+		__u32 len = c->v4 ? 4 : 16;
+		struct nftnl_rule *r;
+		bool dup = false;
+
+		if (i == n && c->v4)
+			break;
+		if (g->addr.v4 != c->v4 || (i < n && !c->v4 && a[0] == 0xfe &&
+					    (a[1] & 0xc0) == 0x80))
+			continue;
+		for (unsigned int b = 0; b < g->plen && b < len * 8; b++)
+			mask[b / 8] |= (__u8)(0x80 >> (b % 8));
+		for (unsigned int k = 0; k < len; k++)
+			net[k] = a[k] & mask[k];
+		for (size_t j = 0; j < i && j < n; j++) {
+			const struct bh_gw_addr *h = &s->topo->addrs[j];
+			const __u8 *b = c->v4 ? h->addr.a + 12 : h->addr.a;
+			bool same = h->addr.v4 == c->v4 && h->plen == g->plen;
+
+			for (unsigned int k = 0; same && k < len; k++)
+				same = (b[k] & mask[k]) == net[k];
+			dup |= same;
+		}
+		if (dup)
+			continue;
+		r = nft_rule(t, chain);
+		claim_dep(r, t, c);
+		pl(r, t, c->base, c->off, len, R(8));
+		x_mask(r, R(8), len, mask);
+		x_cmp(r, R(8), EQ, net, len);
+		x_verdict(r, NFT_JUMP, c->chain);
+		nft_rule_commit(t, r);
+	}
+}
+
+static const struct claim_at claim_arp = { "claim_arp", true, 0x0806, false, NH, 14 };
+static const struct claim_at claim_ip4 = { "claim_ip4", true, 0x0800, false, NH, 12 };
+static const struct claim_at claim_ip6 = { "claim_ip6", false, 0x86dd, false, NH, 8 };
+static const struct claim_at claim_na = { "claim_na", false, 0x86dd, true, TH, 8 };
+
+/* bound4 / bound6: the addresses devices bind (policy ip:, leases) */
+static void set_bound(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4)
+{
+	struct nftnl_set *set = nft_set_new(t, v4 ? "bound4" : "bound6",
+					    v4 ? NFT_T_IPADDR : NFT_T_IP6ADDR,
+					    v4 ? 4 : 16, 0, 0, 0);
+
+	for (size_t i = 0; i < s->c->n_ips; i++) {
+		const __u8 *a = s->c->ips[i].k.addr;
+
+		if (is_v4(a) == v4)
+			nft_elem(set, v4 ? a + 12 : a, v4 ? 4 : 16, NULL, 0);
+	}
+	nft_set_commit(t, set);
+}
+
+static void claim_sets(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	set_bound(t, s, true);
+	set_bound(t, s, false);
+	nft_set_commit(t, nft_learned_new(t, "claimed4", NFT_T_IPADDR, 4,
+					  BH_NFT_LEARN_MAX, BH_NFT_CLAIM_MS, true));
+	nft_set_commit(t, nft_learned_new(t, "claim4", KT_BIND4, 12,
+					  BH_NFT_LEARN_MAX, BH_NFT_CLAIM_MS, true));
+	nft_set_commit(t, nft_learned_new(t, "claimed6", NFT_T_IP6ADDR, 16,
+					  BH_NFT_LEARN_MAX, BH_NFT_CLAIM_MS, true));
+	nft_set_commit(t, nft_learned_new(t, "claim6", KT_BIND6, 24,
+					  BH_NFT_LEARN_MAX, BH_NFT_CLAIM_MS, true));
+}
+
+/* ---- flooded frames, per destination port (table bridge) ------------------------- */
+
+/* which of port_sets' sets port_dev element @l seeds: its MAC's group now
+ * (@ng: qports, the MAC is quarantined) */
+static size_t port_set_of(const struct nft_lelem *l, const struct bh_nft_spec *s, size_t ng)
+{
+	size_t g = s->c->cfg.unknown_group;
+
+	for (size_t q = 0; q < s->n_quarantine; q++)
+		if (!memcmp(s->quarantine[q], l->key + 16, 6))
+			return ng;
+	for (size_t d = 0; d < s->c->n_devs; d++)
+		if (!memcmp(s->c->devs[d].k.mac, l->key + 16, 6))
+			return s->c->devs[d].v.group;
+	return g;
+}
+
+/*
+ * ports_<group> and qports, learned and seeded: for each port . MAC of
+ * the snapshot's port_dev, the port goes into qports when the MAC is
+ * quarantined now, else into ports_<its group now> (defaults.unknown's
+ * for a MAC of no group), with what is left of the element's timeout.
+ */
+static void port_sets(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	size_t ng = s->p->n_groups, max_done = 2 * s->topo->n_ports * (ng + 1) + 64;
+	size_t n_done = 0, j;
+	struct nftnl_set **sets = calloc(ng + 1, sizeof(*sets));
+	struct { char port[16]; size_t g; } *done = calloc(max_done + 1, sizeof(*done));
+	const struct nft_snap *sn = t->snap;
+	char name[64];
+
+	if (!sets || !done) {
+		free(sets);
+		free(done);
+		return;
+	}
+	nft_set_commit(t, nft_learned_new(t, "port_dev", KT_PORTDEV, 24, BH_NFT_LEARN_MAX,
+					  BH_NFT_PORT_MS, true));
+	for (size_t g = 0; g <= ng; g++) {
+		if (g < ng)
+			named(s, "ports_", (__u32)g, NULL, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "qports");
+		sets[g] = nft_learned_new(t, name, NFT_T_IFNAME, 16, BH_NFT_LEARN_MAX,
+					  BH_NFT_PORT_MS, false);
+	}
+	for (size_t i = 0; sn && i < sn->n_learned; i++) {
+		const struct nft_lelem *l = &sn->learned[i];
+		size_t g;
+
+		if (l->family != t->family || strcmp(l->set, "port_dev") || l->klen != 24)
+			continue;
+		g = port_set_of(l, s, ng);
+		/* once per port and set (a MAC flood gives a port thousands) */
+		for (j = 0; j < n_done; j++)
+			if (done[j].g == g && !memcmp(done[j].port, l->key, 16))
+				break;
+		if (j < n_done || n_done >= max_done)
+			continue;
+		done[n_done].g = g;
+		memcpy(done[n_done++].port, l->key, 16);
+		nft_learned_elem(sets[g], l->key, 16, BH_NFT_PORT_MS, l->expires_ms);
+	}
+	free(done);
+	for (size_t g = 0; g <= ng; g++)
+		nft_set_commit(t, sets[g]);
+	free(sets);
+}
+
+/* base chain learn: which devices each port has (after the judge) */
+static void learn_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_rule *r;
+	char chain[64], set[64];
+
+	r = nft_rule(t, "learn");
+	x_meta(r, NFT_META_IIFNAME, R(8));
+	x_lookup(r, t, "ports", R(8), -1, true);
+	x_verdict(r, NF_ACCEPT, NULL);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, "learn");
+	x_meta(r, NFT_META_IIFNAME, R(0));
+	x_payload(r, LL, 6, 6, R(4));
+	x_dynset(r, t, "port_dev", R(0), NULL);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, "learn");
+	in_set(r, t, LL, 6, 6, "quarantine", false);
+	x_meta(r, NFT_META_IIFNAME, R(8));
+	x_dynset(r, t, "qports", R(8), NULL);
+	x_verdict(r, NF_ACCEPT, NULL);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, "learn");
+	x_payload(r, LL, 6, 6, R(8));
+	x_lookup(r, t, "learn_grp", R(8), NFT_REG_VERDICT, false);
+	nft_rule_commit(t, r);
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		named(s, "learn_", g, NULL, chain, sizeof(chain));
+		named(s, "ports_", g, NULL, set, sizeof(set));
+		r = nft_rule(t, chain);
+		x_meta(r, NFT_META_IIFNAME, R(8));
+		x_dynset(r, t, set, R(8), NULL);
+		nft_rule_commit(t, r);
+	}
+}
+
+/* the copy leaves through a port a device of group @g was seen on */
+static void to_port_of(struct nftnl_rule *r, struct nft_tbl *t, const struct bh_nft_spec *s,
+		       __u32 g)
+{
+	char set[64];
+
+	named(s, "ports_", g, NULL, set, sizeof(set));
+	x_meta(r, NFT_META_OIFNAME, R(8));
+	x_lookup(r, t, set, R(8), -1, false);
+}
+
+/* an IPv6 frame carrying ICMPv6 of @type */
+static void icmp6_is(struct nftnl_rule *r, struct nft_tbl *t, __u8 type)
+{
+	ether_is(r, t, 0x86dd);
+	l4(r, IPPROTO_ICMPV6);
+	x_payload(r, TH, 0, 1, R(8));
+	x_cmp8(r, R(8), EQ, type);
+}
+
+static void flood_rule(struct nft_tbl *t, const char *chain, int kind, __u8 v,
+		       int verdict, const char *target)
+{
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	if (kind == 6) {
+		icmp6_is(r, t, v);
+	} else if (kind == 4 || kind == 5) {	/* udp dport 67 / 547 */
+		__be16 p = htons(kind == 4 ? 67 : 547);
+
+		ether_is(r, t, kind == 4 ? 0x0800 : 0x86dd);
+		l4(r, IPPROTO_UDP);
+		x_payload(r, TH, 2, 2, R(8));
+		x_cmp(r, R(8), EQ, &p, 2);
+	} else if (kind == 0x0806 || kind == 0x0800 || kind == 0x86dd) {
+		__be16 et = htons((__u16)kind);
+
+		x_payload(r, LL, 12, 2, R(8));
+		x_cmp(r, R(8), EQ, &et, 2);
+		t->dep_rule = r;
+	}
+	x_verdict(r, verdict, target);
+	nft_rule_commit(t, r);
+}
+
+/* nb_<src>: ARP / NS / NA to the ports of groups the source talks to; to a
+ * port nothing was learned on, solicitations only */
+static void nb_chain(struct nft_tbl *t, const struct bh_nft_spec *s, __u32 sg)
+{
+	__be16 req = htons(1);
+	struct nftnl_rule *r;
+	char chain[64];
+
+	named(s, "nb_", sg, NULL, chain, sizeof(chain));
+	for (int pass = 1; pass >= 0; pass--) {
+		for (__u32 g = 0; g < s->p->n_groups; g++) {
+			if (talks(s, sg, (int)g) != pass)
+				continue;
+			r = nft_rule(t, chain);
+			to_port_of(r, t, s, g);
+			x_verdict(r, pass ? NF_ACCEPT : NFT_GOTO, pass ? NULL : BH_NFT_DROP_FLOOD);
+			nft_rule_commit(t, r);
+		}
+	}
+	r = nft_rule(t, chain);
+	pl(r, t, NH, 6, 2, R(8));
+	x_cmp(r, R(8), EQ, &req, 2);
+	x_verdict(r, NF_ACCEPT, NULL);
+	nft_rule_commit(t, r);
+	flood_rule(t, chain, 6, 135, NF_ACCEPT, NULL);
+	flood_rule(t, chain, -1, 0, NFT_GOTO, BH_NFT_DROP_FLOOD);
+}
+
+/* fl_<src>: other IP to the ports of group G when the policy allows src ->
+ * G for it as if unicast (fu_<src>_<G>), or G -> multicast (fm_<G>) */
+static void fl_chain(struct nft_tbl *t, const struct bh_nft_spec *s, __u32 sg)
+{
+	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW;
+	char chain[64], fu[128], sgn[48], dgn[48];
+	struct nftnl_rule *r;
+
+	named(s, "fl_", sg, NULL, chain, sizeof(chain));
+	gname(s, sg, sgn, sizeof(sgn));
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		gname(s, g, dgn, sizeof(dgn));
+		if (ew || has_pair(s, sg, g)) {
+			snprintf(fu, sizeof(fu), "fu_%s_%s", sgn, dgn);
+			nft_chain(t, fu, -1, 0);
+			pair_rules(t, s, fu, sg, g, true);
+			if (ew)
+				flood_rule(t, fu, -1, 0, NF_ACCEPT, NULL);
+			r = nft_rule(t, chain);
+			to_port_of(r, t, s, g);
+			x_verdict(r, NFT_JUMP, fu);
+			nft_rule_commit(t, r);
+		}
+		if (has_pair(s, g, BH_GRP_MULTICAST)) {
+			snprintf(fu, sizeof(fu), "fm_%s", dgn);
+			r = nft_rule(t, chain);
+			to_port_of(r, t, s, g);
+			x_verdict(r, NFT_JUMP, fu);
+			nft_rule_commit(t, r);
+		}
+	}
+	flood_rule(t, chain, -1, 0, NFT_GOTO, BH_NFT_DROP_FLOOD);
+}
+
+/*
+ * Base chain flood (bridge postrouting): each copy of a group-addressed
+ * frame a device sent, on its way out of a device port, passes only to
+ * where its sender may reach (drop_flood). The gateway's own stack gets
+ * its copy on the input hook (not judged here); what the gateway sends
+ * has one of its MACs as source (a device's frame with one is drop_spoof
+ * in prerouting): never judged. Postrouting, not forward: the bridge has
+ * no forward hook unless the quarantine lock needs one (the forward hook
+ * would have iifname, postrouting has not, hence the source MAC).
+ */
+static void flood_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	static const __u8 never[] = { 133, 131, 132, 143 };	/* RS, MLD */
+	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW;
+	const char *ch = "flood_judge";
+	struct nftnl_rule *r;
+
+	r = nft_rule(t, "flood");
+	in_set(r, t, LL, 6, 6, "gw_macs", true);
+	x_meta(r, NFT_META_OIFNAME, R(8));
+	x_lookup(r, t, "ports", R(8), -1, false);
+	mcast(r, true);
+	x_verdict(r, NFT_GOTO, ch);
+	nft_rule_commit(t, r);
+
+	r = nft_rule(t, ch);
+	in_set(r, t, LL, 6, 6, "quarantine", false);
+	x_verdict(r, NFT_GOTO, BH_NFT_DROP_FLOOD);
+	nft_rule_commit(t, r);
+	r = nft_rule(t, ch);
+	x_meta(r, NFT_META_OIFNAME, R(8));
+	x_lookup(r, t, "qports", R(8), -1, false);
+	x_verdict(r, NFT_GOTO, BH_NFT_DROP_FLOOD);
+	nft_rule_commit(t, r);
+	flood_rule(t, ch, 0x0806, 0, NFT_GOTO, "flood_nb");
+	flood_rule(t, ch, 6, 135, NFT_GOTO, "flood_nb");
+	flood_rule(t, ch, 6, 136, NFT_GOTO, "flood_nb");
+	/* for the gateway only: RS, MLD, DHCP clients, its addresses */
+	for (size_t i = 0; i < sizeof(never); i++)
+		flood_rule(t, ch, 6, never[i], NFT_GOTO, BH_NFT_DROP_FLOOD);
+	flood_rule(t, ch, 4, 0, NFT_GOTO, BH_NFT_DROP_FLOOD);
+	flood_rule(t, ch, 5, 0, NFT_GOTO, BH_NFT_DROP_FLOOD);
+	for (int v4 = 1; v4 >= 0; v4--) {
+		r = nft_rule(t, ch);
+		ether_is(r, t, v4 ? 0x0800 : 0x86dd);
+		x_payload(r, NH, addr_off(v4, true), v4 ? 4 : 16, R(8));
+		x_lookup(r, t, v4 ? "gw4" : "gw6", R(8), -1, false);
+		x_verdict(r, NFT_GOTO, BH_NFT_DROP_FLOOD);
+		nft_rule_commit(t, r);
+	}
+	for (int v4 = 1; v4 >= 0; v4--) {
+		r = nft_rule(t, ch);
+		ether_is(r, t, v4 ? 0x0800 : 0x86dd);
+		x_payload(r, LL, 6, 6, R(8));
+		x_lookup(r, t, "fl_src", R(8), NFT_REG_VERDICT, false);
+		nft_rule_commit(t, r);
+	}
+	flood_rule(t, ch, -1, 0, NFT_GOTO, BH_NFT_DROP_FLOOD);
+
+	if (ew) {
+		flood_rule(t, "flood_nb", -1, 0, NF_ACCEPT, NULL);
+	} else {
+		r = nft_rule(t, "flood_nb");
+		x_payload(r, LL, 6, 6, R(8));
+		x_lookup(r, t, "nb_src", R(8), NFT_REG_VERDICT, false);
+		nft_rule_commit(t, r);
+	}
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		char dgn[48], fm[64];
+
+		if (!ew)
+			nb_chain(t, s, g);
+		if (!has_pair(s, g, BH_GRP_MULTICAST))
+			continue;
+		gname(s, g, dgn, sizeof(dgn));
+		snprintf(fm, sizeof(fm), "fm_%s", dgn);
+		pair_rules(t, s, fm, g, BH_GRP_MULTICAST, true);
+	}
+	for (__u32 g = 0; g < s->p->n_groups; g++)
+		fl_chain(t, s, g);
+}
+
+/* the chains and sets of the flood judgement and of the port learning */
+static void flood_setup(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW, own = true;
+	char chain[64];
+
+	port_sets(t, s);
+	for (int i = 0; i < BH_R_MAX; i++)
+		own &= strcmp(bh_reason_names[i], BH_NFT_DROP_FLOOD) != 0;
+	if (own) {	/* not (yet) a reason of the ABI: counted here only */
+		struct nftnl_rule *r;
+
+		nft_counter_obj(t, BH_NFT_DROP_FLOOD);
+		nft_chain(t, BH_NFT_DROP_FLOOD, -1, 0);
+		r = nft_rule(t, BH_NFT_DROP_FLOOD);
+		x_count(r, BH_NFT_DROP_FLOOD);
+		x_verdict(r, NF_DROP, NULL);
+		nft_rule_commit(t, r);
+	}
+	nft_chain(t, "learn", NF_BR_PRE_ROUTING, PRIO_BRIDGE_LEARN);
+	nft_chain(t, "flood", NF_BR_POST_ROUTING, PRIO_BRIDGE_POST);
+	nft_chain(t, "flood_judge", -1, 0);
+	nft_chain(t, "flood_nb", -1, 0);
+	chains_for_groups(t, s, "learn_");
+	chains_for_groups(t, s, "fl_");
+	if (!ew)
+		chains_for_groups(t, s, "nb_");
+	for (__u32 g = 0; g < s->p->n_groups; g++) {
+		char dgn[48];
+
+		if (!has_pair(s, g, BH_GRP_MULTICAST))
+			continue;
+		gname(s, g, dgn, sizeof(dgn));
+		snprintf(chain, sizeof(chain), "fm_%s", dgn);
+		nft_chain(t, chain, -1, 0);
+	}
+	set_dispatch(t, s, "learn_grp", "learn_", 0);
+	set_dispatch(t, s, "fl_src", "fl_", 0);
+	if (!ew)
+		set_dispatch(t, s, "nb_src", "nb_", 0);
+	learn_chains(t, s);
+	flood_chains(t, s);
+}
+
 /* ---- table bridge: what is not IP ------------------------------------------------- */
 
 static void add_ethertype(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
@@ -1254,10 +1908,13 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_ports(t, s);
 	set_gw_macs(t, s);
 	set_gw_addrs(t, s, true);
+	set_gw_addrs(t, s, false);
 	set_groups(t, s);
 	set_has(t, s, true);
+	set_has(t, s, false);
 	set_bind(t, s, true);
 	set_garp(t, s);
+	claim_sets(t, s);
 	set_sha_self(t, s);
 	meter_sets(t, s, true);
 	nft_chain(t, ch, NF_BR_PRE_ROUTING, PRIO_BRIDGE_PRE);
@@ -1265,7 +1922,12 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_chain(t, "judge", -1, 0);
 	nft_chain(t, arp, -1, 0);
 	nft_chain(t, "eapol", -1, 0);
+	nft_chain(t, claim_arp.chain, -1, 0);
+	nft_chain(t, claim_ip4.chain, -1, 0);
+	nft_chain(t, claim_ip6.chain, -1, 0);
+	nft_chain(t, claim_na.chain, -1, 0);
 	chains_for_groups(t, s, "arp_to_");
+	nft_chain(t, "arp_to_any", -1, 0);
 	set_dispatch(t, s, "addr4", "arp_to_", 4);
 	set_dispatch(t, s, "arp_peer_mac", "arp_to_", 0);
 
@@ -1302,6 +1964,10 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	in_set(r, t, LL, 0, 6, "quarantine", false);
 	counted(r, "drop_quarantine", NF_DROP);
 	nft_rule_commit(t, r);
+	/* an unbound address of the LAN used as the sender's own: claims */
+	claim_prefix_rules(t, s, ch, &claim_ip4);
+	claim_prefix_rules(t, s, ch, &claim_ip6);
+	claim_prefix_rules(t, s, ch, &claim_na);
 	for (size_t i = 0; i < 2; i++)
 		simple(t, ch, NULL, NF_ACCEPT, add_ethertype, &ip[i]);	/* table inet */
 	et = 0x0806;
@@ -1338,6 +2004,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	counted(r, "drop_spoof", NF_DROP);
 	nft_rule_commit(t, r);
 	spoof_rules(t, arp, true, NH, 14);
+	claim_prefix_rules(t, s, arp, &claim_arp);
 	r = nft_rule(t, arp);
 	in_set(r, t, NH, 24, 4, "gw4", false);
 	counted(r, "pass_arp", NF_ACCEPT);
@@ -1357,6 +2024,11 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	x_lookup(r, t, "garp4", R(0), -1, false);
 	counted(r, "pass_arp", NF_ACCEPT);
 	nft_rule_commit(t, r);
-	peer_rules(t, arp, true, NH, 24, "addr4", "arp_peer_mac");
+	peer_rules(t, arp, true, NH, 24, "addr4", "arp_peer_mac", "arp_to_any");
+	flood_setup(t, s);
+	claim_chain(t, &claim_arp);
+	claim_chain(t, &claim_ip4);
+	claim_chain(t, &claim_ip6);
+	claim_chain(t, &claim_na);
 	talk_chains(t, s, "arp_to_", "pass_arp");
 }
