@@ -348,11 +348,23 @@ static void drop_tail(struct nft_tbl *t, const char *chain, unsigned int reason,
 	nft_rule_commit(t, r);
 }
 
-/* chain drop_<reason> for every drop reason */
+/*
+ * chain drop_<reason> for every drop reason; a flooded copy withheld from a
+ * port is only counted, as the BPF programs do: the frame went elsewhere,
+ * so it is no drop of its sender's and no deny event
+ */
 static void drop_chains(struct nft_tbl *t)
 {
 	for (unsigned int i = BH_R_DROP_RULE; i < BH_R_MAX; i++) {
 		nft_chain(t, bh_reason_names[i], -1, 0);
+		if (i == BH_R_DROP_FLOOD) {
+			struct nftnl_rule *r = nft_rule(t, bh_reason_names[i]);
+
+			x_count(r, bh_reason_names[i]);
+			x_verdict(r, NF_DROP, NULL);
+			nft_rule_commit(t, r);
+			continue;
+		}
 		drop_tail(t, bh_reason_names[i], i, BH_RULE_DEFAULT);
 	}
 }
@@ -1843,22 +1855,10 @@ static void flood_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 /* the chains and sets of the flood judgement and of the port learning */
 static void flood_setup(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
-	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW, own = true;
+	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW;
 	char chain[64];
 
 	port_sets(t, s);
-	for (int i = 0; i < BH_R_MAX; i++)
-		own &= strcmp(bh_reason_names[i], BH_NFT_DROP_FLOOD) != 0;
-	if (own) {	/* not (yet) a reason of the ABI: counted here only */
-		struct nftnl_rule *r;
-
-		nft_counter_obj(t, BH_NFT_DROP_FLOOD);
-		nft_chain(t, BH_NFT_DROP_FLOOD, -1, 0);
-		r = nft_rule(t, BH_NFT_DROP_FLOOD);
-		x_count(r, BH_NFT_DROP_FLOOD);
-		x_verdict(r, NF_DROP, NULL);
-		nft_rule_commit(t, r);
-	}
 	nft_chain(t, "learn", NF_BR_PRE_ROUTING, PRIO_BRIDGE_LEARN);
 	nft_chain(t, "flood", NF_BR_POST_ROUTING, PRIO_BRIDGE_POST);
 	nft_chain(t, "flood_judge", -1, 0);
