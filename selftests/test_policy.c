@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -297,6 +298,36 @@ static void compile_str(const char *yaml, struct bh_policy **p, struct bh_compil
 	if (ret)
 		bh_diag_print(&d);
 	assert_int_equal(ret, 0);
+}
+
+/* the size limit is the documented one: 16 MiB loads, a byte more does not */
+static void test_size_limit(void **state)
+{
+	char path[] = "/tmp/bh-size-XXXXXX";
+	struct bh_policy *p = NULL;
+	struct bh_diag d;
+	size_t n = BH_POLICY_MAX_BYTES;
+	char *big = malloc(n + 1);
+	int fd;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, '#', n + 1);
+	memcpy(big, "version: 1\ninterfaces: [br0]\n", 30);
+	big[n - 1] = '\n';
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, big, n), (ssize_t)n);
+	assert_int_not_equal(bh_policy_load(path, &p, &d), -EFBIG);
+	bh_policy_free(p);
+	p = NULL;
+	assert_int_equal(write(fd, "#", 1), 1);
+	close(fd);
+	assert_int_equal(bh_policy_load(path, &p, &d), -EFBIG);
+	assert_true(d.n > 0);
+	assert_non_null(strstr(d.msg[d.n - 1], "larger than 16 MiB"));
+	unlink(path);
+	free(big);
 }
 
 /* metrics label rules by key: moving a rule keeps it, names win, repeats get #N */
@@ -696,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_bad_corpus),
 		cmocka_unit_test(test_errors_collected),
 		cmocka_unit_test(test_rule_keys_stable),
+		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_parse_mac),

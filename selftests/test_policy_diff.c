@@ -191,7 +191,8 @@ static void test_groups_defaults_quarantine(void **state)
 		"rules:\n"
 		"  - {from: nvr, to: cameras, proto: tcp, ports: [554, \"8000-8010\"], name: rtsp}\n"
 		"  - {from: [cameras, nvr], to: internet, proto: tcp, ports: [443]}\n"
-		"quarantine: {allow: [dhcp, dns, ntp]}\n";
+		"quarantine: {allow: [dhcp, dns, ntp]}\n"
+		"dhcp: {leases: /var/lib/misc/dnsmasq.leases}\n";
 	const struct bh_diff_item *it;
 	struct bh_diff d;
 	char *text;
@@ -220,6 +221,11 @@ static void test_groups_defaults_quarantine(void **state)
 	assert_non_null(it);
 	assert_string_equal(it->old, "dhcp,dns");
 	assert_string_equal(it->new, "dhcp,dns,ntp");
+	/* the lease file apply binds and the daemon follows */
+	it = find(&d, BH_DS_DHCP, BH_DO_CHANGE, "dhcp.leases");
+	assert_non_null(it);
+	assert_string_equal(it->old, "(none)");
+	assert_string_equal(it->new, "/var/lib/misc/dnsmasq.leases");
 	/* sections in a fixed order */
 	for (size_t i = 1; i < d.n; i++)
 		assert_true(d.items[i - 1].section <= d.items[i].section);

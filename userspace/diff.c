@@ -26,6 +26,7 @@ static const char *const section_names[BH_DS_MAX] = {
 	[BH_DS_MEMBERS] = "members",
 	[BH_DS_RULES] = "rules",
 	[BH_DS_QUARANTINE] = "quarantine",
+	[BH_DS_DHCP] = "dhcp",
 };
 
 const char *bh_diff_section_name(enum bh_diff_section s)
@@ -512,6 +513,12 @@ int bh_policy_diff(const struct bh_policy *from, const struct bh_policy *to,
 		ret = add_item(out, BH_DS_QUARANTINE, BH_DO_CHANGE, "quarantine.allow",
 			       NULL, qa, qb);
 	}
+	/* the lease file apply binds and the daemon follows */
+	if (!ret && (!from->dhcp_leases != !to->dhcp_leases ||
+		     (from->dhcp_leases && strcmp(from->dhcp_leases, to->dhcp_leases))))
+		ret = add_item(out, BH_DS_DHCP, BH_DO_CHANGE, "dhcp.leases", NULL,
+			       from->dhcp_leases ? from->dhcp_leases : "(none)",
+			       to->dhcp_leases ? to->dhcp_leases : "(none)");
 	if (ret) {
 		bh_diff_free(out);
 		return ret;

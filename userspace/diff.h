@@ -20,6 +20,7 @@ enum bh_diff_section {
 	BH_DS_MEMBERS,
 	BH_DS_RULES,
 	BH_DS_QUARANTINE,
+	BH_DS_DHCP,
 	BH_DS_MAX,
 };
 

@@ -1159,6 +1159,20 @@ static void check_members(struct ld *l)
 
 /* ---- the document: one pass over libyaml's events ---------------------------- */
 
+/* line @line (0-based) of @buf starts with whitespace that holds a tab */
+static bool tab_indent(const char *buf, size_t len, size_t line)
+{
+	size_t i = 0;
+
+	for (size_t l = 0; l < line && i < len; i++)
+		if (buf[i] == '\n')
+			l++;
+	for (; i < len && (buf[i] == ' ' || buf[i] == '\t'); i++)
+		if (buf[i] == '\t')
+			return true;
+	return false;
+}
+
 static void *xgrow(void *arr, size_t *cap, size_t size)
 {
 	size_t n = *cap ? 2 * *cap : 1024;
@@ -1298,10 +1312,12 @@ static int load_doc(struct ld *l, const char *buf, size_t len)
 	for (;;) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			bh_diag_add(l->d, l->file, ev_pos(&parser.problem_mark),
-				    "YAML syntax error: %s%s%s",
+				    "YAML syntax error: %s%s%s%s",
 				    parser.problem ? parser.problem : "invalid",
 				    parser.context ? " " : "",
-				    parser.context ? parser.context : "");
+				    parser.context ? parser.context : "",
+				    tab_indent(buf, len, parser.problem_mark.line) ?
+				    " (a tab in the indentation of this line: YAML indents with spaces only)" : "");
 			ret = -EINVAL;
 			break;
 		}
@@ -1472,16 +1488,16 @@ int bh_policy_load(const char *path, struct bh_policy **out, struct bh_diag *d)
 	for (;;) {
 		size_t r;
 
+		if (len > BH_POLICY_MAX_BYTES) {
+			fclose(f);
+			free(buf);
+			bh_diag_add(d, path, (struct bh_pos){ 0, 0 },
+				    "larger than 16 MiB: not a policy");
+			return -EFBIG;
+		}
 		if (cap - len < 4096) {
 			char *tmp;
 
-			if (cap > (16u << 20)) {
-				fclose(f);
-				free(buf);
-				bh_diag_add(d, path, (struct bh_pos){ 0, 0 },
-					    "larger than 16 MiB: not a policy");
-				return -EFBIG;
-			}
 			cap = cap ? cap * 2 : 16384;
 			tmp = realloc(buf, cap);
 			if (!tmp) {

@@ -107,6 +107,9 @@ struct bh_policy {
 	char *dhcp_leases;	/* dhcp.leases: dnsmasq's lease file, NULL: none */
 };
 
+/* the largest policy file read (docs/security.md: 16 MiB) */
+#define BH_POLICY_MAX_BYTES	(16u << 20)
+
 /*
  * Load and validate @path. On success returns 0 and *out (free with
  * bh_policy_free). On a bad policy returns -EINVAL with d filled with
