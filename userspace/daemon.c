@@ -81,6 +81,8 @@ struct daemon {
 	bool lease, larm;		/* read the leases again / re-arm, now */
 	bool lease_ended;		/* ... because the timer fired */
 	long long lease_at;		/* CLOCK_MONOTONIC ms; 0: not due */
+	bool updown;			/* the state dir's "up" came or went: look */
+	bool is_up;			/* Bulkhead was up when last looked at */
 };
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -205,7 +207,7 @@ static int watch_open(struct daemon *d)
 	}
 	/* IN_MASK_ADD: the same directory keeps both masks */
 	d->wd_state = inotify_add_watch(d->ino, d->ctx->state_dir, IN_CLOSE_WRITE |
-					IN_MOVED_TO | IN_ONLYDIR | IN_MASK_ADD);
+					IN_MOVED_TO | IN_DELETE | IN_ONLYDIR | IN_MASK_ADD);
 	if (d->wd_state < 0) {
 		ret = -errno;
 		dlog("cannot watch %s: %s", d->ctx->state_dir, strerror(-ret));
@@ -247,8 +249,17 @@ static void ports_log(struct daemon *d)
 	const struct bh_attached *old;
 	size_t n = 0;
 
+	/* cannot tell now: the ports last seen stand, nothing is logged */
 	if (bh_ports_in_force(d->ctx, &now, &n))
-		n = 0;
+		return;
+	/* Bulkhead down: said once by updown_log(), not port by port */
+	if (!active_epoch(d->ctx)) {
+		free(now);
+		free(d->ports);
+		d->ports = NULL;
+		d->n_ports = 0;
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		old = find_port(d->ports, d->n_ports, now[i].name);
 		if (!old)
@@ -360,6 +371,8 @@ static void ino_read(struct daemon *d)
 			}
 			if (ev->wd == d->wd_state && !strcmp(ev->name, BH_QUAR_FILE))
 				d->quar = true;
+			if (ev->wd == d->wd_state && !strcmp(ev->name, "up"))
+				d->updown = true;	/* an up or a down, by anyone */
 			if (ev->wd == d->wd_state && !strcmp(ev->name, BH_LEASES_FILE))
 				d->larm = true;	/* an apply by anyone: its leases */
 			if (ev->wd == d->wd_lease && *d->lpath && !strcmp(ev->name, d->lbase)) {
@@ -384,10 +397,30 @@ static void reload(struct daemon *d, const char *why)
 	if (rc == BH_EXIT_OK)
 		dlog("policy %s %s: applied (epoch %u, %lld ms)", d->path, why,
 		     active_epoch(d->ctx), now_ms() - t0);
+	else if (!active_epoch(d->ctx))
+		dlog("policy %s %s: not applied: Bulkhead is down, no policy runs (bulkhead up, or restart the daemon)",
+		     d->path, why);
 	else
 		dlog("policy %s %s: not applied, the running policy stays in force (epoch %u)",
 		     d->path, why, active_epoch(d->ctx));
 	ports_log(d);	/* new interfaces in the policy: the ports changed */
+}
+
+/* An up or a down done by hand (or by anyone) while the daemon runs. */
+static void updown_log(struct daemon *d)
+{
+	unsigned int epoch = active_epoch(d->ctx);
+
+	d->updown = false;
+	if (!!epoch == d->is_up)
+		return;
+	d->is_up = epoch;
+	if (epoch)
+		dlog("Bulkhead is up again (an up by hand, epoch %u): this daemon protects its ports and applies edits again",
+		     epoch);
+	else
+		dlog("Bulkhead is down (a down by hand): nothing is enforced; this daemon attaches nothing and applies no edit until the next up");
+	ports_log(d);
 }
 
 /* ---- DHCP leases ----------------------------------------------------------- */
@@ -670,6 +703,8 @@ static int loop(struct daemon *d)
 			leases_arm(d);
 		if (d->quar)
 			quar_scan(d);
+		if (d->updown)
+			updown_log(d);
 		if (recheck)	/* Bulkhead came up, or down and up, since */
 			bh_events_reopen(d->ev);
 		bh_events_flush(d->ev, false);
@@ -762,6 +797,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	leases_arm(&d);
 	quar_scan(&d);
 	ret = quar_count(ctx);
+	d.is_up = active_epoch(ctx);
 	dlog("ready: watching %s, the ports of the policy's interfaces, %d timed quarantine%s",
 	     path, ret, ret == 1 ? "" : "s");
 	rc = loop(&d);
