@@ -678,6 +678,11 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		       strerror(-ret));
 		goto out_dp;
 	}
+	/* the devices the bridge has heard: their ports get flooded copies */
+	ret = bh_dp_seed(&m, &topo);
+	if (ret)
+		pr_err("warning: cannot read the bridge's forwarding database: %s (ports learn from frames only)",
+		       strerror(-ret));
 	att = calloc(topo.n_ports ? topo.n_ports : 1, sizeof(*att));
 	if (!att)
 		goto out_dp;

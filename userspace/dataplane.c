@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -20,6 +21,7 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -1685,6 +1687,65 @@ static int gateway_write(const struct bh_maps *m, const struct bh_topology *t)
 	prune(m->gw_ip, sizeof(struct bh_addr_key), keep_ip, t);
 	prune(m->lan, sizeof(struct bh_lan_key), keep_lan, t);
 	return 0;
+}
+
+/* ---- what the kernel knew before Bulkhead came up -------------------------- */
+
+static bool topo_port(const struct bh_topology *t, int ifindex)
+{
+	for (size_t i = 0; i < t->n_ports; i++)
+		if (t->ports[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+static bool topo_mac(const struct bh_topology *t, const __u8 mac[6])
+{
+	for (size_t i = 0; i < t->n_macs; i++)
+		if (!memcmp(t->macs[i], mac, 6))
+			return true;
+	return false;
+}
+
+/* @mac behind port @ifindex, unless the programs placed it already */
+static void seed_port(const struct bh_maps *m, int ifindex, const __u8 mac[6])
+{
+	struct bh_mac_key mk = {};
+	struct bh_port_val v;
+	__u32 k = (__u32)ifindex, at;
+
+	memcpy(mk.mac, mac, 6);
+	if (!bpf_map_lookup_elem(m->macport, &mk, &at))
+		return;
+	if (bpf_map_lookup_elem(m->port, &k, &v))
+		memset(&v, 0, sizeof(v));
+	for (unsigned int i = 0; i < v.n && i < BH_PORT_MACS; i++)
+		if (!memcmp(v.mac[i], mac, 6))
+			return;
+	if (v.n < BH_PORT_MACS) {
+		memcpy(v.mac[v.n++], mac, 6);
+	} else {
+		memcpy(v.mac[v.next++ & (BH_PORT_MACS - 1)], mac, 6);
+		v.overflow = 1;
+	}
+	if (!bpf_map_update_elem(m->port, &k, &v, BPF_ANY))
+		bpf_map_update_elem(m->macport, &mk, &k, BPF_ANY);
+}
+
+int bh_dp_seed(const struct bh_maps *m, const struct bh_topology *t)
+{
+	struct bh_neigh *nb = NULL;
+	size_t n = 0;
+	int ret;
+
+	/* the bridge's FDB: which port each device was last heard on */
+	ret = bh_nl_neighbours(AF_BRIDGE, &nb, &n);
+	for (size_t i = 0; !ret && i < n; i++)
+		if (topo_port(t, nb[i].ifindex) && !(nb[i].state & NUD_PERMANENT) &&
+		    !(nb[i].mac[0] & 1) && !topo_mac(t, nb[i].mac))
+			seed_port(m, nb[i].ifindex, nb[i].mac);
+	free(nb);
+	return ret;
 }
 
 int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t)

@@ -79,6 +79,14 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 		 char *err, size_t errlen);
 void bh_dp_close(struct bh_dp *dp);
 
+/*
+ * What the kernel knew before Bulkhead came up: the bridge's FDB gives the
+ * port of each device heard in the last minutes (bh_port, bh_macport), so
+ * a device that has been silent since gets its flooded copies. A MAC the
+ * programs have placed already is left where they saw it. 0 or -errno.
+ */
+int bh_dp_seed(const struct bh_maps *m, const struct bh_topology *t);
+
 /* Detach every pinned link, keeping the maps (--mode nft). 0 or -errno. */
 int bh_dp_detach_all(const char *pin_dir);
 

@@ -46,6 +46,9 @@ struct nl_dump {
 	struct nl_addr *addrs;
 	size_t n_addrs, cap_addrs;
 	const __u8 *neigh_mac;		/* RTM_GETNEIGH: keep this MAC's entries */
+	int neigh_family;		/* RTM_GETNEIGH's ndm_family: AF_UNSPEC or AF_BRIDGE */
+	struct bh_neigh *neigh;		/* bh_nl_neighbours(): every entry */
+	size_t n_neigh, cap_neigh;
 	bool intr;
 	int err;
 };
@@ -238,6 +241,50 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 			   ndm->ndm_family == AF_INET ? 32 : 128);
 }
 
+/* every usable entry: an address's MAC (ARP, ND) or a MAC's port (FDB) */
+static int neigh_all_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NDA_MAX + 1] = {};
+	struct nl_dump *d = data;
+	const struct ndmsg *ndm;
+	struct bh_neigh *e;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ndm)))
+		return MNL_CB_OK;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	if (ndm->ndm_state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP))
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr_cb, tb) < 0 || !tb[NDA_LLADDR] ||
+	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6)
+		return MNL_CB_OK;
+	if (grow((void **)&d->neigh, &d->cap_neigh, d->n_neigh + 1, sizeof(*d->neigh))) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	e = &d->neigh[d->n_neigh];
+	memset(e, 0, sizeof(*e));
+	e->family = ndm->ndm_family;
+	e->ifindex = ndm->ndm_ifindex;
+	e->state = ndm->ndm_state;
+	memcpy(e->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
+	if (tb[NDA_DST] && ndm->ndm_family == AF_INET &&
+	    mnl_attr_get_payload_len(tb[NDA_DST]) == 4) {
+		e->addr.v4 = true;
+		e->addr.a[10] = e->addr.a[11] = 0xff;
+		memcpy(e->addr.a + 12, mnl_attr_get_payload(tb[NDA_DST]), 4);
+		e->has_addr = true;
+	} else if (tb[NDA_DST] && ndm->ndm_family == AF_INET6 &&
+		   mnl_attr_get_payload_len(tb[NDA_DST]) == 16) {
+		memcpy(e->addr.a, mnl_attr_get_payload(tb[NDA_DST]), 16);
+		e->has_addr = true;
+	}
+	d->n_neigh++;
+	return MNL_CB_OK;
+}
+
 /*
  * One dump request of @type, every part fed to @cb until NLMSG_DONE.
  * 0 or -errno (-EAGAIN when the kernel flagged the dump as interrupted).
@@ -265,7 +312,7 @@ static int nl_dump(struct mnl_socket *nl, __u16 type, mnl_cb_t cb,
 	} else if (type == RTM_GETNEIGH) {
 		struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 
-		ndm->ndm_family = AF_UNSPEC;
+		ndm->ndm_family = (__u8)d->neigh_family;
 	} else {
 		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
@@ -309,6 +356,7 @@ static void dump_reset(struct nl_dump *d)
 {
 	free(d->links);
 	free(d->addrs);
+	free(d->neigh);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -365,6 +413,31 @@ int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n)
 			ret = -ENOMEM;
 		for (size_t j = 0; *out && j < d.n_addrs; j++)
 			(*out)[(*n)++] = d.addrs[j].addr;
+	}
+	dump_reset(&d);
+	return ret;
+}
+
+int bh_nl_neighbours(int family, struct bh_neigh **out, size_t *n)
+{
+	struct mnl_socket *nl = bh_mnl_open(NETLINK_ROUTE);
+	struct nl_dump d = {};
+	int ret = -EAGAIN, i;
+
+	*out = NULL;
+	*n = 0;
+	if (!nl)
+		return -errno;
+	for (i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
+		dump_reset(&d);
+		d.neigh_family = family;
+		ret = nl_dump(nl, RTM_GETNEIGH, neigh_all_cb, &d);
+	}
+	mnl_socket_close(nl);
+	if (!ret) {
+		*out = d.neigh;
+		*n = d.n_neigh;
+		d.neigh = NULL;
 	}
 	dump_reset(&d);
 	return ret;

@@ -51,6 +51,23 @@ void bh_topology_free(struct bh_topology *t);
  */
 int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n);
 
+/* A neighbour entry: an address's MAC (ARP, ND) or a MAC's bridge port (FDB). */
+struct bh_neigh {
+	int family;		/* AF_INET, AF_INET6 or AF_BRIDGE */
+	int ifindex;		/* the device: the bridge (ARP, ND), the port (FDB) */
+	__u16 state;		/* NUD_* */
+	__u8 mac[6];
+	bool has_addr;		/* ARP, ND */
+	struct bh_addr addr;
+};
+
+/*
+ * Every usable entry (not failed, incomplete or noarp) of the current
+ * namespace's neighbour tables (@family AF_UNSPEC) or bridge FDBs
+ * (AF_BRIDGE), in a new array (free it). 0 or -errno.
+ */
+int bh_nl_neighbours(int family, struct bh_neigh **out, size_t *n);
+
 /* A netlink socket of @bus, bound (auto port id); NULL with errno set. */
 struct mnl_socket *bh_mnl_open(int bus);
 
