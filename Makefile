@@ -104,11 +104,11 @@ $(BUILD)/asan/test_leases: selftests/test_leases.c $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o | $(BUILD)/selftests
+$(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/selftests/test_diff: selftests/test_diff.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o | $(BUILD)/selftests
+$(BUILD)/selftests/test_diff: selftests/test_diff.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
@@ -142,7 +142,7 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o | $(BUILD)/bench
+$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/bench
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 

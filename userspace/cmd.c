@@ -2344,7 +2344,7 @@ static bool on_lan(const struct bh_topology *t, const struct bh_addr *a)
  * frame to it by the MAC it is sent to on the bridge. The MAC that claimed
  * it (bh_claim, when Bulkhead is up), else a stand-in of the unknown group.
  */
-static void lan_endpoint(const struct bh_policy *p, int claim_fd, struct endpoint *e)
+static void lan_endpoint(const struct bh_policy *p, int claim_fd, bool nft, struct endpoint *e)
 {
 	static const __u8 standin[6] = { 0x02, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1 };
 	struct bh_addr_key k;
@@ -2354,7 +2354,9 @@ static void lan_endpoint(const struct bh_policy *p, int claim_fd, struct endpoin
 	e->on_lan = true;
 	bh_format_addr(&e->addr, ip, sizeof(ip));
 	memcpy(k.addr, e->addr.a, 16);
-	if (claim_fd >= 0 && !bpf_map_lookup_elem(claim_fd, &k, &cv)) {
+	/* --mode nft learns in its own sets */
+	if ((claim_fd >= 0 && !bpf_map_lookup_elem(claim_fd, &k, &cv)) ||
+	    (nft && !bh_nft_claim_of(&e->addr, cv.mac))) {
 		const struct bh_member *m = NULL;
 
 		bh_format_mac(cv.mac, mac);
@@ -2377,7 +2379,7 @@ static void lan_endpoint(const struct bh_policy *p, int claim_fd, struct endpoin
 }
 
 static int endpoint(const struct bh_policy *p, const struct bh_topology *t,
-		    const char *s, bool v4, int claim_fd, struct endpoint *e)
+		    const char *s, bool v4, int claim_fd, bool nft, struct endpoint *e)
 {
 	const struct bh_member *m;
 	char ip[64];
@@ -2399,7 +2401,7 @@ static int endpoint(const struct bh_policy *p, const struct bh_topology *t,
 						e->group = g;
 					}
 		if (!m && on_lan(t, &e->addr)) {
-			lan_endpoint(p, claim_fd, e);
+			lan_endpoint(p, claim_fd, nft, e);
 			return 0;
 		}
 		if (!m) {
@@ -2596,6 +2598,7 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 		void *prev = NULL;
 		size_t n = 0;
 		int claim_fd;
+		bool nft_up;
 
 		ret = maps_open("explain", ctx, &m);
 		if (ret < 0) {
@@ -2603,14 +2606,15 @@ static int cmd_explain(const struct bh_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		claim_fd = ret ? m.claim : -1;
-		if (endpoint(p, &topo, argv[optind], v4, claim_fd, &src) || src.group < 0) {
+		nft_up = ret && bh_nft_in_force(ctx);
+		if (endpoint(p, &topo, argv[optind], v4, claim_fd, nft_up, &src) || src.group < 0) {
 			pr_err("explain: source '%s' is not a device of the policy or a MAC",
 			       argv[optind]);
 			if (ret)
 				bh_maps_close(&m);
 			goto out;
 		}
-		if (endpoint(p, &topo, argv[optind + 1], v4, claim_fd, &dst)) {
+		if (endpoint(p, &topo, argv[optind + 1], v4, claim_fd, nft_up, &dst)) {
 			pr_err("explain: destination '%s' is not a device, MAC, address or 'gateway'",
 			       argv[optind + 1]);
 			if (ret)

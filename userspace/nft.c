@@ -1362,6 +1362,28 @@ out:
 	return ret;
 }
 
+int bh_nft_claim_of(const struct bh_addr *a, __u8 mac[6])
+{
+	struct nft_snap s = {};
+	size_t alen = a->v4 ? 4 : 16;
+	int ret;
+
+	ret = nft_snap_read_learned(&s);
+	for (size_t i = 0; !ret && i < s.n_learned; i++) {
+		const struct nft_lelem *e = &s.learned[i];
+
+		/* claim4: ipv4_addr . ether_addr, claim6: ipv6_addr . ether_addr */
+		if (strcmp(e->set, a->v4 ? "claim4" : "claim6") || e->klen < alen + 6 ||
+		    memcmp(e->key, a->v4 ? a->a + 12 : a->a, alen))
+			continue;
+		memcpy(mac, e->key + alen, 6);
+		nft_snap_free(&s);
+		return 0;
+	}
+	nft_snap_free(&s);
+	return ret ? ret : -ENOENT;
+}
+
 /* ---- connection tracking (ctnetlink) ----------------------------------------- */
 
 /* The original tuple of a conntrack entry, as a bh_ct key (ports in network order) */

@@ -146,6 +146,12 @@ struct bh_dev_count {
 int bh_nft_devstats(struct bh_dev_count **out, size_t *n);
 
 /*
+ * --mode nft: the MAC that claimed @a on the bridge (the learned sets
+ * claim4/claim6 of table bridge bulkhead). 0, -ENOENT when none, -errno.
+ */
+int bh_nft_claim_of(const struct bh_addr *a, __u8 mac[6]);
+
+/*
  * Delete the kernel's connection-tracking entries (ctnetlink) whose
  * original source or destination is one of @addrs. Returns how many.
  */
