@@ -87,6 +87,12 @@ out=$(bh up -c "$POL" --mode "$MODE" 2>&1) &&
 	ok "up --mode $MODE (flood.yaml)" || { fail "up --mode $MODE" "$out"; tap_done; exit 1; }
 fl0=$(flood_ctr)
 check "status --json counts drop_flood (${fl0})" test "$fl0" != missing
+# --mode nft learns a port's devices from their frames only: every device
+# speaks once, as on a real LAN (the BPF modes also read the bridge's FDB
+# at up, so there the receivers stay silent)
+if [ "$MODE" = nft ]; then
+	for d in camera nvr fridge laptop; do ping_try "$d" 192.168.50.1; done
+fi
 
 flood laptop "$RS_F" send_rs laptop
 reaches "the laptop's router solicitation" gateway

@@ -2315,6 +2315,15 @@ static const struct bh_addr *member_addr(const struct bh_member *m, bool v4)
 	return NULL;
 }
 
+/* @a is one of the gateway's own addresses */
+static bool gw_addr(const struct bh_topology *t, const struct bh_addr *a)
+{
+	for (size_t i = 0; i < t->n_addrs; i++)
+		if (!memcmp(t->addrs[i].addr.a, a->a, 16))
+			return true;
+	return false;
+}
+
 /* @a is on the bridge's own LAN: in a prefix of the gateway's, or link-local */
 static bool on_lan(const struct bh_topology *t, const struct bh_addr *a)
 {
@@ -2400,7 +2409,7 @@ static int endpoint(const struct bh_policy *p, const struct bh_topology *t,
 						g = (int)i;
 						e->group = g;
 					}
-		if (!m && on_lan(t, &e->addr)) {
+		if (!m && on_lan(t, &e->addr) && !gw_addr(t, &e->addr)) {
 			lan_endpoint(p, claim_fd, nft, e);
 			return 0;
 		}
