@@ -258,6 +258,19 @@ check "a second daemon is refused (exit $rc)" test $rc = 1
 check "... saying which one runs" grep -q "another daemon runs .*(pid $DPID)" <<<"$out"
 check "the first one still runs" kill -0 "$DPID"
 
+# ---- an up and a down by hand while it runs -------------------------------------
+
+n0=$(wc -l < "$LOG")
+out=$(bh down 2>&1) && ok "down by hand while the daemon runs" || fail "down by hand" "$out"
+check "the log says Bulkhead is down (one line, no port 'gone')" \
+	wait_until $(scaled 3000) logged "Bulkhead is down (a down by hand)"
+check "... and no port is logged as gone" sh -c "! tail -n +$((n0 + 1)) '$LOG' | grep -q ': gone, unpinned'"
+echo "# an edit while down" >> "$POL"
+check "an edit while down: not applied, no policy runs (not 'stays in force')" \
+	wait_until $(scaled 3000) logged "not applied: Bulkhead is down, no policy runs"
+out=$(bh up -c "$POL" --mode "$MODE" 2>&1) && ok "up by hand while the daemon runs" || fail "up by hand" "$out"
+check "the log says Bulkhead is up again" wait_until $(scaled 3000) logged "Bulkhead is up again"
+
 # ---- SIGTERM -------------------------------------------------------------------
 
 kill -TERM "$DPID"
