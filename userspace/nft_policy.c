@@ -221,6 +221,8 @@ static void set_gw_addrs(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4
 	nft_set_commit(t, set);
 }
 
+static void set_bound(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4);
+
 /* has4 / has6: devices with bound addresses of that family (strict source) */
 static void set_has(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4)
 {
@@ -411,7 +413,9 @@ static void add_spoof(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
 			x_cmp(r, R(8), NEQ, ll, 2);
 		}
 	} else {
-		in_set(r, t, a->base, a->off, len, a->v4 ? "addr4" : "addr6", false);
+		/* a plain set: kernels before 6.5 refuse a lookup without a
+		 * destination register on a verdict map (addr4, addr6) */
+		in_set(r, t, a->base, a->off, len, a->v4 ? "bound4" : "bound6", false);
 	}
 	not_bound(r, t, a->v4, a->base, a->off);
 }
@@ -1343,6 +1347,8 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_has(t, s, false);
 	set_bind(t, s, true);
 	set_bind(t, s, false);
+	set_bound(t, s, true);
+	set_bound(t, s, false);
 	meter_sets(t, s, false);
 
 	nft_chain(t, "prerouting", NF_INET_PRE_ROUTING, PRIO_INET_PRE);
