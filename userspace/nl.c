@@ -391,22 +391,36 @@ static int nl_read_all(struct nl_dump *d)
 	return ret;
 }
 
-int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n)
+/*
+ * One RTM_GETNEIGH dump into @d (its neigh_mac and neigh_family kept across
+ * the retries of an interrupted dump), every entry fed to @cb. 0 or -errno.
+ */
+static int neigh_dump(struct nl_dump *d, mnl_cb_t cb)
 {
 	struct mnl_socket *nl = bh_mnl_open(NETLINK_ROUTE);
+	const __u8 *mac = d->neigh_mac;
+	int family = d->neigh_family, ret = -EAGAIN;
+
+	if (!nl)
+		return -errno;
+	for (int i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
+		dump_reset(d);
+		d->neigh_mac = mac;
+		d->neigh_family = family;
+		ret = nl_dump(nl, RTM_GETNEIGH, cb, d);
+	}
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n)
+{
 	struct nl_dump d = { .neigh_mac = mac };
-	int ret = -EAGAIN, i;
+	int ret;
 
 	*out = NULL;
 	*n = 0;
-	if (!nl)
-		return -errno;
-	for (i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
-		dump_reset(&d);
-		d.neigh_mac = mac;
-		ret = nl_dump(nl, RTM_GETNEIGH, neigh_cb, &d);
-	}
-	mnl_socket_close(nl);
+	ret = neigh_dump(&d, neigh_cb);
 	if (!ret && d.n_addrs) {
 		*out = calloc(d.n_addrs, sizeof(**out));
 		if (!*out)
@@ -420,20 +434,12 @@ int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n)
 
 int bh_nl_neighbours(int family, struct bh_neigh **out, size_t *n)
 {
-	struct mnl_socket *nl = bh_mnl_open(NETLINK_ROUTE);
-	struct nl_dump d = {};
-	int ret = -EAGAIN, i;
+	struct nl_dump d = { .neigh_family = family };
+	int ret;
 
 	*out = NULL;
 	*n = 0;
-	if (!nl)
-		return -errno;
-	for (i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
-		dump_reset(&d);
-		d.neigh_family = family;
-		ret = nl_dump(nl, RTM_GETNEIGH, neigh_all_cb, &d);
-	}
-	mnl_socket_close(nl);
+	ret = neigh_dump(&d, neigh_all_cb);
 	if (!ret) {
 		*out = d.neigh;
 		*n = d.n_neigh;
