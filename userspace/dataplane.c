@@ -31,8 +31,6 @@
 #include "bulkhead.skel.h"
 
 /* Not in Debian 12's 6.1 UAPI headers: tcx arrived in Linux 6.6. */
-#define BH_ATTACH_TCX_INGRESS	46
-#define BH_ATTACH_TCX_EGRESS	47
 #define BH_LINK_TYPE_TCX	11
 
 /* clsact fallback: our filter's handle and priority on each port */
@@ -465,28 +463,40 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
+int bh_dp_clsact_prog(int ifindex, bool ingress, __u32 *prog_id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BH_TC_HANDLE, .priority = BH_TC_PRIO);
+	libbpf_print_fn_t old;
+	int ret;
+
+	/* a port without the clsact qdisc is no news */
+	old = libbpf_set_print(quiet_print);
+	ret = bpf_tc_query(&hook, &opts);
+	libbpf_set_print(old);
+	if (!ret && !opts.prog_id)
+		ret = -ENOENT;
+	if (!ret)
+		*prog_id = opts.prog_id;
+	return ret;
+}
+
 /*
  * Whether our clsact filter (BH_TC_HANDLE, BH_TC_PRIO) on @ifindex runs a
  * Bulkhead program (bulkhead_tc_*): 1 yes, 0 no filter or another's.
  */
 static int clsact_ours(int ifindex, bool ingress, __u32 *prog_id)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BH_TC_HANDLE, .priority = BH_TC_PRIO);
 	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-	libbpf_print_fn_t old;
+	__u32 len = sizeof(info), id;
 	int ret, fd;
 
-	old = libbpf_set_print(quiet_print);
-	ret = bpf_tc_query(&hook, &opts);
-	libbpf_set_print(old);
-	if (ret || !opts.prog_id)
+	if (bh_dp_clsact_prog(ifindex, ingress, &id))
 		return 0;
 	if (prog_id)
-		*prog_id = opts.prog_id;
-	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+		*prog_id = id;
+	fd = bpf_prog_get_fd_by_id(id);
 	if (fd < 0)
 		return 0;
 	memset(&info, 0, sizeof(info));

@@ -99,6 +99,16 @@ int bh_dp_detach_all(const char *pin_dir);
  */
 int bh_dp_clsact_sweep(void);
 
+/* tcx attach types (Linux 6.6); libbpf 1.1 predates them */
+#define BH_ATTACH_TCX_INGRESS	46
+#define BH_ATTACH_TCX_EGRESS	47
+
+/*
+ * The program of Bulkhead's clsact filter slot (its handle and priority) on
+ * @ifindex, whoever's it is: 0 and *@prog_id, -ENOENT when none, -errno.
+ */
+int bh_dp_clsact_prog(int ifindex, bool ingress, __u32 *prog_id);
+
 /*
  * The same for the filters whose program no pin dir on BH_BPFFS marks as
  * its own (the pin dir was removed by hand): an instance that is up keeps

@@ -18,14 +18,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dataplane.h"
 #include "guard.h"
 
-/* dataplane.c's: tcx arrived in Linux 6.6; the clsact filter's handle and
- * priority on each port */
-#define GUARD_TCX_INGRESS	46
-#define GUARD_TCX_EGRESS	47
-#define GUARD_TC_HANDLE		0xb1
-#define GUARD_TC_PRIO		0xb1
 
 #define PROG_PREFIX		"bulkhead_"
 
@@ -181,10 +176,9 @@ static int check_port(int ifindex, const __u32 *own, size_t n_own, struct bh_for
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, xo);
 	static const struct { int type; const char *hook; } tcx[] = {
-		{ GUARD_TCX_INGRESS, "tcx ingress" },
-		{ GUARD_TCX_EGRESS, "tcx egress" },
+		{ BH_ATTACH_TCX_INGRESS, "tcx ingress" },
+		{ BH_ATTACH_TCX_EGRESS, "tcx egress" },
 	};
-	libbpf_print_fn_t print;
 	int ret = 0;
 
 	if (!bpf_xdp_query(ifindex, 0, &xo)) {
@@ -204,20 +198,14 @@ static int check_port(int ifindex, const __u32 *own, size_t n_own, struct bh_for
 		for (__u32 i = 0; i < qo.prog_cnt && i < 64 && !ret; i++)
 			ret = check_prog(ids[i], own, n_own, ifindex, tcx[t].hook, f);
 	}
-	/* clsact too where the kernel has tcx (BULKHEAD_FORCE_CLSACT); a port
-	 * without clsact is no error: libbpf would say it is */
-	print = libbpf_set_print(NULL);
+	/* clsact too where the kernel has tcx (BULKHEAD_FORCE_CLSACT) */
 	for (int in = 1; in >= 0 && !ret; in--) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = in ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, to, .handle = GUARD_TC_HANDLE,
-			    .priority = GUARD_TC_PRIO);
+		__u32 id;
 
-		if (!bpf_tc_query(&hook, &to))
-			ret = check_prog(to.prog_id, own, n_own, ifindex,
+		if (!bh_dp_clsact_prog(ifindex, in, &id))
+			ret = check_prog(id, own, n_own, ifindex,
 					 in ? "clsact ingress" : "clsact egress", f);
 	}
-	libbpf_set_print(print);
 	return ret;
 }
 

@@ -14,10 +14,10 @@
 #include <bpf/bpf.h>
 #include <libkmod.h>
 
+#include "dataplane.h"
 #include "kernel.h"
 
 #define BR_NF_SYSCTL	"/proc/sys/net/bridge/bridge-nf-call-iptables"
-#define TCX_INGRESS	46	/* BPF_TCX_INGRESS: Linux 6.6; libbpf 1.1 predates it */
 
 bool bh_kernel_br_netfilter(void)
 {
@@ -37,7 +37,7 @@ void bh_kernel_facts(struct bh_kernel *k)
 	/* a tcx query of lo: kernels without tcx refuse the attach type */
 	qo.prog_ids = ids;
 	qo.prog_cnt = 1;
-	k->tcx = !bpf_prog_query_opts(1, (enum bpf_attach_type)TCX_INGRESS, &qo);
+	k->tcx = !bpf_prog_query_opts(1, (enum bpf_attach_type)BH_ATTACH_TCX_INGRESS, &qo);
 	k->br_netfilter = bh_kernel_br_netfilter();
 }
 
