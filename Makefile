@@ -54,17 +54,33 @@ ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asa
 	      $(BUILD)/asan/test_leases \
 	      $(BUILD)/asan/test_nflog
 
-.PHONY: all check check-kernels bench demo install uninstall clean help deps tests fuzz
+.PHONY: all check check-kernels check-headers insns bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
 
 # ---- eBPF ----------------------------------------------------------------
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h bpf/lib/*.h | $(BUILD)/bpf
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Every BPF header compiles on its own: a one-line .c including it, built
+# with the BPF flags (a header's out-of-line helpers go unused there).
+BPF_HDRS  := bpf/bulkhead_abi.h bpf/verdict.h $(sort $(wildcard bpf/lib/*.h))
+HDR_OBJS  := $(patsubst bpf/%.h,$(BUILD)/check-headers/%.o,$(BPF_HDRS))
+
+check-headers: $(HDR_OBJS)
+
+$(BUILD)/check-headers/%.o: bpf/%.h bpf/*.h bpf/lib/*.h
+	$(call msg,HDRCHECK,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#include "$*.h"' | $(CLANG) $(BPF_CFLAGS) -Wno-unused-function -x c -c - -o $@
+
+# per-program instruction counts of the dataplane (llvm-objdump, no kernel)
+insns: $(BUILD)/bpf/bulkhead.bpf.o
+	$(Q)sh bench/insns.sh $<
 
 # ---- controller -----------------------------------------------------------
 $(BUILD)/userspace/%.o: userspace/%.c userspace/*.h bpf/bulkhead_abi.h $(BPF_SKELS) | $(BUILD)/userspace
@@ -231,6 +247,8 @@ help:
 	@echo '  check     run every test: unit (also under ASan+UBSan), BPF_PROG_TEST_RUN, netns end to end'
 	@echo '  check-kernels  the kernel-dependent suites on Debian 12'"'"'s 6.1 and 6.12 under QEMU'
 	@echo '            (KERNELS=6.1|6.12|all SUITES="..." MODES="..."), writes docs/kernels.md'
+	@echo '  check-headers  compile bpf/verdict.h, bpf/bulkhead_abi.h and each bpf/lib/*.h alone'
+	@echo '  insns     per-program instruction counts of build/bpf/bulkhead.bpf.o (bench/insns.sh)'
 	@echo '  demo      build a namespace network, load policies/demo.yaml, show what passes'
 	@echo '  bench     run the benchmarks and write docs/benchmarks.md'
 	@echo '  fuzz      run the libFuzzer harnesses for FUZZ_SECONDS each (default 60)'

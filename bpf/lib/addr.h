@@ -1,37 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * parse.h - bounds-checked packet cursor for the verdict core. Every
- * pull returns a pointer to @len bytes at the cursor and advances it, or
- * NULL when the frame is too short: the caller drops it as malformed.
+ * addr.h - MAC and IP address helpers. Addresses are 16 bytes, IPv4 as
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d), as every map key holds them.
  */
-#ifndef BH_PARSE_H
-#define BH_PARSE_H
+#ifndef BH_LIB_ADDR_H
+#define BH_LIB_ADDR_H
 
 #include <linux/types.h>
 #include <stdbool.h>
 #include <bpf/bpf_helpers.h>
-
-struct cursor {
-	void *data;	/* start of the frame: offsets are relative to it */
-	void *pos;
-	void *end;
-};
-
-#define cur_pull(c, len) ({						\
-	void *__p = (c)->pos;						\
-	void *__r = NULL;						\
-	if (__p + (len) <= (c)->end) {					\
-		(c)->pos = __p + (len);					\
-		__r = __p;						\
-	}								\
-	__r;								\
-})
-
-/* Peek without advancing. */
-#define cur_peek(c, len) ({						\
-	void *__p = (c)->pos;						\
-	(__p + (len) <= (c)->end) ? __p : NULL;				\
-})
 
 static __always_inline void addr_v4mapped(__u8 out[16], __be32 a)
 {
@@ -66,4 +43,22 @@ static __always_inline bool addr_eq(const __u8 *a, const __u8 *b)
 	return x[0] == y[0] && x[1] == y[1];
 }
 
-#endif /* BH_PARSE_H */
+static __always_inline bool addr_unspec(const __u8 *a)
+{
+	__u64 x[2];
+
+	__builtin_memcpy(x, a, 16);
+	return !x[0] && !x[1];
+}
+
+static __always_inline bool addr_v4_zero(const __u8 *a)
+{
+	return !a[12] && !a[13] && !a[14] && !a[15];
+}
+
+static __always_inline bool addr_linklocal6(const __u8 *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+#endif /* BH_LIB_ADDR_H */
