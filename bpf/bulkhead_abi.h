@@ -110,30 +110,67 @@
 #define BH_CFG_GW_ALLOW		(1u << 2)	/* defaults.gateway: allow */
 
 /* ---- verdict reasons: index of bh_stats ---------------------------------- */
+/*
+ * The one list of verdict reasons: X(ID, "name") gives BH_R_<ID>, its
+ * value (its place here: an ABI, bh_stats is indexed by it; append only)
+ * and the name the controller prints, counts in nftables and logs with.
+ * Passes first, then drops from BH_R_PASS_MAX.
+ */
+#define BH_REASONS(X)							\
+	/* a rule allowed a new or ongoing flow */			\
+	X(PASS_RULE, "pass_rule")					\
+	/* a default allowed it */					\
+	X(PASS_DEFAULT, "pass_default")					\
+	/* reply to a tracked flow */					\
+	X(PASS_REPLY, "pass_reply")					\
+	/* ARP between devices that may talk */				\
+	X(PASS_ARP, "pass_arp")						\
+	/* IPv6 ND / RS / MLD */					\
+	X(PASS_ND, "pass_nd")						\
+	/* quarantined device to a quarantine.allow service */		\
+	X(PASS_QSVC, "pass_qsvc")					\
+	/* non-first fragment of an allowed datagram */			\
+	X(PASS_FRAG, "pass_frag")					\
+	/* 802.1X to the gateway */					\
+	X(PASS_EAPOL, "pass_eapol")					\
+	/* a deny rule matched */					\
+	X(DROP_RULE, "drop_rule")					\
+	/* no rule matched, default deny */				\
+	X(DROP_DEFAULT, "drop_default")					\
+	/* source or destination quarantined */				\
+	X(DROP_QUARANTINE, "drop_quarantine")				\
+	/* MAC/IP binding violated (ARP, ND, IP) */			\
+	X(DROP_SPOOF, "drop_spoof")					\
+	/* truncated or invalid headers */				\
+	X(DROP_MALFORMED, "drop_malformed")				\
+	/* 802.1Q/802.1ad tag the policy cannot judge */		\
+	X(DROP_VLAN, "drop_vlan")					\
+	/* fragment that cannot be judged */				\
+	X(DROP_FRAG, "drop_frag")					\
+	/* IPv6 header chain too long or forbidden */			\
+	X(DROP_EXTHDR, "drop_exthdr")					\
+	/* not IPv4, IPv6, ARP or EAPOL */				\
+	X(DROP_ETHERTYPE, "drop_ethertype")				\
+	/* RA, redirect, DHCP server from a device */			\
+	X(DROP_ROGUE, "drop_rogue")					\
+	/* no valid policy generation (fail closed) */			\
+	X(DROP_NOPOLICY, "drop_nopolicy")				\
+	/* a flooded copy withheld from a port (egress) */		\
+	X(DROP_FLOOD, "drop_flood")
+
+#define BH_REASON_ENUM(id, name)	BH_R_##id,
 enum bh_reason {
-	BH_R_PASS_RULE = 0,	/* a rule allowed a new or ongoing flow */
-	BH_R_PASS_DEFAULT,	/* a default allowed it */
-	BH_R_PASS_REPLY,	/* reply to a tracked flow */
-	BH_R_PASS_ARP,		/* ARP between devices that may talk */
-	BH_R_PASS_ND,		/* IPv6 ND / RS / MLD */
-	BH_R_PASS_QSVC,		/* quarantined device to a quarantine.allow service */
-	BH_R_PASS_FRAG,		/* non-first fragment of an allowed datagram */
-	BH_R_PASS_EAPOL,	/* 802.1X to the gateway */
-	BH_R_PASS_MAX,		/* --- drops below --- */
-	BH_R_DROP_RULE = BH_R_PASS_MAX,	/* a deny rule matched */
-	BH_R_DROP_DEFAULT,	/* no rule matched, default deny */
-	BH_R_DROP_QUARANTINE,	/* source or destination quarantined */
-	BH_R_DROP_SPOOF,	/* MAC/IP binding violated (ARP, ND, IP) */
-	BH_R_DROP_MALFORMED,	/* truncated or invalid headers */
-	BH_R_DROP_VLAN,		/* 802.1Q/802.1ad tag the policy cannot judge */
-	BH_R_DROP_FRAG,		/* fragment that cannot be judged */
-	BH_R_DROP_EXTHDR,	/* IPv6 header chain too long or forbidden */
-	BH_R_DROP_ETHERTYPE,	/* not IPv4, IPv6, ARP or EAPOL */
-	BH_R_DROP_ROGUE,	/* RA, redirect, DHCP server from a device */
-	BH_R_DROP_NOPOLICY,	/* no valid policy generation (fail closed) */
-	BH_R_DROP_FLOOD,	/* a flooded copy withheld from a port (egress) */
+	BH_REASONS(BH_REASON_ENUM)
 	BH_R_MAX,
+	BH_R_PASS_MAX = BH_R_DROP_RULE,	/* --- drops from here --- */
 };
+#undef BH_REASON_ENUM
+
+/* name table entries: { BH_REASONS(BH_REASON_NAME) }, indexed by the enum */
+#define BH_REASON_NAME(id, name)	[BH_R_##id] = name,
+
+_Static_assert(BH_R_PASS_MAX == 8 && BH_R_DROP_FLOOD == 19 && BH_R_MAX == 20,
+	       "enum bh_reason: values are an ABI (bh_stats, events)");
 
 /* ---- maps: keys and values ---------------------------------------------- */
 

@@ -440,12 +440,8 @@ static struct bh_dev_stats lru_stats(const char *mac)
 	return sum;
 }
 
-static const char *const reason_name[BH_R_MAX] = {
-	"PASS_RULE", "PASS_DEFAULT", "PASS_REPLY", "PASS_ARP", "PASS_ND", "PASS_QSVC",
-	"PASS_FRAG", "PASS_EAPOL", "DROP_RULE", "DROP_DEFAULT", "DROP_QUARANTINE",
-	"DROP_SPOOF", "DROP_MALFORMED", "DROP_VLAN", "DROP_FRAG", "DROP_EXTHDR",
-	"DROP_ETHERTYPE", "DROP_ROGUE", "DROP_NOPOLICY", "DROP_FLOOD",
-};
+#define REASON_ID(id, name)	[BH_R_##id] = #id,
+static const char *const reason_name[BH_R_MAX] = { BH_REASONS(REASON_ID) };
 
 /* ---- running a frame --------------------------------------------------------------- */
 

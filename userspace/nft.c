@@ -55,28 +55,7 @@
 
 #define PRIO_FILTER	(-200)		/* NF_BR_PRI_FILTER_BRIDGED */
 
-const char *const bh_reason_names[BH_R_MAX] = {
-	[BH_R_PASS_RULE] = "pass_rule",
-	[BH_R_PASS_DEFAULT] = "pass_default",
-	[BH_R_PASS_REPLY] = "pass_reply",
-	[BH_R_PASS_ARP] = "pass_arp",
-	[BH_R_PASS_ND] = "pass_nd",
-	[BH_R_PASS_QSVC] = "pass_qsvc",
-	[BH_R_PASS_FRAG] = "pass_frag",
-	[BH_R_PASS_EAPOL] = "pass_eapol",
-	[BH_R_DROP_RULE] = "drop_rule",
-	[BH_R_DROP_DEFAULT] = "drop_default",
-	[BH_R_DROP_QUARANTINE] = "drop_quarantine",
-	[BH_R_DROP_SPOOF] = "drop_spoof",
-	[BH_R_DROP_MALFORMED] = "drop_malformed",
-	[BH_R_DROP_VLAN] = "drop_vlan",
-	[BH_R_DROP_FRAG] = "drop_frag",
-	[BH_R_DROP_EXTHDR] = "drop_exthdr",
-	[BH_R_DROP_ETHERTYPE] = "drop_ethertype",
-	[BH_R_DROP_ROGUE] = "drop_rogue",
-	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
-	[BH_R_DROP_FLOOD] = "drop_flood",
-};
+const char *const bh_reason_names[BH_R_MAX] = { BH_REASONS(BH_REASON_NAME) };
 
 struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
 			     __u16 res_id)
