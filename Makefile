@@ -48,6 +48,7 @@ BPF_OBJS  := $(addprefix $(BUILD)/bpf/,$(bpf-y))
 BPF_SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
 CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
+DP_OBJS   := $(addprefix $(BUILD)/userspace/,$(dataplane-y))
 ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
 ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
@@ -120,11 +121,11 @@ $(BUILD)/asan/test_leases: selftests/test_leases.c $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/selftests
+$(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(DP_OBJS) $(BUILD)/userspace/nl.o | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/selftests/test_diff: selftests/test_diff.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/selftests
+$(BUILD)/selftests/test_diff: selftests/test_diff.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(DP_OBJS) $(BUILD)/userspace/nl.o | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
@@ -158,7 +159,7 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/bench
+$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(DP_OBJS) $(BUILD)/userspace/nl.o | $(BUILD)/bench
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
