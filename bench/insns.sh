@@ -132,12 +132,12 @@ $1 == "D" { dis = 1; next }
 }
 END {
 	flush_call()
+	# names in order: an insertion sort, the list is short
+	for (i = 2; i <= nfun; i++)
+		for (j = i; j > 1 && funs[j - 1] > funs[j]; j--) {
+			t = funs[j]; funs[j] = funs[j - 1]; funs[j - 1] = t
+		}
 	if (mode == "disasm") {
-		# names in order: an insertion sort, the list is short
-		for (i = 2; i <= nfun; i++)
-			for (j = i; j > 1 && funs[j - 1] > funs[j]; j--) {
-				t = funs[j]; funs[j] = funs[j - 1]; funs[j - 1] = t
-			}
 		for (i = 1; i <= nfun; i++) {
 			f = funs[i]
 			printf "%s (%s):\n", f, funsec[f]
@@ -147,6 +147,7 @@ END {
 		exit
 	}
 	printf "%-18s %-8s %6s %6s %10s\n", "function", "section", "insns", "slots", "with calls"
+	# the programs, then the subprograms in .text
 	for (pass = 1; pass <= 2; pass++)
 		for (i = 1; i <= nfun; i++) {
 			f = funs[i]
@@ -157,9 +158,4 @@ END {
 				printf " %10d", insns[f] + sub_total(f, f)
 			printf "\n"
 		}
-}' | if [ "$mode" = counts ]; then
-	# programs first, then subprograms, each by name
-	{ IFS= read -r head; echo "$head"; LC_ALL=C sort -k2,2r -k1,1; }
-else
-	cat
-fi
+}'
