@@ -52,7 +52,8 @@ ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
 ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
 	      $(BUILD)/asan/test_leases \
-	      $(BUILD)/asan/test_nflog $(BUILD)/asan/test_flows
+	      $(BUILD)/asan/test_nflog $(BUILD)/asan/test_flows \
+	      $(BUILD)/asan/test_learn
 
 .PHONY: all check check-kernels bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
@@ -104,11 +105,11 @@ $(BUILD)/asan/test_leases: selftests/test_leases.c $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/selftests/test_flows: selftests/test_flows.c $(CORE_OBJS) | $(BUILD)/selftests
+$(BUILD)/selftests/test_flows $(BUILD)/selftests/test_learn: $(BUILD)/selftests/%: selftests/%.c $(CORE_OBJS) | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/asan/test_flows: selftests/test_flows.c $(ASAN_CORE) | $(BUILD)/asan
+$(BUILD)/asan/test_flows $(BUILD)/asan/test_learn: $(BUILD)/asan/%: selftests/%.c $(ASAN_CORE) | $(BUILD)/asan
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
