@@ -43,7 +43,7 @@ struct bh_learn_stats {
 	size_t covered;		/* records the running policy allows already */
 	size_t denied;		/* records dropped under enforce: not learned */
 	size_t skipped;		/* ARP, protocols or ports a rule cannot name */
-	size_t unresolved;	/* learned records the draft still drops (0, or a bug) */
+	size_t unresolved;	/* learned records the draft still drops: a kept deny rule wins */
 	size_t audit;		/* records of would_drop */
 	size_t audit_running_drops;	/* ... that the running policy drops */
 	size_t audit_draft_allows;	/* ... that the draft allows */
