@@ -615,4 +615,99 @@ struct bh_verdict {
 };
 _Static_assert(sizeof(struct bh_verdict) == 16, "bh_verdict");
 
+/* ---- flow records (issue 17) -------------------------------------------- */
+/*
+ * bh_flow: LRU_HASH (BH_MAX_FLOWS entries by default; the policy's
+ * flows.max sets max_entries before load), who talked to whom, aggregated:
+ * (source device, destination device or class, protocol, server port,
+ * verdict) -> first and last seen, packets, bytes. Written by BPF, read by
+ * the daemon (userspace/flowlog.c), which never writes or deletes entries:
+ * when the map is full the LRU evicts the least recently used entry, and
+ * the daemon, which drains the map every BH_FLOW_DRAIN_SECS, keeps what it
+ * had read of it. Device-initiated flows only: the key holds the
+ * destination (server) port, never the initiator's ephemeral port, and a
+ * reply the programs see (BH_R_PASS_REPLY) is counted in the entry of the
+ * flow it answers, found by swapping the reply's ends (source MAC = the
+ * reply's destination MAC, port = the reply's source port).
+ *
+ * The destination, by kind (BH_FK_*), as the verdict core classifies it:
+ *   DEVICE     bridged to a unicast MAC that is not the gateway's, or routed
+ *              to an address bound to a device: dmac is the device's MAC
+ *              (a MAC the policy does not list is a device too), daddr
+ *              the frame's IP destination (ARP: the target)
+ *   GATEWAY    the gateway's own addresses: daddr is the address
+ *   INTERNET   neither: daddr masked to plen bits (BH_FLOW_V4_PLEN of the
+ *              v4 address, BH_FLOW_V6_PLEN of a v6 one), dmac zero
+ *   MULTICAST  a multicast destination MAC: daddr the group address
+ *   BROADCAST  ff:ff:ff:ff:ff:ff: daddr the IP destination (255.255.255.255,
+ *              a subnet broadcast) or the ARP target
+ *   LAN        routed to an address of the gateway's LAN prefixes that no
+ *              device is bound to (judged as the unknown group): daddr it
+ * dmac is zero for every kind but DEVICE, plen for every kind but
+ * INTERNET. Addresses are 16 bytes, IPv4 v4-mapped (::ffff:a.b.c.d) as
+ * everywhere in this ABI, with BH_FLOW_F_V4 set; plen counts the bits of
+ * the v4 address itself (24), not of the mapped form. ARP frames are recorded with BH_FLOW_F_ARP,
+ * proto 0, port 0 and daddr the target address (so the table shows ARP
+ * scans between devices that may not talk). port: the TCP/UDP destination
+ * port; ICMP and ICMPv6: the type of the opening message (8 / 128 for echo
+ * requests); other protocols 0. Host byte order throughout.
+ */
+#ifndef BH_MAX_FLOWS
+#define BH_MAX_FLOWS		16384	/* bh_flow entries, unless the policy's flows.max */
+#endif
+#define BH_FLOW_V4_PLEN		24	/* internet IPv4 destinations: a /24 */
+#define BH_FLOW_V6_PLEN		48	/* internet IPv6 destinations: a /48 */
+#define BH_FLOW_DRAIN_SECS	60	/* the daemon reads bh_flow this often */
+
+#define BH_FK_DEVICE		1
+#define BH_FK_GATEWAY		2
+#define BH_FK_INTERNET		3
+#define BH_FK_MULTICAST		4
+#define BH_FK_BROADCAST		5
+#define BH_FK_LAN		6
+#define BH_FK_MAX		7
+
+#define BH_FV_PASS		0	/* passed (a rule, a default, a reply) */
+#define BH_FV_DROP		1	/* dropped (enforce) */
+#define BH_FV_WOULD_DROP	2	/* would have been dropped, passed under audit */
+#define BH_FV_MAX		3
+
+#define BH_FLOW_F_V4		(1u << 0)	/* daddr is IPv4 (v4-mapped) */
+#define BH_FLOW_F_ARP		(1u << 1)	/* an ARP frame: proto and port 0 */
+
+struct bh_flow_key {
+	__u8 smac[6];		/* the device that sent the opening frame */
+	__u8 dmac[6];		/* BH_FK_DEVICE: the destination device; else zero */
+	__u8 daddr[16];		/* see above; INTERNET: masked to plen */
+	__u16 port;		/* host order: server port, ICMP type, or 0 */
+	__u8 proto;		/* IP protocol, 0 for ARP */
+	__u8 kind;		/* BH_FK_* */
+	__u8 verdict;		/* BH_FV_* */
+	__u8 flags;		/* BH_FLOW_F_* */
+	__u8 plen;		/* INTERNET: the prefix daddr is masked to; else 0 */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct bh_flow_key) == 36, "bh_flow_key");
+
+struct bh_flow_val {
+	__u64 first_seen;	/* bpf_ktime_get_coarse_ns() when the entry was made */
+	__u64 last_seen;	/* ... of the latest frame counted */
+	__u64 packets;		/* frames, both directions (atomic adds) */
+	__u64 bytes;		/* their lengths from the Ethernet header on */
+};
+_Static_assert(sizeof(struct bh_flow_val) == 32, "bh_flow_val");
+
+/*
+ * bh_flowstat: PERCPU_ARRAY[1], the programs' inserts into bh_flow. An
+ * insert that fails (the LRU found nothing to evict, a race) loses that
+ * frame's record and is counted in .failed. The daemon, which never
+ * deletes from bh_flow, derives the evictions: the sum of .created over
+ * the CPUs less the entries present. Written by BPF.
+ */
+struct bh_flow_ctr {
+	__u64 created;		/* entries inserted */
+	__u64 failed;		/* inserts that failed */
+};
+_Static_assert(sizeof(struct bh_flow_ctr) == 16, "bh_flow_ctr");
+
 #endif /* BULKHEAD_ABI_H */

@@ -116,6 +116,10 @@ run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_s
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
 run_one "unit: NFLOG deny events of --mode nft" "$BUILD/selftests/test_nflog"
 run_one "unit: NFLOG deny events of --mode nft (ASan+UBSan)" "$BUILD/asan/test_nflog"
+run_one "unit: flow history and views" "$BUILD/selftests/test_flows"
+run_one "unit: flow history and views (ASan+UBSan)" "$BUILD/asan/test_flows"
+run_one "unit: learn a draft policy from flows" "$BUILD/selftests/test_learn"
+run_one "unit: learn a draft policy from flows (ASan+UBSan)" "$BUILD/asan/test_learn"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
 run_one "bpf: call chains within the 512-byte stack older kernels allow" \
 	python3 selftests/bpf_stack.py "$BUILD/bpf/bulkhead.bpf.o"

@@ -67,6 +67,11 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int bh_write_all(int fd, const void *buf, size_t len)
+{
+	return write_all(fd, buf, len);
+}
+
 /* A growable text buffer for building files. */
 struct sbuf {
 	char *p;

@@ -26,6 +26,8 @@ int bh_state_read(const char *dir, const char *name, char **buf, size_t *len);
  * buffer *@buf of *@len bytes (free it). 0 or -errno.
  */
 int bh_read_fd(int fd, size_t max, char **buf, size_t *len);
+/* Write all @len bytes of @buf to @fd (EINTR and short writes retried). 0 or -errno. */
+int bh_write_all(int fd, const void *buf, size_t len);
 int bh_state_remove(const char *dir, const char *name);
 
 /* The quarantine list, file "quarantine": one line per device. */
