@@ -130,6 +130,20 @@ $(BUILD)/asan/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/asan/,$(NF
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
+# detection (issue 18): bpf/lib/detect.h through the verifier with a harness
+# program of its own (selftests/*.bpf.c)
+$(BUILD)/selftests/%.bpf.o: selftests/%.bpf.c bpf/*.h bpf/lib/*.h | $(BUILD)/selftests
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/selftests/test_detect_bpf: selftests/test_detect_bpf.c $(BUILD)/selftests/detect.skel.h | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/selftests $(filter %.c,$^) -o $@ $(LDLIBS) -lcmocka
+
 # ---- benchmarks -------------------------------------------------------------
 BENCH_BPF := $(addprefix $(BUILD)/bench/,$(benchbpf-y))
 BENCHES   := $(addprefix $(BUILD)/bench/,$(bench-y))

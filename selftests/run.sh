@@ -117,6 +117,7 @@ run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/t
 run_one "unit: NFLOG deny events of --mode nft" "$BUILD/selftests/test_nflog"
 run_one "unit: NFLOG deny events of --mode nft (ASan+UBSan)" "$BUILD/asan/test_nflog"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
+run_one "bpf: detection, bpf/lib/detect.h (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_detect_bpf"
 run_one "bpf: call chains within the 512-byte stack older kernels allow" \
 	python3 selftests/bpf_stack.py "$BUILD/bpf/bulkhead.bpf.o"
 # >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
