@@ -179,6 +179,10 @@ $(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c users
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
+$(BUILD)/fuzz/fuzz_blocklist: selftests/fuzz/fuzz_blocklist.c userspace/blocklist.c userspace/policy.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
+
 fuzz: $(FUZZERS)
 	$(Q)for f in $(fuzz-y); do \
 		name=$${f#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$name; \
