@@ -52,7 +52,8 @@ ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
 ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
 	      $(BUILD)/asan/test_leases \
-	      $(BUILD)/asan/test_nflog
+	      $(BUILD)/asan/test_nflog \
+	      $(BUILD)/asan/test_detect
 
 .PHONY: all check check-kernels bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
@@ -130,8 +131,16 @@ $(BUILD)/asan/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/asan/,$(NF
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-# detection (issue 18): bpf/lib/detect.h through the verifier with a harness
-# program of its own (selftests/*.bpf.c)
+# detection (issue 18): the decision engine and parsers, and bpf/lib/detect.h
+# through the verifier with a harness program of its own (selftests/*.bpf.c)
+$(BUILD)/selftests/test_detect: selftests/test_detect.c $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_detect: selftests/test_detect.c $(ASAN_CORE) | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
 $(BUILD)/selftests/%.bpf.o: selftests/%.bpf.c bpf/*.h bpf/lib/*.h | $(BUILD)/selftests
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -116,6 +116,8 @@ run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_s
 run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
 run_one "unit: NFLOG deny events of --mode nft" "$BUILD/selftests/test_nflog"
 run_one "unit: NFLOG deny events of --mode nft (ASan+UBSan)" "$BUILD/asan/test_nflog"
+run_one "unit: detection policy, decisions, grace, blocklist" "$BUILD/selftests/test_detect"
+run_one "unit: detection policy, decisions, grace, blocklist (ASan+UBSan)" "$BUILD/asan/test_detect"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
 run_one "bpf: detection, bpf/lib/detect.h (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_detect_bpf"
 run_one "bpf: call chains within the 512-byte stack older kernels allow" \
