@@ -645,9 +645,9 @@ _Static_assert(sizeof(struct bh_det_cfg) == 104, "bh_det_cfg");
 
 /*
  * A set of distinct targets within a window: a 128-bit bitmap of hashed
- * hosts or ports (n: bits set). About what @key says: (proto << 16 | port)
- * for an address scan's hosts, the host's 32-bit hash for a port scan's
- * ports. Empty when n is 0.
+ * hosts or ports (n: bits set). About what @key says: (proto | port << 8,
+ * the low 24 bits of bh_detect_note()'s @what) for an address scan's hosts,
+ * the host's 32 bits for a port scan's ports. Empty when n is 0.
  */
 struct bh_det_set {
 	__u64 bits[2];
