@@ -54,7 +54,7 @@ TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
 ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
 	      $(BUILD)/asan/test_leases \
 	      $(BUILD)/asan/test_nflog $(BUILD)/asan/test_flows \
-	      $(BUILD)/asan/test_learn
+	      $(BUILD)/asan/test_learn $(BUILD)/asan/test_detect
 
 .PHONY: all check check-kernels check-headers insns bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
@@ -156,6 +156,28 @@ $(BUILD)/asan/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/asan/,$(NF
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
+# detection (issue 18): the decision engine and parsers, and bpf/lib/detect.h
+# through the verifier with a harness program of its own (selftests/*.bpf.c)
+$(BUILD)/selftests/test_detect: selftests/test_detect.c $(CORE_OBJS) | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/test_detect: selftests/test_detect.c $(ASAN_CORE) | $(BUILD)/asan
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/selftests/%.bpf.o: selftests/%.bpf.c bpf/*.h bpf/lib/*.h | $(BUILD)/selftests
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/selftests/test_detect_bpf: selftests/test_detect_bpf.c $(BUILD)/selftests/detect.skel.h | $(BUILD)/selftests
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/selftests $(filter %.c,$^) -o $@ $(LDLIBS) -lcmocka
+
 # ---- benchmarks -------------------------------------------------------------
 BENCH_BPF := $(addprefix $(BUILD)/bench/,$(benchbpf-y))
 BENCHES   := $(addprefix $(BUILD)/bench/,$(bench-y))
@@ -192,6 +214,7 @@ $(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c users
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_flowline: selftests/fuzz/fuzz_flowline.c userspace/flowlog.c userspace/state.c userspace/policy.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_blocklist: selftests/fuzz/fuzz_blocklist.c userspace/blocklist.c userspace/policy.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 

@@ -709,5 +709,144 @@ struct bh_flow_ctr {
 	__u64 failed;		/* inserts that failed */
 };
 _Static_assert(sizeof(struct bh_flow_ctr) == 16, "bh_flow_ctr");
+/* ==== detection (issue 18): bpf/lib/detect.h, userspace/detect.c, blocklist.c ====
+ * Per-device signals of a compromised device, counted by the dataplane in
+ * bounded memory; the daemon turns them into alerts and quarantines
+ * (docs/detect.md). Appended as one block: the merge that wires it bumps
+ * BH_ABI_VERSION (these maps are new, none of the above changes).
+ */
+#define BH_DETECT_ABI		1	/* this block's own revision */
+#define BH_MAX_DETECT		4096	/* devices with detection state (LRU) */
+#define BH_MAX_BLOCK		262144	/* blocklist prefixes (LPM, no prealloc) */
+#define BH_SIGNALS_RING		(64 * 1024) /* bh_signals ring buffer, bytes */
+#define BH_DET_SLOTS		4	/* scan candidates tracked per device and kind */
+#define BH_DET_BITS		128	/* bits of one distinct-target set */
+#define BH_DET_MAX_COUNT	96	/* largest threshold a set can count to */
+#define BH_DET_PORTS		8	/* worm ports (bh_det_cfg.telnet_ports) */
+
+/* signal kinds: index of bh_det_cfg.thr, bh_det_signal.kind */
+enum bh_det_kind {
+	BH_DET_ADDR_SCAN = 0,	/* distinct LAN hosts on one (proto, port), failed attempts */
+	BH_DET_PORT_SCAN,	/* distinct ports on one LAN host, failed attempts */
+	BH_DET_TELNET,		/* distinct hosts (LAN or internet) tried on a worm port */
+	BH_DET_BLOCK,		/* attempts to a blocklisted address (bh_block) */
+	BH_DET_DENY_RATE,	/* denied frames */
+	BH_DET_KINDS,
+};
+
+/* signal levels (bh_det_signal.level); 0: none */
+#define BH_DET_WATCH		1	/* an event and a metric */
+#define BH_DET_ACT		2	/* the policy's action: alert or quarantine */
+
+/*
+ * bh_detect_note()'s @what: one attempt or frame, packed in 32 bits.
+ * bits 0-7 IP protocol (0: ARP), 8-23 destination port (host order; 0:
+ * none), 24-31 BH_DETN_*.
+ */
+#define BH_DETN_NEW		(1u << 24)	/* the first packet of a flow (SYN, UDP, echo, ARP request) */
+#define BH_DETN_DENIED		(1u << 25)	/* the policy denied it */
+#define BH_DETN_REFUSED		(1u << 26)	/* allowed, refused by the target (RST, ICMP unreachable) */
+#define BH_DETN_INTERNET	(1u << 27)	/* the destination is not on the LAN */
+#define BH_DETN_V4		(1u << 28)	/* an IPv4 (v4-mapped) address */
+#define BH_DETN_BLOCK		(1u << 29)	/* the destination is on the blocklist */
+#define BH_DETN_DROP		(1u << 30)	/* a dropped frame (counted for BH_DET_DENY_RATE) */
+#define BH_DETN_WHAT(proto, port, flags) \
+	((__u32)(__u8)(proto) | (__u32)(__u16)(port) << 8 | (__u32)(flags))
+
+/* bh_det_cfg.flags */
+#define BH_DETC_ON		(1u << 0)	/* detection on: without it bh_detect_note() returns at once */
+
+/* One signal's thresholds; a count of 0 turns its level off. */
+struct bh_det_thr {
+	__u32 watch;		/* count that raises BH_DET_WATCH */
+	__u32 act;		/* count that raises BH_DET_ACT */
+	__u32 window_ms;	/* the window, from a candidate's first counted attempt */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bh_det_thr) == 16, "bh_det_thr");
+
+/* bh_detect_cfg: ARRAY[1], key 0. Written by userspace (detect.c), read by BPF. */
+struct bh_det_cfg {
+	__u32 flags;		/* BH_DETC_* */
+	__u32 salt;		/* hash salt of the distinct-target sets, random at up */
+	struct bh_det_thr thr[BH_DET_KINDS];
+	__u16 telnet_ports[BH_DET_PORTS];	/* tcp ports of BH_DET_TELNET; 0: unused */
+};
+_Static_assert(sizeof(struct bh_det_cfg) == 104, "bh_det_cfg");
+
+/*
+ * A set of distinct targets within a window: a 128-bit bitmap of hashed
+ * hosts or ports (n: bits set). About what @key says: (proto | port << 8,
+ * the low 24 bits of bh_detect_note()'s @what) for an address scan's hosts,
+ * the host's 32 bits for a port scan's ports. Empty when n is 0.
+ */
+struct bh_det_set {
+	__u64 bits[2];
+	__u32 start_ms;		/* the window began (coarse ms since boot, wraps) */
+	__u32 key;
+	__u16 n;
+	__u16 pad;
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct bh_det_set) == 32, "bh_det_set");
+
+struct bh_det_ctr {
+	__u32 start_ms;		/* the window began; n 0: none */
+	__u32 n;
+};
+_Static_assert(sizeof(struct bh_det_ctr) == 8, "bh_det_ctr");
+
+/*
+ * bh_detect: LRU_HASH, source MAC (struct bh_mac_key) -> a device's
+ * detection state. Written by BPF; userspace deletes a MAC's entry on
+ * release, so its windows start afresh.
+ */
+struct bh_det_state {
+	struct bh_det_set hosts[BH_DET_SLOTS];	/* address scans: hosts per (proto, port) */
+	struct bh_det_set ports[BH_DET_SLOTS];	/* port scans: ports per host */
+	struct bh_det_set telnet;		/* hosts tried on a worm port (key 0) */
+	struct bh_det_ctr block;		/* blocklist hits */
+	struct bh_det_ctr deny;			/* denied frames */
+	__u32 fired_ms[BH_DET_KINDS];		/* when each kind last signalled */
+	__u8 fired[BH_DET_KINDS];		/* the level signalled then (0: none) */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct bh_det_state) == 336, "bh_det_state");
+
+/*
+ * bh_signals: RINGBUF (BH_SIGNALS_RING bytes) of struct bh_det_signal, one
+ * when a device's count first reaches a level within the kind's window
+ * (then not again for that level until the window has passed). Written by
+ * BPF, read by the daemon (bh_detect_decide()).
+ */
+struct bh_det_signal {
+	__u64 time_ns;		/* the attempt's coarse ns (CLOCK_MONOTONIC) */
+	__u8 mac[6];		/* the device */
+	__u8 kind;		/* enum bh_det_kind */
+	__u8 level;		/* BH_DET_WATCH or BH_DET_ACT */
+	__u32 count;		/* distinct targets / hits / frames in the window */
+	__u32 window_ms;	/* from the window's first attempt to this one */
+	__u16 port;		/* sample: the attempt's destination port (host order) */
+	__u8 proto;		/* its IP protocol (0: ARP or none) */
+	__u8 flags;		/* its BH_DETN_* flags >> 24 */
+	__u8 addr[16];		/* sample: its destination (v4-mapped for IPv4) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bh_det_signal) == 48, "bh_det_signal");
+
+/*
+ * bh_block: LPM_TRIE, blocklisted prefixes (prefixlen over addr, IPv4 as
+ * v4-mapped: 96 + len) -> the blocklist file's line of the entry. Written
+ * by userspace (blocklist.c), read by BPF (bh_block_hit()).
+ */
+struct bh_block_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct bh_block_key) == 20, "bh_block_key");
+
+/* quarantine levels a detection may ask for (bh_detect_decide()) */
+#define BH_QLVL_FULL		0	/* as `bulkhead isolate`: nothing but quarantine.allow */
+#define BH_QLVL_LAN		1	/* cut off from the LAN, the internet kept */
 
 #endif /* BULKHEAD_ABI_H */

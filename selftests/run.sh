@@ -120,7 +120,10 @@ run_one "unit: flow history and views" "$BUILD/selftests/test_flows"
 run_one "unit: flow history and views (ASan+UBSan)" "$BUILD/asan/test_flows"
 run_one "unit: learn a draft policy from flows" "$BUILD/selftests/test_learn"
 run_one "unit: learn a draft policy from flows (ASan+UBSan)" "$BUILD/asan/test_learn"
+run_one "unit: detection policy, decisions, grace, blocklist" "$BUILD/selftests/test_detect"
+run_one "unit: detection policy, decisions, grace, blocklist (ASan+UBSan)" "$BUILD/asan/test_detect"
 run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
+run_one "bpf: detection, bpf/lib/detect.h (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_detect_bpf"
 run_one "bpf: call chains within the 512-byte stack older kernels allow" \
 	python3 selftests/bpf_stack.py "$BUILD/bpf/bulkhead.bpf.o"
 # >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
