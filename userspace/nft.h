@@ -25,6 +25,7 @@
 #include <linux/types.h>
 
 #include "compile.h"
+#include "ctnl.h"	/* what isolating a device and leaving --mode nft also need */
 #include "../bpf/bulkhead_abi.h"
 #include "nl.h"
 
@@ -94,12 +95,6 @@ extern const char *const bh_reason_names[];
 struct mnl_socket;
 int bh_nft_drops_of(struct mnl_socket *nl, int family, const __u8 mac[6], __u64 *drops);
 
-/* A netfilter netlink request in @buf (zeroed first): header and nfgenmsg
- * (AF_UNSPEC, res_id @res_id); attributes go after it. */
-struct nlmsghdr;
-struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
-			     __u16 res_id);
-
 /* "bulkhead <reason>[ <rule>]" (rule BH_RULE_DEFAULT: none) */
 void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 rule);
 
@@ -150,18 +145,5 @@ int bh_nft_devstats(struct bh_dev_count **out, size_t *n);
  * claim4/claim6 of table bridge bulkhead). 0, -ENOENT when none, -errno.
  */
 int bh_nft_claim_of(const struct bh_addr *a, __u8 mac[6]);
-
-/*
- * Delete the kernel's connection-tracking entries (ctnetlink) whose
- * original source or destination is one of @addrs. Returns how many.
- */
-int bh_ct_flush_addrs(const struct bh_addr *addrs, size_t n);
-
-/*
- * Copy the kernel's tracked flows (ctnetlink) into the BPF connection
- * tracking map @ct_map_fd, so replies keep passing when the BPF programs
- * take over from --mode nft. Returns how many.
- */
-int bh_ct_import(int ct_map_fd);
 
 #endif /* BH_NFT_H */
