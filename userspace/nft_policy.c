@@ -42,7 +42,7 @@
 #include <linux/netfilter_bridge.h>
 #include <linux/netfilter_ipv4.h>
 
-#include "nft_int.h"
+#include "nft_policy.h"
 #include "../bpf/bulkhead_abi.h"
 
 #define PRIO_BRIDGE_PRE	(-200)		/* before br_netfilter (0) */
@@ -61,6 +61,39 @@
 #define EQ		NFT_CMP_EQ
 #define NEQ		NFT_CMP_NEQ
 
+
+/* enum bh_reason -> its name: the counters and the deny events' prefixes */
+const char *const bh_reason_names[BH_R_MAX] = {
+	[BH_R_PASS_RULE] = "pass_rule",
+	[BH_R_PASS_DEFAULT] = "pass_default",
+	[BH_R_PASS_REPLY] = "pass_reply",
+	[BH_R_PASS_ARP] = "pass_arp",
+	[BH_R_PASS_ND] = "pass_nd",
+	[BH_R_PASS_QSVC] = "pass_qsvc",
+	[BH_R_PASS_FRAG] = "pass_frag",
+	[BH_R_PASS_EAPOL] = "pass_eapol",
+	[BH_R_DROP_RULE] = "drop_rule",
+	[BH_R_DROP_DEFAULT] = "drop_default",
+	[BH_R_DROP_QUARANTINE] = "drop_quarantine",
+	[BH_R_DROP_SPOOF] = "drop_spoof",
+	[BH_R_DROP_MALFORMED] = "drop_malformed",
+	[BH_R_DROP_VLAN] = "drop_vlan",
+	[BH_R_DROP_FRAG] = "drop_frag",
+	[BH_R_DROP_EXTHDR] = "drop_exthdr",
+	[BH_R_DROP_ETHERTYPE] = "drop_ethertype",
+	[BH_R_DROP_ROGUE] = "drop_rogue",
+	[BH_R_DROP_NOPOLICY] = "drop_nopolicy",
+	[BH_R_DROP_FLOOD] = "drop_flood",
+};
+
+/* "bulkhead <reason>[ <rule>]" (rule BH_RULE_DEFAULT: none) */
+static void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 rule)
+{
+	if (rule == BH_RULE_DEFAULT)
+		snprintf(buf, len, "%s %s", BH_NFLOG_PREFIX, bh_reason_names[reason]);
+	else
+		snprintf(buf, len, "%s %s %u", BH_NFLOG_PREFIX, bh_reason_names[reason], rule);
+}
 
 static bool is_v4(const __u8 *a)
 {
