@@ -46,16 +46,16 @@
 /* ---- the quarantine lock ------------------------------------------------------- */
 
 /* ether {s,d}addr @quarantine <verdict> */
-static void rule_mac(struct nft_tbl *t, const char *chain, __u32 off,
-		     int verdict, const char *target)
+static void rule_quarantined_mac(struct nft_tbl *t, const char *chain, __u32 off,
+				 int verdict, const char *target)
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
 
-	x_payload(r, NFT_PAYLOAD_LL_HEADER, off, 6, NFT_REG_1);
-	x_lookup(r, t, "quarantine", NFT_REG_1, -1, false);
+	expr_payload(r, NFT_PAYLOAD_LL_HEADER, off, 6, NFT_REG_1);
+	expr_lookup(r, t, "quarantine", NFT_REG_1, -1, false);
 	if (verdict == NF_DROP)
-		x_count(r, "drop_quarantine");
-	x_verdict(r, verdict, target);
+		expr_counter_ref(r, "drop_quarantine");
+	expr_verdict(r, verdict, target);
 	nft_rule_commit(t, r);
 }
 
@@ -64,16 +64,16 @@ static void rule_ethertype_accept(struct nft_tbl *t, const char *chain, __u16 ty
 	struct nftnl_rule *r = nft_rule(t, chain);
 	__be16 v = htons(type);
 
-	x_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
-	x_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v, 2);
-	x_verdict(r, NF_ACCEPT, NULL);
+	expr_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+	expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v, 2);
+	expr_verdict(r, NF_ACCEPT, NULL);
 	nft_rule_commit(t, r);
 }
 
-static void l4proto(struct nftnl_rule *r, __u8 proto)
+static void match_l4proto(struct nftnl_rule *r, __u8 proto)
 {
-	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-	x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, proto);
+	expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	expr_cmp_u8(r, NFT_REG_1, NFT_CMP_EQ, proto);
 }
 
 /* meta l4proto @proto th {sport|dport} @port accept */
@@ -83,10 +83,10 @@ static void rule_port_accept(struct nft_tbl *t, const char *chain, __u8 proto,
 	struct nftnl_rule *r = nft_rule(t, chain);
 	__be16 p = htons(port);
 
-	l4proto(r, proto);
-	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, dport ? 2 : 0, 2, NFT_REG_1);
-	x_cmp(r, NFT_REG_1, NFT_CMP_EQ, &p, 2);
-	x_verdict(r, NF_ACCEPT, NULL);
+	match_l4proto(r, proto);
+	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, dport ? 2 : 0, 2, NFT_REG_1);
+	expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &p, 2);
+	expr_verdict(r, NF_ACCEPT, NULL);
 	nft_rule_commit(t, r);
 }
 
@@ -96,11 +96,11 @@ static void rule_icmp_accept(struct nft_tbl *t, const char *chain, __u8 proto,
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
 
-	l4proto(r, proto);
-	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-	x_cmp8(r, NFT_REG_1, NFT_CMP_GTE, lo);
-	x_cmp8(r, NFT_REG_1, NFT_CMP_LTE, hi);
-	x_verdict(r, NF_ACCEPT, NULL);
+	match_l4proto(r, proto);
+	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	expr_cmp_u8(r, NFT_REG_1, NFT_CMP_GTE, lo);
+	expr_cmp_u8(r, NFT_REG_1, NFT_CMP_LTE, hi);
+	expr_verdict(r, NF_ACCEPT, NULL);
 	nft_rule_commit(t, r);
 }
 
@@ -108,8 +108,8 @@ static void rule_drop(struct nft_tbl *t, const char *chain, const char *counter)
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
 
-	x_count(r, counter);
-	x_verdict(r, NF_DROP, NULL);
+	expr_counter_ref(r, counter);
+	expr_verdict(r, NF_DROP, NULL);
 	nft_rule_commit(t, r);
 }
 
@@ -163,10 +163,10 @@ static void bridge_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 		nft_chain(t, "output", NF_BR_LOCAL_OUT, PRIO_FILTER);
 		nft_chain(t, "quarantine_in", -1, 0);
 		nft_chain(t, "quarantine_out", -1, 0);
-		rule_mac(t, "forward", 6, NF_DROP, NULL);
-		rule_mac(t, "forward", 0, NF_DROP, NULL);
-		rule_mac(t, "input", 6, NFT_JUMP, "quarantine_in");
-		rule_mac(t, "output", 0, NFT_JUMP, "quarantine_out");
+		rule_quarantined_mac(t, "forward", 6, NF_DROP, NULL);
+		rule_quarantined_mac(t, "forward", 0, NF_DROP, NULL);
+		rule_quarantined_mac(t, "input", 6, NFT_JUMP, "quarantine_in");
+		rule_quarantined_mac(t, "output", 0, NFT_JUMP, "quarantine_out");
 		quarantine_chain(t, "quarantine_in", true, s->qallow);
 		quarantine_chain(t, "quarantine_out", false, s->qallow);
 	}

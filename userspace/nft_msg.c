@@ -241,7 +241,7 @@ void nft_rule_commit(struct nft_tbl *t, struct nftnl_rule *r)
 
 /* ---- expressions --------------------------------------------------------------- */
 
-void x_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len, __u32 dreg)
+void expr_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len, __u32 dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 
@@ -252,7 +252,7 @@ void x_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len, __u32 dre
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_meta(struct nftnl_rule *r, __u32 key, __u32 dreg)
+void expr_meta(struct nftnl_rule *r, __u32 key, __u32 dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("meta");
 
@@ -261,7 +261,7 @@ void x_meta(struct nftnl_rule *r, __u32 key, __u32 dreg)
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len)
+void expr_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
 
@@ -271,13 +271,13 @@ void x_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 l
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v)
+void expr_cmp_u8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v)
 {
-	x_cmp(r, sreg, op, &v, 1);
+	expr_cmp(r, sreg, op, &v, 1);
 }
 
 /* reg &= mask (in place) */
-void x_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor)
+void expr_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 
@@ -289,15 +289,15 @@ void x_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, con
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask)
+void expr_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask)
 {
 	static const __u8 zero[16];
 
-	x_bitwise(r, reg, len, mask, zero);
+	expr_bitwise(r, reg, len, mask, zero);
 }
 
-void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
-	      __u32 sreg, int dreg, bool inv)
+void expr_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
+		 __u32 sreg, int dreg, bool inv)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
@@ -311,7 +311,7 @@ void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg)
+void expr_ct_load(struct nftnl_rule *r, __u32 key, __u32 dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("ct");
 
@@ -320,7 +320,7 @@ void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg)
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_ct_set(struct nftnl_rule *r, __u32 key, __u32 sreg)
+void expr_ct_store(struct nftnl_rule *r, __u32 key, __u32 sreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("ct");
 
@@ -329,7 +329,7 @@ void x_ct_set(struct nftnl_rule *r, __u32 key, __u32 sreg)
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_objref(struct nftnl_rule *r, __u32 type, const char *name)
+void expr_objref(struct nftnl_rule *r, __u32 type, const char *name)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("objref");
 
@@ -338,12 +338,12 @@ void x_objref(struct nftnl_rule *r, __u32 type, const char *name)
 	nftnl_rule_add_expr(r, e);
 }
 
-void x_count(struct nftnl_rule *r, const char *counter)
+void expr_counter_ref(struct nftnl_rule *r, const char *counter)
 {
-	x_objref(r, NFT_OBJECT_COUNTER, counter);
+	expr_objref(r, NFT_OBJECT_COUNTER, counter);
 }
 
-void x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+void expr_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
@@ -356,8 +356,8 @@ void x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 
 /* update @set { <key in sreg> [expr] }: adds the key when absent; the set's
  * own expressions (a counter) are cloned into a new element */
-void x_dynset(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
-	      struct nftnl_expr *expr)
+void expr_set_update(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
+		     struct nftnl_expr *expr)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
 
@@ -371,7 +371,7 @@ void x_dynset(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sr
 }
 
 /* limit rate @rate/second burst @burst packets */
-struct nftnl_expr *x_limit_new(__u64 rate, __u32 burst)
+struct nftnl_expr *expr_limit_new(__u64 rate, __u32 burst)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("limit");
 
@@ -382,7 +382,7 @@ struct nftnl_expr *x_limit_new(__u64 rate, __u32 burst)
 	return e;
 }
 
-void x_log(struct nftnl_rule *r, const char *prefix, __u16 group)
+void expr_log(struct nftnl_rule *r, const char *prefix, __u16 group)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("log");
 

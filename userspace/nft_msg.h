@@ -32,7 +32,7 @@
 #define NFT_T_BITS	6	/* a concatenation: (a << 6) | b */
 
 /* 4-byte registers */
-#define R(n)		(NFT_REG32_00 + (n))
+#define REG32(n)	(NFT_REG32_00 + (n))
 
 #define NFT_MAX_SETS	4096
 
@@ -99,23 +99,23 @@ struct nftnl_set *nft_meter_new(struct nft_tbl *t, const char *name, __u32 size,
 struct nftnl_rule *nft_rule(struct nft_tbl *t, const char *chain);
 void nft_rule_commit(struct nft_tbl *t, struct nftnl_rule *r);
 
-void x_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len, __u32 dreg);
-void x_meta(struct nftnl_rule *r, __u32 key, __u32 dreg);
-void x_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len);
-void x_cmp8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v);
-void x_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask);
+void expr_payload(struct nftnl_rule *r, __u32 base, __u32 off, __u32 len, __u32 dreg);
+void expr_meta(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void expr_cmp(struct nftnl_rule *r, __u32 sreg, __u32 op, const void *data, __u32 len);
+void expr_cmp_u8(struct nftnl_rule *r, __u32 sreg, __u32 op, __u8 v);
+void expr_mask(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask);
 /* reg = (reg & mask) ^ xor */
-void x_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor);
-void x_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
-	      __u32 sreg, int dreg, bool inv);
-void x_ct(struct nftnl_rule *r, __u32 key, __u32 dreg);
-void x_ct_set(struct nftnl_rule *r, __u32 key, __u32 sreg);
-void x_objref(struct nftnl_rule *r, __u32 type, const char *name);
-void x_count(struct nftnl_rule *r, const char *counter);
-void x_verdict(struct nftnl_rule *r, int verdict, const char *chain);
-void x_dynset(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
-	      struct nftnl_expr *expr);
-struct nftnl_expr *x_limit_new(__u64 rate, __u32 burst);
-void x_log(struct nftnl_rule *r, const char *prefix, __u16 group);
+void expr_bitwise(struct nftnl_rule *r, __u32 reg, __u32 len, const void *mask, const void *xor);
+void expr_lookup(struct nftnl_rule *r, struct nft_tbl *t, const char *set,
+		 __u32 sreg, int dreg, bool inv);
+void expr_ct_load(struct nftnl_rule *r, __u32 key, __u32 dreg);
+void expr_ct_store(struct nftnl_rule *r, __u32 key, __u32 sreg);
+void expr_objref(struct nftnl_rule *r, __u32 type, const char *name);
+void expr_counter_ref(struct nftnl_rule *r, const char *counter);
+void expr_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+void expr_set_update(struct nftnl_rule *r, struct nft_tbl *t, const char *set, __u32 sreg,
+		     struct nftnl_expr *expr);
+struct nftnl_expr *expr_limit_new(__u64 rate, __u32 burst);
+void expr_log(struct nftnl_rule *r, const char *prefix, __u16 group);
 
 #endif /* BH_NFT_MSG_H */
