@@ -120,7 +120,7 @@ $(BUILD)/asan/test_nl_state: selftests/test_nl_state.c $(BUILD)/asan/nl.o $(BUIL
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-NFLOG_OBJS := nflog.o nft.o nft_policy.o nl.o
+NFLOG_OBJS := nflog.o nft_policy.o nft_snap.o nft_msg.o nl.o
 
 $(BUILD)/selftests/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/userspace/,$(NFLOG_OBJS)) $(CORE_OBJS) | $(BUILD)/selftests
 	$(call msg,CCLD,$@)
