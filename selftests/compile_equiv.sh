@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$build/bpf" -I"$src/bpf" -I"$src/userspace" \
 	$(pkg-config --cflags yaml-0.1) "$src/selftests/compile_dump.c" \
-	"$build/userspace/policy.o" "$build/userspace/compile.o" \
+	"$build/userspace/policy.o" "$build/userspace/policy_yaml.o" "$build/userspace/compile.o" \
 	$(pkg-config --libs yaml-0.1) -o "$tmp/dump"
 cd "$src"
 set -- policies/*.yaml selftests/policies/*/*.yaml

@@ -4,6 +4,9 @@
  * protect (a bridge expands to its ports) and the gateway's own MACs and
  * addresses. Everything is read from the current network namespace with
  * one RTM_GETLINK and one RTM_GETADDR dump.
+ *
+ * Also the netlink socket helpers the nftables, ctnetlink and NFLOG code
+ * share: a bound socket, a netfilter request header, one dump run.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
@@ -372,6 +376,41 @@ struct mnl_socket *bh_mnl_open(int bus)
 		return NULL;
 	}
 	return nl;
+}
+
+struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
+			     __u16 res_id)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, len));
+	struct nfgenmsg *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(res_id);
+	return nlh;
+}
+
+int bh_mnl_dump(struct mnl_socket *nl, struct nlmsghdr *nlh, bh_mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	__u32 seq = nlh->nlmsg_seq;
+	ssize_t len;
+	int ret = 0;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)len, seq, mnl_socket_get_portid(nl), cb, data);
+		if (ret <= 0)
+			break;
+	}
+	if (len < 0)
+		return -errno;
+	return ret < 0 && errno != ENOENT ? -errno : 0;
 }
 
 static int nl_read_all(struct nl_dump *d)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * nl.h - what the controller reads from rtnetlink (libmnl): the ports to
- * protect and the gateway's own MACs, addresses and LAN prefixes.
+ * protect and the gateway's own MACs, addresses and LAN prefixes; and the
+ * netlink socket helpers nft, ctnl and nflog share.
  */
 #ifndef BH_NL_H
 #define BH_NL_H
@@ -70,6 +71,20 @@ int bh_nl_neighbours(int family, struct bh_neigh **out, size_t *n);
 
 /* A netlink socket of @bus, bound (auto port id); NULL with errno set. */
 struct mnl_socket *bh_mnl_open(int bus);
+
+/* A netfilter netlink request in @buf (zeroed first): header and nfgenmsg
+ * (AF_UNSPEC, res_id @res_id); attributes go after it. */
+struct nlmsghdr;
+struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,
+			     __u16 res_id);
+
+/*
+ * Send the dump request @nlh on @nl and run @cb over the answer, until its
+ * end. A missing object (ENOENT: no such table or set) is an empty answer.
+ * 0 or -errno.
+ */
+typedef int (*bh_mnl_cb_t)(const struct nlmsghdr *nlh, void *data);
+int bh_mnl_dump(struct mnl_socket *nl, struct nlmsghdr *nlh, bh_mnl_cb_t cb, void *data);
 
 /* Set (or clear) a bridge's nf_call_iptables and nf_call_ip6tables. 0 or -errno. */
 int bh_nl_bridge_nf_call(const char *bridge, bool on);

@@ -15,93 +15,9 @@
 #include <yaml.h>
 
 #include "policy.h"
+#include "policy_yaml.h"
 #include "../bpf/bulkhead_abi.h"
 
-/*
- * The document, built by one pass over libyaml's events: nodes in one
- * array, the children of lists and mappings as indices in another (a
- * mapping's keys and values alternate), scalars in blocks of strings.
- */
-struct ynode {
-	unsigned char type;	/* YAML_SCALAR_NODE, _SEQUENCE_NODE, _MAPPING_NODE */
-	bool plain;		/* a scalar in plain style */
-	unsigned int line;	/* 0-based, as libyaml's marks */
-	unsigned int col;
-	unsigned int n;		/* items of a list, pairs of a mapping */
-	union {
-		const char *s;		/* a scalar's value */
-		unsigned int first;	/* a list's or mapping's first child in kids */
-	};
-};
-
-struct strblock {
-	struct strblock *next;
-	size_t used, size;
-	char buf[];
-};
-
-struct ydoc {
-	struct ynode *nodes;
-	size_t n_nodes, cap_nodes;
-	unsigned int *kids;
-	size_t n_kids, cap_kids;
-	struct strblock *strs;
-	bool has_root;		/* the root is nodes[0] */
-};
-
-struct ld {
-	const char *file;
-	struct ydoc doc;
-	struct bh_diag *d;
-	struct bh_policy *p;
-	__u16 *byname;		/* group ids sorted by name, for rule targets */
-	size_t n_byname;	/* groups in byname (rebuilt when that changes) */
-};
-
-void bh_diag_add(struct bh_diag *d, const char *file, struct bh_pos pos,
-		 const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	if (d->n >= BH_DIAG_MAX)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (pos.line)
-		snprintf(d->msg[d->n], sizeof(d->msg[d->n]), "%s:%u:%u: %s", file,
-			 pos.line, pos.col, msg);
-	else
-		snprintf(d->msg[d->n], sizeof(d->msg[d->n]), "%s: %s", file, msg);
-	d->pos[d->n] = pos;
-	d->n++;
-}
-
-/* Errors in file order (insertion sort: stable, and there are few). */
-static void diag_sort(struct bh_diag *d)
-{
-	for (size_t i = 1; i < d->n; i++) {
-		for (size_t j = i; j > 0; j--) {
-			struct bh_pos a = d->pos[j - 1], b = d->pos[j];
-			char tmp[512];
-
-			if (a.line < b.line || (a.line == b.line && a.col <= b.col))
-				break;
-			memcpy(tmp, d->msg[j - 1], sizeof(tmp));
-			memcpy(d->msg[j - 1], d->msg[j], sizeof(tmp));
-			memcpy(d->msg[j], tmp, sizeof(tmp));
-			d->pos[j - 1] = b;
-			d->pos[j] = a;
-		}
-	}
-}
-
-void bh_diag_print(const struct bh_diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s\n", d->msg[i]);
-}
 
 /* ---- address and MAC helpers ------------------------------------------------ */
 
@@ -216,122 +132,11 @@ int bh_policy_group(const struct bh_policy *p, const char *name)
 	return -1;
 }
 
-/* ---- YAML walking ------------------------------------------------------------ */
-
-static struct bh_pos pos_of(struct ynode *n)
-{
-	struct bh_pos pos = { 0, 0 };
-
-	if (n) {
-		pos.line = n->line + 1;
-		pos.col = n->col + 1;
-	}
-	return pos;
-}
-
-#define ERR(l, node, ...) bh_diag_add((l)->d, (l)->file, pos_of(node), __VA_ARGS__)
-
-/* Item @i of a list; key and value of pair @i of a mapping. */
-static struct ynode *item(struct ld *l, struct ynode *seq, size_t i)
-{
-	return &l->doc.nodes[l->doc.kids[seq->first + i]];
-}
-
-static struct ynode *key_at(struct ld *l, struct ynode *map, size_t i)
-{
-	return &l->doc.nodes[l->doc.kids[map->first + 2 * i]];
-}
-
-static struct ynode *val_at(struct ld *l, struct ynode *map, size_t i)
-{
-	return &l->doc.nodes[l->doc.kids[map->first + 2 * i + 1]];
-}
-
-static const char *scalar(struct ynode *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? n->s : NULL;
-}
-
-static const char *type_name(struct ynode *n)
-{
-	if (!n)
-		return "nothing";
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return "a scalar";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "nothing";
-	}
-}
-
-static bool want(struct ld *l, struct ynode *n, yaml_node_type_t t, const char *what)
-{
-	const char *tn = t == YAML_SCALAR_NODE ? "a scalar" :
-			 t == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
-
-	if (n && n->type == t)
-		return true;
-	ERR(l, n, "%s must be %s, not %s", what, tn, type_name(n));
-	return false;
-}
-
-/*
- * Walk a mapping: check keys against @allowed (NULL-terminated), report
- * unknown and duplicate keys, call @fn for each known key.
- */
-typedef void (*key_fn)(struct ld *l, const char *key, struct ynode *k,
-		       struct ynode *v, void *arg);
-
-static void walk_map(struct ld *l, struct ynode *m, const char *where,
-		     const char *const *allowed, key_fn fn, void *arg)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		struct ynode *k = key_at(l, m, i), *v = val_at(l, m, i);
-		const char *ks = scalar(k);
-		bool known = false;
-
-		if (!ks) {
-			ERR(l, k, "keys in %s must be scalars", where);
-			continue;
-		}
-		for (size_t j = 0; j < i; j++) {
-			const char *qs = scalar(key_at(l, m, j));
-
-			if (qs && qs[0] == ks[0] && !strcmp(qs, ks)) {
-				ERR(l, k, "duplicate key '%s' in %s (first at line %u)", ks,
-				    where, key_at(l, m, j)->line + 1);
-				ks = NULL;
-				break;
-			}
-		}
-		if (!ks)
-			continue;
-		for (const char *const *a = allowed; *a && !known; a++)
-			known = (*a)[0] == ks[0] && !strcmp(*a, ks);
-		if (!known) {
-			char list[256];
-			size_t off = 0;
-
-			list[0] = '\0';
-			for (const char *const *a = allowed; *a; a++)
-				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-							a == allowed ? "" : ", ", *a);
-			ERR(l, k, "unknown key '%s' in %s (expected: %s)", ks, where, list);
-			continue;
-		}
-		fn(l, ks, k, v, arg);
-	}
-}
-
 static int parse_action(struct ld *l, struct ynode *v, const char *what)
 {
-	const char *s = scalar(v);
+	const char *s = ydoc_scalar(v);
 
-	if (!want(l, v, YAML_SCALAR_NODE, what))
+	if (!ydoc_want(l, v, YAML_SCALAR_NODE, what))
 		return -1;
 	if (!strcmp(s, "allow"))
 		return BH_ACT_ALLOW;
@@ -391,13 +196,13 @@ static void do_interfaces(struct ld *l, struct ynode *v)
 	if (v && v->type == YAML_SCALAR_NODE) {
 		/* a single name is accepted as a one-element list */
 		l->p->ifaces = xcalloc(1, sizeof(char *));
-		if (strlen(scalar(v)) == 0 || strlen(scalar(v)) > 15)
-			ERR(l, v, "interface name '%s' must be 1 to 15 characters", scalar(v));
-		l->p->ifaces[0] = xstrdup(scalar(v));
+		if (strlen(ydoc_scalar(v)) == 0 || strlen(ydoc_scalar(v)) > 15)
+			ERR(l, v, "interface name '%s' must be 1 to 15 characters", ydoc_scalar(v));
+		l->p->ifaces[0] = xstrdup(ydoc_scalar(v));
 		l->p->n_ifaces = 1;
 		return;
 	}
-	if (!want(l, v, YAML_SEQUENCE_NODE, "interfaces"))
+	if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, "interfaces"))
 		return;
 	n = v->n;
 	if (!n) {
@@ -406,10 +211,10 @@ static void do_interfaces(struct ld *l, struct ynode *v)
 	}
 	l->p->ifaces = xcalloc(n, sizeof(char *));
 	for (size_t i = 0; i < v->n; i++) {
-		struct ynode *e = item(l, v, i);
-		const char *s = scalar(e);
+		struct ynode *e = ydoc_item(l, v, i);
+		const char *s = ydoc_scalar(e);
 
-		if (!want(l, e, YAML_SCALAR_NODE, "an interface"))
+		if (!ydoc_want(l, e, YAML_SCALAR_NODE, "an interface"))
 			continue;
 		if (!*s || strlen(s) > 15 || strchr(s, '/') || strchr(s, ' ')) {
 			ERR(l, e, "interface name '%s' must be 1 to 15 characters, without '/' or spaces", s);
@@ -434,7 +239,7 @@ static void defaults_key(struct ld *l, const char *key, struct ynode *k,
 
 	(void)k;
 	if (!strcmp(key, "unknown")) {
-		if (want(l, v, YAML_SCALAR_NODE, "defaults.unknown"))
+		if (ydoc_want(l, v, YAML_SCALAR_NODE, "defaults.unknown"))
 			da->unknown = v;
 		return;
 	}
@@ -455,15 +260,15 @@ static void collect_groups(struct ld *l, struct ynode *g)
 {
 	size_t n;
 
-	if (!want(l, g, YAML_MAPPING_NODE, "groups")) {
+	if (!ydoc_want(l, g, YAML_MAPPING_NODE, "groups")) {
 		l->p->groups = xcalloc(1, sizeof(*l->p->groups));
 		return;
 	}
 	n = g->n;
 	l->p->groups = xcalloc(n + 1, sizeof(*l->p->groups));
 	for (size_t i = 0; i < g->n; i++) {
-		struct ynode *k = key_at(l, g, i);
-		const char *name = scalar(k);
+		struct ynode *k = ydoc_key(l, g, i);
+		const char *name = ydoc_scalar(k);
 		struct bh_group_def *gd;
 
 		if (!name) {
@@ -490,7 +295,7 @@ static void collect_groups(struct ld *l, struct ynode *g)
 		gd->name = xstrdup(name);
 		gd->id = (__u16)l->p->n_groups;
 		gd->internet = -1;
-		gd->pos = pos_of(k);
+		gd->pos = ydoc_pos(k);
 		l->p->n_groups++;
 	}
 }
@@ -502,10 +307,10 @@ struct member_arg {
 
 static void add_ip(struct ld *l, struct bh_member *m, struct ynode *e)
 {
-	const char *s = scalar(e);
+	const char *s = ydoc_scalar(e);
 	struct bh_addr a;
 
-	if (!want(l, e, YAML_SCALAR_NODE, "an ip"))
+	if (!ydoc_want(l, e, YAML_SCALAR_NODE, "an ip"))
 		return;
 	if (bh_parse_addr(s, &a)) {
 		ERR(l, e, "'%s' is not an IPv4 or IPv6 address", s);
@@ -523,9 +328,9 @@ static void member_key(struct ld *l, const char *key, struct ynode *k,
 
 	(void)k;
 	if (!strcmp(key, "mac")) {
-		if (!want(l, v, YAML_SCALAR_NODE, "mac"))
+		if (!ydoc_want(l, v, YAML_SCALAR_NODE, "mac"))
 			return;
-		s = scalar(v);
+		s = ydoc_scalar(v);
 		if (bh_parse_mac(s, m->mac)) {
 			ERR(l, v, "'%s' is not a MAC address (expected aa:bb:cc:dd:ee:ff)", s);
 			return;
@@ -539,10 +344,10 @@ static void member_key(struct ld *l, const char *key, struct ynode *k,
 			return;
 		}
 		ma->has_mac = true;
-		m->pos = pos_of(v);
+		m->pos = ydoc_pos(v);
 	} else if (!strcmp(key, "name")) {
-		if (want(l, v, YAML_SCALAR_NODE, "name"))
-			m->name = xstrdup(scalar(v));
+		if (ydoc_want(l, v, YAML_SCALAR_NODE, "name"))
+			m->name = xstrdup(ydoc_scalar(v));
 	} else {	/* ip */
 		size_t n;
 
@@ -551,12 +356,12 @@ static void member_key(struct ld *l, const char *key, struct ynode *k,
 			add_ip(l, m, v);
 			return;
 		}
-		if (!want(l, v, YAML_SEQUENCE_NODE, "ip"))
+		if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, "ip"))
 			return;
 		n = v->n;
 		m->ips = xcalloc(n, sizeof(*m->ips));
 		for (size_t i = 0; i < v->n; i++)
-			add_ip(l, m, item(l, v, i));
+			add_ip(l, m, ydoc_item(l, v, i));
 	}
 }
 
@@ -565,27 +370,27 @@ static void do_members(struct ld *l, struct bh_group_def *g, struct ynode *v)
 	static const char *const keys[] = { "mac", "name", "ip", NULL };
 	size_t n;
 
-	if (!want(l, v, YAML_SEQUENCE_NODE, "members"))
+	if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, "members"))
 		return;
 	n = v->n;
 	g->members = xcalloc(n, sizeof(*g->members));
 	for (size_t i = 0; i < v->n; i++) {
-		struct ynode *e = item(l, v, i);
+		struct ynode *e = ydoc_item(l, v, i);
 		struct bh_member *m = &g->members[g->n_members];
 		struct member_arg ma = { .m = m };
 		char where[64];
 
-		if (!want(l, e, YAML_MAPPING_NODE, "a member"))
+		if (!ydoc_want(l, e, YAML_MAPPING_NODE, "a member"))
 			continue;
-		m->pos = pos_of(e);
+		m->pos = ydoc_pos(e);
 		snprintf(where, sizeof(where), "a member of group '%s'", g->name);
-		walk_map(l, e, where, keys, member_key, &ma);
+		ydoc_walk_map(l, e, where, keys, member_key, &ma);
 		if (!ma.has_mac) {
 			/* reported only when mac is absent, not when it was bad */
 			bool present = false;
 
 			for (size_t j = 0; j < e->n; j++)
-				if (scalar(key_at(l, e, j)) && !strcmp(scalar(key_at(l, e, j)), "mac"))
+				if (ydoc_scalar(ydoc_key(l, e, j)) && !strcmp(ydoc_scalar(ydoc_key(l, e, j)), "mac"))
 					present = true;
 			if (!present)
 				ERR(l, e, "a member of group '%s' needs a mac", g->name);
@@ -620,8 +425,8 @@ static void do_groups(struct ld *l, struct ynode *g)
 	if (!g || g->type != YAML_MAPPING_NODE)
 		return;
 	for (size_t i = 0; i < g->n; i++) {
-		const char *name = scalar(key_at(l, g, i));
-		struct ynode *v = val_at(l, g, i);
+		const char *name = ydoc_scalar(ydoc_key(l, g, i));
+		struct ynode *v = ydoc_val(l, g, i);
 		char where[64];
 		int id;
 
@@ -629,17 +434,17 @@ static void do_groups(struct ld *l, struct ynode *g)
 			continue;
 		/* a duplicate group was reported by collect_groups(): its
 		 * body is not read into the first one */
-		if (l->p->groups[id].pos.line != pos_of(key_at(l, g, i)).line ||
-		    l->p->groups[id].pos.col != pos_of(key_at(l, g, i)).col)
+		if (l->p->groups[id].pos.line != ydoc_pos(ydoc_key(l, g, i)).line ||
+		    l->p->groups[id].pos.col != ydoc_pos(ydoc_key(l, g, i)).col)
 			continue;
 		/* "cameras:" with nothing, or {} : an empty group */
-		if (v->type == YAML_SCALAR_NODE && !*scalar(v) &&
+		if (v->type == YAML_SCALAR_NODE && !*ydoc_scalar(v) &&
 		    v->plain)
 			continue;
-		if (!want(l, v, YAML_MAPPING_NODE, "a group"))
+		if (!ydoc_want(l, v, YAML_MAPPING_NODE, "a group"))
 			continue;
 		snprintf(where, sizeof(where), "group '%s'", name);
-		walk_map(l, v, where, keys, group_key, &l->p->groups[id]);
+		ydoc_walk_map(l, v, where, keys, group_key, &l->p->groups[id]);
 	}
 }
 
@@ -683,14 +488,14 @@ static int group_of(struct ld *l, const char *name)
 static void add_target(struct ld *l, struct ynode *e, bool from,
 		       struct bh_target *t, size_t *n)
 {
-	const char *s = scalar(e);
+	const char *s = ydoc_scalar(e);
 	struct bh_target *tg = &t[*n];
 	int g, ret;
 
-	if (!want(l, e, YAML_SCALAR_NODE, from ? "from" : "to"))
+	if (!ydoc_want(l, e, YAML_SCALAR_NODE, from ? "from" : "to"))
 		return;
 	memset(tg, 0, sizeof(*tg));
-	tg->pos = pos_of(e);
+	tg->pos = ydoc_pos(e);
 	if (!strcmp(s, "any")) {
 		tg->kind = BH_T_ANY;
 	} else if (!from && !strcmp(s, "gateway")) {
@@ -745,7 +550,7 @@ static void do_targets(struct ld *l, struct ynode *v, bool from,
 		add_target(l, v, from, *out, n);
 		return;
 	}
-	if (!want(l, v, YAML_SEQUENCE_NODE, from ? "from" : "to"))
+	if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, from ? "from" : "to"))
 		return;
 	cnt = v->n;
 	if (!cnt) {
@@ -754,7 +559,7 @@ static void do_targets(struct ld *l, struct ynode *v, bool from,
 	}
 	*out = xcalloc(cnt, sizeof(**out));
 	for (size_t i = 0; i < v->n; i++)
-		add_target(l, item(l, v, i), from, *out, n);
+		add_target(l, ydoc_item(l, v, i), from, *out, n);
 }
 
 static int parse_port(const char *s, __u16 *out)
@@ -774,11 +579,11 @@ static int parse_port(const char *s, __u16 *out)
 
 static void add_port(struct ld *l, struct bh_rule_def *r, struct ynode *e)
 {
-	const char *s = scalar(e);
+	const char *s = ydoc_scalar(e);
 	struct bh_port_range pr;
 	char buf[32], *dash;
 
-	if (!want(l, e, YAML_SCALAR_NODE, "a port"))
+	if (!ydoc_want(l, e, YAML_SCALAR_NODE, "a port"))
 		return;
 	if (strlen(s) >= sizeof(buf)) {
 		ERR(l, e, "'%s' is not a port or a range", s);
@@ -827,10 +632,10 @@ static void rule_key(struct ld *l, const char *key, struct ynode *k,
 		ra->to = v;
 		do_targets(l, v, false, &r->to, &r->n_to);
 	} else if (!strcmp(key, "proto")) {
-		if (!want(l, v, YAML_SCALAR_NODE, "proto"))
+		if (!ydoc_want(l, v, YAML_SCALAR_NODE, "proto"))
 			return;
 		ra->proto = v;
-		s = scalar(v);
+		s = ydoc_scalar(v);
 		if (!strcmp(s, "tcp"))
 			r->proto = IPPROTO_TCP;
 		else if (!strcmp(s, "udp"))
@@ -852,7 +657,7 @@ static void rule_key(struct ld *l, const char *key, struct ynode *k,
 			add_port(l, r, v);
 			return;
 		}
-		if (!want(l, v, YAML_SEQUENCE_NODE, "ports"))
+		if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, "ports"))
 			return;
 		n = v->n;
 		if (!n) {
@@ -861,16 +666,16 @@ static void rule_key(struct ld *l, const char *key, struct ynode *k,
 		}
 		r->ports = xcalloc(n, sizeof(*r->ports));
 		for (size_t i = 0; i < v->n; i++)
-			add_port(l, r, item(l, v, i));
+			add_port(l, r, ydoc_item(l, v, i));
 	} else if (!strcmp(key, "action")) {
 		int a = parse_action(l, v, "action");
 
 		if (a >= 0)
 			r->action = a;
 	} else {	/* name / comment */
-		if (want(l, v, YAML_SCALAR_NODE, key)) {
+		if (ydoc_want(l, v, YAML_SCALAR_NODE, key)) {
 			free(r->comment);
-			r->comment = xstrdup(scalar(v));
+			r->comment = xstrdup(ydoc_scalar(v));
 		}
 	}
 }
@@ -881,21 +686,21 @@ static void do_rules(struct ld *l, struct ynode *v)
 					    "name", "comment", NULL };
 	size_t n;
 
-	if (!want(l, v, YAML_SEQUENCE_NODE, "rules"))
+	if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, "rules"))
 		return;
 	n = v->n;
 	l->p->rules = xcalloc(n, sizeof(*l->p->rules));
 	for (size_t i = 0; i < v->n; i++) {
-		struct ynode *e = item(l, v, i);
+		struct ynode *e = ydoc_item(l, v, i);
 		struct bh_rule_def *r = &l->p->rules[l->p->n_rules++];
 		struct rule_arg ra = { .r = r };
 
 		r->proto = BH_PROTO_ANY;
 		r->action = BH_ACT_ALLOW;
-		r->pos = pos_of(e);
-		if (!want(l, e, YAML_MAPPING_NODE, "a rule"))
+		r->pos = ydoc_pos(e);
+		if (!ydoc_want(l, e, YAML_MAPPING_NODE, "a rule"))
 			continue;
-		walk_map(l, e, "a rule", keys, rule_key, &ra);
+		ydoc_walk_map(l, e, "a rule", keys, rule_key, &ra);
 		if (!ra.from)
 			ERR(l, e, "a rule needs from");
 		if (!ra.to)
@@ -912,14 +717,14 @@ static void quarantine_key(struct ld *l, const char *key, struct ynode *k,
 	(void)key;
 	(void)k;
 	(void)arg;
-	if (!want(l, v, YAML_SEQUENCE_NODE, "quarantine.allow"))
+	if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, "quarantine.allow"))
 		return;
 	l->p->qallow = 0;
 	for (size_t i = 0; i < v->n; i++) {
-		struct ynode *e = item(l, v, i);
-		const char *s = scalar(e);
+		struct ynode *e = ydoc_item(l, v, i);
+		const char *s = ydoc_scalar(e);
 
-		if (!want(l, e, YAML_SCALAR_NODE, "a quarantine service"))
+		if (!ydoc_want(l, e, YAML_SCALAR_NODE, "a quarantine service"))
 			continue;
 		if (!strcmp(s, "dhcp"))
 			l->p->qallow |= BH_SVC_DHCP;
@@ -938,12 +743,12 @@ static void quarantine_key(struct ld *l, const char *key, struct ynode *k,
 static void dhcp_key(struct ld *l, const char *key, struct ynode *k,
 		     struct ynode *v, void *arg)
 {
-	const char *s = scalar(v);
+	const char *s = ydoc_scalar(v);
 
 	(void)key;
 	(void)k;
 	(void)arg;
-	if (!want(l, v, YAML_SCALAR_NODE, "dhcp.leases"))
+	if (!ydoc_want(l, v, YAML_SCALAR_NODE, "dhcp.leases"))
 		return;
 	if (s[0] != '/' || strlen(s) >= PATH_MAX)
 		ERR(l, v, "dhcp.leases must be an absolute path, not '%s'", s);
@@ -1157,216 +962,6 @@ static void check_members(struct ld *l)
 	free(mt);
 }
 
-/* ---- the document: one pass over libyaml's events ---------------------------- */
-
-/* line @line (0-based) of @buf starts with whitespace that holds a tab */
-static bool tab_indent(const char *buf, size_t len, size_t line)
-{
-	size_t i = 0;
-
-	for (size_t l = 0; l < line && i < len; i++)
-		if (buf[i] == '\n')
-			l++;
-	for (; i < len && (buf[i] == ' ' || buf[i] == '\t'); i++)
-		if (buf[i] == '\t')
-			return true;
-	return false;
-}
-
-static void *xgrow(void *arr, size_t *cap, size_t size)
-{
-	size_t n = *cap ? 2 * *cap : 1024;
-	void *r = realloc(arr, n * size);
-
-	if (!r) {
-		fprintf(stderr, "bulkhead: out of memory\n");
-		abort();
-	}
-	*cap = n;
-	return r;
-}
-
-/* A copy of @len bytes of @s, NUL-terminated, that lives as long as @doc. */
-static const char *doc_strdup(struct ydoc *doc, const unsigned char *s, size_t len)
-{
-	struct strblock *b = doc->strs;
-	char *r;
-
-	if (!b || b->size - b->used < len + 1) {
-		size_t size = len + 1 > 65536 ? len + 1 : 65536;
-
-		b = malloc(sizeof(*b) + size);
-		if (!b) {
-			fprintf(stderr, "bulkhead: out of memory\n");
-			abort();
-		}
-		b->next = doc->strs;
-		b->used = 0;
-		b->size = size;
-		doc->strs = b;
-	}
-	r = b->buf + b->used;
-	memcpy(r, s, len);
-	r[len] = '\0';
-	b->used += len + 1;
-	return r;
-}
-
-static void doc_free(struct ydoc *doc)
-{
-	while (doc->strs) {
-		struct strblock *next = doc->strs->next;
-
-		free(doc->strs);
-		doc->strs = next;
-	}
-	free(doc->nodes);
-	free(doc->kids);
-	memset(doc, 0, sizeof(*doc));
-}
-
-/* Lists and mappings open while their children are read. */
-struct open_stack {
-	struct { unsigned int node; size_t base; } *open;
-	size_t n_open, cap_open;
-	unsigned int *pending;	/* children read so far, of every open node */
-	size_t n_pending, cap_pending;
-};
-
-/* A new node of @ev's kind; a child of the innermost open node, or the root. */
-static unsigned int doc_add(struct ydoc *doc, struct open_stack *st,
-			    const yaml_event_t *ev, unsigned char type)
-{
-	unsigned int idx = (unsigned int)doc->n_nodes;
-	struct ynode *n;
-
-	if (doc->n_nodes == doc->cap_nodes)
-		doc->nodes = xgrow(doc->nodes, &doc->cap_nodes, sizeof(*doc->nodes));
-	n = &doc->nodes[doc->n_nodes++];
-	memset(n, 0, sizeof(*n));
-	n->type = type;
-	n->line = (unsigned int)ev->start_mark.line;
-	n->col = (unsigned int)ev->start_mark.column;
-	if (type == YAML_SCALAR_NODE) {
-		n->s = doc_strdup(doc, ev->data.scalar.value, ev->data.scalar.length);
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	}
-	if (!st->n_open) {
-		doc->has_root = true;	/* a second document is refused */
-	} else {
-		if (st->n_pending == st->cap_pending)
-			st->pending = xgrow(st->pending, &st->cap_pending, sizeof(*st->pending));
-		st->pending[st->n_pending++] = idx;
-	}
-	return idx;
-}
-
-static void doc_open(struct ydoc *doc, struct open_stack *st,
-		     const yaml_event_t *ev, unsigned char type)
-{
-	unsigned int idx = doc_add(doc, st, ev, type);
-
-	if (st->n_open == st->cap_open)
-		st->open = xgrow(st->open, &st->cap_open, sizeof(*st->open));
-	st->open[st->n_open].node = idx;
-	st->open[st->n_open].base = st->n_pending;
-	st->n_open++;
-}
-
-/* The innermost open node is complete: its children move to doc->kids. */
-static void doc_close(struct ydoc *doc, struct open_stack *st)
-{
-	size_t base = st->open[--st->n_open].base;
-	struct ynode *n = &doc->nodes[st->open[st->n_open].node];
-	size_t cnt = st->n_pending - base;
-
-	while (doc->cap_kids - doc->n_kids < cnt)
-		doc->kids = xgrow(doc->kids, &doc->cap_kids, sizeof(*doc->kids));
-	if (cnt)	/* an empty list or mapping may have no arrays yet */
-		memcpy(doc->kids + doc->n_kids, st->pending + base, cnt * sizeof(*doc->kids));
-	n->first = (unsigned int)doc->n_kids;
-	n->n = (unsigned int)(n->type == YAML_MAPPING_NODE ? cnt / 2 : cnt);
-	doc->n_kids += cnt;
-	st->n_pending = base;
-}
-
-static struct bh_pos ev_pos(const yaml_mark_t *m)
-{
-	return (struct bh_pos){ (unsigned int)m->line + 1, (unsigned int)m->column + 1 };
-}
-
-/*
- * Parse @buf into l->doc, in one pass over the events. Anchors and aliases
- * are refused (alias bombs stop here), so is a second document.
- */
-static int load_doc(struct ld *l, const char *buf, size_t len)
-{
-	struct open_stack st = {};
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	int ret = 0, docs = 0;
-
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	for (;;) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			bh_diag_add(l->d, l->file, ev_pos(&parser.problem_mark),
-				    "YAML syntax error: %s%s%s%s",
-				    parser.problem ? parser.problem : "invalid",
-				    parser.context ? " " : "",
-				    parser.context ? parser.context : "",
-				    tab_indent(buf, len, parser.problem_mark.line) ?
-				    " (a tab in the indentation of this line: YAML indents with spaces only)" : "");
-			ret = -EINVAL;
-			break;
-		}
-		if (ev.type == YAML_ALIAS_EVENT ||
-		    (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
-		    (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
-		    (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor)) {
-			bh_diag_add(l->d, l->file, ev_pos(&ev.start_mark),
-				    "YAML anchors and aliases are not allowed in a policy");
-			ret = -EINVAL;
-		}
-		if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
-			bh_diag_add(l->d, l->file, ev_pos(&ev.start_mark),
-				    "a policy file holds one YAML document");
-			ret = -EINVAL;
-		}
-		if (!ret) {
-			switch (ev.type) {
-			case YAML_SCALAR_EVENT:
-				doc_add(&l->doc, &st, &ev, YAML_SCALAR_NODE);
-				break;
-			case YAML_SEQUENCE_START_EVENT:
-				doc_open(&l->doc, &st, &ev, YAML_SEQUENCE_NODE);
-				break;
-			case YAML_MAPPING_START_EVENT:
-				doc_open(&l->doc, &st, &ev, YAML_MAPPING_NODE);
-				break;
-			case YAML_SEQUENCE_END_EVENT:
-			case YAML_MAPPING_END_EVENT:
-				doc_close(&l->doc, &st);
-				break;
-			default:
-				break;
-			}
-		}
-		if (ev.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		yaml_event_delete(&ev);
-		if (ret)
-			break;
-	}
-	yaml_parser_delete(&parser);
-	free(st.open);
-	free(st.pending);
-	return ret;
-}
-
 int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct bh_policy **out, struct bh_diag *d)
 {
@@ -1387,9 +982,9 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		bh_diag_add(d, name, (struct bh_pos){ 0, 0 }, "the file holds a NUL byte: not a YAML policy");
 		return -EINVAL;
 	}
-	ret = load_doc(&l, buf, len);
+	ret = ydoc_load(&l, buf, len);
 	if (ret) {
-		doc_free(&l.doc);
+		ydoc_free(&l.doc);
 		return ret;
 	}
 
@@ -1405,15 +1000,15 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		bh_diag_add(d, name, (struct bh_pos){ 1, 1 }, "the policy is empty");
 		goto fail;
 	}
-	if (!want(&l, root, YAML_MAPPING_NODE, "the policy"))
+	if (!ydoc_want(&l, root, YAML_MAPPING_NODE, "the policy"))
 		goto fail;
-	walk_map(&l, root, "the policy", top_keys, top_key, &ta);
+	ydoc_walk_map(&l, root, "the policy", top_keys, top_key, &ta);
 
 	if (!ta.version) {
 		ERR(&l, root, "version missing (this format is version: 1)");
-	} else if (!scalar(ta.version) || strcmp(scalar(ta.version), "1")) {
+	} else if (!ydoc_scalar(ta.version) || strcmp(ydoc_scalar(ta.version), "1")) {
 		ERR(&l, ta.version, "unsupported version '%s' (this format is version: 1)",
-		    scalar(ta.version) ?: "?");
+		    ydoc_scalar(ta.version) ?: "?");
 	}
 	if (!ta.interfaces)
 		ERR(&l, root, "interfaces missing: name the bridge or ports devices are on");
@@ -1423,15 +1018,15 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		collect_groups(&l, ta.groups);
 	else
 		l.p->groups = xcalloc(1, sizeof(*l.p->groups));
-	if (ta.defaults && want(&l, ta.defaults, YAML_MAPPING_NODE, "defaults"))
-		walk_map(&l, ta.defaults, "defaults", def_keys, defaults_key, &da);
+	if (ta.defaults && ydoc_want(&l, ta.defaults, YAML_MAPPING_NODE, "defaults"))
+		ydoc_walk_map(&l, ta.defaults, "defaults", def_keys, defaults_key, &da);
 
 	/* the unknown group: named, or an implicit empty "unknown" */
 	if (da.unknown) {
-		int g = bh_policy_group(l.p, scalar(da.unknown));
+		int g = bh_policy_group(l.p, ydoc_scalar(da.unknown));
 
 		if (g < 0)
-			ERR(&l, da.unknown, "defaults.unknown: unknown group '%s'", scalar(da.unknown));
+			ERR(&l, da.unknown, "defaults.unknown: unknown group '%s'", ydoc_scalar(da.unknown));
 		else
 			l.p->unknown_group = (__u16)g;
 	} else {
@@ -1450,23 +1045,23 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 	do_groups(&l, ta.groups);
 	if (ta.rules)
 		do_rules(&l, ta.rules);
-	if (ta.quarantine && want(&l, ta.quarantine, YAML_MAPPING_NODE, "quarantine"))
-		walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
-	if (ta.dhcp && want(&l, ta.dhcp, YAML_MAPPING_NODE, "dhcp"))
-		walk_map(&l, ta.dhcp, "dhcp", dhcp_keys, dhcp_key, NULL);
+	if (ta.quarantine && ydoc_want(&l, ta.quarantine, YAML_MAPPING_NODE, "quarantine"))
+		ydoc_walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
+	if (ta.dhcp && ydoc_want(&l, ta.dhcp, YAML_MAPPING_NODE, "dhcp"))
+		ydoc_walk_map(&l, ta.dhcp, "dhcp", dhcp_keys, dhcp_key, NULL);
 	check_members(&l);
 
 	free(l.byname);
 	l.byname = NULL;
 	if (d->n)
 		goto fail;
-	doc_free(&l.doc);
+	ydoc_free(&l.doc);
 	*out = l.p;
 	return 0;
 fail:
 	free(l.byname);
-	diag_sort(d);
-	doc_free(&l.doc);
+	bh_diag_sort(d);
+	ydoc_free(&l.doc);
 	bh_policy_free(l.p);
 	return -EINVAL;
 }
