@@ -334,38 +334,17 @@ int bh_policy_compile(const struct bh_ctx *ctx, const char *path, struct bh_poli
 
 /* ---- what is applied ------------------------------------------------------------ */
 
-static char *read_file(const char *path, size_t *len)
+/* the policy file as it was loaded (it validated at most that many bytes) */
+static int read_policy(const char *path, char **text, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	int fd, ret;
 
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *tmp;
-
-			cap = cap ? cap * 2 : 8192;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = tmp;
-		}
-		size_t r = fread(buf + n, 1, 4096, f);
-
-		n += r;
-		if (r < 4096)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = bh_read_fd(fd, BH_POLICY_MAX_BYTES, text, len);
+	close(fd);
+	return ret;
 }
 
 int ctl_save_applied(const struct bh_ctx *ctx, const char *path, const char *mode,
@@ -384,9 +363,9 @@ int ctl_save_applied(const struct bh_ctx *ctx, const char *path, const char *mod
 
 	for (size_t i = 0; i < p->n_groups; i++)
 		ndev += p->groups[i].n_members;
-	text = read_file(path, &len);
-	if (!text)
-		return -errno;
+	ret = read_policy(path, &text, &len);
+	if (ret)
+		return ret;
 	ret = bh_state_write(ctx->state_dir, BH_STATE_POLICY, text, len);
 	free(text);
 	if (ret)
