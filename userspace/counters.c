@@ -14,7 +14,7 @@
 
 #include "counters.h"
 
-int bh_counts_verdicts(const struct bh_ctx *ctx, const struct bh_maps *m, __u32 gen,
+int bh_counts_verdicts(const struct bh_maps *m, bool nft, __u32 gen,
 		       struct bh_counter *reasons, struct bh_counter *rules, size_t n_rules)
 {
 	__u64 npkts[BH_R_MAX] = {}, nbytes[BH_R_MAX] = {}, *rpkts = NULL, *rbytes = NULL;
@@ -22,7 +22,7 @@ int bh_counts_verdicts(const struct bh_ctx *ctx, const struct bh_maps *m, __u32 
 
 	if (n_rules > BH_MAX_RULES)
 		n_rules = BH_MAX_RULES;
-	if (bh_nft_in_force(ctx)) {
+	if (nft) {
 		rpkts = calloc(n_rules + 1, sizeof(*rpkts));
 		rbytes = calloc(n_rules + 1, sizeof(*rbytes));
 		if (!rpkts || !rbytes) {
@@ -140,7 +140,7 @@ static int slot_rows(const struct bh_maps *m, struct bh_dev_count **rows, size_t
 	return ret;
 }
 
-int bh_counts_devices(const struct bh_ctx *ctx, const struct bh_maps *m,
+int bh_counts_devices(const struct bh_maps *m, bool nft,
 		      struct bh_dev_count **out, size_t *n)
 {
 	struct bh_dev_count *rows = NULL, *nrows = NULL, *tmp;
@@ -152,7 +152,7 @@ int bh_counts_devices(const struct bh_ctx *ctx, const struct bh_maps *m,
 	ret = bpf_rows(m->devstats, &rows, &nr);
 	if (!ret)
 		ret = slot_rows(m, &rows, &nr);
-	if (!ret && bh_nft_in_force(ctx) && !(ret = bh_nft_devstats(&nrows, &nn)) && nn) {
+	if (!ret && nft && !(ret = bh_nft_devstats(&nrows, &nn)) && nn) {
 		tmp = realloc(rows, (nr + nn) * sizeof(*tmp));
 		if (!tmp) {
 			ret = -ENOMEM;

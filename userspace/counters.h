@@ -11,21 +11,24 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "cmd.h"
+#include <stdbool.h>
+
+#include "dataplane.h"
 #include "nft.h"
 
 /*
  * Per verdict reason into @reasons[BH_R_MAX], and per rule of generation
- * @gen into @rules[@n_rules] (may be NULL). 0 or -errno.
+ * @gen into @rules[@n_rules] (may be NULL); with @nft (--mode nft in
+ * force) the nftables counters added. 0 or -errno.
  */
-int bh_counts_verdicts(const struct bh_ctx *ctx, const struct bh_maps *m, __u32 gen,
+int bh_counts_verdicts(const struct bh_maps *m, bool nft, __u32 gen,
 		       struct bh_counter *reasons, struct bh_counter *rules, size_t n_rules);
 
 /*
  * Per source MAC, sorted by MAC, one row each, in a malloc'd array.
  * 0 or -errno.
  */
-int bh_counts_devices(const struct bh_ctx *ctx, const struct bh_maps *m,
+int bh_counts_devices(const struct bh_maps *m, bool nft,
 		      struct bh_dev_count **out, size_t *n);
 
 /* The row of @mac in @rows (sorted), or NULL. */

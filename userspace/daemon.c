@@ -21,8 +21,7 @@
  *    at the next end of a lease in force: the leases are read again and
  *    applied when the addresses they bind change (leases.c).
  *
- * Every change goes through the subcommands' own code in cmd.c, under the
- * controller lock, held only while one step runs: an admin's `bulkhead
+ * Every change goes through the controller (ctl.h), under its lock, held only while one step runs: an admin's `bulkhead
  * apply` or `isolate` waits at most for that step. Signals are only read
  * between steps, so the daemon never exits halfway through one.
  */
@@ -47,6 +46,7 @@
 #include <bpf/bpf.h>
 #include <libmnl/libmnl.h>
 
+#include "ctl.h"
 #include "daemon.h"
 #include "events.h"
 #include "leases.h"
@@ -103,6 +103,12 @@ static void dlog(const char *fmt, ...)
 		n += (size_t)len < sizeof(line) - n - 1 ? (size_t)len : sizeof(line) - n - 2;
 	line[n++] = '\n';
 	fwrite(line, 1, n, stderr);
+}
+
+/* a system error: never one that reads as wrong input (ctl.h) */
+static int sys_err(int err)
+{
+	return err < 0 && !bh_err_input(err) ? err : -EIO;
 }
 
 static long long now_ms(void)
@@ -333,7 +339,7 @@ static void nl_read(struct daemon *d)
 
 static void sync_ports(struct daemon *d)
 {
-	if (bh_sync_ports(d->ctx) != BH_EXIT_OK)
+	if (bh_sync_ports(d->ctx))
 		dlog("ports: not synced (see above); next try on the next change");
 	ports_log(d);
 }
@@ -392,9 +398,9 @@ static void reload(struct daemon *d, const char *why)
 
 	d->reload = false;
 	d->reload_at = 0;
-	rc = bh_apply(d->ctx, d->path, true);
-	bh_metrics_apply_result(d->mx, rc == BH_EXIT_OK);
-	if (rc == BH_EXIT_OK)
+	rc = bh_apply(d->ctx, d->path, NULL);
+	bh_metrics_apply_result(d->mx, !rc);
+	if (!rc)
 		dlog("policy %s %s: applied (epoch %u, %lld ms)", d->path, why,
 		     active_epoch(d->ctx), now_ms() - t0);
 	else if (!active_epoch(d->ctx))
@@ -477,8 +483,8 @@ static void leases_read(struct daemon *d, const char *why)
 	d->lease_at = 0;
 	rc = bh_leases_update(d->ctx, d->path, &applied);
 	if (applied) {
-		bh_metrics_apply_result(d->mx, rc == BH_EXIT_OK);
-		if (rc == BH_EXIT_OK)
+		bh_metrics_apply_result(d->mx, !rc);
+		if (!rc)
 			dlog("DHCP leases %s %s: the bound addresses changed, applied (epoch %u, %lld ms)",
 			     d->lpath, why, active_epoch(d->ctx), now_ms() - t0);
 		else
@@ -654,11 +660,12 @@ static int loop(struct daemon *d)
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
-			dlog("poll: %s", strerror(errno));
-			return BH_EXIT_SYSTEM;
+			ret = -errno;
+			dlog("poll: %s", strerror(-ret));
+			return bh_err_input(ret) ? -EIO : ret;
 		}
 		if ((pfd[0].revents & POLLIN) && signal_read(d))
-			return BH_EXIT_OK;
+			return 0;
 		if (pfd[1].revents & POLLIN)
 			ino_read(d);
 		if (pfd[2].revents & POLLIN)
@@ -721,39 +728,42 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	struct bh_maps m;
 	char ports[512], err[256];
 	bool pinned;
-	int rc = BH_EXIT_SYSTEM, ret;
+	int rc, ret;
 
 	ret = pidfile_lock(&d);
 	if (ret) {
-		rc = ret == -EWOULDBLOCK ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+		rc = ret == -EWOULDBLOCK ? -EALREADY : sys_err(ret);
 		goto out;
 	}
 	ret = signals_open(&d);
 	if (ret) {
 		dlog("signals: %s", strerror(-ret));
+		rc = sys_err(ret);
 		goto out;
 	}
 	/* watch first: an edit made while coming up is not missed */
 	ret = watch_open(&d);
 	if (ret) {
-		rc = BH_EXIT_INPUT;
+		rc = bh_err_input(ret) ? ret : -EINVAL;
 		goto out;
 	}
 	ret = nl_open(&d);
 	if (ret) {
 		dlog("rtnetlink: %s", strerror(-ret));
+		rc = sys_err(ret);
 		goto out;
 	}
 	d.timer = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
 	d.ltimer = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d.timer < 0 || d.ltimer < 0) {
+		rc = sys_err(-errno);
 		dlog("timerfd: %s", strerror(errno));
 		goto out;
 	}
 	ret = bh_metrics_open(&d.mx, metrics, ctx, NULL, err, sizeof(err));
 	if (ret) {
 		dlog("%s", err);
-		rc = ret == -EINVAL ? BH_EXIT_INPUT : BH_EXIT_SYSTEM;
+		rc = ret == -EINVAL ? ret : sys_err(ret);
 		goto out;
 	}
 	dlog("starting (pid %d): policy %s, pin dir %s, state dir %s, mode %s, metrics %s",
@@ -764,11 +774,11 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	if (pinned)
 		bh_maps_close(&m);
 	/* up: re-adopts pinned links in place, so taking over leaves no gap */
-	rc = bh_up(ctx, path, mode, true);
-	bh_metrics_apply_result(d.mx, rc == BH_EXIT_OK);
+	rc = bh_up(ctx, path, mode, NULL);
+	bh_metrics_apply_result(d.mx, !rc);
 	bh_ports_in_force(ctx, &d.ports, &d.n_ports);
 	ports_summary(&d, ports, sizeof(ports));
-	if (rc == BH_EXIT_OK) {
+	if (!rc) {
 		dlog("%s: policy %s (epoch %u), ports:%s",
 		     pinned ? "took over what was pinned" : "up", path,
 		     active_epoch(ctx), ports);
@@ -783,7 +793,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	ret = bh_events_open(&d.ev, ctx->pin_dir, ctx->state_dir);
 	if (ret) {
 		dlog("events: %s", strerror(-ret));
-		rc = BH_EXIT_SYSTEM;
+		rc = sys_err(ret);
 		goto out;
 	}
 	/* the NFLOG group of --mode nft's drops, bound whatever the mode (a

@@ -9,13 +9,16 @@
 #ifndef BH_DAEMON_H
 #define BH_DAEMON_H
 
-#include "cmd.h"
+#include "ctl.h"
 
 /* <state dir>/daemon.pid: the running daemon's pid, flock'ed while it runs */
 #define BH_DAEMON_PID	"daemon.pid"
 
-/* Run in the foreground until SIGTERM or SIGINT; returns an exit code. */
-/* @metrics: "ADDR:PORT" of the Prometheus endpoint, or "off". */
+/*
+ * Run in the foreground until SIGTERM or SIGINT: 0, or -errno as ctl.h
+ * defines them (-EALREADY: another daemon runs on the state dir).
+ * @metrics: "ADDR:PORT" of the Prometheus endpoint, or "off".
+ */
 int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 		  const char *metrics);
 

@@ -539,14 +539,6 @@ int bh_policy_diff(const struct bh_policy *from, const struct bh_policy *to,
 
 /* ---- output ----------------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-	if (s)
-		bh_json_str(f, s);
-	else
-		fputs("null", f);
-}
-
 static void print_item(FILE *f, const struct bh_diff_item *it)
 {
 	static const char mark[] = { [BH_DO_ADD] = '+', [BH_DO_REMOVE] = '-',
@@ -587,23 +579,28 @@ void bh_diff_print(FILE *f, const struct bh_diff *d, bool json)
 	int last = -1;
 
 	if (json) {
-		fprintf(f, "{\"changes\":%zu,\"items\":[", d->n);
+		struct bh_jw w;
+
+		bh_jw_init(&w, f);
+		bh_jw_obj_start(&w);
+		bh_jw_uint_field(&w, "changes", d->n);
+		bh_jw_key(&w, "items");
+		bh_jw_arr_start(&w);
 		for (size_t i = 0; i < d->n; i++) {
 			const struct bh_diff_item *it = &d->items[i];
 
-			fprintf(f, "%s{\"section\":\"%s\",\"op\":\"%s\",\"subject\":",
-				i ? "," : "", bh_diff_section_name(it->section),
-				bh_diff_op_name(it->op));
-			json_str(f, it->subject);
-			fputs(",\"name\":", f);
-			json_str(f, it->name);
-			fputs(",\"old\":", f);
-			json_str(f, it->old);
-			fputs(",\"new\":", f);
-			json_str(f, it->new);
-			fputc('}', f);
+			bh_jw_obj_start(&w);
+			bh_jw_str_field(&w, "section", bh_diff_section_name(it->section));
+			bh_jw_str_field(&w, "op", bh_diff_op_name(it->op));
+			bh_jw_str_field(&w, "subject", it->subject);
+			bh_jw_str_field(&w, "name", it->name);
+			bh_jw_str_field(&w, "old", it->old);
+			bh_jw_str_field(&w, "new", it->new);
+			bh_jw_obj_end(&w);
 		}
-		fputs("]}\n", f);
+		bh_jw_arr_end(&w);
+		bh_jw_obj_end(&w);
+		bh_jw_nl(&w);
 		return;
 	}
 	if (!d->n) {

@@ -417,10 +417,10 @@ static bool linklocal6(const __u8 *a)
 	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
-static bool lan_ip(const struct ctx *c, const __u8 *a)
+bool bh_lan_addr(const struct bh_gw_addr *gw, size_t n, const __u8 a[16])
 {
-	for (size_t i = 0; i < c->env->n_gw_addrs; i++) {
-		const struct bh_gw_addr *g = &c->env->gw_addrs[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct bh_gw_addr *g = &gw[i];
 
 		if (!g->addr.v4 && linklocal6(g->addr.a))
 			continue;
@@ -428,6 +428,11 @@ static bool lan_ip(const struct ctx *c, const __u8 *a)
 			return true;
 	}
 	return false;
+}
+
+static bool lan_ip(const struct ctx *c, const __u8 *a)
+{
+	return bh_lan_addr(c->env->gw_addrs, c->env->n_gw_addrs, a);
 }
 
 static const struct bh_member *member_by_mac(const struct bh_policy *p, const __u8 *mac, int *g)

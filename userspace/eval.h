@@ -46,6 +46,12 @@ void bh_eval_frame(const struct bh_policy *p, const struct bh_env *env,
 
 /* frame field helpers, also for nflog.c: a big-endian 16-bit value; an
  * IPv4 address as v4-mapped IPv6 */
+/*
+ * @a (16 bytes, IPv4 v4-mapped) is in the prefix of one of the gateway's
+ * @n addresses @gw (link-local IPv6 ones left out): on the bridge's LAN.
+ */
+bool bh_lan_addr(const struct bh_gw_addr *gw, size_t n, const __u8 a[16]);
+
 __u16 bh_be16(const __u8 *p);
 void bh_v4mapped(__u8 out[16], const __u8 *a);
 

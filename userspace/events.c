@@ -1,35 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * events.c - the daemon's deny event reader and aggregator, the events
- * file in the state dir, and `bulkhead events`. See events.h.
+ * events.c - the daemon's deny event reader and aggregator, and the events
+ * file in the state dir. See events.h; `bulkhead events` is cmd_events.c.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "nft.h"
 #include "events.h"
-#include "guard.h"
-#include "json.h"
-#include "leases.h"
-#include "policy.h"
 #include "state.h"
 
-#define STATE_POLICY	"policy.yaml"	/* cmd.c: the applied policy's copy */
-#define FOLLOW_POLL_MS	500
 #define MAX_QUAR	BH_MAX_QUARANTINE
 #define HBUCKETS	8192		/* aggregate index: a power of 2 */
 
@@ -165,8 +153,7 @@ int bh_evagg_parse_line(const char *line, struct bh_evagg *a)
 	return 0;
 }
 
-/* Every valid line of @dir/events, in file order. 0 (none: 0 lines) or -errno. */
-static int file_load(const char *dir, struct bh_evagg **out, size_t *n)
+int bh_events_load(const char *dir, struct bh_evagg **out, size_t *n)
 {
 	struct bh_evagg *v = NULL, *tmp, a;
 	size_t len, cap = 0;
@@ -473,7 +460,7 @@ int bh_events_open(struct bh_events **out, const char *pin_dir, const char *stat
 	}
 	memset(ev->head, 0xff, sizeof(ev->head));	/* -1: empty */
 	/* what an earlier daemon aggregated goes on */
-	ret = file_load(state_dir, &old, &n);
+	ret = bh_events_load(state_dir, &old, &n);
 	if (ret)
 		goto err;
 	for (size_t i = 0; i < n && ev->n_aggs < BH_EVAGG_MAX; i++) {
@@ -572,355 +559,4 @@ void bh_events_stats(const struct bh_events *ev, struct bh_events_stats *st)
 {
 	*st = ev->st;
 	st->n_aggs = ev->n_aggs;
-}
-
-/* ---- bulkhead events ------------------------------------------------------------ */
-
-struct names {
-	struct bh_policy *p;
-};
-
-static struct bh_policy *load_applied(const char *state_dir)
-{
-	struct bh_policy *p = NULL;
-	struct bh_diag d = {};
-	size_t len;
-	char *buf;
-
-	if (bh_state_read(state_dir, STATE_POLICY, &buf, &len))
-		return NULL;
-	if (bh_policy_load_buf("applied policy", buf, len, &p, &d))
-		p = NULL;
-	free(buf);
-	return p;
-}
-
-static const struct bh_member *by_mac(const struct bh_policy *p, const __u8 mac[6],
-				      const char **group)
-{
-	for (size_t g = 0; p && g < p->n_groups; g++)
-		for (size_t i = 0; i < p->groups[g].n_members; i++)
-			if (!memcmp(p->groups[g].members[i].mac, mac, 6)) {
-				*group = p->groups[g].name;
-				return &p->groups[g].members[i];
-			}
-	return NULL;
-}
-
-static const struct bh_member *by_addr(const struct bh_policy *p, const __u8 a[16],
-				       const char **group)
-{
-	for (size_t g = 0; p && g < p->n_groups; g++)
-		for (size_t i = 0; i < p->groups[g].n_members; i++) {
-			const struct bh_member *m = &p->groups[g].members[i];
-
-			for (size_t j = 0; j < m->n_ips; j++)
-				if (!memcmp(m->ips[j].a, a, 16)) {
-					*group = p->groups[g].name;
-					return m;
-				}
-		}
-	return NULL;
-}
-
-static bool zero16(const __u8 a[16])
-{
-	for (int i = 0; i < 16; i++)
-		if (a[i])
-			return false;
-	return true;
-}
-
-static void fmt_addr(const __u8 a[16], bool v4, char *buf, size_t len)
-{
-	struct bh_addr x = { .v4 = v4 };
-
-	memcpy(x.a, a, 16);
-	bh_format_addr(&x, buf, len);
-}
-
-static const char *proto_name(__u8 proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case 0:
-		return "";
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 58:
-		return "icmpv6";
-	default:
-		snprintf(buf, len, "ip%u", proto);
-		return buf;
-	}
-}
-
-/* What an aggregate's ends are called: a device name, else MAC or address. */
-struct ends {
-	char smac[18], dmac[18], saddr[64], daddr[64];
-	const char *src, *sgroup, *dst, *dgroup;
-	char sbuf[64], dbuf[80];
-	const char *proto;
-	char pbuf[16];
-};
-
-/* host names from the DHCP leases in force: for devices the policy does not name */
-static struct bh_leases ev_leases;
-
-static void ends_of(const struct bh_policy *p, const struct bh_evagg *a, struct ends *e)
-{
-	const char *host = bh_leases_host(&ev_leases, a->smac);
-	const struct bh_member *m;
-	bool ip = a->eth_proto == 0x0800 || a->eth_proto == 0x86dd || a->eth_proto == 0x0806;
-
-	memset(e, 0, sizeof(*e));
-	bh_format_mac(a->smac, e->smac);
-	bh_format_mac(a->dmac, e->dmac);
-	if (ip && !zero16(a->saddr))
-		fmt_addr(a->saddr, a->is_v4, e->saddr, sizeof(e->saddr));
-	if (ip && !zero16(a->daddr))
-		fmt_addr(a->daddr, a->is_v4, e->daddr, sizeof(e->daddr));
-	m = by_mac(p, a->smac, &e->sgroup);
-	e->src = m && m->name ? m->name : host ? host : e->smac;
-	if (m && !m->name && !host) {
-		snprintf(e->sbuf, sizeof(e->sbuf), "%s(%s)", e->smac, e->sgroup);
-		e->src = e->sbuf;
-	}
-	m = NULL;
-	if (*e->daddr)
-		m = by_addr(p, a->daddr, &e->dgroup);
-	if (!m)
-		m = by_mac(p, a->dmac, &e->dgroup);
-	host = bh_leases_host(&ev_leases, m ? m->mac : a->dmac);
-	if (m && m->name)
-		e->dst = m->name;
-	else if (host)
-		e->dst = host;
-	else if (*e->daddr)
-		e->dst = e->daddr;
-	else
-		e->dst = e->dmac;
-	e->proto = proto_name(a->proto, e->pbuf, sizeof(e->pbuf));
-}
-
-static void fmt_time(__u64 ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, bool json,
-		      bool first)
-{
-	char t1[32], t2[32];
-	struct ends e;
-
-	ends_of(p, a, &e);
-	if (json) {
-		printf("%s{\"kind\":\"%s\",\"src\":", first ? "" : ",", bh_evkind_name(a->kind));
-		bh_json_str(stdout, e.src == e.smac || e.src == e.sbuf ? "" : e.src);
-		printf(",\"src_mac\":\"%s\",\"src_group\":", e.smac);
-		bh_json_str(stdout, e.sgroup ? e.sgroup : "");
-		printf(",\"src_addr\":");
-		bh_json_str(stdout, e.saddr);
-		if (a->kind == BH_EVK_DROP) {
-			printf(",\"dst\":");
-			bh_json_str(stdout, e.dst == e.daddr || e.dst == e.dmac ? "" : e.dst);
-			printf(",\"dst_mac\":\"%s\",\"dst_group\":", e.dmac);
-			bh_json_str(stdout, e.dgroup ? e.dgroup : "");
-			printf(",\"dst_addr\":");
-			bh_json_str(stdout, e.daddr);
-			printf(",\"ethertype\":%u,\"proto\":\"%s\",\"sport\":%u,\"port\":%u",
-			       a->eth_proto, e.proto, a->sport, a->dport);
-			printf(",\"reason\":\"%s\",\"rule_id\":%lld", bh_reason_name(a->reason),
-			       a->rule_id == BH_RULE_DEFAULT ? -1LL : (long long)a->rule_id);
-		}
-		printf(",\"count\":%llu,\"first\":%llu.%03llu,\"last\":%llu.%03llu,\"seq\":%llu}",
-		       (unsigned long long)a->count,
-		       (unsigned long long)(a->first_ms / 1000),
-		       (unsigned long long)(a->first_ms % 1000),
-		       (unsigned long long)(a->last_ms / 1000),
-		       (unsigned long long)(a->last_ms % 1000), (unsigned long long)a->seq);
-		return;
-	}
-	fmt_time(a->first_ms, t1, sizeof(t1));
-	fmt_time(a->last_ms, t2, sizeof(t2));
-	if (a->kind != BH_EVK_DROP) {
-		printf("%s %s x%llu, first %s, last %s\n", e.src, bh_evkind_name(a->kind),
-		       (unsigned long long)a->count, t1, t2);
-		return;
-	}
-	printf("%s -> %s ", e.src, e.dst);
-	if (a->proto == 6 || a->proto == 17)
-		printf("%s/%u", e.proto, a->dport);
-	else if (a->proto)
-		printf("%s", e.proto);
-	else
-		printf("ethertype 0x%04x", a->eth_proto);
-	printf(" %s x%llu, first %s, last %s\n", bh_reason_name(a->reason),
-	       (unsigned long long)a->count, t1, t2);
-}
-
-static int cmp_first(const void *x, const void *y)
-{
-	const struct bh_evagg *a = x, *b = y;
-
-	if (a->first_ms != b->first_ms)
-		return a->first_ms < b->first_ms ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-static int cmp_seq(const void *x, const void *y)
-{
-	const struct bh_evagg *a = x, *b = y;
-
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-static volatile sig_atomic_t follow_stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	follow_stop = 1;
-}
-
-static int follow(const struct bh_ctx *ctx, struct bh_policy **p, bool json, __u64 since)
-{
-	char path[PATH_MAX];
-	struct timespec mtime = {};
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, BH_EVENTS_FILE);
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
-	signal(SIGPIPE, on_stop);
-	while (!follow_stop) {
-		struct bh_evagg *v = NULL;
-		size_t n = 0;
-
-		if (!stat(path, &st) && (st.st_mtim.tv_sec != mtime.tv_sec ||
-					 st.st_mtim.tv_nsec != mtime.tv_nsec)) {
-			mtime = st.st_mtim;
-			if (!file_load(ctx->state_dir, &v, &n)) {
-				if (n)
-					qsort(v, n, sizeof(*v), cmp_seq);
-				for (size_t i = 0; i < n; i++) {
-					if (v[i].seq <= since)
-						continue;
-					if (!*p)	/* a policy applied since */
-						*p = load_applied(ctx->state_dir);
-					print_agg(*p, &v[i], json, true);
-					if (json)
-						putchar('\n');
-					since = v[i].seq;
-				}
-				fflush(stdout);
-			}
-			free(v);
-		}
-		poll(NULL, 0, FOLLOW_POLL_MS);
-	}
-	return BH_EXIT_OK;
-}
-
-/* A daemon holds <state dir>/daemon.pid's flock (daemon.c) */
-static bool daemon_runs(const char *state_dir)
-{
-	char path[PATH_MAX];
-	bool runs;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/daemon.pid", state_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	runs = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
-	close(fd);
-	return runs;
-}
-
-int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const struct bh_cmd *c = NULL;
-	struct bh_policy *p;
-	struct bh_evagg *v = NULL;
-	bool json = false, fol = false;
-	__u64 since = 0;
-	size_t n = 0;
-	int opt, ret;
-
-	for (const struct bh_cmd *x = bh_cmds; x->name; x++)
-		if (!strcmp(x->name, "events"))
-			c = x;
-	while ((opt = getopt_long(argc, argv, "jfh", opts, NULL)) >= 0) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			bh_json_err_want();
-			break;
-		case 'f':
-			fol = true;
-			break;
-		case 'h':
-			bh_cmd_usage(c, false);
-			return BH_EXIT_OK;
-		default:
-			bh_cmd_usage(c, true);
-			return BH_EXIT_INPUT;
-		}
-	}
-	if (optind != argc) {
-		bh_cmd_usage(c, true);
-		return BH_EXIT_INPUT;
-	}
-	ret = file_load(ctx->state_dir, &v, &n);
-	if (ret) {
-		char path[PATH_MAX], msg[PATH_MAX + 64];
-
-		snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, BH_EVENTS_FILE);
-		bh_guard_path_err(path, ret, msg, sizeof(msg));
-		fprintf(stderr, "bulkhead: events: %s\n", msg);
-		bh_json_err_note(msg);
-		return BH_EXIT_SYSTEM;
-	}
-	if (!daemon_runs(ctx->state_dir))
-		fprintf(stderr, "bulkhead: events: no daemon runs on %s: only the daemon ('bulkhead daemon') collects events; this is what it saw while it ran\n",
-			ctx->state_dir);
-	p = load_applied(ctx->state_dir);
-	bh_leases_saved(ctx->state_dir, &ev_leases);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_first);
-	if (json && !fol)
-		printf("[");
-	for (size_t i = 0; i < n; i++) {
-		print_agg(p, &v[i], json, fol || !i);
-		if (json && fol)
-			putchar('\n');
-		if (v[i].seq > since)
-			since = v[i].seq;
-	}
-	if (json && !fol)
-		printf("]\n");
-	fflush(stdout);
-	free(v);
-	if (fol)
-		ret = follow(ctx, &p, json, since);
-	else
-		ret = BH_EXIT_OK;
-	bh_leases_free(&ev_leases);
-	bh_policy_free(p);
-	return ret;
 }

@@ -20,7 +20,6 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
-#include "cmd.h"
 
 #define BH_EVENTS_FILE		"events"
 #define BH_EVAGG_MAX		4096
@@ -98,7 +97,8 @@ int bh_evagg_format_line(const struct bh_evagg *a, char *buf, size_t len);
 const char *bh_evkind_name(unsigned int kind);
 const char *bh_reason_name(unsigned int reason);
 
-/* `bulkhead events [--follow] [--json]` */
-int bh_cmd_events(const struct bh_ctx *ctx, int argc, char **argv);
+/* Every valid line of @state_dir/events, in file order, malloc'd. 0 (no
+ * file: 0 lines) or -errno. */
+int bh_events_load(const char *state_dir, struct bh_evagg **out, size_t *n);
 
 #endif /* BH_EVENTS_H */

@@ -297,44 +297,62 @@ static int print_matrix(FILE *f, const struct bh_flow_set *s, const struct bh_fl
 	return 0;
 }
 
-/* the one place JSON is built (to move to the JSON writer when it comes) */
+/* the group of @mac as a "group" key, when it has one */
+static void json_group(struct bh_jw *w, const struct bh_flow_names *nm, const __u8 *mac)
+{
+	const char *g = bh_flows_dev_group(nm, mac);
+
+	if (g)
+		bh_jw_str_field(w, "group", g);
+}
+
 static void print_json(FILE *f, const struct bh_flow_set *s, const struct row *v,
 		       const struct bh_flow_names *nm)
 {
-	fputs("{\"flows\":[", f);
+	struct bh_jw w;
+
+	bh_jw_init(&w, f);
+	bh_jw_obj_start(&w);
+	bh_jw_key(&w, "flows");
+	bh_jw_arr_start(&w);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bh_flow_rec *r = v[i].r;
 		const struct bh_flow_key *k = &r->key;
 		char mb[18], a[64], pb[8];
-		const char *g;
 
+		bh_jw_obj_start(&w);
+		bh_jw_key(&w, "src");
+		bh_jw_obj_start(&w);
 		bh_format_mac(k->smac, mb);
-		fprintf(f, "%s{\"src\":{\"mac\":\"%s\",\"name\":", i ? "," : "", mb);
-		bh_json_str(f, v[i].src);
-		g = bh_flows_dev_group(nm, k->smac);
-		if (g) {
-			fputs(",\"group\":", f);
-			bh_json_str(f, g);
-		}
-		fprintf(f, "},\"dst\":{\"kind\":\"%s\"", bh_flow_kind_name(k->kind));
+		bh_jw_str_field(&w, "mac", mb);
+		bh_jw_str_field(&w, "name", v[i].src);
+		json_group(&w, nm, k->smac);
+		bh_jw_obj_end(&w);
+		bh_jw_key(&w, "dst");
+		bh_jw_obj_start(&w);
+		bh_jw_str_field(&w, "kind", bh_flow_kind_name(k->kind));
 		if (k->kind == BH_FK_DEVICE) {
 			bh_format_mac(k->dmac, mb);
-			fprintf(f, ",\"mac\":\"%s\",\"name\":", mb);
-			bh_json_str(f, bh_flows_dev_name(nm, k->dmac, mb));
-			g = bh_flows_dev_group(nm, k->dmac);
-			if (g) {
-				fputs(",\"group\":", f);
-				bh_json_str(f, g);
-			}
+			bh_jw_str_field(&w, "mac", mb);
+			bh_jw_str_field(&w, "name", bh_flows_dev_name(nm, k->dmac, mb));
+			json_group(&w, nm, k->dmac);
 		}
 		bh_flow_daddr_text(k, a, sizeof(a));
-		fprintf(f, ",\"addr\":\"%s\"},\"proto\":\"%s\",\"port\":%u,\"verdict\":\"%s\","
-			"\"packets\":%llu,\"bytes\":%llu,\"first\":%llu,\"last\":%llu}",
-			a, bh_flow_proto_name(k, pb), k->port, bh_flow_verdict_name(k->verdict),
-			(unsigned long long)r->packets, (unsigned long long)r->bytes,
-			(unsigned long long)r->first, (unsigned long long)r->last);
+		bh_jw_str_field(&w, "addr", a);
+		bh_jw_obj_end(&w);
+		bh_jw_str_field(&w, "proto", bh_flow_proto_name(k, pb));
+		bh_jw_uint_field(&w, "port", k->port);
+		bh_jw_str_field(&w, "verdict", bh_flow_verdict_name(k->verdict));
+		bh_jw_uint_field(&w, "packets", r->packets);
+		bh_jw_uint_field(&w, "bytes", r->bytes);
+		bh_jw_uint_field(&w, "first", r->first);
+		bh_jw_uint_field(&w, "last", r->last);
+		bh_jw_obj_end(&w);
 	}
-	fprintf(f, "],\"bad_lines\":%zu}\n", s->n_bad);
+	bh_jw_arr_end(&w);
+	bh_jw_uint_field(&w, "bad_lines", s->n_bad);
+	bh_jw_obj_end(&w);
+	bh_jw_nl(&w);
 }
 
 int bh_flows_print(FILE *f, const struct bh_flow_set *s, const struct bh_flow_names *nm,

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c - `bulkhead`: global options, then one subcommand from the table
- * in cmd.c. libbpf's own messages are routed through one printer.
+ * main.c - `bulkhead`: global options, then one subcommand from the
+ * table below (each group in its cmd_*.c). Its 0 or -errno becomes the
+ * exit status here (bh_exit_code). libbpf's own messages are routed
+ * through one printer.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -14,9 +16,36 @@
 #include "cmd.h"
 #include "dataplane.h"
 #include "json.h"
-#include "state.h"
 
 static bool verbose;
+
+static const struct bh_cmd cmds[] = {
+	{ "up", do_up,
+	  "load the BPF programs, attach them to the policy's ports, apply the policy" },
+	{ "down", do_down,
+	  "detach every program and remove the pins (the quarantine list is kept)" },
+	{ "check", do_check,
+	  "validate and compile a policy, print a summary; changes nothing" },
+	{ "apply", do_apply,
+	  "validate, compile and switch to a policy atomically" },
+	{ "isolate", do_isolate,
+	  "quarantine a device now: cut its flows, keep it cut off across reboots" },
+	{ "release", do_release,
+	  "end a device's quarantine" },
+	{ "explain", do_explain,
+	  "say whether a flow would pass, and which rule or default decides" },
+	{ "diff", do_diff,
+	  "show what applying a policy would change against the running one" },
+	{ "daemon", do_daemon,
+	  "run in the foreground: apply policy edits, protect new ports, end timed quarantines" },
+	{ "status", do_status,
+	  "show mode, ports, policy, counters per verdict reason and per rule" },
+	{ "devices", do_devices,
+	  "list devices: MAC, name, DHCP host name, group, quarantine, packets, drops" },
+	{ "events", do_events,
+	  "show denied flows and quarantine changes, aggregated, with device names" },
+	{}
+};
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -36,7 +65,7 @@ static void usage(FILE *f)
 		"enforces a YAML policy of device groups and allowed flows.\n"
 		"\n"
 		"Commands:\n");
-	for (const struct bh_cmd *c = bh_cmds; c->name; c++)
+	for (const struct bh_cmd *c = cmds; c->name; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
 	fprintf(f,
 		"\n"
@@ -103,13 +132,13 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(libbpf_print);
 
-	for (const struct bh_cmd *c = bh_cmds; c->name; c++) {
+	for (const struct bh_cmd *c = cmds; c->name; c++) {
 		if (strcmp(c->name, argv[optind]))
 			continue;
 		argc -= optind;
 		argv += optind;
 		optind = 0;	/* a full getopt re-initialisation for the command */
-		return bh_json_err_finish(c->run(&ctx, argc, argv));
+		return bh_json_err_finish(bh_exit_code(c->run(c, &ctx, argc, argv)));
 	}
 	fprintf(stderr, "bulkhead: unknown command '%s'\n", argv[optind]);
 	usage(stderr);

@@ -23,14 +23,12 @@
 #include <bpf/libbpf.h>
 
 #include "compile.h"
+#include "ctl.h"
 #include "leases.h"
 #include "metrics.h"
 #include "counters.h"
 #include "policy.h"
 #include "state.h"
-
-#define STATE_POLICY	"policy.yaml"
-#define STATE_UP	"up"
 
 struct client {
 	int fd;
@@ -246,10 +244,6 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 static void policy_refresh(struct bh_metrics *mx, unsigned int epoch)
 {
 	struct bh_diag d = {};
-	struct bh_kv *kv = NULL;
-	const char *name;
-	size_t len, nkv = 0;
-	char *buf;
 
 	if (mx->pol_loaded && mx->pol_epoch == epoch)
 		return;
@@ -261,15 +255,8 @@ static void policy_refresh(struct bh_metrics *mx, unsigned int epoch)
 	mx->pol = NULL;
 	mx->pol_loaded = true;
 	mx->pol_epoch = epoch;
-	if (bh_state_read(mx->ctx->state_dir, STATE_POLICY, &buf, &len))
-		return;
 	/* the policy's own path: rule labels as status shows them */
-	bh_kv_load(mx->ctx->state_dir, STATE_UP, &kv, &nkv);
-	name = bh_kv_get(kv, nkv, "policy");
-	if (bh_policy_load_buf(name ? name : "applied policy", buf, len, &mx->pol, &d))
-		mx->pol = NULL;
-	free(kv);
-	free(buf);
+	mx->pol = bh_applied_file(mx->ctx);
 	if (mx->pol && !bh_compile(mx->pol, &mx->comp, &d))
 		mx->comp_ok = true;
 }
@@ -350,7 +337,7 @@ static void render_devices(FILE *f, const struct bh_ctx *ctx, const struct bh_ma
 	struct bh_dev_count *rows = NULL;
 	size_t n = 0;
 
-	bh_counts_devices(ctx, m, &rows, &n);
+	bh_counts_devices(m, bh_nft_in_force(ctx), &rows, &n);
 	for (int w = 0; w < 3; w++) {
 		char name[64];
 
@@ -383,7 +370,7 @@ static void render_verdicts(FILE *f, struct bh_metrics *mx, const struct bh_maps
 	if (n_rules > BH_MAX_RULES)
 		n_rules = BH_MAX_RULES;
 	rules = calloc(n_rules + 1, sizeof(*rules));
-	if (!rules || bh_counts_verdicts(mx->ctx, m, gen, reasons, rules, n_rules))
+	if (!rules || bh_counts_verdicts(m, bh_nft_in_force(mx->ctx), gen, reasons, rules, n_rules))
 		n_rules = 0;
 	head(f, "bulkhead_verdict_packets_total", "counter", "Frames judged, by verdict reason.");
 	for (int r = 0; r < BH_R_MAX; r++)

@@ -13,7 +13,7 @@
 #include <poll.h>
 #include <stdbool.h>
 
-#include "cmd.h"
+#include "ctl.h"
 #include "events.h"
 
 #define BH_METRICS_DEFAULT	"127.0.0.1:9669"

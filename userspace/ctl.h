@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ctl.h - the controller: what changes Bulkhead's state (up, down, apply,
+ * the ports, the DHCP leases, isolate, release) and what reads the state
+ * dir's record of it. The CLI (cmd_*.c), the daemon and later the
+ * dashboard call this layer and nothing above it.
+ *
+ * Every call returns 0 or a negative errno. It may print diagnostics on
+ * stderr ("bulkhead: ...", a policy's "FILE:LINE:COL: what"), never normal
+ * output: what happened comes back in a report the caller prints.
+ *
+ * Errors that mean wrong input or wrong state (bh_err_input() is true):
+ *   -EINVAL    bad input: a policy that does not validate, a bad argument
+ *              (a MAC that is no device, a reason too long, a pin dir that
+ *              cannot be one)
+ *   -ENOENT    a file named does not exist; release: the device is not
+ *              isolated; explain: no applied policy
+ *   -EISDIR    a policy path that is a directory
+ *   -ENODEV    Bulkhead is not up (apply, diff), or an interface the policy
+ *              names does not exist
+ *   -EALREADY  another daemon runs on this state dir
+ * Any other -errno is a system error: -EACCES, -EPERM (permission), -EBUSY
+ * (another instance's programs on the ports), -EXDEV (a pin dir off
+ * bpffs), -ENOMEM, -EIO (what failed was said on stderr)...
+ */
+#ifndef BH_CTL_H
+#define BH_CTL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "compile.h"
+#include "dataplane.h"
+#include "leases.h"
+#include "policy.h"
+#include "state.h"
+
+#define BH_POLICY_DEFAULT	"/etc/bulkhead/policy.yaml"
+
+#define BH_STATE_UP		"up"		/* key=value: mode, policy, counts */
+#define BH_STATE_POLICY		"policy.yaml"	/* copy of the applied policy */
+
+struct bh_ctx {
+	const char *pin_dir;
+	const char *state_dir;
+	const char *leases;	/* --leases: overrides dhcp.leases; "off": none */
+	bool leases_once;	/* --leases of up or apply: bound once, not followed */
+};
+
+/* @err (a negative errno) is wrong input or state, not a system error */
+static inline bool bh_err_input(int err)
+{
+	return err == -EINVAL || err == -ENOENT || err == -EISDIR || err == -ENODEV ||
+	       err == -EALREADY;
+}
+
+/* "bulkhead: MSG" on stderr; unless a warning, also --json's error */
+void bh_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a policy's diagnostics on stderr; the first is also --json's error */
+void bh_diag_report(const struct bh_diag *d);
+
+/* ---- guards: what a command may claim (ctl.c) ---------------------------- */
+
+/* The state dir can be read (or does not exist yet): 0 or -errno, said. */
+int bh_ctl_state_dir_ok(const char *cmd, const struct bh_ctx *ctx);
+/*
+ * Open the pinned maps for @cmd: 1 when open, 0 when this pin dir holds
+ * none and no other instance is up on the ports (Bulkhead is down), or
+ * -errno after saying why: a pin dir off bpffs or out of reach, or another
+ * instance's programs on the ports.
+ */
+int bh_ctl_maps_open(const char *cmd, const struct bh_ctx *ctx, struct bh_maps *m);
+
+/* ---- the state dir's record (ctl.c) --------------------------------------- */
+
+/* The mode 'up' was given, as saved in the state dir; @mode if none. */
+enum bh_mode bh_applied_mode(const struct bh_ctx *ctx, enum bh_mode mode);
+/* Bulkhead was brought up with --mode nft (the state dir says so). */
+bool bh_nft_in_force(const struct bh_ctx *ctx);
+/* The applied policy file, re-read from the state dir's copy; NULL: none. */
+struct bh_policy *bh_applied_file(const struct bh_ctx *ctx);
+/* The same with the DHCP leases bound with it: what is in force. */
+struct bh_policy *bh_applied_policy(const struct bh_ctx *ctx);
+/* Bind the leases saved with the applied policy into @p. 0 or -errno. */
+int bh_bind_saved_leases(const struct bh_ctx *ctx, struct bh_policy *p);
+/*
+ * Load and compile @path; on failure say why. With @l, the policy's DHCP
+ * leases (--leases or dhcp.leases) are bound into it first and kept in @l.
+ * -EINVAL, -ENOENT, -EISDIR: the policy; other: system.
+ */
+int bh_policy_compile(const struct bh_ctx *ctx, const char *path, struct bh_policy **p,
+		      struct bh_compiled *c, struct bh_leases *l);
+/* The DHCP lease file of the policy in force (--leases or dhcp.leases), "": none. */
+void bh_leases_file(const struct bh_ctx *ctx, char *buf, size_t len);
+
+/* ---- up, down, apply, ports (ctl_up.c) ------------------------------------ */
+
+/* What an up (or an apply that went the full way) did, for the caller to say. */
+struct bh_up_report {
+	int epoch;
+	bool full;			/* apply: the ports changed, or nft: a whole up */
+	enum bh_mode mode;		/* the mode asked for */
+	size_t n_ports;
+	struct bh_attached *ports;	/* @n_ports, malloc'd */
+};
+void bh_up_report_free(struct bh_up_report *r);
+
+/*
+ * `up -c @path --mode @mode`: load the programs, write the maps, attach.
+ * Holds the controller lock (<state dir>/lock) while it runs. @r may be NULL.
+ */
+int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
+	  struct bh_up_report *r);
+
+/* What a down found. */
+enum bh_down_state {
+	BH_DOWN_DONE,		/* everything detached and removed */
+	BH_DOWN_NO_PIN_DIR,	/* the pin dir does not exist */
+	BH_DOWN_NOTHING_PINNED,	/* the pin dir held no maps: removed, tables left */
+};
+struct bh_down_report {
+	enum bh_down_state state;
+	int orphans;		/* clsact filters no pin dir held, detached */
+};
+int bh_down(const struct bh_ctx *ctx, struct bh_down_report *r);
+
+/*
+ * `apply @path`: atomic; a policy that does not validate changes nothing.
+ * -ENODEV when Bulkhead is not up. @r may be NULL; r->full: it went through
+ * a whole up (the ports changed, or --mode nft).
+ */
+int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r);
+/*
+ * The applied policy's ports as they are now: a port added to a bridge, or
+ * deleted and re-created, gets the programs, a port gone loses its pins,
+ * the gateway's MACs and addresses are read again. The policy in force is
+ * not touched. Nothing is done while Bulkhead is down.
+ */
+int bh_sync_ports(const struct bh_ctx *ctx);
+/* The protected ports: the pinned links, or in --mode nft the applied
+ * policy's ports (mode BH_MODE_NFT). */
+int bh_ports_in_force(const struct bh_ctx *ctx, struct bh_attached **out, size_t *n);
+/*
+ * The lease file in force read again: when its live leases bind other
+ * addresses than those in force (a lease added, moved, removed or ended),
+ * `apply @path`; when only host names or lease ends changed, the saved
+ * leases are replaced and nothing is applied. *applied: which.
+ */
+int bh_leases_update(const struct bh_ctx *ctx, const char *path, bool *applied);
+
+/* ---- quarantine (ctl_quarantine.c) ------------------------------------------ */
+
+/*
+ * A device as given by a user: a MAC, or a member's name in the applied
+ * policy. 0, or -EINVAL after saying why (prefixed with @cmd).
+ */
+int bh_device_mac(const struct bh_ctx *ctx, const char *cmd, const char *s, __u8 mac[6]);
+
+struct bh_isolate_report {
+	bool up;		/* enforced now; else at the next up */
+	int flushed;		/* tracked flows cut */
+};
+/*
+ * `isolate`: quarantine @mac from @since (until @until, 0: until released;
+ * seconds, CLOCK_REALTIME) with @reason (NULL: none): enforced first, then
+ * saved in the state dir. -EINVAL: not a device's MAC (multicast, zero,
+ * the gateway's) or a reason too long. @r may be NULL.
+ */
+int bh_isolate(const struct bh_ctx *ctx, const __u8 mac[6], const char *reason,
+	       __u64 since, __u64 until, struct bh_isolate_report *r);
+/*
+ * `release @mac`: 0, -ENOENT when not isolated, or -errno. With @ended_by
+ * (seconds, CLOCK_REALTIME) only a timed quarantine that ended by then is
+ * released, else -ENOENT: checked under the lock.
+ */
+int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by);
+
+#endif /* BH_CTL_H */
