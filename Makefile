@@ -48,13 +48,10 @@ BPF_OBJS  := $(addprefix $(BUILD)/bpf/,$(bpf-y))
 BPF_SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
 CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
-ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
-TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
-ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
-	      $(BUILD)/asan/test_leases \
-	      $(BUILD)/asan/test_nflog
+TESTS     := $(addprefix $(BUILD)/selftests/,$(unit-y) $(prog-y))
+ASAN_TESTS := $(addprefix $(BUILD)/asan/,$(unit-y))
 
-.PHONY: all check check-kernels bench demo install uninstall clean help deps tests fuzz
+.PHONY: all check check-stress check-kernels bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
 
 # ---- eBPF ----------------------------------------------------------------
@@ -76,57 +73,27 @@ $(BUILD)/bulkhead: $(BH_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
-$(BUILD)/asan/%.o: userspace/%.c userspace/*.h bpf/bulkhead_abi.h | $(BUILD)/asan
+# One rule per variant; each program's objects come from its NAME-objs list
+# in Kbuild, given by source path (selftests/..., userspace/...). Unit tests
+# (unit-y) are built a second time under ASan+UBSan into $(BUILD)/asan/.
+TEST_HDRS := $(wildcard selftests/*/*.h selftests/*/*/*.h)
+
+$(BUILD)/selftests/%.o: selftests/%.c $(TEST_HDRS) userspace/*.h bpf/bulkhead_abi.h $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iselftests/prog -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(TEST_HDRS) userspace/*.h bpf/bulkhead_abi.h
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Iselftests/prog -c $< -o $@
 
-$(BUILD)/selftests/test_policy: selftests/test_policy.c $(CORE_OBJS) | $(BUILD)/selftests
+.SECONDEXPANSION:
+$(TESTS): $(BUILD)/selftests/%: $$(addprefix $(BUILD)/,$$($$*-objs))
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/asan/test_policy: selftests/test_policy.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_policy_diff: selftests/test_policy_diff.c $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_policy_diff: selftests/test_policy_diff.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_leases: selftests/test_leases.c $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_leases: selftests/test_leases.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_diff: selftests/test_diff.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/selftests/test_nl_state: selftests/test_nl_state.c $(BUILD)/userspace/nl.o $(BUILD)/userspace/state.o | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_nl_state: selftests/test_nl_state.c $(BUILD)/asan/nl.o $(BUILD)/asan/state.o | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-NFLOG_OBJS := nflog.o nft.o nft_policy.o nl.o
-
-$(BUILD)/selftests/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/userspace/,$(NFLOG_OBJS)) $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/asan/,$(NFLOG_OBJS)) $(ASAN_CORE) | $(BUILD)/asan
+$(ASAN_TESTS): $(BUILD)/asan/%: $$(addprefix $(BUILD)/asan/,$$($$*-objs))
 	$(call msg,CCLD-ASAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
@@ -142,9 +109,9 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/bench
+$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/prog/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(BUILD)/userspace/dataplane.o $(BUILD)/userspace/nl.o | $(BUILD)/bench
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests/prog $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
 FUZZERS    := $(addprefix $(BUILD)/fuzz/,$(fuzz-y))
@@ -153,15 +120,7 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibpf -Iuserspace -fno-omit-frame-
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
-	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/fuzz/fuzz_frame: selftests/fuzz/fuzz_frame.c userspace/eval.c userspace/policy.c userspace/*.h | $(BUILD)/fuzz
-	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c userspace/state.c userspace/policy.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
+$(FUZZERS): $(BUILD)/fuzz/%: $$($$*-srcs) userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
@@ -180,6 +139,10 @@ tests: all $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 
 check: tests
 	$(Q)BUILD=$(BUILD) bash selftests/run.sh
+
+# the long runs of the suites tagged "bh: stress" (e.g. 1,000 policy swaps)
+check-stress: tests
+	$(Q)BUILD=$(BUILD) bash selftests/run.sh --stress
 
 # Debian 12's kernels (6.1, 6.12) under QEMU: docs/kernels.md
 check-kernels: tests
@@ -217,7 +180,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/bulkhead.8 $(DESTDIR)$(MANDIR)/man5/bulkhead-policy.5 \
 		$(DESTDIR)$(BASHCOMPDIR)/bulkhead
 
-$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan $(BUILD)/bench $(BUILD)/fuzz:
+$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/bench $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
 clean:
@@ -229,6 +192,8 @@ help:
 	@echo '  all       build build/bulkhead and the eBPF objects (default)'
 	@echo '  deps      install the Debian packages needed to build and test (apt-get)'
 	@echo '  check     run every test: unit (also under ASan+UBSan), BPF_PROG_TEST_RUN, netns end to end'
+	@echo '            (in parallel, BH_JOBS at a time; selftests/run.sh REGEX for some)'
+	@echo '  check-stress  the long runs: 1,000 policy swaps under traffic and the like'
 	@echo '  check-kernels  the kernel-dependent suites on Debian 12'"'"'s 6.1 and 6.12 under QEMU'
 	@echo '            (KERNELS=6.1|6.12|all SUITES="..." MODES="..."), writes docs/kernels.md'
 	@echo '  demo      build a namespace network, load policies/demo.yaml, show what passes'
