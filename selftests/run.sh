@@ -23,15 +23,18 @@
 #   bh: modes M...     net/ suites: only these dataplanes (default xdp tc nft)
 #   bh: alone          run it on its own, after the others (e.g. a timing limit
 #                      other suites' load would break)
-#   bh: stress         it has a longer run under BH_STRESS=1: --stress runs only
-#                      those, with BH_STRESS=1 (make check-stress)
+#   bh: stress         it is in the stress tier too (make check-stress, which
+#                      runs only those, one at a time, with BH_STRESS=1 and
+#                      BH_TIME_SCALE=1): a longer run (BH_STRESS), or its
+#                      wall-clock limits unscaled, on an idle machine
 #
 # Each program or script prints TAP lines ("ok N - name", "not ok N - name",
 # "ok N - name # SKIP why"); this counts them, and a suite that exits
 # non-zero without a "not ok" line counts as one failure. Every suite makes
 # its own namespaces, pin dir and state dir, so BH_JOBS run at a time
 # (default: 3 per core, at least 4; they mostly wait on the network),
-# the longest first by the last run's times ($BUILD/selftests/times).
+# the longest first by the last run's times ($BUILD/selftests/times), with
+# BH_TIME_SCALE=3 (lib.sh) unless set. --stress: one at a time, scale 1.
 # Each suite's seconds are printed with its result. Last line:
 # "N passed, N failed, N skipped".
 set -u
@@ -43,15 +46,19 @@ export BUILD
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cores=$(nproc 2>/dev/null || echo 2)
+JOBS=${BH_JOBS:-$(( cores * 3 > 4 ? cores * 3 : 4 ))}
+# suites running side by side wait longer for the same thing: their
+# wall-clock limits (lib.sh's scaled) are tripled, unless one is given
+export BH_TIME_SCALE=${BH_TIME_SCALE:-3}
 STRESS=
 if [ "${1:-}" = --stress ]; then
-	STRESS=1
-	export BH_STRESS=1
+	# the long runs, one at a time, with the limits as written
+	STRESS=1 JOBS=1
+	export BH_STRESS=1 BH_TIME_SCALE=1
 	shift
 fi
 FILTER=${1:-}
-cores=$(nproc 2>/dev/null || echo 2)
-JOBS=${BH_JOBS:-$(( cores * 3 > 4 ? cores * 3 : 4 ))}
 TIMES=$BUILD/selftests/times
 
 pass=0 fail=0 skip=0

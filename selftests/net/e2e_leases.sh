@@ -14,7 +14,7 @@
 # in the gateway namespace hands a lease to udhcpc and the binding follows,
 # and goes when the client releases it.
 set -u
-# bh: alone
+# bh: stress
 . "$(dirname "$0")/../lib.sh"
 need socat python3 nsenter curl
 MODE=${BH_MODE:-tc}
