@@ -379,12 +379,17 @@ print(' '.join('%s +%d' % (k, b[k]-a.get(k,0)) for k in sorted(b) if b[k]!=a.get
 		"$1" "$(counters_json)"
 }
 
+# of_counters JSON NAME: NAME's packets in counters_json's output
+of_counters() {
+	[[ $1 =~ \"$2\":\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
 # expect_drop NAME COUNTER CMD...: nothing arrives and COUNTER rises
 expect_drop() {
 	local name=$1 ctr=$2 before after all
 	shift 2
 	all=$(counters_json)
-	before=$(counter "$ctr")
+	before=$(of_counters "$all" "$ctr")
 	if "$@"; then
 		fail "$name" "got through: $* (counters moved: $(counters_delta "$all"))"
 		return

@@ -19,7 +19,7 @@
 #   make check-headers (when the Makefile has it): headers compile on their own
 # Tags in a test's own text (a comment line) say the rest:
 #   bh: args ARGS...   run it with these arguments ($BUILD expanded); one run
-#                      per such line, the arguments shown in the label
+#                      per such line (the arguments in the label when several)
 #   bh: modes M...     net/ suites: only these dataplanes (default xdp tc nft)
 #   bh: alone          run it on its own, after the others (e.g. a timing limit
 #                      other suites' load would break)
@@ -116,17 +116,19 @@ queue() {
 	fi
 }
 
-# queue_runs LABEL FILE CMD...: once, or once per "bh: args" line
+# queue_runs LABEL FILE CMD...: once, or once per "bh: args" line (the
+# arguments in the label when there are several)
 queue_runs() {
-	local label=$1 file=$2 args
+	local label=$1 file=$2 args n
 	shift 2
-	if ! has_tag "$file" args; then
+	n=$(tag "$file" args | grep -c .)
+	if [ "$n" -eq 0 ]; then
 		queue "$label" "$file" "$@"
 		return
 	fi
 	while IFS= read -r args; do
 		# shellcheck disable=SC2086  # the tag's words are the arguments
-		queue "$label $args" "$file" "$@" $args
+		queue "$label${args:+$([ "$n" -gt 1 ] && echo " $args")}" "$file" "$@" $args
 	done < <(tag "$file" args)
 }
 

@@ -12,12 +12,15 @@
 #                                (KIND: packet = AF_PACKET on eth0, local =
 #                                raw IP sockets: what the gateway's stack gets)
 import json
+import os
 import random
 import signal
 import socket
 import struct
 import sys
 
+# pkt.py: selftests/, one folder up
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from pkt import csum, ip, ipv4, ipv6, l4_csum, pseudo
 from pkt import mac as mac_bytes
 
