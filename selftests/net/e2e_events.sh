@@ -295,7 +295,7 @@ check "a stalled client does not hold up a scrape ($((t1 - t0)) ms, limit $(scal
 wait $SLOW
 check "... and gets 408 after the timeout" test "$(cat "$BH_TMP/slow")" = "HTTP/1.0 408 Request Timeout"
 check "the daemon still runs after the bad requests" kill -0 "$DPID"
-check "... and still answers /metrics" sh -c "nsenter --net=/run/netns/$GW curl -sf -m 5 http://$METRICS/metrics | grep -q '^bulkhead_up 1'"
+check "... and still answers /metrics" sh -c "nsenter --net=/run/netns/$GW curl -sf -m $((5 * BH_TIME_SCALE)) http://$METRICS/metrics | grep -q '^bulkhead_up 1'"
 check "bad requests counted" sh -c "nsenter --net=/run/netns/$GW curl -s -m 5 http://$METRICS/metrics | grep -q '^bulkhead_metrics_requests_total{result=\"bad\"} [1-9]'"
 
 # ---- a MAC flood ------------------------------------------------------------------------------
@@ -341,7 +341,7 @@ fr1=$(dev_drops $FRIDGE)
 check "... and counted on the fridge ($fr0 -> $fr1 drops)" test "$fr1" -gt "$fr0"
 expect_pass "after the flood: nvr -> camera tcp/554 still passes" cold tcp_try nvr camera "$C" 554
 check "the daemon still runs after the MAC flood" kill -0 "$DPID"
-check "... and still answers /metrics" sh -c "nsenter --net=/run/netns/$GW curl -sf -m 20 http://$METRICS/metrics | grep -q '^bulkhead_up 1'"
+check "... and still answers /metrics" sh -c "nsenter --net=/run/netns/$GW curl -sf -m $((20 * BH_TIME_SCALE)) http://$METRICS/metrics | grep -q '^bulkhead_up 1'"
 
 # ---- the end ----------------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ ct_flows() {	# PORT: the gateway's kernel conntrack entries of the live session
 live=$BH_TMP/live
 bh_cold nvr camera	# the session starts from cold caches: its ARP must pass too
 live_start 8001 "$live"
-sleep 1.5
+more_lines() { test "$(wc -l < "$1")" -gt "$2"; }	# FILE N: more than N lines
+wait_until "$(scaled 1500)" more_lines "$live" 10
 n0=$(wc -l < "$live")
 check "the live session flows before isolate ($n0 lines)" test "$n0" -gt 10
 [ "$MODE" = nft ] &&	# only nftables makes the kernel track bridged flows

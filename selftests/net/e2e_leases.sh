@@ -229,7 +229,7 @@ EOF
 	else
 		fail "the lease is applied within ${LIMIT_MS} ms of dnsmasq's write"
 	fi
-	check "devices: the client's host is real-client" host_is "$CMAC" real-client
+	check "devices: the client's host is real-client" wait_until "$LIMIT_MS" host_is "$CMAC" real-client
 	expect_pass "the client reaches the gateway from its leased address" cold dns_from client
 	expect_drop "stranger forging the client's leased $CIP is dropped" drop_spoof dns_from stranger "$CIP"
 	# release: dnsmasq drops the lease and rewrites the file
