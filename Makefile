@@ -49,14 +49,10 @@ BPF_SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 BH_OBJS   := $(addprefix $(BUILD)/userspace/,$(bulkhead-y))
 CORE_OBJS := $(addprefix $(BUILD)/userspace/,$(bhcore-y))
 DP_OBJS   := $(addprefix $(BUILD)/userspace/,$(dataplane-y))
-ASAN_CORE := $(addprefix $(BUILD)/asan/,$(bhcore-y))
-TESTS     := $(addprefix $(BUILD)/selftests/,$(selftest-y))
-ASAN_TESTS := $(BUILD)/asan/test_policy $(BUILD)/asan/test_nl_state $(BUILD)/asan/test_policy_diff \
-	      $(BUILD)/asan/test_leases \
-	      $(BUILD)/asan/test_nflog $(BUILD)/asan/test_flows \
-	      $(BUILD)/asan/test_learn $(BUILD)/asan/test_detect
+TESTS     := $(addprefix $(BUILD)/selftests/,$(unit-y) $(prog-y))
+ASAN_TESTS := $(addprefix $(BUILD)/asan/,$(unit-y))
 
-.PHONY: all check check-kernels check-headers insns bench demo install uninstall clean help deps tests fuzz
+.PHONY: all check check-stress check-kernels check-headers insns bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
 
 # ---- eBPF ----------------------------------------------------------------
@@ -94,89 +90,41 @@ $(BUILD)/bulkhead: $(BH_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
-$(BUILD)/asan/%.o: userspace/%.c userspace/*.h bpf/bulkhead_abi.h | $(BUILD)/asan
-	$(call msg,CC-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -c $< -o $@
+# One rule per variant; each program's objects come from its NAME-objs list
+# in Kbuild, given by source path (selftests/..., userspace/...). Unit tests
+# (unit-y) are built a second time under ASan+UBSan into $(BUILD)/asan/.
+TEST_HDRS := $(wildcard selftests/*/*.h selftests/*/*/*.h)
 
-$(BUILD)/selftests/test_policy: selftests/test_policy.c $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+# BPF objects of the tests (testbpf-y, selftests/prog/NAME.bpf.c), each with a skeleton
+TEST_SKELS := $(patsubst %.bpf.o,$(BUILD)/selftests/prog/%.skel.h,$(testbpf-y))
 
-$(BUILD)/asan/test_policy: selftests/test_policy.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_policy_diff: selftests/test_policy_diff.c $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_policy_diff: selftests/test_policy_diff.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_leases: selftests/test_leases.c $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_leases: selftests/test_leases.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_flows $(BUILD)/selftests/test_learn: $(BUILD)/selftests/%: selftests/%.c $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_flows $(BUILD)/asan/test_learn: $(BUILD)/asan/%: selftests/%.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_verdict: selftests/test_verdict.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(DP_OBJS) $(BUILD)/userspace/nl.o | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/test_diff: selftests/test_diff.c selftests/*.h $(BPF_SKELS) $(CORE_OBJS) $(DP_OBJS) $(BUILD)/userspace/nl.o | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/selftests/test_nl_state: selftests/test_nl_state.c $(BUILD)/userspace/nl.o $(BUILD)/userspace/state.o | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_nl_state: selftests/test_nl_state.c $(BUILD)/asan/nl.o $(BUILD)/asan/state.o | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-NFLOG_OBJS := nflog.o nft_policy.o nft_snap.o nft_msg.o nl.o
-
-$(BUILD)/selftests/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/userspace/,$(NFLOG_OBJS)) $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_nflog: selftests/test_nflog.c $(addprefix $(BUILD)/asan/,$(NFLOG_OBJS)) $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-# detection (issue 18): the decision engine and parsers, and bpf/lib/detect.h
-# through the verifier with a harness program of its own (selftests/*.bpf.c)
-$(BUILD)/selftests/test_detect: selftests/test_detect.c $(CORE_OBJS) | $(BUILD)/selftests
-	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/asan/test_detect: selftests/test_detect.c $(ASAN_CORE) | $(BUILD)/asan
-	$(call msg,CCLD-ASAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/selftests/%.bpf.o: selftests/%.bpf.c bpf/*.h bpf/lib/*.h | $(BUILD)/selftests
+$(BUILD)/selftests/prog/%.bpf.o: selftests/prog/%.bpf.c bpf/*.h bpf/lib/*.h
 	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/selftests/%.skel.h: $(BUILD)/selftests/%.bpf.o
+$(BUILD)/selftests/prog/%.skel.h: $(BUILD)/selftests/prog/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/selftests/test_detect_bpf: selftests/test_detect_bpf.c $(BUILD)/selftests/detect.skel.h | $(BUILD)/selftests
+$(BUILD)/selftests/%.o: selftests/%.c $(TEST_HDRS) userspace/*.h bpf/bulkhead_abi.h $(BPF_SKELS) $(TEST_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iselftests/prog -I$(BUILD)/selftests/prog -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(TEST_HDRS) userspace/*.h bpf/bulkhead_abi.h
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Iselftests/prog -c $< -o $@
+
+.SECONDEXPANSION:
+$(TESTS): $(BUILD)/selftests/%: $$(addprefix $(BUILD)/,$$($$*-objs))
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/selftests $(filter %.c,$^) -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(ASAN_TESTS): $(BUILD)/asan/%: $$(addprefix $(BUILD)/asan/,$$($$*-objs))
+	$(call msg,CCLD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 # ---- benchmarks -------------------------------------------------------------
 BENCH_BPF := $(addprefix $(BUILD)/bench/,$(benchbpf-y))
@@ -190,9 +138,9 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(call msg,GENSKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(DP_OBJS) $(BUILD)/userspace/nl.o | $(BUILD)/bench
+$(BUILD)/bench/bench_%: bench/bench_%.c bench/*.h selftests/prog/*.h $(BENCH_BPF:.bpf.o=.skel.h) $(BPF_SKELS) $(CORE_OBJS) $(DP_OBJS) $(BUILD)/userspace/nl.o | $(BUILD)/bench
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Iselftests/prog $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
 FUZZERS    := $(addprefix $(BUILD)/fuzz/,$(fuzz-y))
@@ -201,23 +149,7 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibpf -Iuserspace -fno-omit-frame-
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c userspace/policy_yaml.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
-	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/fuzz/fuzz_frame: selftests/fuzz/fuzz_frame.c userspace/eval.c userspace/policy.c userspace/policy_yaml.c userspace/*.h | $(BUILD)/fuzz
-	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c userspace/state.c userspace/policy.c userspace/policy_yaml.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
-	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/fuzz/fuzz_flowline: selftests/fuzz/fuzz_flowline.c userspace/flowlog.c userspace/state.c userspace/policy.c userspace/policy_yaml.c userspace/*.h | $(BUILD)/fuzz
-	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
-
-$(BUILD)/fuzz/fuzz_blocklist: selftests/fuzz/fuzz_blocklist.c userspace/blocklist.c userspace/policy.c userspace/policy_yaml.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
+$(FUZZERS): $(BUILD)/fuzz/%: $$($$*-srcs) userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
@@ -236,6 +168,10 @@ tests: all $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 
 check: tests
 	$(Q)BUILD=$(BUILD) bash selftests/run.sh
+
+# the long runs of the suites tagged "bh: stress" (e.g. 1,000 policy swaps)
+check-stress: tests
+	$(Q)BUILD=$(BUILD) bash selftests/run.sh --stress
 
 # Debian 12's kernels (6.1, 6.12) under QEMU: docs/kernels.md
 check-kernels: tests
@@ -273,7 +209,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/bulkhead.8 $(DESTDIR)$(MANDIR)/man5/bulkhead-policy.5 \
 		$(DESTDIR)$(BASHCOMPDIR)/bulkhead
 
-$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/asan $(BUILD)/bench $(BUILD)/fuzz:
+$(BUILD)/bpf $(BUILD)/userspace $(BUILD)/bench $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
 clean:
@@ -285,6 +221,8 @@ help:
 	@echo '  all       build build/bulkhead and the eBPF objects (default)'
 	@echo '  deps      install the Debian packages needed to build and test (apt-get)'
 	@echo '  check     run every test: unit (also under ASan+UBSan), BPF_PROG_TEST_RUN, netns end to end'
+	@echo '            (in parallel, BH_JOBS at a time; selftests/run.sh REGEX for some)'
+	@echo '  check-stress  the long runs: 1,000 policy swaps under traffic and the like'
 	@echo '  check-kernels  the kernel-dependent suites on Debian 12'"'"'s 6.1 and 6.12 under QEMU'
 	@echo '            (KERNELS=6.1|6.12|all SUITES="..." MODES="..."), writes docs/kernels.md'
 	@echo '  check-headers  compile bpf/verdict.h, bpf/bulkhead_abi.h and each bpf/lib/*.h alone'

@@ -244,16 +244,29 @@ sock_addr() {
 	esac
 }
 
-# token_try FROM TO RECV SEND SENDWAIT AFTER: 0 when a random token that FROM
+# listening NAME RECV: TO's socat address RECV (TCP6-LISTEN:PORT,...,
+# UDP6-RECV:PORT,..., UDP4-LISTEN:PORT,...) has its socket bound
+listening() {
+	local port=${2#*:} t=u
+	port=${port%%,*}
+	case $2 in TCP*) t=t ;; esac
+	nsenter --net="/run/netns/$(ns_of "$1")" ss -Hln$t "sport = :$port" 2>/dev/null | grep -q .
+}
+
+# token_try FROM TO RECV SEND SENDWAIT AFTER_MS: 0 when a random token that FROM
 # writes to the socat address SEND reaches TO's socat address RECV (SENDWAIT:
-# the sender's timeout, AFTER: how long the receiver waits after the send)
+# the sender's timeout, AFTER_MS: how long the receiver waits after the send;
+# a token that arrived ends the wait early)
 token_try() {
 	local out=$BH_TMP/tok.$RANDOM token=bh-$RANDOM$RANDOM lpid rc
 	ip netns exec "$(ns_of "$2")" timeout 3 socat -u "$3" "OPEN:$out,creat,trunc" 2>/dev/null &
 	lpid=$!
-	sleep 0.3
+	case $3 in
+	*ip-add-membership*) sleep 0.3 ;;	# bound, then joined: give the join time
+	*) wait_until "$(scaled 1000)" listening "$2" "$3" ;;
+	esac
 	echo "$token" | ip netns exec "$(ns_of "$1")" timeout "$5" socat -u - "$4" 2>/dev/null
-	sleep "$6"
+	wait_until "$6" grep -qs "$token" "$out"
 	kill "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
 	grep -q "$token" "$out" 2>/dev/null
@@ -265,7 +278,7 @@ token_try() {
 # tcp_try FROM TO-NS-NAME ADDR PORT: 0 when the payload arrived
 tcp_try() {
 	token_try "$1" "$2" "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
-		"TCP:$(sock_addr "$3"):$4,connect-timeout=1" 2 0.2
+		"TCP:$(sock_addr "$3"):$4,connect-timeout=1" 2 200
 }
 
 # udp_try FROM TO-NS-NAME ADDR PORT [SRC]: 0 when the datagram arrived
@@ -282,7 +295,7 @@ udp_try() {
 	case $3 in
 	22[4-9].*|23[0-9].*) recv="UDP4-RECV:$4,reuseaddr,ip-add-membership=$3:eth0" ;;
 	esac
-	token_try "$1" "$2" "$recv" "$send" 1 0.3
+	token_try "$1" "$2" "$recv" "$send" 1 300
 }
 
 # udp_reply FROM TO ADDR PORT: a request gets an answer back (stateful reply)
@@ -294,7 +307,7 @@ udp_reply() {
 	case $3 in *:*) listen="UDP6-LISTEN:$port,reuseaddr,bind=[$3]" ;; esac
 	ip netns exec "$(ns_of "$to")" timeout 3 socat "$listen" EXEC:cat 2>/dev/null &
 	local lpid=$!
-	sleep 0.3
+	wait_until "$(scaled 1000)" listening "$to" "$listen"
 	local got
 	got=$(echo ping-$port | ip netns exec "$(ns_of "$from")" timeout 2 socat -T1 - \
 		"UDP:$addr:$port" 2>/dev/null)
@@ -366,12 +379,17 @@ print(' '.join('%s +%d' % (k, b[k]-a.get(k,0)) for k in sorted(b) if b[k]!=a.get
 		"$1" "$(counters_json)"
 }
 
+# of_counters JSON NAME: NAME's packets in counters_json's output
+of_counters() {
+	[[ $1 =~ \"$2\":\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
 # expect_drop NAME COUNTER CMD...: nothing arrives and COUNTER rises
 expect_drop() {
 	local name=$1 ctr=$2 before after all
 	shift 2
 	all=$(counters_json)
-	before=$(counter "$ctr")
+	before=$(of_counters "$all" "$ctr")
 	if "$@"; then
 		fail "$name" "got through: $* (counters moved: $(counters_delta "$all"))"
 		return

@@ -1,20 +1,44 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh - run every Bulkhead test and count the results.
+# run.sh - find every Bulkhead test, run them in parallel, count the results.
 #
-#   selftests/run.sh [FILTER]      (make check; FILTER: a regular expression
-#                                   matched against the suite labels below)
+#   selftests/run.sh [--stress] [FILTER]
 #
-# Each test program or script prints TAP lines ("ok N - name",
-# "not ok N - name", "ok N - name # SKIP why"); this counts them, and a
-# program that exits non-zero without a "not ok" line counts as one failure.
-# The namespace suites each make their own namespaces, pin dir and state
-# dir, so they run BH_JOBS at a time (default 3; the machine's cores are
-# mostly idle while they wait on the network); those that measure time
-# against a limit run alone, after the others. Each suite's seconds are
-# printed with its result. Last line: "N passed, N failed, N skipped".
+# make check runs it bare; make check-stress with --stress. FILTER: a
+# regular expression matched against the suite labels ("unit: test_policy",
+# "prog: test_verdict", "net (tc): e2e_basic", "cli: cli_basic", ...).
+#
+# The suites are found by their folder (selftests/KIND/), never listed here:
+#   unit/test_*.c      cmocka programs: build/selftests/NAME, and the same
+#                      under ASan+UBSan, build/asan/NAME
+#   prog/test_*(.c|/)  BPF_PROG_TEST_RUN programs: build/selftests/NAME
+#   prog/*.py          checks of the BPF object, python3
+#   net/*.sh           namespace suites, once per dataplane: BH_MODE=xdp, tc, nft
+#   cli/*.sh golden/*.sh fuzz/*.sh   scripts, once
+#   make check-headers (when the Makefile has it): headers compile on their own
+# Tags in a test's own text (a comment line) say the rest:
+#   bh: args ARGS...   run it with these arguments ($BUILD expanded); one run
+#                      per such line (the arguments in the label when several)
+#   bh: modes M...     net/ suites: only these dataplanes (default xdp tc nft)
+#   bh: alone          run it on its own, after the others (e.g. a timing limit
+#                      other suites' load would break)
+#   bh: stress         it is in the stress tier too (make check-stress, which
+#                      runs only those, one at a time, with BH_STRESS=1 and
+#                      BH_TIME_SCALE=1): a longer run (BH_STRESS), or its
+#                      wall-clock limits unscaled, on an idle machine
+#
+# Each program or script prints TAP lines ("ok N - name", "not ok N - name",
+# "ok N - name # SKIP why"); this counts them, and a suite that exits
+# non-zero without a "not ok" line counts as one failure. Every suite makes
+# its own namespaces, pin dir and state dir, so BH_JOBS run at a time
+# (default: 3 per core, at least 4; they mostly wait on the network),
+# the longest first by the last run's times ($BUILD/selftests/times), with
+# BH_TIME_SCALE=3 (lib.sh) unless set. --stress: one at a time, scale 1.
+# Each suite's seconds are printed with its result. Last line:
+# "N passed, N failed, N skipped".
 set -u
+shopt -s nullglob
 cd "$(dirname "$0")/.."
 # Debian's python3 (with its packages), not a pyenv shim that costs a second a call
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
@@ -23,8 +47,20 @@ export BUILD
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cores=$(nproc 2>/dev/null || echo 2)
+JOBS=${BH_JOBS:-$(( cores * 3 > 4 ? cores * 3 : 4 ))}
+# suites running side by side wait longer for the same thing: their
+# wall-clock limits (lib.sh's scaled) are tripled, unless one is given
+export BH_TIME_SCALE=${BH_TIME_SCALE:-3}
+STRESS=
+if [ "${1:-}" = --stress ]; then
+	# the long runs, one at a time, with the limits as written
+	STRESS=1 JOBS=1
+	export BH_STRESS=1 BH_TIME_SCALE=1
+	shift
+fi
 FILTER=${1:-}
-JOBS=${BH_JOBS:-3}
+TIMES=$BUILD/selftests/times
 
 pass=0 fail=0 skip=0
 failed_names=()
@@ -52,129 +88,154 @@ count() {
 	fi
 	[ "$f" -gt 0 ] && failed_names+=("$label")
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	printf '%s\t%s\n' "$secs" "$label" >> "$logdir/times"
 }
 
 wanted() { [ -z "$FILTER" ] || echo "$1" | grep -qE -- "$FILTER"; }
 
-# run_one LABEL CMD...: one suite, now
-run_one() {
-	local label=$1 t0 rc
-	shift
+# tag FILE NAME: the values of FILE's "bh: NAME ..." lines, one per line
+tag() {
+	sed -nE "s/^[#/* ]*bh: $2( (.*))?\$/\\2/p" "$1" | sed "s|\\\$BUILD|$BUILD|g"
+}
+has_tag() { grep -qE "^[#/* ]*bh: $2( |\$)" "$1"; }
+
+# queue LABEL FILE CMD...: a suite for the pool, or for the lone runs after it
+pool_labels=() pool_cmds=() alone_labels=() alone_cmds=()
+queue() {
+	local label=$1 file=$2
+	shift 2
 	wanted "$label" || return 0
-	t0=$(date +%s)
-	"$@" >"$(logname "$label")" 2>&1
-	rc=$?
-	count "$label" "$rc" $(( $(date +%s) - t0 ))
+	if [ -n "$STRESS" ] && ! has_tag "$file" stress; then
+		return 0
+	fi
+	if has_tag "$file" alone; then
+		alone_labels+=("$label")
+		alone_cmds+=("$(printf '%q ' "$@")")
+	else
+		pool_labels+=("$label")
+		pool_cmds+=("$(printf '%q ' "$@")")
+	fi
 }
 
-# parallel LABEL CMD...: queue a suite for the pool; run_pool runs them
-pool_labels=()
-pool_cmds=()
-parallel() {
-	local label=$1
-	shift
-	wanted "$label" || return 0
-	pool_labels+=("$label")
-	pool_cmds+=("$(printf '%q ' "$@")")
+# queue_runs LABEL FILE CMD...: once, or once per "bh: args" line (the
+# arguments in the label when there are several)
+queue_runs() {
+	local label=$1 file=$2 args n
+	shift 2
+	n=$(tag "$file" args | grep -c .)
+	if [ "$n" -eq 0 ]; then
+		queue "$label" "$file" "$@"
+		return
+	fi
+	while IFS= read -r args; do
+		# shellcheck disable=SC2086  # the tag's words are the arguments
+		queue "$label${args:+$([ "$n" -gt 1 ] && echo " $args")}" "$file" "$@" $args
+	done < <(tag "$file" args)
 }
 
-# Run the queued suites JOBS at a time; count each in queue order.
+# the last run's seconds of LABEL (0 if unknown)
+last_secs() {
+	[ -r "$TIMES" ] || { echo 0; return; }
+	awk -F '\t' -v l="$1" '$2 == l { s = $1 } END { print s + 0 }' "$TIMES"
+}
+
+# run_pool: the queued suites, JOBS at a time (longest first); each counted
+# as it finishes
 run_pool() {
-	local i n=${#pool_labels[@]} next=0 done_i=0
-	local -A pid_of rc_of t0_of secs_of
-	while [ "$done_i" -lt "$n" ]; do
-		while [ "$next" -lt "$n" ] && [ "$(jobs -rp | wc -l)" -lt "$JOBS" ]; do
-			t0_of[$next]=$(date +%s)
-			( eval "${pool_cmds[$next]}" >"$(logname "${pool_labels[$next]}")" 2>&1
-			  echo $? >"$(logname "${pool_labels[$next]}").rc"
-			  date +%s >"$(logname "${pool_labels[$next]}").end" ) &
-			pid_of[$next]=$!
+	local n=${#pool_labels[@]} i next=0 done_n=0 running=0 l
+	local -a order
+	local -A pid_of t0_of reported
+	[ "$n" -gt 0 ] || return 0
+	mapfile -t order < <(for i in "${!pool_labels[@]}"; do
+		printf '%s\t%s\n' "$(last_secs "${pool_labels[$i]}")" "$i"
+	done | sort -t $'\t' -k1,1nr -k2,2n | cut -f2)
+	while [ "$done_n" -lt "$n" ]; do
+		while [ "$next" -lt "$n" ] && [ "$running" -lt "$JOBS" ]; do
+			i=${order[$next]}
+			l=$(logname "${pool_labels[$i]}")
+			t0_of[$i]=$(date +%s)
+			( eval "${pool_cmds[$i]}" >"$l" 2>&1 </dev/null
+			  echo $? >"$l.rc"
+			  date +%s >"$l.end" ) &
+			pid_of[$i]=$!
 			next=$((next + 1))
+			running=$((running + 1))
 		done
-		# report, in order, every suite that has finished
-		while [ "$done_i" -lt "$next" ] && [ -e "$(logname "${pool_labels[$done_i]}").end" ]; do
-			wait "${pid_of[$done_i]}" 2>/dev/null
-			i=$done_i
-			count "${pool_labels[$i]}" "$(cat "$(logname "${pool_labels[$i]}").rc")" \
-				$(( $(cat "$(logname "${pool_labels[$i]}").end") - t0_of[$i] ))
-			done_i=$((done_i + 1))
+		for i in "${!pid_of[@]}"; do
+			[ -n "${reported[$i]:-}" ] && continue
+			l=$(logname "${pool_labels[$i]}")
+			[ -e "$l.end" ] || continue
+			wait "${pid_of[$i]}" 2>/dev/null
+			reported[$i]=1
+			count "${pool_labels[$i]}" "$(cat "$l.rc")" $(( $(cat "$l.end") - t0_of[$i] ))
+			done_n=$((done_n + 1))
+			running=$((running - 1))
 		done
-		[ "$done_i" -lt "$n" ] && sleep 0.5
+		[ "$done_n" -lt "$n" ] && sleep 0.3
 	done
-	pool_labels=()
-	pool_cmds=()
 }
 
-# ---- programs: unit tests, BPF_PROG_TEST_RUN, fuzz corpora -----------------------
-run_one "unit: policy loader and compiler" "$BUILD/selftests/test_policy"
-run_one "unit: policy loader and compiler (ASan+UBSan)" "$BUILD/asan/test_policy"
-run_one "unit: policy diff" "$BUILD/selftests/test_policy_diff"
-run_one "unit: policy diff (ASan+UBSan)" "$BUILD/asan/test_policy_diff"
-run_one "unit: DHCP lease file parser and bindings" "$BUILD/selftests/test_leases"
-run_one "unit: DHCP lease file parser and bindings (ASan+UBSan)" "$BUILD/asan/test_leases"
-run_one "unit: netlink topology and state directory" "$BUILD/selftests/test_nl_state"
-run_one "unit: netlink topology and state directory (ASan+UBSan)" "$BUILD/asan/test_nl_state"
-run_one "unit: NFLOG deny events of --mode nft" "$BUILD/selftests/test_nflog"
-run_one "unit: NFLOG deny events of --mode nft (ASan+UBSan)" "$BUILD/asan/test_nflog"
-run_one "unit: flow history and views" "$BUILD/selftests/test_flows"
-run_one "unit: flow history and views (ASan+UBSan)" "$BUILD/asan/test_flows"
-run_one "unit: learn a draft policy from flows" "$BUILD/selftests/test_learn"
-run_one "unit: learn a draft policy from flows (ASan+UBSan)" "$BUILD/asan/test_learn"
-run_one "unit: detection policy, decisions, grace, blocklist" "$BUILD/selftests/test_detect"
-run_one "unit: detection policy, decisions, grace, blocklist (ASan+UBSan)" "$BUILD/asan/test_detect"
-run_one "bpf: verdict paths (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_verdict"
-run_one "bpf: detection, bpf/lib/detect.h (BPF_PROG_TEST_RUN)" "$BUILD/selftests/test_detect_bpf"
-run_one "bpf: call chains within the 512-byte stack older kernels allow" \
-	python3 selftests/bpf_stack.py "$BUILD/bpf/bulkhead.bpf.o"
-# >= 100,000 (frame, entry point) pairs; BH_DIFF_ARGS="--seed N --policies N --count N" for more
-run_one "bpf: differential, BPF vs the reference evaluator" \
-	"$BUILD/selftests/test_diff" ${BH_DIFF_ARGS:---policies 56 --count 1000}
-# the same through apply's path for kernels without BPF_MAP_*_BATCH
-run_one "bpf: differential, maps written one entry per syscall" \
-	"$BUILD/selftests/test_diff" --no-batch --policies 16 --count 500
-run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
+# run_alone: the suites tagged "bh: alone", one at a time
+run_alone() {
+	local i t0 l
+	for i in "${!alone_labels[@]}"; do
+		l=$(logname "${alone_labels[$i]}")
+		t0=$(date +%s)
+		eval "${alone_cmds[$i]}" >"$l" 2>&1 </dev/null
+		count "${alone_labels[$i]}" $? $(( $(date +%s) - t0 ))
+	done
+}
 
-# ---- namespace suites ---------------------------------------------------------------
-# the suites, listed: a script lands in make check when it is added here.
-# ALONE: they hold timing limits (a timed quarantine ending on time, an
-# edit live within a limit, swaps in an echo window, event rates) that
-# other suites' load would make them miss.
-CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing cli_honest"
-E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_cold e2e_claim e2e_flood"
-ALONE_TESTS="e2e_restart e2e_daemon e2e_events e2e_leases"
-NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_cold e2e_claim e2e_flood e2e_nft_l2"
-NFT_ALONE_TESTS="e2e_daemon e2e_events e2e_leases"
-
-for t in $CLI_TESTS; do
-	parallel "cli: $t" bash "selftests/$t.sh"
+# ---- find the suites -------------------------------------------------------------------
+for f in selftests/unit/test_*.c; do
+	t=$(basename "$f" .c)
+	queue_runs "unit: $t" "$f" "$BUILD/selftests/$t"
+	queue_runs "unit: $t (ASan+UBSan)" "$f" "$BUILD/asan/$t"
 done
-for mode in tc xdp; do
-	for t in $E2E_TESTS; do
-		parallel "e2e ($mode): $t" env BH_MODE=$mode bash "selftests/$t.sh"
+for f in selftests/prog/test_*; do
+	t=$(basename "$f" .c)
+	[ -d "$f" ] && f=$f/main.c
+	queue_runs "prog: $t" "$f" "$BUILD/selftests/$t"
+done
+for f in selftests/prog/*.py; do
+	queue_runs "prog: $(basename "$f" .py)" "$f" python3 "$f"
+done
+for f in selftests/net/*.sh; do
+	t=$(basename "$f" .sh)
+	modes=$(tag "$f" modes)
+	for m in ${modes:-xdp tc nft}; do
+		queue_runs "net ($m): $t" "$f" env BH_MODE="$m" bash "$f"
 	done
 done
-for t in $NFT_TESTS; do
-	parallel "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
+for f in selftests/cli/*.sh selftests/golden/*.sh selftests/fuzz/*.sh; do
+	k=$(basename "$(dirname "$f")")
+	queue_runs "$k: $(basename "$f" .sh)" "$f" bash "$f"
 done
-# random policies x random first packets through real namespaces, each
-# dataplane against the reference evaluator (BH_DP_DIFF_SEED/_POLICIES/_COUNT)
-for mode in nft tc xdp; do
-	parallel "dataplane differential ($mode, namespaces)" env BH_MODE=$mode bash selftests/dataplane_diff.sh
-done
-# nft list table per example policy vs selftests/golden/ (make check BH_GOLDEN_UPDATE=1 rewrites them)
-parallel "nft: golden tables of the example policies" bash selftests/nft_golden.sh
+# the BPF headers compile on their own, where the Makefile can check it
+check_headers() {
+	if make -s check-headers; then
+		echo "ok 1 - make check-headers: every header compiles on its own"
+	else
+		echo "not ok 1 - make check-headers"
+		return 1
+	fi
+	echo "1..1"
+}
+if [ -z "$STRESS" ] && make -n check-headers >/dev/null 2>&1 && wanted "build: check-headers"; then
+	pool_labels+=("build: check-headers")
+	pool_cmds+=(check_headers)
+fi
+
+echo "# $(( ${#pool_labels[@]} + ${#alone_labels[@]} )) suites, $JOBS at a time${STRESS:+ (stress)}"
 run_pool
+run_alone
 
-# one at a time
-for mode in tc xdp; do
-	for t in $ALONE_TESTS; do
-		run_one "e2e ($mode): $t" env BH_MODE=$mode bash "selftests/$t.sh"
-	done
-done
-for t in $NFT_ALONE_TESTS; do
-	run_one "e2e (nft): $t" env BH_MODE=nft bash "selftests/$t.sh"
-done
-
+# keep each suite's seconds for the next run's order
+if [ -z "$STRESS" ] && [ -d "$BUILD/selftests" ] && [ -e "$logdir/times" ]; then
+	cat "$TIMES" "$logdir/times" 2>/dev/null |
+		awk -F '\t' '{ s[$2] = $1 } END { for (l in s) printf "%s\t%s\n", s[l], l }' |
+		sort -t "$(printf '\t')" -k1,1nr > "$TIMES.new" && mv "$TIMES.new" "$TIMES"
+fi
 echo
 echo "logs: $logdir ($(( $(date +%s) - start_all )) s in all)"
 if [ ${#failed_names[@]} -gt 0 ]; then

@@ -29,7 +29,7 @@ struct {
  */
 /*
  * Inlined into addr_spoofed(), its one caller: kernels before 6.x add up
- * every frame of a call chain against 512 bytes (selftests/bpf_stack.py),
+ * every frame of a call chain against 512 bytes (selftests/prog/bpf_stack.py),
  * and the key and value must be on the stack there (6.1 takes no key in
  * the memory bh_decide()'s argument points to).
  */

@@ -31,7 +31,7 @@ static __always_inline void frag_key(struct bh_pkt *p, struct bh_frag_key *k)
 /*
  * A first fragment passed: its datagram's later fragments may follow.
  * Out of line, as frag_later() is: their keys stay off decide_ip()'s
- * frame, which every deep call chain holds (selftests/bpf_stack.py).
+ * frame, which every deep call chain holds (selftests/prog/bpf_stack.py).
  */
 static __noinline void frag_record(struct bh_pkt *p)
 {

@@ -106,13 +106,22 @@ count() {	# pattern file
 	grep -Ec "$1" "$2" 2>/dev/null
 }
 
+# script SUITE: the suite's script, in whichever selftests/ folder it is
+script() {
+	local f
+	for f in "$BH_RIG_SRC"/selftests/*/"$1".sh; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
 run_suite() {	# suite mode
 	local s=$1 m=$2 log cmd start rc p f sk secs
 	log=/rig/$s.$m.tap
 	if [ -x "$BH_RIG_SRC/$BH_RIG_BUILD_REL/selftests/$s" ]; then
 		cmd=("$BH_RIG_SRC/$BH_RIG_BUILD_REL/selftests/$s")
 	else
-		cmd=(bash "$BH_RIG_SRC/selftests/$s.sh")
+		cmd=(bash "$(script "$s")")
 	fi
 	say "run $s (mode $m)"
 	start=$(date +%s)
@@ -138,7 +147,7 @@ run_suite() {	# suite mode
 main() {
 	local s m
 	for s in $BH_RIG_SUITES; do
-		if [ -f "$BH_RIG_SRC/selftests/$s.sh" ] && grep -q BH_MODE "$BH_RIG_SRC/selftests/$s.sh"; then
+		if script "$s" >/dev/null && grep -q BH_MODE "$(script "$s")"; then
 			for m in $BH_RIG_MODES; do run_suite "$s" "$m"; done
 		else
 			run_suite "$s" -

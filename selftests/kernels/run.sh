@@ -49,7 +49,7 @@ usage() {
 	cat <<EOF
 usage: $0 [options]
   --kernel 6.1|6.12|all     kernels to boot (default all: 6.1 then 6.12)
-  --suites "S ..."          suites: selftests/S.sh or $BUILD/selftests/S
+  --suites "S ..."          suites: selftests/*/S.sh or $BUILD/selftests/S
                             (default "$SUITES")
   --modes "M ..."           BH_MODE values for the suites that read BH_MODE
                             (default "$MODES"); the others run once (mode -)
@@ -300,10 +300,11 @@ done
 KERNELS=$MEASURED
 
 expected_runs() {	# kernel: the suite x mode pairs it was asked for
-	local s m BH_RIG_SUITES BH_RIG_MODES
+	local s m f BH_RIG_SUITES BH_RIG_MODES
 	eval "$(grep -E '^BH_RIG_(SUITES|MODES)=' "$BUILD/kernels/$1/job.env")"
 	for s in $BH_RIG_SUITES; do
-		if [ -f "selftests/$s.sh" ] && grep -q BH_MODE "selftests/$s.sh"; then
+		f=$(ls selftests/*/"$s".sh 2>/dev/null | head -1)
+		if [ -n "$f" ] && grep -q BH_MODE "$f"; then
 			for m in $BH_RIG_MODES; do printf '%s\t%s\n' "$s" "$m"; done
 		else
 			printf '%s\t-\n' "$s"
