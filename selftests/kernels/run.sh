@@ -401,6 +401,13 @@ if [ -n "$DOC" ] && [ -e "$DOC" ]; then
 	say DOC "$DOC"
 fi
 
+# the counts over every kernel, suite and mode, as make check prints them
+# (a suite that did not run, or was cut off, counts as one failure)
+awk -F'|' 'NR > 2 {
+	p += $5; sk += $7
+	if ($6 ~ /not run|cut off/) f += ($6 + 0 > 0 ? $6 + 0 : 1); else f += $6
+} END { printf "%d passed, %d failed, %d skipped\n", p, f, sk }' <<<"$TABLE"
+
 # exit 1 if anything failed or did not run
 ! grep -qE '\| (not run|[0-9]+ \(cut off\)) \|' <<<"$TABLE" &&
 	! awk -F'|' 'NR > 2 && $6+0 > 0 { bad = 1 } END { exit !bad }' <<<"$TABLE"
