@@ -905,13 +905,16 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 		why = "denied by a rule";
 	policy_drop(c, r, dk == D_GROUP ? dg : -1, deny >= 0 ? BH_R_DROP_RULE : BH_R_DROP_DEFAULT,
 		    deny, why);
-	if (r->reason == BH_R_PASS_AUDIT) {
-		/* passed as if allowed: tracked, so its replies are replies */
+	if (r->reason != BH_R_PASS_AUDIT)
+		return;
+	/* passed as if allowed: tracked, so its replies are replies (not a
+	 * frame that is its own reverse: it would answer itself) */
+	if (memcmp(k->saddr, k->daddr, 16) || k->sport != k->dport) {
 		flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
 		st_put(c->st, key, k->smac);
-		if (k->frag_first)
-			frag_pass(c);
 	}
+	if (k->frag_first)
+		frag_pass(c);
 }
 
 void bh_eval_frame(const struct bh_policy *p, const struct bh_env *env,

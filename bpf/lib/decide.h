@@ -164,10 +164,12 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 		return PASS(p, BH_R_PASS_REPLY);
 	}
 	if (audited(p, cfg, p->dgroup)) {
-		/* passed as if allowed, so its replies pass as replies */
+		/* passed as if allowed, so its replies pass as replies (a
+		 * frame that is its own reverse would answer itself: not) */
 		p->vc_kind = BH_VCK_AUDIT;
 		ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
-		ct_track(&k, p->smac, p->dmac, 0, p->now);
+		if (!addr_eq(p->saddr, p->daddr) || p->sport != p->dport)
+			ct_track(&k, p->smac, p->dmac, 0, p->now);
 		if (p->frag_first)
 			frag_record(p);
 		return verdict(p, 1, BH_R_PASS_AUDIT, p->rule_id);
