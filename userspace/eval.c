@@ -605,7 +605,8 @@ static void set(struct bh_eval_result *r, int pass, int reason, int rule, const 
 /*
  * Audit (staging): the policy drops the frame from c->sgroup to group @dg
  * (-1 or a pseudo group: none); defaults.mode: audit or an audited group
- * at either end passes it as pass_audit. Integrity drops never get here.
+ * at either end passes it as pass_audit (r->why still says why the policy
+ * drops it). Integrity drops never get here.
  */
 static void policy_drop(struct ctx *c, struct bh_eval_result *r, int dg, int reason,
 			int rule, const char *why)
@@ -614,8 +615,7 @@ static void policy_drop(struct ctx *c, struct bh_eval_result *r, int dg, int rea
 
 	if (p->audit || p->groups[c->sgroup].audit ||
 	    (dg >= 0 && (size_t)dg < p->n_groups && p->groups[dg].audit))
-		return set(r, 1, BH_R_PASS_AUDIT, rule,
-			   "would be dropped (audit): passes; the policy drops it");
+		return set(r, 1, BH_R_PASS_AUDIT, rule, why);	/* why it would be dropped */
 	set(r, 0, reason, rule, why);
 }
 
