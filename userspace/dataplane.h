@@ -37,6 +37,7 @@ struct bh_maps {
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
 	int events, evlimit, evcpu, vepoch, vcache, devctr, clock, evslot;
 	int port, macport, claim;
+	int flow, flowstat;	/* flow records (issue 17) */
 };
 
 /* What one port ended up with. */
@@ -57,6 +58,14 @@ int bh_pin_dir_check(const char *pin_dir, char *err, size_t errlen);
 /* Open the pinned maps. -ENOENT when Bulkhead is not up. */
 int bh_maps_open(const char *pin_dir, struct bh_maps *m);
 void bh_maps_close(struct bh_maps *m);
+
+/*
+ * The policy's flows.max for the next bh_dp_load() (0: BH_MAX_FLOWS). A
+ * bh_flow map already pinned keeps its size (and its records) until down;
+ * bh_dp_flows_size() reads the size in force. 0 or -errno.
+ */
+extern __u32 bh_dp_flows_max;
+int bh_dp_flows_size(const struct bh_maps *m, __u32 *max);
 
 /* Loaded programs, between bh_dp_load() and bh_dp_close(). */
 struct bh_dp;

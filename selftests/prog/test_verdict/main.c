@@ -59,5 +59,6 @@ int main(int argc, char **argv)
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	ret = _cmocka_run_group_tests("verdict", tests, n, group_setup, group_teardown);
 	free(tests);
-	return verdict_cache_tests() || ret;
+	ret = verdict_cache_tests() || ret;
+	return verdict_flow_tests() || ret;
 }

@@ -468,5 +468,6 @@ extern const struct verdict_area verdict_parse, verdict_rules, verdict_ct, verdi
 	verdict_quarantine, verdict_claims, verdict_flood, verdict_events;
 /* vcache.c: the verdict cache through the controller's writers, its own group */
 int verdict_cache_tests(void);
+int verdict_flow_tests(void);	/* flows.c: bh_flow and audit mode */
 
 #endif /* BH_TEST_VERDICT_H */
