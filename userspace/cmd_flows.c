@@ -90,7 +90,7 @@ static const struct bh_opt flows_opts[] = {
 	BH_OPT_STR("device", 'd', "NAME|MAC", struct flows_opts, device,
 		   "only flows from or to this device: a MAC, a member's\n"
 		   "name or a DHCP host name"),
-	BH_OPT_BOOL("matrix", 'm', struct flows_opts, matrix,
+	BH_OPT_BOOL("matrix", 0, struct flows_opts, matrix,
 		    "a source x destination matrix: + passed, ! would be\n"
 		    "dropped (audit), x denied, . none"),
 	BH_OPT_FN("json", 'j', NULL, struct flows_opts, json, bh_opt_json,
