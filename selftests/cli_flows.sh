@@ -8,21 +8,8 @@
 # onto the running policy or its copy); bad history lines are reported as
 # FILE:LINE and skipped; the history alone is shown, and said to be so.
 set -u
-cd "$(dirname "$0")/.."
-[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
-BULKHEAD=${BULKHEAD:-${BUILD:-build}/bulkhead}
-n=0 failed=0
-
-tap() {	# status name [detail]
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ $# -gt 2 ] && echo "#   $3" | head -20
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/lib.sh"
+cd "$BH_SRC"
 
 # run_bh CMD...: bulkhead's stdout in $out, stderr in $err, status in $rc
 run_bh() {
@@ -38,14 +25,13 @@ expect() {	# name want-rc grep-where grep-what CMD...
 	run_bh "$@"
 	[ "$where" = out ] && text=$out || text=$err
 	if [ "$rc" -eq "$want" ] && { [ -z "$what" ] || grep -qF -- "$what" <<<"$text"; }; then
-		tap ok "$name"
+		ok "$name"
 	else
-		tap fail "$name" "exit $rc (wanted $want), $where lacks '$what': $(head -c 600 <<<"$out$err")"
+		fail "$name" "exit $rc (wanted $want), $where lacks '$what': $(head -c 600 <<<"$out$err")"
 	fi
 }
 
-tmp=$(mktemp -d /tmp/bh-cliflows.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+tmp=$BH_TMP
 st=$tmp/state
 export BULKHEAD_PIN_DIR=$tmp/pin BULKHEAD_STATE_DIR=$st
 mkdir -p "$st/flows" "$tmp/pin"
@@ -82,38 +68,38 @@ expect "flows --since 0s: exit 1" 1 err "--since" flows --since 0s
 expect "flows --device unknown: exit 1, says why" 1 err "no such device" flows --device toaster
 expect "flows with an operand: exit 1 and the usage" 1 err "Usage: bulkhead flows" flows extra
 expect "flows: the history, Bulkhead down: exit 0" 0 out "would-drop" flows
-grep -qF "not up" <<<"$err" && tap ok "flows: says Bulkhead is down, the history only" ||
-	tap fail "flows: says Bulkhead is down, the history only" "$err"
-grep -qE "flows/$day:4: " <<<"$err" && tap ok "flows: the corrupt line reported as FILE:LINE" ||
-	tap fail "flows: the corrupt line reported as FILE:LINE" "$err"
-grep -qE "flows/$day:7: .*truncated" <<<"$err" && tap ok "flows: the torn last line reported" ||
-	tap fail "flows: the torn last line reported" "$err"
+grep -qF "not up" <<<"$err" && ok "flows: says Bulkhead is down, the history only" ||
+	fail "flows: says Bulkhead is down, the history only" "$err"
+grep -qE "flows/$day:4: " <<<"$err" && ok "flows: the corrupt line reported as FILE:LINE" ||
+	fail "flows: the corrupt line reported as FILE:LINE" "$err"
+grep -qE "flows/$day:7: .*truncated" <<<"$err" && ok "flows: the torn last line reported" ||
+	fail "flows: the torn last line reported" "$err"
 grep -qF "not a flow file of this version" <<<"$err" &&
-	tap ok "flows: a file of another version reported, skipped" ||
-	tap fail "flows: a file of another version reported, skipped" "$err"
+	ok "flows: a file of another version reported, skipped" ||
+	fail "flows: a file of another version reported, skipped" "$err"
 lines=$(grep -cE "tcp/554|udp/5353|tcp/443" <<<"$out")
-[ "$lines" -eq 4 ] && tap ok "flows: the 4 good records shown, the bad ones skipped" ||
-	tap fail "flows: the 4 good records shown, the bad ones skipped" "$out"
+[ "$lines" -eq 4 ] && ok "flows: the 4 good records shown, the bad ones skipped" ||
+	fail "flows: the 4 good records shown, the bad ones skipped" "$out"
 grep -E "^nvr +camera +tcp/554 +pass" <<<"$out" >/dev/null &&
 	grep -E "^fridge +camera +tcp/554 +would-drop" <<<"$out" >/dev/null &&
 	grep -E "^camera +internet 198.51.100.0/24 +tcp/443 +DENIED" <<<"$out" >/dev/null &&
-	tap ok "flows: names from the applied policy, would-drop and DENIED marks" ||
-	tap fail "flows: names from the applied policy, would-drop and DENIED marks" "$out"
+	ok "flows: names from the applied policy, would-drop and DENIED marks" ||
+	fail "flows: names from the applied policy, would-drop and DENIED marks" "$out"
 expect "flows --json: exit 0" 0 out "" flows --json
 python3 -c 'import json,sys; j=json.load(sys.stdin); assert len(j["flows"]) == 4 and j["bad_lines"] == 3, j' \
-	<<<"$out" 2>"$tmp/py" && tap ok "flows --json: 4 flows, bad_lines 3" ||
-	tap fail "flows --json: 4 flows, bad_lines 3" "$(cat "$tmp/py") $out"
+	<<<"$out" 2>"$tmp/py" && ok "flows --json: 4 flows, bad_lines 3" ||
+	fail "flows --json: 4 flows, bad_lines 3" "$(cat "$tmp/py") $out"
 expect "flows --device fridge (a member's name)" 0 out "fridge" flows --device fridge
 [ "$(grep -c "tcp/" <<<"$out")" -eq 1 ] && ! grep -q "^nvr" <<<"$out" &&
-	tap ok "flows --device fridge: only the fridge's flows" ||
-	tap fail "flows --device fridge: only the fridge's flows" "$out"
+	ok "flows --device fridge: only the fridge's flows" ||
+	fail "flows --device fridge: only the fridge's flows" "$out"
 expect "flows --device MAC: the camera as source and destination" 0 out "camera" \
 	flows --device 02:00:00:00:00:11
-[ "$(grep -c "tcp/" <<<"$out")" -eq 3 ] && tap ok "flows --device MAC: 3 flows" ||
-	tap fail "flows --device MAC: 3 flows" "$out"
+[ "$(grep -c "tcp/" <<<"$out")" -eq 3 ] && ok "flows --device MAC: 3 flows" ||
+	fail "flows --device MAC: 3 flows" "$out"
 expect "flows --since 1s: the records of a minute ago are out" 0 out "" flows --since 1s
-! grep -q "tcp/554" <<<"$out" && tap ok "flows --since: filters by last seen" ||
-	tap fail "flows --since: filters by last seen" "$out"
+! grep -q "tcp/554" <<<"$out" && ok "flows --since: filters by last seen" ||
+	fail "flows --since: filters by last seen" "$out"
 expect "flows --matrix: exit 0" 0 out "mcast" flows --matrix
 ls -la "$st/flows" > "$tmp/before"
 sum_before=$(cat "$st/flows/"* | md5sum)
@@ -123,8 +109,8 @@ sum_running=$(md5sum < "$tmp/running.yaml")
 expect "learn -o the running policy's file: exit 1, says why" 1 err "running policy" \
 	learn -o "$tmp/running.yaml"
 [ "$(md5sum < "$tmp/running.yaml")" = "$sum_running" ] &&
-	tap ok "learn -o the running policy's file: the file is untouched" ||
-	tap fail "learn -o the running policy's file: the file is untouched"
+	ok "learn -o the running policy's file: the file is untouched" ||
+	fail "learn -o the running policy's file: the file is untouched"
 ln -s running.yaml "$tmp/link.yaml"
 expect "learn -o a symlink to the running policy: exit 1" 1 err "running policy" \
 	learn -o "$tmp/link.yaml"
@@ -134,24 +120,23 @@ expect "learn -o a dir that does not exist: exit 1" 1 err "cannot write" learn -
 expect "learn -o draft.yaml: exit 0, the diff against the running policy" 0 out \
 	"+ allow appliances -> cameras tcp 554" learn -o "$tmp/draft.yaml"
 grep -qF "audit: 1 recorded flows would have been dropped: the running policy drops 1 of them, the draft allows 1" <<<"$out" &&
-	tap ok "learn: the audit counts" || tap fail "learn: the audit counts" "$out"
-"$BULKHEAD" check "$tmp/draft.yaml" >/dev/null 2>&1 && tap ok "learn: the draft passes check" ||
-	tap fail "learn: the draft passes check" "$("$BULKHEAD" check "$tmp/draft.yaml" 2>&1)"
+	ok "learn: the audit counts" || fail "learn: the audit counts" "$out"
+"$BULKHEAD" check "$tmp/draft.yaml" >/dev/null 2>&1 && ok "learn: the draft passes check" ||
+	fail "learn: the draft passes check" "$("$BULKHEAD" check "$tmp/draft.yaml" 2>&1)"
 grep -qF "learned: 1 flow (1 would_drop)" "$tmp/draft.yaml" &&
-	tap ok "learn: the rule's comment counts the flows" ||
-	tap fail "learn: the rule's comment counts the flows" "$(cat "$tmp/draft.yaml")"
-grep -qF "not a flow file" <<<"$err" && tap ok "learn: bad history lines reported" ||
-	tap fail "learn: bad history lines reported" "$err"
+	ok "learn: the rule's comment counts the flows" ||
+	fail "learn: the rule's comment counts the flows" "$(cat "$tmp/draft.yaml")"
+grep -qF "not a flow file" <<<"$err" && ok "learn: bad history lines reported" ||
+	fail "learn: bad history lines reported" "$err"
 expect "learn (stdout): the draft on stdout, the report on stderr" 0 err "passes 'bulkhead check'" learn
 grep -q "^version: 1" <<<"$out" && ! grep -q "bulkhead: learn" <<<"$out" &&
-	tap ok "learn (stdout): stdout is the draft alone" || tap fail "learn (stdout): stdout is the draft alone" "$out"
+	ok "learn (stdout): stdout is the draft alone" || fail "learn (stdout): stdout is the draft alone" "$out"
 expect "learn --json: exit 0" 0 out "" learn --json
 python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["records"] == 4 and j["audit"]["would_drop"] == 1 and j["audit"]["draft_allows"] == 1 and j["changes"] >= 1 and j["draft"].startswith("#"), j' \
-	<<<"$out" 2>"$tmp/py" && tap ok "learn --json: counts, changes and the draft" ||
-	tap fail "learn --json: counts, changes and the draft" "$(cat "$tmp/py") $out"
+	<<<"$out" 2>"$tmp/py" && ok "learn --json: counts, changes and the draft" ||
+	fail "learn --json: counts, changes and the draft" "$(cat "$tmp/py") $out"
 [ "$(cat "$st/flows/"* | md5sum)" = "$sum_before" ] && ls -la "$st/flows" | cmp -s - "$tmp/before" &&
-	tap ok "flows and learn wrote nothing to the history" ||
-	tap fail "flows and learn wrote nothing to the history" "$(ls -la "$st/flows")"
+	ok "flows and learn wrote nothing to the history" ||
+	fail "flows and learn wrote nothing to the history" "$(ls -la "$st/flows")"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
