@@ -20,8 +20,9 @@
 
 #include <linux/types.h>
 
-#define BH_ABI_VERSION		6	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot;
-					   6: bh_port, bh_macport, bh_claim, drop_flood, vc claim_seen */
+#define BH_ABI_VERSION		7	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot;
+					   6: bh_port, bh_macport, bh_claim, drop_flood, vc claim_seen;
+					   7: bh_flow, bh_flowstat, vc flow, pass_audit, audit flags */
 
 /* ---- sizes (tunables live here and nowhere else) ---------------------- */
 #ifndef BH_MAX_GROUPS
@@ -133,6 +134,8 @@
 	X(PASS_FRAG, "pass_frag")					\
 	/* 802.1X to the gateway */					\
 	X(PASS_EAPOL, "pass_eapol")					\
+	/* the policy would drop it; audit (staging) passes it */	\
+	X(PASS_AUDIT, "pass_audit")					\
 	/* a deny rule matched */					\
 	X(DROP_RULE, "drop_rule")					\
 	/* no rule matched, default deny */				\
@@ -169,7 +172,7 @@ enum bh_reason {
 /* name table entries: { BH_REASONS(BH_REASON_NAME) }, indexed by the enum */
 #define BH_REASON_NAME(id, name)	[BH_R_##id] = name,
 
-_Static_assert(BH_R_PASS_MAX == 8 && BH_R_DROP_FLOOD == 19 && BH_R_MAX == 20,
+_Static_assert(BH_R_PASS_MAX == 9 && BH_R_DROP_FLOOD == 20 && BH_R_MAX == 21,
 	       "enum bh_reason: values are an ABI (bh_stats, events)");
 
 /* ---- maps: keys and values ---------------------------------------------- */
@@ -540,13 +543,30 @@ struct bh_vc_val {
 };
 _Static_assert(sizeof(struct bh_vc_val) == 24, "bh_vc_val");
 
+/*
+ * The flow record (bh_flow) a slot's frames count in, beyond what the key
+ * tells: classified on the frame that missed, so a hit makes no lookup but
+ * bh_flow's own (bpf/lib/flow.h). kind 0: not classified yet.
+ */
+struct bh_vc_flow {
+	__u8 mac[6];		/* DEVICE: the destination device; a reply: the opener */
+	__u8 kind;		/* BH_FK_* of the record; 0: none yet */
+	__u8 flags;		/* BH_VCF_* */
+};
+_Static_assert(sizeof(struct bh_vc_flow) == 8, "bh_vc_flow");
+
+#define BH_VCF_REPLY		(1u << 0)	/* counted in the flow it answers (ends swapped) */
+#define BH_VCF_WOULD		(1u << 1)	/* ... whose record is would_drop */
+#define BH_VCF_SKIP		(1u << 2)	/* not recorded (a reply to the gateway's flow) */
+
 struct bh_vc_slot {
 	struct bh_vc_key key;
 	__u32 ctr_slot;		/* the source device's bh_devctr slot, 0 none */
 	struct bh_vc_val val;
 	__u64 claim_seen;	/* coarse ns: the source address's claim last refreshed */
+	struct bh_vc_flow flow;	/* the flow record; zeroed by every store */
 };
-_Static_assert(sizeof(struct bh_vc_slot) == 88, "bh_vc_slot");
+_Static_assert(sizeof(struct bh_vc_slot) == 96, "bh_vc_slot");
 
 /*
  * A key's slot in bh_vcache (@k 8-byte aligned): the four 8-byte words that

@@ -16,7 +16,8 @@
  *                lib/decide.h and what it includes
  *
  * bh_judge() puts them together with the flow verdict cache (lib/vcache.h),
- * the counters (lib/account.h) and deny events (lib/events.h).
+ * the counters (lib/account.h), deny events (lib/events.h) and the flow
+ * records (lib/flow.h).
  */
 #ifndef BH_VERDICT_H
 #define BH_VERDICT_H
@@ -30,6 +31,7 @@
 #include "lib/vcache.h"
 #include "lib/account.h"
 #include "lib/events.h"
+#include "lib/flow.h"
 
 /*
  * Judge a parsed frame that vc_probe() did not: sets p->pass, p->reason,
@@ -85,6 +87,8 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 	else if (!vc_probe(p))
 		bh_decide(p);
 	bh_account(p);
+	if (!reason && !bh_bench_no_flows)
+		bh_flow_record(p);
 	if (!p->pass)
 		bh_event(p);
 	return p->pass;

@@ -48,6 +48,7 @@ static const struct {
 	M("bh_clock", clock),		M("bh_evslot", evslot),
 	M("bh_port", port),		M("bh_macport", macport),
 	M("bh_claim", claim),
+	M("bh_flow", flow),		M("bh_flowstat", flowstat),
 #undef M
 };
 

@@ -34,4 +34,10 @@ struct {
  */
 const volatile __u8 bh_bench_no_vcache = 0;
 
+/*
+ * Set only by a benchmark's loader: no flow records (lib/flow.h), to
+ * measure what recording costs a frame. The controller never sets it.
+ */
+const volatile __u8 bh_bench_no_flows = 0;
+
 #endif /* BH_LIB_CONFIG_H */

@@ -142,6 +142,7 @@ static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_slot *s,
 	s->val.reason = p->reason;
 	s->val.rule_id = p->rule_id;
 	s->val.reply = 0;
+	s->flow = (struct bh_vc_flow){};	/* classified again (lib/flow.h) */
 	if (kind == BH_VCK_DENY) {
 		s->val.reason = p->vc_reason;
 		s->val.rule_id = p->vc_rule;
