@@ -311,7 +311,8 @@ static void learn_report(FILE *f, const struct learn_opts *o, const struct bh_le
 		st->records, st->rules, st->learned, st->covered, st->new_groups, st->denied,
 		st->skipped);
 	if (st->unresolved)
-		fprintf(f, "; %zu still dropped by a deny rule of the running policy", st->unresolved);
+		fprintf(f, "; %zu learned but still dropped by the draft (a deny rule kept, or frames the dataplane never passes)",
+			st->unresolved);
 	fprintf(f, "\n");
 	if (st->audit)
 		fprintf(f, "bulkhead: learn: audit: %zu recorded flows would have been dropped: the running policy drops %zu of them, the draft allows %zu\n",
