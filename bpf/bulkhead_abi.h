@@ -109,6 +109,7 @@
 #define BH_CFG_VALID		(1u << 0)	/* generation holds a policy */
 #define BH_CFG_EW_ALLOW		(1u << 1)	/* defaults.east_west: allow */
 #define BH_CFG_GW_ALLOW		(1u << 2)	/* defaults.gateway: allow */
+#define BH_CFG_AUDIT		(1u << 3)	/* defaults.mode: audit, every group audited */
 
 /* ---- verdict reasons: index of bh_stats ---------------------------------- */
 /*
@@ -195,10 +196,15 @@ struct bh_config {
 _Static_assert(sizeof(struct bh_config) == 16, "bh_config");
 
 /* bh_groups: ARRAY[2 * BH_MAX_GROUPS], key gen * BH_MAX_GROUPS + group id. */
+/*
+ * audit: frames from or to the group's devices that the policy would drop
+ * (drop_rule, drop_default, drop_flood) pass, counted as pass_audit.
+ */
 struct bh_group {
 	__u8 internet;		/* BH_ACT_*: this group's internet default */
 	__u8 valid;		/* 1 when the group exists in this generation */
-	__u16 pad;
+	__u8 audit;		/* 1: audit: true (staging) */
+	__u8 pad;
 	__u32 pad2;
 };
 _Static_assert(sizeof(struct bh_group) == 8, "bh_group");
@@ -448,12 +454,16 @@ struct bh_event {
 	__u8 is_v4;		/* addresses are IPv4 (v4-mapped) */
 	__u16 sport;		/* host order; 0 when the frame has none */
 	__u16 dport;
-	__u16 reason;		/* enum bh_reason (a drop) */
-	__u16 pad;
+	__u16 reason;		/* enum bh_reason (a drop; BH_EVF_WOULD_DROP: the one waived) */
+	__u8 flags;		/* BH_EVF_* */
+	__u8 pad;
 	__u32 rule_id;		/* BH_RULE_DEFAULT when no rule */
 	__u32 suppressed;	/* this MAC's drops without an event since its last one */
 };
 _Static_assert(sizeof(struct bh_event) == 72, "bh_event");
+
+/* bh_event.flags */
+#define BH_EVF_WOULD_DROP	(1u << 0)	/* audit passed it (pass_audit): .reason would have dropped it */
 
 /*
  * bh_evslot: ARRAY[BH_MAX_DEVCTR], a policy device's bucket at its counter
@@ -531,6 +541,7 @@ _Static_assert(sizeof(struct bh_vc_key) == 52, "bh_vc_key");
 #define BH_VCK_FIXED		1	/* verdict as stored, nothing else depends on state */
 #define BH_VCK_ALLOW		2	/* the policy allows: pass, refresh bh_ct once a second */
 #define BH_VCK_DENY		3	/* the policy denies: pass only as a reply to a live flow */
+#define BH_VCK_AUDIT		4	/* as DENY, but audit passes it (pass_audit), tracked */
 
 struct bh_vc_val {
 	__u32 epoch;		/* bh_active.epoch when computed */

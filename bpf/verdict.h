@@ -89,7 +89,7 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 	bh_account(p);
 	if (!reason && !bh_bench_no_flows)
 		bh_flow_record(p);
-	if (!p->pass)
+	if (!p->pass || p->reason == BH_R_PASS_AUDIT)
 		bh_event(p);
 	return p->pass;
 }

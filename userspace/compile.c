@@ -972,6 +972,8 @@ int bh_compile(const struct bh_policy *p, struct bh_compiled *c, struct bh_diag 
 		c->cfg.flags |= BH_CFG_EW_ALLOW;
 	if (p->gateway == BH_ACT_ALLOW)
 		c->cfg.flags |= BH_CFG_GW_ALLOW;
+	if (p->audit)
+		c->cfg.flags |= BH_CFG_AUDIT;
 	c->cfg.unknown_group = p->unknown_group;
 	c->cfg.qallow = p->qallow;
 	c->cfg.abi_version = BH_ABI_VERSION;
@@ -983,6 +985,7 @@ int bh_compile(const struct bh_policy *p, struct bh_compiled *c, struct bh_diag 
 		goto fail;
 	for (size_t g = 0; g < p->n_groups; g++) {
 		c->groups[g].valid = 1;
+		c->groups[g].audit = p->groups[g].audit;
 		c->groups[g].internet = (__u8)(p->groups[g].internet >= 0 ?
 					       p->groups[g].internet : p->internet);
 		ndev += p->groups[g].n_members;

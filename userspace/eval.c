@@ -602,6 +602,23 @@ static void set(struct bh_eval_result *r, int pass, int reason, int rule, const 
 	r->why = why;
 }
 
+/*
+ * Audit (staging): the policy drops the frame from c->sgroup to group @dg
+ * (-1 or a pseudo group: none); defaults.mode: audit or an audited group
+ * at either end passes it as pass_audit. Integrity drops never get here.
+ */
+static void policy_drop(struct ctx *c, struct bh_eval_result *r, int dg, int reason,
+			int rule, const char *why)
+{
+	const struct bh_policy *p = c->p;
+
+	if (p->audit || p->groups[c->sgroup].audit ||
+	    (dg >= 0 && (size_t)dg < p->n_groups && p->groups[dg].audit))
+		return set(r, 1, BH_R_PASS_AUDIT, rule,
+			   "would be dropped (audit): passes; the policy drops it");
+	set(r, 0, reason, rule, why);
+}
+
 static void judge_arp(struct ctx *c, struct bh_eval_result *r)
 {
 	struct pkt *k = c->k;
@@ -621,7 +638,7 @@ static void judge_arp(struct ctx *c, struct bh_eval_result *r)
 		return set(r, 1, BH_R_PASS_ARP, -1, tg == SOME_GROUP ?
 			   "ARP request for an address no device is bound to; each port lets it out to the devices the sender may talk to" :
 			   "ARP between groups that may talk");
-	set(r, 0, BH_R_DROP_DEFAULT, -1, "ARP between groups that may not talk");
+	policy_drop(c, r, tg, BH_R_DROP_DEFAULT, -1, "ARP between groups that may not talk");
 }
 
 /* 1 when decided here */
@@ -683,7 +700,7 @@ static int judge_nd(struct ctx *c, struct bh_eval_result *r)
 		    "solicitation for an address no device is bound to; each port lets it out to the devices the sender may talk to" :
 		    "ND between groups that may talk");
 	else
-		set(r, 0, BH_R_DROP_DEFAULT, -1, "ND between groups that may not talk");
+		policy_drop(c, r, tg, BH_R_DROP_DEFAULT, -1, "ND between groups that may not talk");
 	return 1;
 }
 
@@ -885,8 +902,16 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 		return set(r, 1, BH_R_PASS_REPLY, -1, "reply to a tracked flow");
 	}
 	if (deny >= 0)
-		return set(r, 0, BH_R_DROP_RULE, deny, "denied by a rule");
-	set(r, 0, BH_R_DROP_DEFAULT, -1, why);
+		why = "denied by a rule";
+	policy_drop(c, r, dk == D_GROUP ? dg : -1, deny >= 0 ? BH_R_DROP_RULE : BH_R_DROP_DEFAULT,
+		    deny, why);
+	if (r->reason == BH_R_PASS_AUDIT) {
+		/* passed as if allowed: tracked, so its replies are replies */
+		flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
+		st_put(c->st, key, k->smac);
+		if (k->frag_first)
+			frag_pass(c);
+	}
 }
 
 void bh_eval_frame(const struct bh_policy *p, const struct bh_env *env,

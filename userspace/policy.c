@@ -243,6 +243,17 @@ static void defaults_key(struct ld *l, const char *key, struct ynode *k,
 			da->unknown = v;
 		return;
 	}
+	if (!strcmp(key, "mode")) {
+		const char *s = ydoc_scalar(v);
+
+		if (!ydoc_want(l, v, YAML_SCALAR_NODE, "defaults.mode"))
+			return;
+		if (!strcmp(s, "audit") || !strcmp(s, "enforce"))
+			l->p->audit = !strcmp(s, "audit");
+		else
+			ERR(l, v, "defaults.mode must be enforce or audit, not '%s'", s);
+		return;
+	}
 	a = parse_action(l, v, !strcmp(key, "east_west") ? "defaults.east_west" :
 			 !strcmp(key, "internet") ? "defaults.internet" : "defaults.gateway");
 	if (a < 0)
@@ -413,6 +424,9 @@ static void group_key(struct ld *l, const char *key, struct ynode *k,
 	if (!strcmp(key, "internet")) {
 		snprintf(what, sizeof(what), "internet of group '%s'", g->name);
 		g->internet = parse_action(l, v, what);
+	} else if (!strcmp(key, "audit")) {
+		snprintf(what, sizeof(what), "audit of group '%s'", g->name);
+		ydoc_bool(l, v, what, &g->audit);
 	} else {
 		do_members(l, g, v);
 	}
@@ -420,7 +434,7 @@ static void group_key(struct ld *l, const char *key, struct ynode *k,
 
 static void do_groups(struct ld *l, struct ynode *g)
 {
-	static const char *const keys[] = { "internet", "members", NULL };
+	static const char *const keys[] = { "internet", "audit", "members", NULL };
 
 	if (!g || g->type != YAML_MAPPING_NODE)
 		return;
@@ -758,7 +772,7 @@ static void dhcp_key(struct ld *l, const char *key, struct ynode *k,
 
 struct top_arg {
 	struct ynode *version, *interfaces, *defaults, *groups, *rules, *quarantine;
-	struct ynode *dhcp;
+	struct ynode *dhcp, *flows;
 };
 
 static void top_key(struct ld *l, const char *key, struct ynode *k,
@@ -780,6 +794,8 @@ static void top_key(struct ld *l, const char *key, struct ynode *k,
 		ta->rules = v;
 	else if (!strcmp(key, "dhcp"))
 		ta->dhcp = v;
+	else if (!strcmp(key, "flows"))
+		ta->flows = v;
 	else
 		ta->quarantine = v;
 }
@@ -966,9 +982,9 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct bh_policy **out, struct bh_diag *d)
 {
 	static const char *const top_keys[] = { "version", "interfaces", "defaults",
-		"groups", "rules", "quarantine", "dhcp", NULL };
+		"groups", "rules", "quarantine", "dhcp", "flows", NULL };
 	static const char *const def_keys[] = { "east_west", "internet", "gateway",
-		"unknown", NULL };
+		"unknown", "mode", NULL };
 	static const char *const q_keys[] = { "allow", NULL };
 	static const char *const dhcp_keys[] = { "leases", NULL };
 	struct ld l = { .file = name, .d = d };
@@ -1049,6 +1065,8 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		ydoc_walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
 	if (ta.dhcp && ydoc_want(&l, ta.dhcp, YAML_MAPPING_NODE, "dhcp"))
 		ydoc_walk_map(&l, ta.dhcp, "dhcp", dhcp_keys, dhcp_key, NULL);
+	if (ta.flows && ydoc_want(&l, ta.flows, YAML_MAPPING_NODE, "flows"))
+		ydoc_walk_map(&l, ta.flows, "flows", policy_flows_keys, policy_flows_key, NULL);
 	check_members(&l);
 
 	free(l.byname);

@@ -52,6 +52,7 @@ struct bh_group_def {
 	char *name;
 	__u16 id;		/* index in bh_policy.groups */
 	int internet;		/* BH_ACT_* or -1: inherit defaults.internet */
+	bool audit;		/* audit: true: its drops staged (docs/policy.md) */
 	struct bh_member *members;
 	size_t n_members;
 	struct bh_pos pos;
@@ -90,6 +91,17 @@ struct bh_rule_def {
 	struct bh_pos pos;
 };
 
+/* flows: the flow records' bounds (docs/flows.md); 0: the default */
+struct bh_flows_def {
+	__u32 max;		/* bh_flow entries, set at up (BH_MAX_FLOWS) */
+	__u32 keep_days;	/* history kept, whole days (BH_FLOWS_KEEP_DAYS) */
+	__u64 bytes;		/* the history's size cap (BH_FLOWS_MAX_BYTES) */
+	struct bh_pos max_pos;	/* where max was given (0:0: not given) */
+};
+
+#define BH_FLOWS_MIN		1024	/* flows.max, smallest */
+#define BH_FLOWS_MAX		1048576	/* flows.max, largest */
+
 struct bh_policy {
 	char *path;		/* as given to bh_policy_load */
 	int version;
@@ -98,6 +110,7 @@ struct bh_policy {
 	int east_west;		/* BH_ACT_*, default deny */
 	int internet;		/* BH_ACT_*, default allow */
 	int gateway;		/* BH_ACT_*, default deny (DHCP/DNS are built in) */
+	bool audit;		/* defaults.mode: audit (every group staged) */
 	__u16 unknown_group;	/* group id of defaults.unknown */
 	struct bh_group_def *groups;
 	size_t n_groups;
@@ -105,6 +118,7 @@ struct bh_policy {
 	size_t n_rules;
 	__u16 qallow;		/* BH_SVC_* from quarantine.allow */
 	char *dhcp_leases;	/* dhcp.leases: dnsmasq's lease file, NULL: none */
+	struct bh_flows_def flows;
 };
 
 /* the largest policy file read (docs/security.md: 16 MiB) */

@@ -121,6 +121,20 @@ bool ydoc_want(struct ld *l, struct ynode *n, yaml_node_type_t t, const char *wh
 	return false;
 }
 
+bool ydoc_bool(struct ld *l, struct ynode *v, const char *what, bool *out)
+{
+	const char *s = ydoc_scalar(v);
+
+	if (!ydoc_want(l, v, YAML_SCALAR_NODE, what))
+		return false;
+	if (strcmp(s, "true") && strcmp(s, "false")) {
+		ERR(l, v, "%s must be true or false, not '%s'", what, s);
+		return false;
+	}
+	*out = !strcmp(s, "true");
+	return true;
+}
+
 /*
  * Walk a mapping: check keys against @allowed (NULL-terminated), report
  * unknown and duplicate keys, call @fn for each known key.

@@ -85,4 +85,12 @@ typedef void (*key_fn)(struct ld *l, const char *key, struct ynode *k,
 void ydoc_walk_map(struct ld *l, struct ynode *m, const char *where,
 		   const char *const *allowed, key_fn fn, void *arg);
 
+/* true or false into *@out; else an error saying what @what must be. */
+bool ydoc_bool(struct ld *l, struct ynode *v, const char *what, bool *out);
+
+/* The keys of flows: (policy_flows.c), a key_fn for ydoc_walk_map(). */
+void policy_flows_key(struct ld *l, const char *key, struct ynode *k,
+		      struct ynode *v, void *arg);
+extern const char *const policy_flows_keys[];
+
 #endif /* BH_POLICY_YAML_H */

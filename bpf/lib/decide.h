@@ -39,7 +39,7 @@ static __noinline int decide_arp(struct bh_pkt *p, struct bh_config *cfg)
 		return DROP(p, BH_R_DROP_QUARANTINE);
 	if (talk(p->gen, p->sgroup, tgroup))
 		return PASS(p, BH_R_PASS_ARP);
-	return DROP(p, BH_R_DROP_DEFAULT);
+	return policy_drop(p, cfg, tgroup, BH_R_DROP_DEFAULT, BH_RULE_DEFAULT);
 }
 
 /* ---- IPv6 neighbour discovery and MLD ----------------------------------------- */
@@ -105,7 +105,7 @@ static __noinline int decide_nd(struct bh_pkt *p, struct bh_config *cfg)
 	else if (talk(p->gen, p->sgroup, tgroup))
 		PASS(p, BH_R_PASS_ND);
 	else
-		DROP(p, BH_R_DROP_DEFAULT);
+		policy_drop(p, cfg, tgroup, BH_R_DROP_DEFAULT, BH_RULE_DEFAULT);
 	return 1;
 }
 
@@ -162,6 +162,15 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 		if (p->frag_first)
 			frag_record(p);
 		return PASS(p, BH_R_PASS_REPLY);
+	}
+	if (audited(p, cfg, p->dgroup)) {
+		/* passed as if allowed, so its replies pass as replies */
+		p->vc_kind = BH_VCK_AUDIT;
+		ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
+		ct_track(&k, p->smac, p->dmac, 0, p->now);
+		if (p->frag_first)
+			frag_record(p);
+		return verdict(p, 1, BH_R_PASS_AUDIT, p->rule_id);
 	}
 	return verdict(p, 0, p->vc_reason, p->rule_id);
 }

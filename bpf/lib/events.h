@@ -109,8 +109,9 @@ static __always_inline __u32 ev_mac_leftover(struct bh_pkt *p)
 }
 
 /*
- * A dropped frame: a deny event on bh_events unless its source MAC's or
- * this CPU's bucket is empty. Only drops get here, so passes cost nothing.
+ * A dropped frame (or one audit passed, marked would_drop): a deny event on
+ * bh_events unless its source MAC's or this CPU's bucket is empty. Only
+ * those get here, so passes cost nothing.
  * A policy device's bucket is at its counter slot (an inlined array
  * access); a zeroed one (a slot just handed out) starts full.
  */
@@ -158,7 +159,13 @@ __noinline int bh_event(struct bh_pkt *p)
 	e->sport = p->has_l4 ? p->sport : 0;
 	e->dport = p->has_l4 ? p->dport : 0;
 	e->reason = p->reason;
+	e->flags = 0;
 	e->pad = 0;
+	if (p->reason == BH_R_PASS_AUDIT) {
+		/* the drop audit waived (a cache hit of ARP keeps no reason) */
+		e->reason = p->vc_reason >= BH_R_PASS_MAX ? p->vc_reason : BH_R_DROP_DEFAULT;
+		e->flags = BH_EVF_WOULD_DROP;
+	}
 	e->rule_id = p->rule_id;
 	e->suppressed = sup;
 	bpf_ringbuf_submit(e, 0);

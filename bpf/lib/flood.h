@@ -79,6 +79,9 @@ static __noinline int flood_to(struct bh_pkt *p, struct bh_config *cfg, __u16 pg
  * also counts as the unknown group). A port with nothing learned yet gets
  * ARP requests and neighbour solicitations of a sender that talks to some
  * group (so a device that has not spoken yet can be found), nothing else.
+ * 2: the policy would withhold it, but the sender's group or the group of
+ * a device it was withheld from is audited (policy_drop()): it goes out.
+ * A quarantined sender or device is never audited.
  */
 static __noinline int flood_judge(struct bh_pkt *p)
 {
@@ -87,6 +90,7 @@ static __noinline int flood_judge(struct bh_pkt *p)
 	struct bh_dev_val *dv;
 	struct bh_active *a;
 	__u32 key = 0, i;
+	int ok = 1;
 	__u16 pg;
 
 	if (!p)
@@ -104,11 +108,14 @@ static __noinline int flood_judge(struct bh_pkt *p)
 	p->mcast = 1;
 	key = p->ifindex;
 	pv = bpf_map_lookup_elem(&bh_port, &key);
-	if (!pv || !pv->n)
-		return (p->eth_proto == ETH_P_ARP ||
-			(p->l4proto == IPPROTO_ICMPV6 && !p->is_v4 && p->has_l4 &&
-			 p->icmp_type == ND_NS)) &&
-		       talk(p->gen, p->sgroup, BH_GRP_SOME);
+	if (!pv || !pv->n) {
+		if ((p->eth_proto == ETH_P_ARP ||
+		     (p->l4proto == IPPROTO_ICMPV6 && !p->is_v4 && p->has_l4 &&
+		      p->icmp_type == ND_NS)) &&
+		    talk(p->gen, p->sgroup, BH_GRP_SOME))
+			return 1;
+		return audited(p, cfg, BH_GRP_NONE) ? 2 : 0;
+	}
 	for (i = 0; i < BH_PORT_MACS; i++) {
 		if (i >= pv->n)
 			break;
@@ -116,36 +123,48 @@ static __noinline int flood_judge(struct bh_pkt *p)
 			return 0;
 		dv = device(p->gen, pv->mac[i]);
 		pg = dv ? dv->group : cfg->unknown_group;
-		if (!flood_to(p, cfg, pg))
-			return 0;
+		if (!flood_to(p, cfg, pg)) {
+			if (!audited(p, cfg, pg))
+				return 0;
+			ok = 2;
+		}
 	}
-	if (pv->overflow && !flood_to(p, cfg, cfg->unknown_group))
-		return 0;
-	return 1;
+	if (pv->overflow && !flood_to(p, cfg, cfg->unknown_group)) {
+		if (!audited(p, cfg, cfg->unknown_group))
+			return 0;
+		ok = 2;
+	}
+	return ok;
 }
 
 /*
  * Egress: a broadcast or multicast frame from a device, leaving by port
  * @ifindex. Ingress judged it once for every destination; here each copy
  * is judged for the device(s) behind its port. 1 to let it out; a copy
- * withheld is counted as drop_flood (no deny event: one frame, many ports).
+ * withheld is counted as drop_flood (no deny event: one frame, many ports),
+ * one audit lets out as pass_audit.
  */
 static __always_inline int bh_flood(struct bh_pkt *p, void *data, void *data_end,
 				    __u32 len, __u32 ifindex)
 {
 	struct bh_counter *cnt;
 	__u32 key = BH_R_DROP_FLOOD;
+	int ok = 0;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->ifindex = ifindex;
-	if (!bh_parse(p, data, data_end, false, 0) && flood_judge(p))
+	if (!bh_parse(p, data, data_end, false, 0))
+		ok = flood_judge(p);
+	if (ok == 1)
 		return 1;
+	if (ok)
+		key = BH_R_PASS_AUDIT;
 	cnt = bpf_map_lookup_elem(&bh_stats, &key);
 	if (cnt) {
 		cnt->packets++;
 		cnt->bytes += len;
 	}
-	return 0;
+	return ok;
 }
 
 #endif /* BH_LIB_FLOOD_H */

@@ -125,6 +125,43 @@ static __always_inline bool default_allows(struct bh_pkt *p, struct bh_config *c
 	return cfg->flags & BH_CFG_EW_ALLOW;
 }
 
+/* Is user group @g audited (audit: true) in generation @gen? */
+static __always_inline bool group_audited(__u32 gen, __u16 g)
+{
+	struct bh_group *gr;
+	__u32 idx;
+
+	if (g >= BH_MAX_GROUPS)
+		return false;		/* gateway, internet, multicast, a CIDR class */
+	idx = (gen & 1) * BH_MAX_GROUPS + g;
+	gr = bpf_map_lookup_elem(&bh_groups, &idx);
+	return gr && gr->valid && gr->audit;
+}
+
+/*
+ * Audit (staging): a frame from p->sgroup to @dg that the policy would
+ * drop passes when either group is audited or the whole policy is
+ * (defaults.mode: audit). Only the policy's drops are waived: the callers
+ * are the drop_rule / drop_default / drop_flood sites, never an
+ * integrity check (quarantine, spoofing, malformed, ...).
+ */
+static __always_inline bool audited(struct bh_pkt *p, struct bh_config *cfg, __u16 dg)
+{
+	return (cfg->flags & BH_CFG_AUDIT) || group_audited(p->gen, p->sgroup) ||
+	       group_audited(p->gen, dg);
+}
+
+/* The policy drops @p (@reason, @rule): pass_audit instead when audited. */
+static __always_inline int policy_drop(struct bh_pkt *p, struct bh_config *cfg, __u16 dg,
+				       __u16 reason, __u32 rule)
+{
+	if (audited(p, cfg, dg)) {
+		p->vc_reason = reason;	/* what the deny event reports */
+		return verdict(p, 1, BH_R_PASS_AUDIT, rule);
+	}
+	return verdict(p, 0, reason, rule);
+}
+
 /* A quarantined device may use only the gateway services in qallow. */
 static __always_inline bool qsvc_allowed(struct bh_pkt *p, __u16 qallow)
 {

@@ -96,7 +96,7 @@ static __always_inline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
 		}
 		return verdict(p, 1, vc->reason, vc->rule_id);
 	}
-	if (vc->kind == BH_VCK_DENY) {
+	if (vc->kind == BH_VCK_DENY || vc->kind == BH_VCK_AUDIT) {
 		/* a reply while its flow was live within the last second */
 		if (vc->reply && (__s64)(p->now - vc->ct_seen) < (__s64)BH_VC_CT_RECHECK)
 			return PASS(p, BH_R_PASS_REPLY);
@@ -106,7 +106,16 @@ static __always_inline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
 			return PASS(p, BH_R_PASS_REPLY);
 		}
 		vc->reply = 0;
-		return verdict(p, 0, vc->reason, vc->rule_id);
+		if (vc->kind == BH_VCK_DENY)
+			return verdict(p, 0, vc->reason, vc->rule_id);
+		/* audit: passed, and tracked as an allowed flow is */
+		if ((__s64)(p->now - vc->ct_seen) >= (__s64)BH_VC_CT_RECHECK) {
+			ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
+			ct_track(&k, p->smac, p->dmac, 0, p->now);
+			vc->ct_seen = p->now;
+		}
+		p->vc_reason = vc->reason;
+		return verdict(p, 1, BH_R_PASS_AUDIT, vc->rule_id);
 	}
 	return verdict(p, vc->reason < BH_R_PASS_MAX, vc->reason, vc->rule_id);
 }
@@ -143,10 +152,10 @@ static __always_inline void vc_store(struct bh_pkt *p, struct bh_vc_slot *s,
 	s->val.rule_id = p->rule_id;
 	s->val.reply = 0;
 	s->flow = (struct bh_vc_flow){};	/* classified again (lib/flow.h) */
-	if (kind == BH_VCK_DENY) {
+	if (kind == BH_VCK_DENY || kind == BH_VCK_AUDIT) {
 		s->val.reason = p->vc_reason;
 		s->val.rule_id = p->vc_rule;
-		s->val.reply = p->pass;
+		s->val.reply = p->reason == BH_R_PASS_REPLY;
 	}
 	barrier();
 	s->val.kind = kind;
