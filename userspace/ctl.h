@@ -201,7 +201,7 @@ int bh_flow_map_read(const struct bh_flow_map *fm, struct bh_flow_entry **out, s
 /*
  * The daemon's drain (and down's, before the map goes): under the
  * controller lock, read the map and hand it to bh_flowlog_drain() with
- * @cfg (NULL: the defaults). 1 after a drain, with the history's counters
+ * @cfg (NULL: the applied policy's flows.keep and flows.bytes). 1 after a drain, with the history's counters
  * in @st (may be NULL); 0 when no flow map is pinned; or -errno.
  */
 int bh_flows_drain(const struct bh_ctx *ctx, const struct bh_flowlog_cfg *cfg,

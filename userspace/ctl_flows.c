@@ -139,6 +139,7 @@ int ctl_flows_drain(const struct bh_ctx *ctx, const struct bh_flowlog_cfg *cfg,
 {
 	struct bh_flow_entry *e = NULL;
 	struct bh_flowlog *fl = NULL;
+	struct bh_flowlog_cfg own = { 0 };
 	struct bh_flow_map fm;
 	struct bh_flow_ctr ctr;
 	char boot[64];
@@ -153,6 +154,17 @@ int ctl_flows_drain(const struct bh_ctx *ctx, const struct bh_flowlog_cfg *cfg,
 	bh_flow_map_close(&fm);
 	if (ret)
 		goto out;
+	if (!cfg) {
+		/* the bounds of the policy in force (flows.keep, flows.bytes) */
+		struct bh_policy *p = bh_applied_file(ctx);
+
+		if (p) {
+			own.keep_days = p->flows.keep_days;
+			own.max_bytes = p->flows.bytes;
+		}
+		bh_policy_free(p);
+		cfg = &own;
+	}
 	/* opened for each drain: the cursor on disk is the one truth, whoever
 	 * drained last (the daemon, or a down) */
 	ret = bh_flowlog_open(ctx->state_dir, cfg,
