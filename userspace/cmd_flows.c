@@ -66,6 +66,9 @@ static void report_live(const char *cmd, const struct bh_ctx *ctx,
 			cmd, ctx->pin_dir);
 		return;
 	}
+	if (!live->entries && bh_nft_in_force(ctx))
+		fprintf(stderr, "bulkhead: %s: Bulkhead runs in --mode nft, whose dataplane records no flows: the history holds what the BPF modes recorded\n",
+			cmd);
 	if (!live->have_ctr)
 		return;
 	evicted = live->ctr.created > live->entries ? live->ctr.created - live->entries : 0;
