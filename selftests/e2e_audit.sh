@@ -139,12 +139,13 @@ fi
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 	daemon --policy "$POL" --mode "$MODE" --metrics "$METRICS" 2>"$T/daemon.log" &
 DPID=$!
-wait_until "$(scaled 10000)" grep -q ': ready: ' "$T/daemon.log" &&
+wait_until "$(scaled 60000)" grep -q ': ready: ' "$T/daemon.log" &&
 	ok "the daemon is ready" || fail "the daemon is ready" "$(cat "$T/daemon.log")"
 records() { nsenter --net=/run/netns/$GW curl -s -m 5 "http://$METRICS/metrics" |
 	awk '$1 == "bulkhead_flow_records_total" { print $2 }'; }
 if [ "$RECORDS" = 1 ]; then
-	wait_until "$(scaled 5000)" test -n "$(ls "$BH_STATE/flows" 2>/dev/null | grep -E '^[0-9]{4}-')" &&
+	has_history() { ls "$BH_STATE/flows" 2>/dev/null | grep -qE '^[0-9]{4}-'; }
+	wait_until "$(scaled 20000)" has_history &&
 		ok "the daemon's first drain wrote the history ($(ls "$BH_STATE/flows" | tr '\n' ' '))" ||
 		fail "the daemon's first drain wrote the history" "$(cat "$T/daemon.log")"
 	check "bulkhead_flow_records_total counts the lines written ($(records))" \
@@ -152,7 +153,8 @@ if [ "$RECORDS" = 1 ]; then
 	expect_pass "laptop -> nvr tcp/443 again" tcp_try laptop nvr "$N" 443
 	n1=$(records)
 	kill -HUP "$DPID"
-	wait_until "$(scaled 5000)" test "$(records)" -gt "$n1" &&
+	records_above() { [ "$(records)" -gt "$1" ] 2>/dev/null; }
+	wait_until "$(scaled 20000)" records_above "$n1" &&
 		ok "SIGHUP drains: records $n1 -> $(records)" ||
 		fail "SIGHUP drains" "records $n1 -> $(records); $(cat "$T/daemon.log")"
 else
