@@ -13,6 +13,11 @@
  * instead (a hit in the same cold conditions), next to the floor measured
  * the same way.
  *
+ * A third table is the flow records' cost (lib/flow.h): each path through
+ * the object as the controller loads it, next to a copy built with
+ * recording off (bh_bench_no_flows), with the verdict cache on (a hit: one
+ * bh_flow lookup and the adds) and off (the frame classified every time).
+ *
  * Output: a Markdown table on stdout (bench/run.sh puts it into
  * docs/benchmarks.md). Figures are ratios measured in one run; the machine
  * is shared, so the absolute ns move from run to run.
@@ -94,12 +99,39 @@ static int path_rows(struct bulkhead_bpf *skel, struct empty_bpf *empty, __u32 r
 	return 0;
 }
 
+/*
+ * What flow recording adds: @skel (recording on) timed against @noflows
+ * (the same object with bh_bench_no_flows) on each ingress path. 0 or -1.
+ */
+static int flow_rows(const char *cache, struct bulkhead_bpf *skel,
+		     struct bulkhead_bpf *noflows, __u32 repeat, int runs)
+{
+	for (size_t i = 0; i < N_PATHS; i++) {
+		const struct path *p = &paths[i];
+		struct pair_ns x, t;
+		struct frame f;
+		__u32 rv;
+
+		p->build(&f);
+		if (measure_pair(bpf_program__fd(skel->progs.bulkhead_xdp),
+				 bpf_program__fd(noflows->progs.bulkhead_xdp),
+				 &f, repeat, runs, &rv, &x) ||
+		    measure_pair(bpf_program__fd(skel->progs.bulkhead_tc_in),
+				 bpf_program__fd(noflows->progs.bulkhead_tc_in),
+				 &f, repeat, runs, &rv, &t))
+			return -1;
+		printf("| %s, cache %s | %.0f | %.0f | %+.0f | %.0f | %.0f | %+.0f |\n", p->name,
+		       cache, x.ns, x.floor, x.ns - x.floor, t.ns, t.floor, t.ns - t.floor);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	__u32 repeat = argc > 1 ? (__u32)strtoul(argv[1], NULL, 0) : 1000000;
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
-	struct bulkhead_bpf *skel, *full;
-	struct bh_maps maps, fmaps;
+	struct bulkhead_bpf *skel, *full, *nf, *nffull;
+	struct bh_maps maps, fmaps, nfmaps, nffmaps;
 	struct empty_bpf *empty;
 	int ret = 2;
 
@@ -107,9 +139,12 @@ int main(int argc, char **argv)
 		runs = 5;
 	skel = fixture_open(&maps, bench_policy);
 	full = fixture_open_opts(&fmaps, bench_policy, true);
+	nf = fixture_open_knobs(&nfmaps, bench_policy, false, true);
+	nffull = fixture_open_knobs(&nffmaps, bench_policy, true, true);
 	empty = empty_bpf__open_and_load();
-	if (!skel || !full || !empty || bench_prepare(skel, &maps) ||
-	    bench_prepare(full, &fmaps)) {
+	if (!skel || !full || !nf || !nffull || !empty || bench_prepare(skel, &maps) ||
+	    bench_prepare(full, &fmaps) || bench_prepare(nf, &nfmaps) ||
+	    bench_prepare(nffull, &nffmaps)) {
 		fprintf(stderr, "bench: cannot load the BPF objects (root?)\n");
 		return 2;
 	}
@@ -163,12 +198,20 @@ int main(int argc, char **argv)
 	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	if (path_rows(full, empty, repeat, runs))
 		goto fail;
+	/* what recording the flows adds, on a cache hit and judged in full */
+	printf("\n| path, flow records | XDP ns | XDP ns, no records | XDP added ns "
+	       "| tc ns | tc ns, no records | tc added ns |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|\n");
+	if (flow_rows("hit", skel, nf, repeat, runs) || flow_rows("off", full, nffull, repeat, runs))
+		goto fail;
 	ret = 0;
 	goto out;
 fail:
 	fprintf(stderr, "bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
 out:
 	empty_bpf__destroy(empty);
+	bulkhead_bpf__destroy(nffull);
+	bulkhead_bpf__destroy(nf);
 	bulkhead_bpf__destroy(full);
 	bulkhead_bpf__destroy(skel);
 	return ret;

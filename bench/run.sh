@@ -40,18 +40,21 @@ notrun() { echo "Not run (BENCH_PARTS=\"$PARTS\")."; }
 # ---- 1. verdict cost per path, and the pieces it is made of ---------------
 if part verdict; then
 	banner "1. verdict cost (BPF_PROG_TEST_RUN, repeat $REPEAT, median of $RUNS)"
-	# two tables: the paths as they run (cache hits), then judged in full
+	# three tables: the paths as they run (cache hits), judged in full,
+	# and what the flow records add
 	"$BUILD/bench/bench_verdict" "$REPEAT" "$RUNS" > "$T/verdict-all.md"
 	cat "$T/verdict-all.md"
 	: > "$T/full.md"
-	awk -v a="$T/verdict.md" -v b="$T/full.md" '!NF { f = 1; next } { print > (f ? b : a) }' \
-		"$T/verdict-all.md"
+	: > "$T/flows.md"
+	awk -v a="$T/verdict.md" -v b="$T/full.md" -v c="$T/flows.md" \
+		'!NF { f++; next } { print > (f == 0 ? a : f == 1 ? b : c) }' "$T/verdict-all.md"
 	banner "1b. the pieces of a verdict"
 	"$BUILD/bench/bench_prims" "$REPEAT" "$RUNS" > "$T/prims.md"
 	cat "$T/prims.md"
 else
 	notrun > "$T/verdict.md"
 	: > "$T/full.md"
+	: > "$T/flows.md"
 	: > "$T/prims.md"
 fi
 
@@ -254,6 +257,18 @@ bh_ct entry fresh and do not rewrite it; a flow's first frame, which
 does, is the cold single-run row above.
 
 $(cat "$T/full.md")
+
+What the flow records (issue 17, bpf/lib/flow.h) add to each path: the
+programs as the controller loads them, timed in turn with a copy built
+with recording off (\`bh_bench_no_flows\`, read-only data only the
+benchmarks' loader sets), with the verdict cache on (a hit: one bh_flow
+lookup, an LRU hash with a 36-byte key, and two atomic adds) and off
+(the frame classified every time: the gateway MAC and address, bound
+address and LAN prefix lookups, then bh_flow's). The record itself
+exists after the first repeat; making it (an LRU insert) is a flow's
+first frame's cost only.
+
+$(cat "$T/flows.md")
 
 What the pieces cost on this machine (bench/prims.bpf.c: one lookup of
 each map kind Bulkhead uses, with its key size, the clock helper and the jiffies load, one call),

@@ -44,11 +44,12 @@ static inline int fixture_apply_yaml(struct bh_maps *maps, const char *yaml)
 
 /*
  * The programs loaded, the gateway set and @yaml applied. @no_vcache: the
- * benchmarks' build-time knob (bh_bench_no_vcache in bpf/verdict.h), every
- * frame judged in full.
+ * benchmarks' build-time knob (bh_bench_no_vcache in bpf/lib/config.h),
+ * every frame judged in full; @no_flows: bh_bench_no_flows, nothing
+ * recorded in bh_flow.
  */
-static inline struct bulkhead_bpf *fixture_open_opts(struct bh_maps *maps, const char *yaml,
-						     bool no_vcache)
+static inline struct bulkhead_bpf *fixture_open_knobs(struct bh_maps *maps, const char *yaml,
+						      bool no_vcache, bool no_flows)
 {
 	struct bh_port port = { .ifindex = 1 };
 	struct bh_gw_addr addrs[2] = {};
@@ -60,6 +61,7 @@ static inline struct bulkhead_bpf *fixture_open_opts(struct bh_maps *maps, const
 	if (!skel)
 		return NULL;
 	skel->rodata->bh_bench_no_vcache = no_vcache;
+	skel->rodata->bh_bench_no_flows = no_flows;
 	if (bulkhead_bpf__load(skel)) {
 		bulkhead_bpf__destroy(skel);
 		return NULL;
@@ -86,6 +88,12 @@ static inline struct bulkhead_bpf *fixture_open_opts(struct bh_maps *maps, const
 		return NULL;
 	}
 	return skel;
+}
+
+static inline struct bulkhead_bpf *fixture_open_opts(struct bh_maps *maps, const char *yaml,
+						     bool no_vcache)
+{
+	return fixture_open_knobs(maps, yaml, no_vcache, false);
 }
 
 static inline struct bulkhead_bpf *fixture_open(struct bh_maps *maps, const char *yaml)

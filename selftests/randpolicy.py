@@ -17,6 +17,8 @@ seed = int(sys.argv[1])
 dups = '--dups' in sys.argv
 dense = '--dense' in sys.argv
 r = random.Random(seed)
+# audit (staging) from a stream of its own: the other choices of a seed stay
+ra = random.Random(seed * 7919 + 1)
 ng = r.randint(1, 9)
 groups = ['g%d' % i for i in range(ng)]
 cidrs = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '10.1.2.128/25', '0.0.0.0/0',
@@ -27,6 +29,8 @@ print('defaults:')
 print('  east_west: %s' % r.choice(['allow', 'deny']))
 print('  internet: %s' % r.choice(['allow', 'deny']))
 print('  gateway: %s' % r.choice(['allow', 'deny']))
+if ra.random() < 0.1:
+    print('  mode: audit')
 print('groups:')
 dev = 0
 macs = []
@@ -35,6 +39,8 @@ for g in groups:
     print('  %s:' % g)
     if r.random() < 0.3:
         print('    internet: %s' % r.choice(['allow', 'deny']))
+    if ra.random() < 0.2:
+        print('    audit: true')
     print('    members:')
     for _ in range(r.randint(1, 4)):
         dev += 1

@@ -136,14 +136,16 @@ static void gen_policy(char *y, size_t cap, int *nmembers)
 
 #define P(...) (off += (size_t)snprintf(y + off, cap - off, __VA_ARGS__))
 	P("version: 1\ninterfaces: [br-lan]\n");
-	P("defaults: {east_west: %s, internet: %s, gateway: %s}\n", PICK(acts), PICK(acts),
-	  rnd(4) ? "deny" : "allow");
+	P("defaults: {east_west: %s, internet: %s, gateway: %s%s}\n", PICK(acts), PICK(acts),
+	  rnd(4) ? "deny" : "allow", rnd(8) ? "" : ", mode: audit");
 	P("groups:\n");
 	*nmembers = 0;
 	for (int g = 0; g < ng; g++) {
 		P("  g%d:\n", g);
 		if (rnd(3) == 0)
 			P("    internet: %s\n", PICK(acts));
+		if (rnd(5) == 0)
+			P("    audit: true\n");	/* staged: its drops pass_audit */
 		P("    members:\n");
 		for (int d = g; d < 6; d += ng) {
 			if (d == 5 && rnd(2))

@@ -156,7 +156,7 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 		bh_jw_str_field(w, "src_mac", e.smac);
 		bh_jw_str_field(w, "src_group", e.sgroup ? e.sgroup : "");
 		bh_jw_str_field(w, "src_addr", e.saddr);
-		if (a->kind == BH_EVK_DROP) {
+		if (bh_evk_frames(a->kind)) {
 			bh_jw_str_field(w, "dst", e.dst == e.daddr || e.dst == e.dmac ? "" : e.dst);
 			bh_jw_str_field(w, "dst_mac", e.dmac);
 			bh_jw_str_field(w, "dst_group", e.dgroup ? e.dgroup : "");
@@ -180,7 +180,7 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 	}
 	fmt_time(a->first_ms, t1, sizeof(t1));
 	fmt_time(a->last_ms, t2, sizeof(t2));
-	if (a->kind != BH_EVK_DROP) {
+	if (!bh_evk_frames(a->kind)) {
 		printf("%s %s x%llu, first %s, last %s\n", e.src, bh_evkind_name(a->kind),
 		       (unsigned long long)a->count, t1, t2);
 		return;
@@ -192,8 +192,9 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 		printf("%s", e.proto);
 	else
 		printf("ethertype 0x%04x", a->eth_proto);
-	printf(" %s x%llu, first %s, last %s\n", bh_reason_name(a->reason),
-	       (unsigned long long)a->count, t1, t2);
+	printf(" %s%s x%llu, first %s, last %s\n",
+	       a->kind == BH_EVK_WOULD_DROP ? "would_drop (audit passed it): " : "",
+	       bh_reason_name(a->reason), (unsigned long long)a->count, t1, t2);
 }
 
 static int cmp_first(const void *x, const void *y)

@@ -487,7 +487,9 @@ int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 		explain_json(&src, &dst, argv[2], &r, rule, gw_known);
 		goto out;
 	}
-	printf("%s -> %s %s: %s\n", src.label, dst.label, argv[2], r.pass ? "PASS" : "DROP");
+	printf("%s -> %s %s: %s\n", src.label, dst.label, argv[2],
+	       r.reason == BH_R_PASS_AUDIT ? "would be dropped (audit): passes" :
+	       r.pass ? "PASS" : "DROP");
 	if (rule)
 		printf("  decided by %s\n", rule);
 	else

@@ -159,6 +159,16 @@ static int nft_take_over(const struct bh_ctx *ctx, const struct bh_maps *m,
  * Load programs, write gateway + policy + quarantine into the maps, then
  * attach: the order means a port is never judged by an empty policy.
  */
+/* flows.max other than the running bh_flow's size: said, the size kept */
+static void flows_max_check(const struct bh_maps *m, const struct bh_policy *p)
+{
+	__u32 want = p->flows.max ? p->flows.max : BH_MAX_FLOWS, have;
+
+	if (!bh_dp_flows_size(m, &have) && have != want)
+		bh_err("warning: flows.max %u: the flow records keep their running size, %u, until 'bulkhead down' and 'up'",
+		       want, have);
+}
+
 static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		    const char *path, const struct bh_policy *p,
 		    const struct bh_compiled *c, const struct bh_leases *l,
@@ -200,12 +210,14 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		ret = ctl_err_system(ret);
 		goto out_topo;
 	}
+	bh_dp_flows_max = p->flows.max;
 	ret = bh_dp_load(ctx->pin_dir, &dp, &m, err, sizeof(err));
 	if (ret) {
 		bh_err("%s", err);
 		ret = ctl_err_system(ret);
 		goto out_topo;
 	}
+	flows_max_check(&m, p);
 	ret = bh_dp_set_gateway(&m, &topo);
 	if (ret) {
 		bh_err("cannot write the gateway's addresses: %s", strerror(-ret));
@@ -440,6 +452,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 		ret = ctl_err_system(epoch);
 		goto out_maps;
 	}
+	flows_max_check(&m, p);
 	if (*err)
 		bh_err("apply: %s", err);
 	ret = ctl_nft_sync(&m, NULL, NULL, NULL);

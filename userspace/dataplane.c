@@ -225,16 +225,56 @@ int dp_rm_tree(const char *path)
 }
 
 
+__u32 bh_dp_flows_max;
+
+/* max_entries of the map pinned as @name, 0 when none is */
+static __u32 pinned_max(const char *pin_dir, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/maps/%s", pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+int bh_dp_flows_size(const struct bh_maps *m, __u32 *max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(m->flow, &info, &len))
+		return -errno;
+	*max = info.max_entries;
+	return 0;
+}
+
 /* Open the skeleton with every map pinned under <pin_dir>/maps, and load. */
 static int open_load(struct bh_dp *dp, const char *pin_dir)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
+	__u32 flows;
 	int ret;
 
 	dp->skel = bulkhead_bpf__open();
 	if (!dp->skel)
 		return -errno;
+	/* the flow records: the policy's size, but a running map keeps its own
+	 * (and what it holds) until down */
+	flows = pinned_max(pin_dir, "bh_flow");
+	if (!flows)
+		flows = bh_dp_flows_max ? bh_dp_flows_max : BH_MAX_FLOWS;
+	ret = bpf_map__set_max_entries(dp->skel->maps.bh_flow, flows);
+	if (ret)
+		return ret;
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;

@@ -59,6 +59,14 @@ int bh_pin_dir_check(const char *pin_dir, char *err, size_t errlen);
 int bh_maps_open(const char *pin_dir, struct bh_maps *m);
 void bh_maps_close(struct bh_maps *m);
 
+/*
+ * The policy's flows.max for the next bh_dp_load() (0: BH_MAX_FLOWS). A
+ * bh_flow map already pinned keeps its size (and its records) until down;
+ * bh_dp_flows_size() reads the size in force. 0 or -errno.
+ */
+extern __u32 bh_dp_flows_max;
+int bh_dp_flows_size(const struct bh_maps *m, __u32 *max);
+
 /* Loaded programs, between bh_dp_load() and bh_dp_close(). */
 struct bh_dp;
 

@@ -605,7 +605,8 @@ static void set(struct bh_eval_result *r, int pass, int reason, int rule, const 
 /*
  * Audit (staging): the policy drops the frame from c->sgroup to group @dg
  * (-1 or a pseudo group: none); defaults.mode: audit or an audited group
- * at either end passes it as pass_audit. Integrity drops never get here.
+ * at either end passes it as pass_audit (r->why still says why the policy
+ * drops it). Integrity drops never get here.
  */
 static void policy_drop(struct ctx *c, struct bh_eval_result *r, int dg, int reason,
 			int rule, const char *why)
@@ -614,8 +615,7 @@ static void policy_drop(struct ctx *c, struct bh_eval_result *r, int dg, int rea
 
 	if (p->audit || p->groups[c->sgroup].audit ||
 	    (dg >= 0 && (size_t)dg < p->n_groups && p->groups[dg].audit))
-		return set(r, 1, BH_R_PASS_AUDIT, rule,
-			   "would be dropped (audit): passes; the policy drops it");
+		return set(r, 1, BH_R_PASS_AUDIT, rule, why);	/* why it would be dropped */
 	set(r, 0, reason, rule, why);
 }
 
@@ -905,13 +905,16 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 		why = "denied by a rule";
 	policy_drop(c, r, dk == D_GROUP ? dg : -1, deny >= 0 ? BH_R_DROP_RULE : BH_R_DROP_DEFAULT,
 		    deny, why);
-	if (r->reason == BH_R_PASS_AUDIT) {
-		/* passed as if allowed: tracked, so its replies are replies */
+	if (r->reason != BH_R_PASS_AUDIT)
+		return;
+	/* passed as if allowed: tracked, so its replies are replies (not a
+	 * frame that is its own reverse: it would answer itself) */
+	if (memcmp(k->saddr, k->daddr, 16) || k->sport != k->dport) {
 		flow_key(key, k->l4proto, k->sport, k->dport, k->saddr, k->daddr);
 		st_put(c->st, key, k->smac);
-		if (k->frag_first)
-			frag_pass(c);
 	}
+	if (k->frag_first)
+		frag_pass(c);
 }
 
 void bh_eval_frame(const struct bh_policy *p, const struct bh_env *env,

@@ -44,6 +44,7 @@ static const char *const kind_names[BH_EVK_MAX] = {
 	[BH_EVK_ISOLATE] = "isolate",
 	[BH_EVK_RELEASE] = "release",
 	[BH_EVK_TIMED_RELEASE] = "timed_release",
+	[BH_EVK_WOULD_DROP] = "would_drop",
 };
 
 
@@ -291,7 +292,7 @@ void bh_events_add(struct bh_events *ev, const struct bh_event *e, __u64 frames)
 	now_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	age_ms = now_ns > e->time_ns ? (now_ns - e->time_ns) / 1000000 : 0;
 	now = real_ms();
-	k.kind = BH_EVK_DROP;
+	k.kind = (e->flags & BH_EVF_WOULD_DROP) ? BH_EVK_WOULD_DROP : BH_EVK_DROP;
 	k.reason = e->reason < BH_R_MAX ? e->reason : BH_R_MAX - 1;
 	k.proto = e->proto;
 	k.is_v4 = e->is_v4;
@@ -464,7 +465,7 @@ int bh_events_open(struct bh_events **out, const char *pin_dir, const char *stat
 	if (ret)
 		goto err;
 	for (size_t i = 0; i < n && ev->n_aggs < BH_EVAGG_MAX; i++) {
-		if (old[i].kind == BH_EVK_DROP) {
+		if (bh_evk_frames(old[i].kind)) {
 			int j;
 
 			/* a file written by hand may repeat a key: keep the first */

@@ -30,8 +30,15 @@ enum bh_evkind {
 	BH_EVK_ISOLATE,		/* a device was quarantined */
 	BH_EVK_RELEASE,		/* a quarantine was ended by release */
 	BH_EVK_TIMED_RELEASE,	/* a timed quarantine ended (the daemon released it) */
+	BH_EVK_WOULD_DROP,	/* a deny event audit waived (BH_EVF_WOULD_DROP): it passed */
 	BH_EVK_MAX,
 };
+
+/* an event about frames: dropped, or passed by audit */
+static inline bool bh_evk_frames(unsigned int kind)
+{
+	return kind == BH_EVK_DROP || kind == BH_EVK_WOULD_DROP;
+}
 
 struct bh_evagg {
 	__u8 kind;		/* enum bh_evkind */

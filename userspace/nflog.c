@@ -72,7 +72,10 @@ static int attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* "bulkhead <reason>[ <rule id>]": a drop reason and the rule, or -EINVAL */
+/*
+ * "bulkhead [would_drop ]<reason>[ <rule id>]": a drop reason and the rule
+ * (would_drop: audit passed it, BH_EVF_WOULD_DROP), or -EINVAL
+ */
 static int parse_prefix(const struct nlattr *a, struct bh_event *e)
 {
 	const char *s = mnl_attr_get_payload(a), *p;
@@ -82,6 +85,11 @@ static int parse_prefix(const struct nlattr *a, struct bh_event *e)
 	if (!memchr(s, '\0', len) || strncmp(s, BH_NFLOG_PREFIX " ", k))
 		return -EINVAL;
 	s += k;
+	e->flags = 0;
+	if (!strncmp(s, BH_NFLOG_WOULD " ", sizeof(BH_NFLOG_WOULD))) {
+		e->flags = BH_EVF_WOULD_DROP;
+		s += sizeof(BH_NFLOG_WOULD);
+	}
 	n = strcspn(s, " ");
 	e->reason = BH_R_MAX;
 	for (unsigned int r = BH_R_PASS_MAX; r < BH_R_MAX; r++)

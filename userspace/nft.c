@@ -145,11 +145,18 @@ static void quarantine_set(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_set_commit(t, set);
 }
 
+/* a counter per reason; pass_audit only when the policy stages drops */
+static void reason_counters(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	for (int i = 0; i < BH_R_MAX; i++)
+		if (i != BH_R_PASS_AUDIT || nft_audit_any(s))
+			nft_counter_obj(t, bh_reason_names[i]);
+}
+
 static void bridge_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	nft_table_msg(t->bt, t->family, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	for (int i = 0; i < BH_R_MAX; i++)
-		nft_counter_obj(t, bh_reason_names[i]);
+	reason_counters(t, s);
 	quarantine_set(t, s);
 	/*
 	 * The lock's base chains only while a device is quarantined: a
@@ -177,8 +184,7 @@ static void bridge_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 static void inet_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	nft_table_msg(t->bt, t->family, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	for (int i = 0; i < BH_R_MAX; i++)
-		nft_counter_obj(t, bh_reason_names[i]);
+	reason_counters(t, s);
 	quarantine_set(t, s);
 	bh_nft_policy_inet(t, s);
 }

@@ -150,6 +150,7 @@ static void rule_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 		expr_counter_ref(r, chain);
 		if (deny) {
 			nft_rule_commit(t, r);
+			nft_audit_head(t, s, chain, BH_R_DROP_RULE, (__u32)id, true);
 			nft_drop_tail(t, chain, BH_R_DROP_RULE, (__u32)id);
 			continue;
 		}
@@ -562,7 +563,7 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_meter_sets(t, s, false);
 
 	nft_chain(t, "prerouting", NF_INET_PRE_ROUTING, PRIO_INET_PRE);
-	nft_drop_chains(t);
+	nft_drop_chains(t, s);
 	nft_chain(t, "judge", -1, 0);
 	nft_chain(t, "nd_judge", -1, 0);
 	nft_chain(t, "nd_na", -1, 0);

@@ -570,7 +570,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_sha_self(t, s);
 	nft_meter_sets(t, s, true);
 	nft_chain(t, ch, NF_BR_PRE_ROUTING, PRIO_BRIDGE_PRE);
-	nft_drop_chains(t);
+	nft_drop_chains(t, s);
 	nft_chain(t, "judge", -1, 0);
 	nft_chain(t, arp, -1, 0);
 	nft_chain(t, "eapol", -1, 0);

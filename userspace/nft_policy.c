@@ -50,13 +50,19 @@
 /* enum bh_reason -> its name: the counters and the deny events' prefixes */
 const char *const bh_reason_names[BH_R_MAX] = { BH_REASONS(BH_REASON_NAME) };
 
-/* "bulkhead <reason>[ <rule>]" (rule BH_RULE_DEFAULT: none) */
-static void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 rule)
+/*
+ * "bulkhead <reason>[ <rule>]" (rule BH_RULE_DEFAULT: none); @would: a drop
+ * audit waived, "bulkhead would_drop <reason>[ <rule>]"
+ */
+static void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 rule,
+			    bool would)
 {
+	const char *w = would ? " " BH_NFLOG_WOULD : "";
+
 	if (rule == BH_RULE_DEFAULT)
-		snprintf(buf, len, "%s %s", BH_NFLOG_PREFIX, bh_reason_names[reason]);
+		snprintf(buf, len, "%s%s %s", BH_NFLOG_PREFIX, w, bh_reason_names[reason]);
 	else
-		snprintf(buf, len, "%s %s %u", BH_NFLOG_PREFIX, bh_reason_names[reason], rule);
+		snprintf(buf, len, "%s%s %s %u", BH_NFLOG_PREFIX, w, bh_reason_names[reason], rule);
 }
 
 bool nft_is_v4_mapped(const __u8 *a)
@@ -302,22 +308,30 @@ void nft_meter_sets(struct nft_tbl *t, const struct bh_nft_spec *s, bool bridge)
  * within the limits, the reason's counter and the drop. The set updates
  * are rules of their own: a full set stops that rule only, never the drop.
  */
+/* a deny event of the frame's source MAC, within the limits */
+static void nft_event_rule(struct nft_tbl *t, const char *chain, unsigned int reason,
+			   __u32 rule, bool would)
+{
+	struct nftnl_rule *r = nft_rule(t, chain);
+	char prefix[80];
+
+	nft_load_payload(r, t, LINK_HDR, 6, 6, REG32(8));
+	expr_set_update(r, t, BH_NFT_EV_LIMIT, REG32(8), expr_limit_new(BH_EV_RATE, BH_EV_BURST));
+	expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_EV_CAP);
+	bh_nflog_prefix(prefix, sizeof(prefix), reason, rule, would);
+	expr_log(r, prefix, BH_NFLOG_GROUP);
+	nft_rule_commit(t, r);
+}
+
 void nft_drop_tail(struct nft_tbl *t, const char *chain, unsigned int reason, __u32 rule)
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
-	char prefix[64];
 
 	nft_load_payload(r, t, LINK_HDR, 6, 6, REG32(8));
 	expr_set_update(r, t, BH_NFT_DEV_DROPS, REG32(8), NULL);
 	nft_rule_commit(t, r);
 
-	r = nft_rule(t, chain);
-	nft_load_payload(r, t, LINK_HDR, 6, 6, REG32(8));
-	expr_set_update(r, t, BH_NFT_EV_LIMIT, REG32(8), expr_limit_new(BH_EV_RATE, BH_EV_BURST));
-	expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_EV_CAP);
-	bh_nflog_prefix(prefix, sizeof(prefix), reason, rule);
-	expr_log(r, prefix, BH_NFLOG_GROUP);
-	nft_rule_commit(t, r);
+	nft_event_rule(t, chain, reason, rule, false);
 
 	r = nft_rule(t, chain);
 	expr_counter_ref(r, bh_reason_names[reason]);
@@ -330,10 +344,13 @@ void nft_drop_tail(struct nft_tbl *t, const char *chain, unsigned int reason, __
  * port is only counted, as the BPF programs do: the frame went elsewhere,
  * so it is no drop of its sender's and no deny event
  */
-void nft_drop_chains(struct nft_tbl *t)
+void nft_drop_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
 	for (unsigned int i = BH_R_DROP_RULE; i < BH_R_MAX; i++) {
 		nft_chain(t, bh_reason_names[i], -1, 0);
+		if (i == BH_R_DROP_RULE || i == BH_R_DROP_DEFAULT || i == BH_R_DROP_FLOOD)
+			nft_audit_head(t, s, bh_reason_names[i], i, BH_RULE_DEFAULT,
+				       i != BH_R_DROP_FLOOD);
 		if (i == BH_R_DROP_FLOOD) {
 			struct nftnl_rule *r = nft_rule(t, bh_reason_names[i]);
 
@@ -343,6 +360,89 @@ void nft_drop_chains(struct nft_tbl *t)
 			continue;
 		}
 		nft_drop_tail(t, bh_reason_names[i], i, BH_RULE_DEFAULT);
+	}
+}
+
+/* ---- audit (staging) ---------------------------------------------------------------- */
+
+bool nft_audit_any(const struct bh_nft_spec *s)
+{
+	if (!s || !s->p)
+		return false;
+	if (s->p->audit)
+		return true;
+	for (size_t g = 0; g < s->p->n_groups; g++)
+		if (s->p->groups[g].audit)
+			return true;
+	return false;
+}
+
+struct audit_match {
+	const struct bh_nft_spec *s;
+	__u32 g;
+	__u32 off;		/* of the MAC: 0 destination, 6 source */
+};
+
+/* the MAC is a member of group a->g (the unknown group: of none) */
+static void add_audit_match(struct nftnl_rule *r, struct nft_tbl *t, const void *arg)
+{
+	const struct audit_match *a = arg;
+	char set[64];
+
+	if (a->g == a->s->p->unknown_group) {
+		nft_match_in_set(r, t, LINK_HDR, a->off, 6, "known_macs", true);
+		return;
+	}
+	nft_group_obj_name(a->s, "g_", a->g, NULL, set, sizeof(set));
+	nft_match_in_set(r, t, LINK_HDR, a->off, 6, set, false);
+}
+
+static void audit_goto(struct nft_tbl *t, const char *chain, const char *to,
+		       const struct audit_match *a)
+{
+	struct nftnl_rule *r = nft_rule(t, chain);
+
+	if (a)
+		add_audit_match(r, t, a);
+	expr_verdict(r, NFT_GOTO, to);
+	nft_rule_commit(t, r);
+}
+
+/*
+ * Audit: the head of @chain, a policy drop (@reason, @rule), sends the
+ * frames it stages to chain audit_<chain>: a deny event marked would_drop,
+ * counted as pass_audit, accepted. Every frame under defaults.mode: audit;
+ * else those whose source MAC (and with @dst, destination MAC) is an
+ * audited group's member. Nothing when the policy stages nothing.
+ */
+void nft_audit_head(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
+		    unsigned int reason, __u32 rule, bool dst)
+{
+	struct audit_match a = { .s = s };
+	struct nftnl_rule *r;
+	char to[64];
+
+	if (!nft_audit_any(s))
+		return;
+	snprintf(to, sizeof(to), "audit_%s", chain);
+	nft_chain(t, to, -1, 0);
+	nft_event_rule(t, to, reason, rule, true);
+	r = nft_rule(t, to);
+	expr_counter_ref(r, bh_reason_names[BH_R_PASS_AUDIT]);
+	expr_verdict(r, NF_ACCEPT, NULL);
+	nft_rule_commit(t, r);
+	if (s->p->audit) {
+		audit_goto(t, chain, to, NULL);
+		return;
+	}
+	for (a.g = 0; a.g < s->p->n_groups; a.g++) {
+		if (!s->p->groups[a.g].audit)
+			continue;
+		a.off = 6;
+		audit_goto(t, chain, to, &a);
+		a.off = 0;
+		if (dst)
+			audit_goto(t, chain, to, &a);
 	}
 }
 

@@ -57,7 +57,16 @@ void nft_bound_set(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4);
 /* drops: per-source counters, deny events, the chain of each reason */
 void nft_meter_sets(struct nft_tbl *t, const struct bh_nft_spec *s, bool bridge);
 void nft_drop_tail(struct nft_tbl *t, const char *chain, unsigned int reason, __u32 rule);
-void nft_drop_chains(struct nft_tbl *t);
+void nft_drop_chains(struct nft_tbl *t, const struct bh_nft_spec *s);
+
+/*
+ * Audit (staging, docs/policy.md): does the policy stage any drop; the
+ * head of a policy drop's chain that passes the frames it stages
+ * (@dst: an audited destination MAC too).
+ */
+bool nft_audit_any(const struct bh_nft_spec *s);
+void nft_audit_head(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
+		    unsigned int reason, __u32 rule, bool dst);
 void nft_rule_chain_name(char *buf, size_t len, __u32 id);
 
 /* source binding: an address used by a MAC that does not bind it */

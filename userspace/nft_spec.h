@@ -38,6 +38,7 @@ extern const char *const bh_reason_names[];
  */
 #define BH_NFLOG_GROUP		25192	/* "bh" */
 #define BH_NFLOG_PREFIX		"bulkhead"
+#define BH_NFLOG_WOULD		"would_drop"	/* after the prefix: audit passed it */
 #define BH_NFT_EV_LIMIT		"ev_limit"
 #define BH_NFT_EV_CAP		"ev_cap"
 #define BH_NFT_EV_MACS		4096

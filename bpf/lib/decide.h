@@ -115,6 +115,7 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 {
 	struct bh_pol_val *pv;
 	struct bh_ct_key k;
+	__u16 reason;
 	bool allow;
 
 	if (addr_spoofed(p, p->saddr, p->is_v4))
@@ -147,11 +148,8 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 	}
 	if (allow) {
 		p->vc_kind = BH_VCK_ALLOW;
-		ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
-		ct_track(&k, p->smac, p->dmac, 0, p->now);
-		if (p->frag_first)
-			frag_record(p);
-		return verdict(p, 1, pv ? BH_R_PASS_RULE : BH_R_PASS_DEFAULT, p->rule_id);
+		reason = pv ? BH_R_PASS_RULE : BH_R_PASS_DEFAULT;
+		goto track;
 	}
 	/* a cached denial checks for a reply on every hit: flows opened
 	 * later (either end, or the gateway) make it one */
@@ -163,16 +161,19 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 			frag_record(p);
 		return PASS(p, BH_R_PASS_REPLY);
 	}
-	if (audited(p, cfg, p->dgroup)) {
-		/* passed as if allowed, so its replies pass as replies */
-		p->vc_kind = BH_VCK_AUDIT;
-		ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
+	if (!audited(p, cfg, p->dgroup))
+		return verdict(p, 0, p->vc_reason, p->rule_id);
+	/* audit: passed as if allowed, so its replies pass as replies (a
+	 * frame that is its own reverse would answer itself: not tracked) */
+	p->vc_kind = BH_VCK_AUDIT;
+	reason = BH_R_PASS_AUDIT;
+track:
+	ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
+	if (reason != BH_R_PASS_AUDIT || !addr_eq(p->saddr, p->daddr) || p->sport != p->dport)
 		ct_track(&k, p->smac, p->dmac, 0, p->now);
-		if (p->frag_first)
-			frag_record(p);
-		return verdict(p, 1, BH_R_PASS_AUDIT, p->rule_id);
-	}
-	return verdict(p, 0, p->vc_reason, p->rule_id);
+	if (p->frag_first)
+		frag_record(p);
+	return verdict(p, 1, reason, p->rule_id);
 }
 
 /* ---- the frame ------------------------------------------------------------------ */

@@ -108,8 +108,10 @@ static __always_inline int vc_hit(struct bh_pkt *p, struct bh_vc_val *vc)
 		vc->reply = 0;
 		if (vc->kind == BH_VCK_DENY)
 			return verdict(p, 0, vc->reason, vc->rule_id);
-		/* audit: passed, and tracked as an allowed flow is */
-		if ((__s64)(p->now - vc->ct_seen) >= (__s64)BH_VC_CT_RECHECK) {
+		/* audit: passed, and tracked as an allowed flow is (as
+		 * decide_ip() does: not a frame that is its own reverse) */
+		if ((__s64)(p->now - vc->ct_seen) >= (__s64)BH_VC_CT_RECHECK &&
+		    (!addr_eq(p->saddr, p->daddr) || p->sport != p->dport)) {
 			ct_key(&k, p->l4proto, p->saddr, p->daddr, p->sport, p->dport);
 			ct_track(&k, p->smac, p->dmac, 0, p->now);
 			vc->ct_seen = p->now;
