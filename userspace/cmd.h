@@ -27,5 +27,8 @@ int do_devices(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv);
 /* cmd_events.c */
 int do_events(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv);
+/* cmd_flows.c */
+int do_flows(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv);
+int do_learn(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv);
 
 #endif /* BH_CMD_H */

@@ -33,6 +33,7 @@
 
 #include "compile.h"
 #include "dataplane.h"
+#include "flowlog.h"
 #include "leases.h"
 #include "policy.h"
 #include "state.h"
@@ -176,5 +177,52 @@ int bh_isolate(const struct bh_ctx *ctx, const __u8 mac[6], const char *reason,
  * released, else -ENOENT: checked under the lock.
  */
 int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by);
+
+/* ---- flow records (ctl_flows.c) ------------------------------------------------ */
+
+/* The pinned bh_flow map and its bh_flowstat, opened read-only (-1: not open). */
+struct bh_flow_map {
+	int flow, stat;
+	__u32 max_entries;
+};
+/*
+ * Open them: 1 when open, 0 when nothing is pinned (Bulkhead down, or a
+ * dataplane that keeps no flow map), -EPROTO for a map of another ABI, or
+ * another -errno. Never writes.
+ */
+int bh_flow_map_open(const struct bh_ctx *ctx, struct bh_flow_map *fm);
+void bh_flow_map_close(struct bh_flow_map *fm);
+/*
+ * Every entry of bh_flow now, in a malloc'd array, and the summed
+ * bh_flowstat (*have_ctr false when it could not be read). 0 or -errno.
+ */
+int bh_flow_map_read(const struct bh_flow_map *fm, struct bh_flow_entry **out, size_t *n,
+		     struct bh_flow_ctr *ctr, bool *have_ctr);
+/*
+ * The daemon's drain (and down's, before the map goes): under the
+ * controller lock, read the map and hand it to bh_flowlog_drain() with
+ * @cfg (NULL: the applied policy's flows.keep and flows.bytes). 1 after a drain, with the history's counters
+ * in @st (may be NULL); 0 when no flow map is pinned; or -errno.
+ */
+int bh_flows_drain(const struct bh_ctx *ctx, const struct bh_flowlog_cfg *cfg,
+		   struct bh_flowlog_stats *st);
+
+/* What the live map held when bh_flows_collect() read it. */
+struct bh_flows_live {
+	bool open;		/* a map was pinned */
+	bool have_ctr;
+	__u32 max_entries;
+	size_t entries;
+	struct bh_flow_ctr ctr;	/* created - entries: evicted */
+};
+/*
+ * For `flows` and `learn`: the history (bh_flowlog_read) and what the live
+ * map counted since the last drain (bh_flowlog_pending), of last seen at or
+ * after @since and of device @mac (NULL: all), added to @out. Writes
+ * nothing; works with Bulkhead down (the history alone: live->open false).
+ * Bad history lines are in @d and out->n_bad. 0 or -errno.
+ */
+int bh_flows_collect(const struct bh_ctx *ctx, __u64 since, const __u8 *mac,
+		     struct bh_flow_set *out, struct bh_diag *d, struct bh_flows_live *live);
 
 #endif /* BH_CTL_H */

@@ -45,4 +45,8 @@ int ctl_nft_sync(const struct bh_maps *m, const struct bh_policy *p,
 /* ctl_nft_sync() for the running mode, the applied policy read again in nft mode */
 int ctl_nft_sync_applied(const struct bh_ctx *ctx, const struct bh_maps *m);
 
+/* bh_flows_drain() for a caller that holds the lock (down) */
+int ctl_flows_drain(const struct bh_ctx *ctx, const struct bh_flowlog_cfg *cfg,
+		    struct bh_flowlog_stats *st);
+
 #endif /* BH_CTL_INT_H */

@@ -362,6 +362,11 @@ int bh_down(const struct bh_ctx *ctx, struct bh_down_report *r)
 		r->state = BH_DOWN_NOTHING_PINNED;
 		goto out;
 	}
+	/* the flows the map holds since the last drain: the map goes with the pins */
+	ret = ctl_flows_drain(ctx, NULL, NULL);
+	if (ret < 0)
+		bh_err("warning: down: the flow records since the last drain are lost: %s",
+		       strerror(-ret));
 	if (bh_applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
 		struct bh_policy *p = bh_applied_policy(ctx);
 		struct bh_topology topo = {};

@@ -19,7 +19,9 @@
  *  - inotify on the DHCP lease file's directory (dnsmasq rewrites the file
  *    in place: IN_MODIFY, then a short settle time), and a second timerfd
  *    at the next end of a lease in force: the leases are read again and
- *    applied when the addresses they bind change (leases.c).
+ *    applied when the addresses they bind change (leases.c);
+ *  - every BH_FLOW_DRAIN_SECS (and on SIGHUP and at exit) the flow map
+ *    drained into <state dir>/flows (ctl_flows.c, flowlog.c).
  *
  * Every change goes through the controller (ctl.h), under its lock, held only while one step runs: an admin's `bulkhead
  * apply` or `isolate` waits at most for that step. Signals are only read
@@ -83,6 +85,8 @@ struct daemon {
 	long long lease_at;		/* CLOCK_MONOTONIC ms; 0: not due */
 	bool updown;			/* the state dir's "up" came or went: look */
 	bool is_up;			/* Bulkhead was up when last looked at */
+	long long flow_at;		/* CLOCK_MONOTONIC ms of the next flow drain */
+	struct bh_flowlog_stats fst;	/* the flow history's, for the metrics */
 };
 
 static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -598,6 +602,20 @@ static int quar_count(const struct bh_ctx *ctx)
 	return cnt;
 }
 
+/* ---- flow records ------------------------------------------------------- */
+
+/* The flow map into the history; said only when it fails. */
+static void flows_drain(struct daemon *d)
+{
+	int ret;
+
+	d->flow_at = now_ms() + BH_FLOW_DRAIN_SECS * 1000LL;
+	ret = bh_flows_drain(d->ctx, NULL, &d->fst);
+	if (ret < 0)
+		dlog("flow records: cannot drain the flow map into %s/%s: %s; next try in %d s",
+		     d->ctx->state_dir, BH_FLOWS_DIR, strerror(-ret), BH_FLOW_DRAIN_SECS);
+}
+
 /* ---- the loop ------------------------------------------------------------ */
 
 /* SIGHUP: 0, keep going; SIGTERM/SIGINT: 1 */
@@ -607,8 +625,9 @@ static int signal_read(struct daemon *d)
 
 	while (read(d->sig, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			dlog("SIGHUP: reading the policy, the ports, the quarantine and the leases again");
+			dlog("SIGHUP: reading the policy, the ports, the quarantine and the leases again; draining the flow records");
 			d->reload = d->sync = d->quar = true;
+			d->flow_at = now_ms();
 			continue;
 		}
 		dlog("%s: exiting; enforcement stays in place (pinned in %s)",
@@ -653,6 +672,7 @@ static int loop(struct daemon *d)
 		}
 		timeout = min_timeout(timeout, bh_events_timeout(d->ev));
 		timeout = min_timeout(timeout, bh_metrics_timeout(d->mx));
+		timeout = min_timeout(timeout, d->flow_at > now_ms() ? (int)(d->flow_at - now_ms()) : 0);
 		pfd[4] = (struct pollfd){ .fd = bh_events_fd(d->ev), .events = POLLIN };
 		pfd[6] = (struct pollfd){ .fd = bh_nflog_fd(d->nflog), .events = POLLIN };
 		nmx = bh_metrics_pollfds(d->mx, pfd + PFD_BASE, PFD_MAX - PFD_BASE);
@@ -715,6 +735,8 @@ static int loop(struct daemon *d)
 		if (recheck)	/* Bulkhead came up, or down and up, since */
 			bh_events_reopen(d->ev);
 		bh_events_flush(d->ev, false);
+		if (now_ms() >= d->flow_at)
+			flows_drain(d);
 	}
 }
 
@@ -804,6 +826,8 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 		dlog("NFLOG group %u: %s: no deny events in --mode nft", BH_NFLOG_GROUP,
 		     strerror(-ret));
 	bh_metrics_set_events(d.mx, d.ev);
+	bh_metrics_set_flows(d.mx, &d.fst);
+	flows_drain(&d);
 	leases_arm(&d);
 	quar_scan(&d);
 	ret = quar_count(ctx);
@@ -811,6 +835,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	dlog("ready: watching %s, the ports of the policy's interfaces, %d timed quarantine%s",
 	     path, ret, ret == 1 ? "" : "s");
 	rc = loop(&d);
+	flows_drain(&d);	/* what the map holds since the last one */
 out:
 	bh_metrics_close(d.mx);
 	bh_nflog_close(d.nflog);

@@ -574,6 +574,26 @@ static void print_item(FILE *f, const struct bh_diff_item *it)
 	fputc('\n', f);
 }
 
+void bh_diff_json_fields(struct bh_jw *w, const struct bh_diff *d)
+{
+	bh_jw_uint_field(w, "changes", d->n);
+	bh_jw_key(w, "items");
+	bh_jw_arr_start(w);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct bh_diff_item *it = &d->items[i];
+
+		bh_jw_obj_start(w);
+		bh_jw_str_field(w, "section", bh_diff_section_name(it->section));
+		bh_jw_str_field(w, "op", bh_diff_op_name(it->op));
+		bh_jw_str_field(w, "subject", it->subject);
+		bh_jw_str_field(w, "name", it->name);
+		bh_jw_str_field(w, "old", it->old);
+		bh_jw_str_field(w, "new", it->new);
+		bh_jw_obj_end(w);
+	}
+	bh_jw_arr_end(w);
+}
+
 void bh_diff_print(FILE *f, const struct bh_diff *d, bool json)
 {
 	int last = -1;
@@ -583,22 +603,7 @@ void bh_diff_print(FILE *f, const struct bh_diff *d, bool json)
 
 		bh_jw_init(&w, f);
 		bh_jw_obj_start(&w);
-		bh_jw_uint_field(&w, "changes", d->n);
-		bh_jw_key(&w, "items");
-		bh_jw_arr_start(&w);
-		for (size_t i = 0; i < d->n; i++) {
-			const struct bh_diff_item *it = &d->items[i];
-
-			bh_jw_obj_start(&w);
-			bh_jw_str_field(&w, "section", bh_diff_section_name(it->section));
-			bh_jw_str_field(&w, "op", bh_diff_op_name(it->op));
-			bh_jw_str_field(&w, "subject", it->subject);
-			bh_jw_str_field(&w, "name", it->name);
-			bh_jw_str_field(&w, "old", it->old);
-			bh_jw_str_field(&w, "new", it->new);
-			bh_jw_obj_end(&w);
-		}
-		bh_jw_arr_end(&w);
+		bh_diff_json_fields(&w, d);
 		bh_jw_obj_end(&w);
 		bh_jw_nl(&w);
 		return;

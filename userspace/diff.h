@@ -63,6 +63,10 @@ char *bh_rule_text(const struct bh_policy *p, const struct bh_rule_def *r);
 const char *bh_diff_section_name(enum bh_diff_section s);
 const char *bh_diff_op_name(enum bh_diff_op op);
 
+struct bh_jw;
+/* "changes":N,"items":[{"section","op","subject","name","old","new"}], into
+ * the object @w has open */
+void bh_diff_json_fields(struct bh_jw *w, const struct bh_diff *d);
 /* Print @d for people (one line per change, by section) or as JSON. */
 void bh_diff_print(FILE *f, const struct bh_diff *d, bool json);
 

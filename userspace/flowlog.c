@@ -725,6 +725,43 @@ static int day_append(struct bh_flowlog *fl, __u64 now, const char *buf, size_t 
 	return ret;
 }
 
+/*
+ * What entry @e counted since the cursor @prev read it: the cursor's own
+ * record of it in @cur (monotonic ns), the delta as a record in @r (wall
+ * clock seconds). true when @prev held an older life of the entry (evicted
+ * and made again: all of its counts are new).
+ */
+static bool entry_delta(const struct bh_flow_set *prev, const struct bh_flow_entry *e,
+			__s64 mono_to_wall_ns, struct bh_flow_rec *cur, struct bh_flow_rec *r)
+{
+	const struct bh_flow_rec *c = bh_flow_set_find(prev, &e->k);
+	bool again = false;
+
+	*cur = (struct bh_flow_rec){
+		.key = e->k, .first = e->v.first_seen, .last = e->v.last_seen,
+		.packets = e->v.packets, .bytes = e->v.bytes,
+	};
+	*r = (struct bh_flow_rec){ .key = e->k };
+	cur->key.pad = 0;
+	r->key.pad = 0;
+	if (c && c->first == cur->first && cur->packets >= c->packets && cur->bytes >= c->bytes) {
+		/* the same entry: what it counted since */
+		r->packets = cur->packets - c->packets;
+		r->bytes = cur->bytes - c->bytes;
+		r->first = wall_secs(c->last, mono_to_wall_ns);
+	} else {
+		/* new, or evicted and made again: all of it is new */
+		again = c != NULL;
+		r->packets = cur->packets;
+		r->bytes = cur->bytes;
+		r->first = wall_secs(cur->first, mono_to_wall_ns);
+	}
+	r->last = wall_secs(cur->last, mono_to_wall_ns);
+	if (r->first > r->last)
+		r->first = r->last;
+	return again;
+}
+
 int bh_flowlog_drain(struct bh_flowlog *fl, const struct bh_flow_entry *e, size_t n,
 		     const struct bh_flow_ctr *ctr, __s64 mono_to_wall_ns, __u64 now)
 {
@@ -738,32 +775,11 @@ int bh_flowlog_drain(struct bh_flowlog *fl, const struct bh_flow_entry *e, size_
 	if (!f)
 		return -ENOMEM;
 	for (size_t i = 0; i < n && !ret; i++) {
-		const struct bh_flow_rec *c = bh_flow_set_find(&fl->cur, &e[i].k);
-		struct bh_flow_rec cur = {
-			.key = e[i].k, .first = e[i].v.first_seen, .last = e[i].v.last_seen,
-			.packets = e[i].v.packets, .bytes = e[i].v.bytes,
-		};
-		struct bh_flow_rec r = { .key = e[i].k };
+		struct bh_flow_rec cur, r;
 		char line[BH_FLOWS_LINE_MAX];
 
-		cur.key.pad = 0;
-		r.key.pad = 0;
-		if (c && c->first == cur.first && cur.packets >= c->packets && cur.bytes >= c->bytes) {
-			/* the same entry: what it counted since */
-			r.packets = cur.packets - c->packets;
-			r.bytes = cur.bytes - c->bytes;
-			r.first = wall_secs(c->last, mono_to_wall_ns);
-		} else {
-			/* new, or evicted and made again: all of it is new */
-			if (c)
-				fl->st.recreated++;
-			r.packets = cur.packets;
-			r.bytes = cur.bytes;
-			r.first = wall_secs(cur.first, mono_to_wall_ns);
-		}
-		r.last = wall_secs(cur.last, mono_to_wall_ns);
-		if (r.first > r.last)
-			r.first = r.last;
+		if (entry_delta(&fl->cur, &e[i], mono_to_wall_ns, &cur, &r))
+			fl->st.recreated++;
 		ret = bh_flow_set_add(&next, &cur);
 		if (ret || (!r.packets && !r.bytes))
 			continue;
@@ -882,5 +898,35 @@ int bh_flowlog_read(const char *state_dir, __u64 since, const __u8 *mac,
 		ret = read_file(path, since, mac, out, d);
 	}
 	free(v);
+	return ret;
+}
+
+int bh_flowlog_pending(const char *state_dir, const char *boot_id,
+		       const struct bh_flow_entry *e, size_t n, __s64 mono_to_wall_ns,
+		       __u64 since, const __u8 *mac, struct bh_flow_set *out)
+{
+	struct bh_flowlog fl = { 0 };
+	int ret = 0;
+
+	if (boot_id)
+		snprintf(fl.boot_id, sizeof(fl.boot_id), "%s", boot_id);
+	if ((size_t)snprintf(fl.dir, sizeof(fl.dir), "%s/%s", state_dir, BH_FLOWS_DIR) >=
+	    sizeof(fl.dir))
+		return -ENAMETOOLONG;
+	/* read only: a missing or foreign cursor is an empty one */
+	ret = cursor_load(&fl);
+	if (ret == -ENOENT || ret == -ENOTDIR) {
+		bh_flow_set_free(&fl.cur);
+		memset(&fl.cur, 0, sizeof(fl.cur));
+		ret = 0;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct bh_flow_rec cur, r;
+
+		entry_delta(&fl.cur, &e[i], mono_to_wall_ns, &cur, &r);
+		if ((r.packets || r.bytes) && wanted(&r, since, mac))
+			ret = bh_flow_set_add(out, &r);
+	}
+	bh_flow_set_free(&fl.cur);
 	return ret;
 }

@@ -157,4 +157,16 @@ int bh_flowlog_boot_id(char *buf, size_t len);
 int bh_flowlog_read(const char *state_dir, __u64 since, const __u8 *mac,
 		    struct bh_flow_set *out, struct bh_diag *d);
 
+/*
+ * What the live map holds that no drain has written yet: for each of @e
+ * (every bh_flow entry, read now), the counts since the cursor the last
+ * drain left under @state_dir (none, or one of another boot than @boot_id:
+ * all of them), as records of last seen at or after @since, of device @mac
+ * (NULL: every device), added to @out. Reads the cursor, writes nothing:
+ * `flows` and `learn` add these to bh_flowlog_read()'s. 0 or -errno.
+ */
+int bh_flowlog_pending(const char *state_dir, const char *boot_id,
+		       const struct bh_flow_entry *e, size_t n, __s64 mono_to_wall_ns,
+		       __u64 since, const __u8 *mac, struct bh_flow_set *out);
+
 #endif /* BH_FLOWLOG_H */

@@ -761,6 +761,15 @@ static void write_policy(FILE *f, const struct model *m, const struct lrule *lr,
 		yq(f, p->dhcp_leases);
 		fputc('\n', f);
 	}
+	if (p->flows.max || p->flows.keep_days || p->flows.bytes) {
+		fputs("flows:\n", f);
+		if (p->flows.max)
+			fprintf(f, "  max: %u\n", p->flows.max);
+		if (p->flows.keep_days)
+			fprintf(f, "  keep: %ud\n", p->flows.keep_days);
+		if (p->flows.bytes)
+			fprintf(f, "  bytes: %llu\n", (unsigned long long)p->flows.bytes);
+	}
 }
 
 /* write the draft and load it back */
@@ -834,6 +843,17 @@ static bool passes(const struct bh_policy *p, const struct bh_flow_rec *r)
 	struct bh_eval_result res;
 
 	return !bh_learn_judge(p, r, &res) && res.pass;
+}
+
+/*
+ * @p drops @r when enforced: audit's pass_audit is a drop staged; a record
+ * the evaluator cannot judge (ARP) is as the dataplane recorded it
+ */
+static bool drops_enforced(const struct bh_policy *p, const struct bh_flow_rec *r)
+{
+	struct bh_eval_result res;
+
+	return bh_learn_judge(p, r, &res) || !res.pass || res.reason == BH_R_PASS_AUDIT;
 }
 
 int bh_learn_draft(const struct bh_flow_set *s, const struct bh_policy *running,
@@ -910,7 +930,7 @@ int bh_learn_draft(const struct bh_flow_set *s, const struct bh_policy *running,
 		if (s->v[i].key.verdict != BH_FV_WOULD_DROP)
 			continue;
 		st->audit++;
-		st->audit_running_drops += !passes(running, &s->v[i]);
+		st->audit_running_drops += drops_enforced(running, &s->v[i]);
 		st->audit_draft_allows += passes(draft, &s->v[i]);
 	}
 	fputs(text, out);

@@ -44,6 +44,10 @@ static const struct bh_cmd cmds[] = {
 	  "list devices: MAC, name, DHCP host name, group, quarantine, packets, drops" },
 	{ "events", do_events,
 	  "show denied flows and quarantine changes, aggregated, with device names" },
+	{ "flows", do_flows,
+	  "show who talks to whom: recorded flows, denied and would-drop marked" },
+	{ "learn", do_learn,
+	  "write a draft policy from the recorded flows; show what it would change" },
 	{}
 };
 

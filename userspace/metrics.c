@@ -40,6 +40,7 @@ struct client {
 struct bh_metrics {
 	const struct bh_ctx *ctx;
 	struct bh_events *ev;
+	const struct bh_flowlog_stats *fst;	/* the flow history's; NULL: none yet */
 	int lfd;
 	struct client *cl[BH_METRICS_CLIENTS];
 	/* the applied policy, compiled, for names and rule labels */
@@ -206,6 +207,12 @@ void bh_metrics_set_events(struct bh_metrics *mx, struct bh_events *ev)
 {
 	if (mx)
 		mx->ev = ev;
+}
+
+void bh_metrics_set_flows(struct bh_metrics *mx, const struct bh_flowlog_stats *st)
+{
+	if (mx)
+		mx->fst = st;
 }
 
 void bh_metrics_apply_result(struct bh_metrics *mx, bool ok)
@@ -394,6 +401,34 @@ static void render_verdicts(FILE *f, struct bh_metrics *mx, const struct bh_maps
 	free(rules);
 }
 
+/* the flow history's counters, as the daemon's last drain left them */
+static void render_flows(FILE *f, const struct bh_flowlog_stats *st)
+{
+	head(f, "bulkhead_flow_drains_total", "counter",
+	     "Drains of the flow map that wrote records to the history.");
+	fprintf(f, "bulkhead_flow_drains_total %llu\n", (unsigned long long)st->drains);
+	head(f, "bulkhead_flow_records_total", "counter",
+	     "Flow records (lines) written to the history.");
+	fprintf(f, "bulkhead_flow_records_total %llu\n", (unsigned long long)st->records);
+	head(f, "bulkhead_flow_evicted_total", "counter",
+	     "Flow map entries the full map evicted (oldest first) since up.");
+	fprintf(f, "bulkhead_flow_evicted_total %llu\n", (unsigned long long)st->evicted);
+	head(f, "bulkhead_flow_insert_failed_total", "counter",
+	     "Flow map inserts that failed since up (that frame's record lost).");
+	fprintf(f, "bulkhead_flow_insert_failed_total %llu\n", (unsigned long long)st->failed);
+	head(f, "bulkhead_flow_recreated_total", "counter",
+	     "Flow entries evicted and made again between two drains.");
+	fprintf(f, "bulkhead_flow_recreated_total %llu\n", (unsigned long long)st->recreated);
+	head(f, "bulkhead_flow_history_dropped_files_total", "counter",
+	     "History files removed by flows.keep and flows.bytes.");
+	fprintf(f, "bulkhead_flow_history_dropped_files_total %llu\n",
+		(unsigned long long)st->files_dropped);
+	head(f, "bulkhead_flow_history_dropped_bytes_total", "counter",
+	     "Their bytes.");
+	fprintf(f, "bulkhead_flow_history_dropped_bytes_total %llu\n",
+		(unsigned long long)st->bytes_dropped);
+}
+
 int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 {
 	struct bh_leases leases = {};
@@ -439,6 +474,8 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 		     "Event aggregates (source, destination, proto, port, reason) kept.");
 		fprintf(f, "bulkhead_event_aggregates %zu\n", st.n_aggs);
 	}
+	if (mx->fst)
+		render_flows(f, mx->fst);
 	fprintf(f, "# HELP bulkhead_metrics_requests_total HTTP requests to this endpoint, by result.\n"
 		"# TYPE bulkhead_metrics_requests_total counter\n"
 		"bulkhead_metrics_requests_total{result=\"ok\"} %llu\n"

@@ -37,7 +37,7 @@ trap 'rm -rf "$tmp"' EXIT
 export BULKHEAD_PIN_DIR=/sys/fs/bpf/bh-cli-$$ BULKHEAD_STATE_DIR=$tmp/state
 
 expect_rc 0 "bulkhead --help" "$BULKHEAD" --help
-for c in up down check apply diff isolate release status devices explain daemon; do
+for c in up down check apply diff isolate release status devices explain daemon flows learn; do
 	out=$("$BULKHEAD" "$c" --help 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && echo "$out" | grep -q "^Usage: bulkhead $c"; then

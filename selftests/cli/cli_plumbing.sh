@@ -197,6 +197,9 @@ expect_completion "--reason" bulkhead isolate 02:00:00:00:00:11 --r
 expect_completion "--config --json --help" bulkhead diff --
 expect_completion "policies/demo.yaml" bulkhead check policies/dem
 expect_completion "--pin-dir" bulkhead --pin
+expect_completion "--matrix" bulkhead flows --ma
+expect_completion "--output" bulkhead learn --o
+expect_completion "7d" bulkhead learn --since 7
 cmds=$("$BUILD/bulkhead" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' | tr '\n' ' ')
 got=$(complete_words bulkhead "")
 [ "$(echo $got | tr ' ' '\n' | sort)" = "$(echo $cmds | tr ' ' '\n' | sort)" ] &&

@@ -278,6 +278,18 @@ static void test_draft(void **state)
 	assert_int_equal(st.audit_draft_allows, n_wd - 3);	/* not ARP, GRE, ssh */
 	free(text);
 	bh_policy_free(draft);
+
+	/* the running policy in audit mode: its drops are staged, still drops;
+	 * the draft enforces (no mode: key) */
+	fx->running->audit = true;
+	text = learn(&fx->s, fx->running, &fx->leases, 0, &st, &draft);
+	fx->running->audit = false;
+	assert_int_equal(st.audit_running_drops, n_wd);
+	assert_int_equal(st.audit_draft_allows, n_wd - 3);
+	assert_false(draft->audit);
+	assert_null(strstr(text, "mode:"));
+	free(text);
+	bh_policy_free(draft);
 }
 
 /* learning again from the draft learns nothing: a fixed point */
