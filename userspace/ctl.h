@@ -177,4 +177,26 @@ int bh_isolate(const struct bh_ctx *ctx, const __u8 mac[6], const char *reason,
  */
 int bh_release(const struct bh_ctx *ctx, const __u8 mac[6], __u64 ended_by);
 
+/* ---- detection (ctl_detect.c, docs/detect.md) -------------------------------- */
+
+struct bh_grace;
+/*
+ * `release --for`: @mac's grace period ends at @until (CLOCK_REALTIME
+ * seconds): until then detection does not quarantine it again. Saved in
+ * the state dir (detect-grace, the ended ones pruned at @now); the
+ * device's detection state in the dataplane is forgotten. 0 or -errno.
+ */
+int bh_grace_start(const struct bh_ctx *ctx, const __u8 mac[6], __u64 until, __u64 now);
+/* The grace periods saved, those ended by @now left out (none: 0 of them). */
+int bh_grace_read(const struct bh_ctx *ctx, __u64 now, struct bh_grace **g, size_t *n);
+/* Rewrite the saved list without the ended ones; *left: how many stay. */
+int bh_grace_prune_saved(const struct bh_ctx *ctx, __u64 now, size_t *left);
+/*
+ * The blocklist file @path read again into the dataplane (bh_block): the
+ * new entries written before the stale ones go, then the cached verdicts
+ * invalidated. A file that cannot be read leaves the entries in force.
+ * *entries: how many are in force now. -ENODEV: Bulkhead is not up.
+ */
+int bh_blocklist_reload(const struct bh_ctx *ctx, const char *path, size_t *entries);
+
 #endif /* BH_CTL_H */

@@ -27,6 +27,7 @@
 #include "leases.h"
 #include "metrics.h"
 #include "counters.h"
+#include "detector.h"
 #include "policy.h"
 #include "state.h"
 
@@ -40,6 +41,7 @@ struct client {
 struct bh_metrics {
 	const struct bh_ctx *ctx;
 	struct bh_events *ev;
+	struct bh_detector *det;
 	int lfd;
 	struct client *cl[BH_METRICS_CLIENTS];
 	/* the applied policy, compiled, for names and rule labels */
@@ -206,6 +208,12 @@ void bh_metrics_set_events(struct bh_metrics *mx, struct bh_events *ev)
 {
 	if (mx)
 		mx->ev = ev;
+}
+
+void bh_metrics_set_detector(struct bh_metrics *mx, struct bh_detector *det)
+{
+	if (mx)
+		mx->det = det;
 }
 
 void bh_metrics_apply_result(struct bh_metrics *mx, bool ok)
@@ -439,6 +447,7 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 		     "Event aggregates (source, destination, proto, port, reason) kept.");
 		fprintf(f, "bulkhead_event_aggregates %zu\n", st.n_aggs);
 	}
+	bh_detector_render(mx->det, f);
 	fprintf(f, "# HELP bulkhead_metrics_requests_total HTTP requests to this endpoint, by result.\n"
 		"# TYPE bulkhead_metrics_requests_total counter\n"
 		"bulkhead_metrics_requests_total{result=\"ok\"} %llu\n"

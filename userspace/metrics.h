@@ -36,6 +36,9 @@ int bh_metrics_open(struct bh_metrics **out, const char *addr, const struct bh_c
 void bh_metrics_close(struct bh_metrics *mx);
 /* The event aggregator whose counters to show (opened after the listener). */
 void bh_metrics_set_events(struct bh_metrics *mx, struct bh_events *ev);
+/* The daemon's detection loop whose counters to show (may be NULL). */
+struct bh_detector;
+void bh_metrics_set_detector(struct bh_metrics *mx, struct bh_detector *det);
 /* Fill up to @max pollfds (the listener and the clients); returns how many. */
 int bh_metrics_pollfds(const struct bh_metrics *mx, struct pollfd *pfd, int max);
 /* Serve what @pfd (as filled by bh_metrics_pollfds, with revents) says. */
