@@ -445,6 +445,7 @@ void bh_events_detect(struct bh_events *ev, const struct bh_det_signal *s, int v
 	k.dport = s->port;
 	k.proto = s->proto;
 	k.is_v4 = !!(s->flags & (BH_DETN_V4 >> 24));
+	k.eth_proto = !s->proto ? 0x0806 : k.is_v4 ? 0x0800 : 0x86dd;	/* its sample's */
 	memcpy(k.smac, s->mac, 6);
 	memcpy(k.daddr, s->addr, 16);
 	agg_add(ev, &k, 1, now > age_ms ? now - age_ms : now);
