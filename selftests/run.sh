@@ -141,9 +141,9 @@ run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # other suites' load would make them miss.
 CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing cli_honest"
 E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_cold e2e_claim e2e_flood"
-ALONE_TESTS="e2e_restart e2e_daemon e2e_events e2e_leases"
+ALONE_TESTS="e2e_restart e2e_daemon e2e_events e2e_leases e2e_detect"
 NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_cold e2e_claim e2e_flood e2e_nft_l2"
-NFT_ALONE_TESTS="e2e_daemon e2e_events e2e_leases"
+NFT_ALONE_TESTS="e2e_daemon e2e_events e2e_leases e2e_detect"
 
 for t in $CLI_TESTS; do
 	parallel "cli: $t" bash "selftests/$t.sh"
