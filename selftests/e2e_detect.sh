@@ -251,12 +251,7 @@ echo "$1" >> "$(dirname "$0")/udhcpc.events"
 exit 0
 EOF
 	chmod +x "$BH_TMP/udhcpc.sh"
-	nsenter --net=/run/netns/$GW dnsmasq --keep-in-foreground --conf-file=/dev/null \
-		--port=0 --interface=br-lan --bind-interfaces --user=root \
-		--dhcp-range=192.168.50.100,192.168.50.120,255.255.255.0,2m \
-		--dhcp-leasefile="$BH_TMP/dnsmasq.leases" --pid-file="$BH_TMP/dnsmasq.pid" \
-		--log-facility="$BH_TMP/dnsmasq.log" &
-	sleep 0.5
+	bh_dnsmasq
 	in_ns client timeout 60 udhcpc -i eth0 -f -t 5 -T 1 -s "$BH_TMP/udhcpc.sh" \
 		>"$BH_TMP/udhcpc.log" 2>&1 &
 	UPID=$!

@@ -524,3 +524,14 @@ cap_count() {	# NAME TAG: frames cap_start's capture saw (then stopped)
 	grep -c . "$f" 2>/dev/null
 	true
 }
+
+# bh_dnsmasq: a DHCP server (dnsmasq, no DNS) on the gateway's br-lan in the
+# background, leases 192.168.50.100-120 for 2 min in $BH_TMP/dnsmasq.leases
+bh_dnsmasq() {
+	nsenter --net=/run/netns/$GW dnsmasq --keep-in-foreground --conf-file=/dev/null \
+		--port=0 --interface=br-lan --bind-interfaces --user=root \
+		--dhcp-range=192.168.50.100,192.168.50.120,255.255.255.0,2m \
+		--dhcp-leasefile="$BH_TMP/dnsmasq.leases" --pid-file="$BH_TMP/dnsmasq.pid" \
+		--log-facility="$BH_TMP/dnsmasq.log" &
+	sleep 0.5
+}
