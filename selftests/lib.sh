@@ -45,6 +45,19 @@ skip() {	# name reason
 	echo "ok $tap_n - $1 # SKIP $2"
 }
 
+# rc_is WANT NAME PATTERN CMD...: exit WANT and stderr+stdout matching PATTERN
+rc_is() {
+	local want=$1 name=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ] && echo "$out" | grep -qE -- "$pat"; then
+		ok "$name"
+	else
+		fail "$name" "exit $rc (wanted $want), output: $(echo "$out" | head -3)"
+	fi
+}
+
 check() {	# name command... : ok when the command succeeds
 	local name=$1
 	shift

@@ -139,7 +139,7 @@ run_one "fuzz: harnesses over their seed corpora" bash selftests/fuzz_corpus.sh
 # ALONE: they hold timing limits (a timed quarantine ending on time, an
 # edit live within a limit, swaps in an echo window, event rates) that
 # other suites' load would make them miss.
-CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing cli_honest"
+CLI_TESTS="cli_basic cli_valgrind cli_diff cli_plumbing cli_honest cli_detect"
 E2E_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_cold e2e_claim e2e_flood"
 ALONE_TESTS="e2e_restart e2e_daemon e2e_events e2e_leases e2e_detect"
 NFT_TESTS="e2e_basic e2e_isolate e2e_apply e2e_spoof e2e_cold e2e_claim e2e_flood e2e_nft_l2"

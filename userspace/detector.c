@@ -94,9 +94,9 @@ static void act(struct bh_detector *det, const struct bh_det_signal *s,
 	det->st.auto_quarantines++;
 	if (dd->until)
 		bh_duration_format(dd->until - now, dur, sizeof(dur));
-	bh_dlog("%s: isolated (%s%s%s%s, %d tracked flow%s cut): %s", macs,
+	bh_dlog("%s: isolated (%s%s%s, %d tracked flow%s cut): %s", macs,
 		dd->qlevel == BH_QLVL_LAN ? "from the LAN" : "full",
-		dd->until ? ", for " : "", dur, "", r.flushed, r.flushed == 1 ? "" : "s",
+		dd->until ? ", for " : "", dur, r.flushed, r.flushed == 1 ? "" : "s",
 		dd->reason);
 	/* the isolate event now, not at the next look at the quarantine file */
 	bh_events_quar_sync(det->ev);
@@ -110,6 +110,7 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	struct bh_det_env env = {};
 	struct bh_grace *g = NULL;
 	size_t n_g = 0;
+	const char *what;
 	char macs[18];
 
 	if (size < sizeof(*s))
@@ -139,9 +140,9 @@ static int ring_cb(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	bh_detect_reason(s, dd.reason, sizeof(dd.reason));
+	what = dd.reason + (strncmp(dd.reason, "auto: ", 6) ? 0 : 6);
 	bh_dlog("%s: detect %s (%s level): %s%s%s", macs, verdict_names[dd.verdict],
-		s->level == BH_DET_ACT ? "act" : "watch", dd.reason + (strncmp(dd.reason, "auto: ", 6) ? 0 : 6),
-		*dd.note ? "; " : "", dd.note);
+		s->level == BH_DET_ACT ? "act" : "watch", what, *dd.note ? "; " : "", dd.note);
 	return 0;
 }
 
