@@ -150,13 +150,15 @@ caught() {
 	stop "$pid"
 }
 
-# nmap from NAME in the background: NMAP_PID. Bounded: 1000 ports, one
-# retry each, a host timeout.
+# nmap from NAME in the background: NMAP_PID. Bounded: at most 1000
+# ports, one retry each, a host timeout (NMAP_S seconds; with every port
+# filtered, 1000 ports take nmap -T4 about 50 s here).
+NMAP_S=50
 nmap_bg() {
 	local n=$1
 	shift
-	ip netns exec "${BH_NS[$n]}" timeout 60 nmap -n -Pn --send-ip --max-retries 1 -T4 \
-		--host-timeout 50s "$@" >"$BH_TMP/nmap-$n.out" 2>&1 &
+	ip netns exec "${BH_NS[$n]}" timeout $((NMAP_S + 10)) nmap -n -Pn --send-ip \
+		--max-retries 1 -T4 --host-timeout ${NMAP_S}s "$@" >"$BH_TMP/nmap-$n.out" 2>&1 &
 	NMAP_PID=$!
 }
 
@@ -252,7 +254,8 @@ exit 0
 EOF
 	chmod +x "$BH_TMP/udhcpc.sh"
 	bh_dnsmasq
-	in_ns client timeout 60 udhcpc -i eth0 -f -t 5 -T 1 -s "$BH_TMP/udhcpc.sh" \
+	# not through a function or timeout: SIGUSR1 must reach udhcpc itself
+	ip netns exec "${BH_NS[client]}" udhcpc -i eth0 -f -t 5 -T 1 -s "$BH_TMP/udhcpc.sh" \
 		>"$BH_TMP/udhcpc.log" 2>&1 &
 	UPID=$!
 	bound() { grep -q bound "$BH_TMP/udhcpc.events" 2>/dev/null; }
@@ -362,7 +365,7 @@ else
 	check "... and synscan is not quarantined again" sh -c "! '$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' status --json | grep -qF '\"mac\":\"${BH_MAC[synscan]}\",'"
 	stop "$NMAP_PID"
 
-	nmap_bg tool -sS -p 1-300 "$NVR"
+	NMAP_S=15 nmap_bg tool -sS -p 1-300 "$NVR"
 	wait "$NMAP_PID"
 	check "tool (group admins, exempt) scanned 300 ports and is not quarantined" sh -c "! '$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' status --json | grep -qF '\"mac\":\"${BH_MAC[tool]}\",'"
 	check "its signals are logged as exempt" grep -qF "${BH_MAC[tool]}: detect watch (act level)" "$LOG"
