@@ -643,7 +643,7 @@ static int loop(struct daemon *d)
 	};
 	__u64 ticks;
 	int timeout, ret, nmx;
-	bool recheck;
+	bool recheck, det_look;
 
 	for (;;) {
 		timeout = -1;
@@ -706,6 +706,8 @@ static int loop(struct daemon *d)
 		if (d->lease_at && now_ms() >= d->lease_at)
 			d->lease = true;
 		recheck = d->sync || d->reload || bh_events_fd(d->ev) < 0;
+		/* a policy applied (its detect: section), or Bulkhead came up */
+		det_look = d->reload || d->lease || d->updown;
 		/* ports first: a new port is the one thing unprotected */
 		if (d->sync) {
 			d->sync = false;
@@ -723,14 +725,12 @@ static int loop(struct daemon *d)
 			leases_arm(d);
 		if (d->quar)
 			quar_scan(d);
-		if (d->updown) {	/* an up, down or apply by anyone */
-			bh_detector_refresh(d->det);
+		if (d->updown)
 			updown_log(d);
-		}
-		if (recheck) {	/* Bulkhead came up, or down and up, since */
+		if (recheck)	/* Bulkhead came up, or down and up, since */
 			bh_events_reopen(d->ev);
+		if (det_look)
 			bh_detector_refresh(d->det);
-		}
 		bh_detector_tick(d->det);
 		bh_events_flush(d->ev, false);
 	}
