@@ -20,8 +20,9 @@
 
 #include <linux/types.h>
 
-#define BH_ABI_VERSION		6	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot;
-					   6: bh_port, bh_macport, bh_claim, drop_flood, vc claim_seen */
+#define BH_ABI_VERSION		7	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot;
+					   6: bh_port, bh_macport, bh_claim, drop_flood, vc claim_seen;
+					   7: detection maps, drop_block, bh_quar_val.level */
 
 /* ---- sizes (tunables live here and nowhere else) ---------------------- */
 #ifndef BH_MAX_GROUPS
@@ -156,7 +157,9 @@
 	/* no valid policy generation (fail closed) */			\
 	X(DROP_NOPOLICY, "drop_nopolicy")				\
 	/* a flooded copy withheld from a port (egress) */		\
-	X(DROP_FLOOD, "drop_flood")
+	X(DROP_FLOOD, "drop_flood")					\
+	/* an internet destination on the blocklist (detect:) */	\
+	X(DROP_BLOCK, "drop_block")
 
 #define BH_REASON_ENUM(id, name)	BH_R_##id,
 enum bh_reason {
@@ -169,7 +172,8 @@ enum bh_reason {
 /* name table entries: { BH_REASONS(BH_REASON_NAME) }, indexed by the enum */
 #define BH_REASON_NAME(id, name)	[BH_R_##id] = name,
 
-_Static_assert(BH_R_PASS_MAX == 8 && BH_R_DROP_FLOOD == 19 && BH_R_MAX == 20,
+_Static_assert(BH_R_PASS_MAX == 8 && BH_R_DROP_FLOOD == 19 && BH_R_DROP_BLOCK == 20 &&
+	       BH_R_MAX == 21,
 	       "enum bh_reason: values are an ABI (bh_stats, events)");
 
 /* ---- maps: keys and values ---------------------------------------------- */
@@ -324,12 +328,23 @@ struct bh_lan_key {
 };
 _Static_assert(sizeof(struct bh_lan_key) == 20, "bh_lan_key");
 
-/* bh_quarantine: HASH, MAC (struct bh_mac_key) -> when and why. Userspace. */
+/*
+ * bh_quarantine: HASH, MAC (struct bh_mac_key) -> when, until when, how
+ * far. Userspace. level BH_QLVL_FULL: nothing but quarantine.allow;
+ * BH_QLVL_LAN: cut off from the LAN (devices, both ways; the gateway but
+ * quarantine.allow), its internet traffic judged by the policy as before.
+ */
 struct bh_quar_val {
 	__u64 since;		/* CLOCK_REALTIME seconds of isolate */
 	__u64 until;		/* CLOCK_REALTIME seconds, 0 = no end */
+	__u8 level;		/* BH_QLVL_* */
+	__u8 pad[7];
 };
-_Static_assert(sizeof(struct bh_quar_val) == 16, "bh_quar_val");
+_Static_assert(sizeof(struct bh_quar_val) == 24, "bh_quar_val");
+
+/* quarantine levels (bh_quar_val.level; bh_detect_decide()) */
+#define BH_QLVL_FULL		0	/* as `bulkhead isolate`: nothing but quarantine.allow */
+#define BH_QLVL_LAN		1	/* cut off from the LAN, the internet kept */
 
 /*
  * bh_ct: LRU_HASH, connection tracking of allowed flows, keyed by the
@@ -844,9 +859,5 @@ struct bh_block_key {
 	__u8 addr[16];
 };
 _Static_assert(sizeof(struct bh_block_key) == 20, "bh_block_key");
-
-/* quarantine levels a detection may ask for (bh_detect_decide()) */
-#define BH_QLVL_FULL		0	/* as `bulkhead isolate`: nothing but quarantine.allow */
-#define BH_QLVL_LAN		1	/* cut off from the LAN, the internet kept */
 
 #endif /* BULKHEAD_ABI_H */

@@ -560,7 +560,7 @@ int main(int argc, char **argv)
 		env.n_quarantined = 0;
 		for (unsigned int i = 0, n = rnd(3); i < n; i++) {
 			mac_of(PICK(dev_mac), q[env.n_quarantined]);
-			bh_dp_isolate(&maps, q[env.n_quarantined], 1, 0);
+			bh_dp_isolate(&maps, q[env.n_quarantined], 1, 0, BH_QLVL_FULL);
 			env.n_quarantined++;
 		}
 

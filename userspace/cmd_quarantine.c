@@ -81,7 +81,7 @@ int do_isolate(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 		strftime(t, sizeof(t), "%F %T", localtime(&t_end));
 		snprintf(until, sizeof(until), " for %s, until %s", d, t);
 	}
-	ret = bh_isolate(ctx, mac, o.reason, since, end, &r);
+	ret = bh_isolate(ctx, mac, o.reason, since, end, BH_QLVL_FULL, &r);
 	if (ret)
 		return ret;
 	if (r.up)

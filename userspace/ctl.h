@@ -164,12 +164,15 @@ struct bh_isolate_report {
 };
 /*
  * `isolate`: quarantine @mac from @since (until @until, 0: until released;
- * seconds, CLOCK_REALTIME) with @reason (NULL: none): enforced first, then
- * saved in the state dir. -EINVAL: not a device's MAC (multicast, zero,
- * the gateway's) or a reason too long. @r may be NULL.
+ * seconds, CLOCK_REALTIME) with @reason (NULL: none) at @level
+ * (BH_QLVL_FULL: as `bulkhead isolate`; BH_QLVL_LAN: cut off from the LAN,
+ * its internet traffic judged by the policy as before): enforced first,
+ * then saved in the state dir. Isolating an isolated device replaces its
+ * quarantine (level, end, reason). -EINVAL: not a device's MAC (multicast,
+ * zero, the gateway's), a reason too long, an unknown level. @r may be NULL.
  */
 int bh_isolate(const struct bh_ctx *ctx, const __u8 mac[6], const char *reason,
-	       __u64 since, __u64 until, struct bh_isolate_report *r);
+	       __u64 since, __u64 until, __u8 level, struct bh_isolate_report *r);
 /*
  * `release @mac`: 0, -ENOENT when not isolated, or -errno. With @ended_by
  * (seconds, CLOCK_REALTIME) only a timed quarantine that ended by then is

@@ -39,7 +39,7 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 	for (size_t i = 0; i < n && !ret; i++) {
 		if (q[i].until && q[i].until <= (__u64)time(NULL))
 			continue;	/* a timed quarantine that has ended */
-		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until);
+		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until, q[i].level);
 		if (!ret)
 			bh_dp_ct_flush_mac(m, q[i].mac, NULL, NULL);
 	}

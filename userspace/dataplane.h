@@ -164,7 +164,7 @@ int bh_dp_invalidate(const struct bh_maps *m);
 
 /* Quarantine: in force when these return (live flows: bh_dp_ct_flush_mac). */
 int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
-		  __u64 until);
+		  __u64 until, __u8 level);
 int bh_dp_release(const struct bh_maps *m, const __u8 mac[6]);
 /*
  * Delete every connection-tracking entry of @mac; returns how many. With
