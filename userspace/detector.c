@@ -85,7 +85,7 @@ static void act(struct bh_detector *det, const struct bh_det_signal *s,
 	__u64 now = (__u64)time(NULL);
 	int ret;
 
-	ret = bh_isolate(det->ctx, s->mac, dd->reason, now, dd->until, &r);
+	ret = bh_isolate(det->ctx, s->mac, dd->reason, now, dd->until, (__u8)dd->qlevel, &r);
 	if (ret) {
 		det->st.isolate_errors++;
 		bh_dlog("%s: %s; cannot isolate it: %s", macs, dd->reason, strerror(-ret));
