@@ -123,12 +123,14 @@ static void print_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m,
 				bh_jw_uint_field(w, "since", v.since);
 				bh_jw_uint_field(w, "until", v.until);
 				bh_jw_uint_field(w, "remaining", quar_left(v.until));
+				bh_jw_str_field(w, "level", v.level == BH_QLVL_LAN ? "lan" : "full");
 				bh_jw_str_field(w, "reason", quar_reason(q, nq, next.mac));
 				bh_jw_obj_end(w);
 			} else {
-				printf(" %s (%s%s)", mac, !v.until ? "until released" :
+				printf(" %s (%s%s%s)", mac, !v.until ? "until released" :
 				       quar_left(v.until) ? left : "ended, the daemon releases it",
-				       v.until && quar_left(v.until) ? " left" : "");
+				       v.until && quar_left(v.until) ? " left" : "",
+				       v.level == BH_QLVL_LAN ? "; from the LAN, internet kept" : "");
 			}
 			n++;
 		}
@@ -361,6 +363,7 @@ struct dev_row {
 	bool saved;		/* quarantined in the state dir only: up restores it */
 	__u64 since, until;	/* a quarantine's start, a timed one's end (0: none) */
 	char reason[256];	/* isolate --reason, detection's "auto: ...", "": none */
+	__u8 level;		/* BH_QLVL_*: full, or lan (the internet kept) */
 	__u64 grace;		/* release --for: its grace period's end (0: none) */
 	char addrs[256];	/* "a (ip), b (lease), c (learned)" */
 	struct bh_dev_stats st;
@@ -444,6 +447,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 			if (!bpf_map_lookup_elem(m->quarantine, &next, &v)) {
 				r->since = v.since;
 				r->until = v.until;
+				r->level = v.level;
 			}
 			cur = next;
 			prev = &cur;
@@ -461,6 +465,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 			r->quarantined = r->saved = true;
 			r->since = quar[i].since;
 			r->until = quar[i].until;
+			r->level = quar[i].level;
 		}
 		snprintf(r->reason, sizeof(r->reason), "%s", quar[i].reason);
 	}
@@ -551,6 +556,7 @@ static void devices_json(const struct dev_row *rows, size_t n, const char *unkno
 		bh_jw_uint_field(&w, "until", r->until);
 		bh_jw_uint_field(&w, "remaining", quar_left(r->until));
 		bh_jw_str_field(&w, "reason", r->reason);
+		bh_jw_str_field(&w, "level", r->level == BH_QLVL_LAN ? "lan" : "full");
 		bh_jw_uint_field(&w, "grace_until", r->grace);
 		bh_jw_uint_field(&w, "grace_remaining", quar_left(r->grace));
 		bh_jw_str_field(&w, "addresses", r->addrs);
@@ -592,8 +598,9 @@ static void devices_text(const struct dev_row *rows, size_t n, const char *unkno
 		strcpy(when, "?");
 		if (t && localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("quarantine: %s%s%s since %s%s%s%s\n", mac, rows[i].name ? " " : "",
-		       rows[i].name ? rows[i].name : "", when,
+		printf("quarantine: %s%s%s%s since %s%s%s%s\n", mac, rows[i].name ? " " : "",
+		       rows[i].name ? rows[i].name : "",
+		       rows[i].level == BH_QLVL_LAN ? " (from the LAN, internet kept)" : "", when,
 		       rows[i].reason[0] ? ": " : "", rows[i].reason,
 		       rows[i].saved ? " (Bulkhead is down: up restores it)" : "");
 	}
