@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <yaml.h>
 
 #include "policy.h"
 #include "policy_yaml.h"
+#include "detect.h"
 #include "../bpf/bulkhead_abi.h"
 
 
@@ -758,7 +760,7 @@ static void dhcp_key(struct ld *l, const char *key, struct ynode *k,
 
 struct top_arg {
 	struct ynode *version, *interfaces, *defaults, *groups, *rules, *quarantine;
-	struct ynode *dhcp;
+	struct ynode *dhcp, *detect;
 };
 
 static void top_key(struct ld *l, const char *key, struct ynode *k,
@@ -780,8 +782,23 @@ static void top_key(struct ld *l, const char *key, struct ynode *k,
 		ta->rules = v;
 	else if (!strcmp(key, "dhcp"))
 		ta->dhcp = v;
+	else if (!strcmp(key, "detect"))
+		ta->detect = v;
 	else
 		ta->quarantine = v;
+}
+
+/* detect: parsed by detect.c through a view of this loader's nodes */
+static void do_detect(struct ld *l, struct ynode *v)
+{
+	struct bh_yview y;
+
+	ydoc_view(l, &y);
+	l->p->detect = xcalloc(1, sizeof(*l->p->detect));
+	if (bh_detect_parse(&y, v, l->file, l->p, l->p->detect, l->d) == -ENOMEM) {
+		fprintf(stderr, "bulkhead: out of memory\n");
+		abort();
+	}
 }
 
 /* A MAC or an address of a member, sorted to find the duplicates. */
@@ -966,7 +983,7 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct bh_policy **out, struct bh_diag *d)
 {
 	static const char *const top_keys[] = { "version", "interfaces", "defaults",
-		"groups", "rules", "quarantine", "dhcp", NULL };
+		"groups", "rules", "quarantine", "dhcp", "detect", NULL };
 	static const char *const def_keys[] = { "east_west", "internet", "gateway",
 		"unknown", NULL };
 	static const char *const q_keys[] = { "allow", NULL };
@@ -1049,6 +1066,8 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		ydoc_walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
 	if (ta.dhcp && ydoc_want(&l, ta.dhcp, YAML_MAPPING_NODE, "dhcp"))
 		ydoc_walk_map(&l, ta.dhcp, "dhcp", dhcp_keys, dhcp_key, NULL);
+	if (ta.detect)
+		do_detect(&l, ta.detect);
 	check_members(&l);
 
 	free(l.byname);
@@ -1063,6 +1082,24 @@ fail:
 	bh_diag_sort(d);
 	ydoc_free(&l.doc);
 	bh_policy_free(l.p);
+	return -EINVAL;
+}
+
+/*
+ * The blocklist a policy names must be there to load (up, apply, check
+ * say so at its file: key): read by the loader, not the policy text, so
+ * only a policy loaded from a file is checked.
+ */
+static int check_blocklist(const char *path, struct bh_policy **p, struct bh_diag *d)
+{
+	const struct bh_detect_policy *dp = (*p)->detect;
+
+	if (!dp || !dp->blocklist || !access(dp->blocklist, R_OK))
+		return 0;
+	bh_diag_add(d, path, dp->blocklist_pos, "detect.blocklist.file: cannot read %s: %s",
+		    dp->blocklist, strerror(errno));
+	bh_policy_free(*p);
+	*p = NULL;
 	return -EINVAL;
 }
 
@@ -1117,6 +1154,8 @@ int bh_policy_load(const char *path, struct bh_policy **out, struct bh_diag *d)
 	fclose(f);
 	ret = bh_policy_load_buf(path, buf, len, out, d);
 	free(buf);
+	if (!ret)
+		ret = check_blocklist(path, out, d);
 	return ret;
 }
 
@@ -1144,6 +1183,8 @@ void bh_policy_free(struct bh_policy *p)
 	}
 	free(p->rules);
 	free(p->dhcp_leases);
+	bh_detect_policy_free(p->detect);
+	free(p->detect);
 	free(p->path);
 	free(p);
 }

@@ -90,6 +90,8 @@ struct bh_rule_def {
 	struct bh_pos pos;
 };
 
+struct bh_detect_policy;
+
 struct bh_policy {
 	char *path;		/* as given to bh_policy_load */
 	int version;
@@ -105,6 +107,7 @@ struct bh_policy {
 	size_t n_rules;
 	__u16 qallow;		/* BH_SVC_* from quarantine.allow */
 	char *dhcp_leases;	/* dhcp.leases: dnsmasq's lease file, NULL: none */
+	struct bh_detect_policy *detect;	/* detect: (detect.h), NULL: detection off */
 };
 
 /* the largest policy file read (docs/security.md: 16 MiB) */

@@ -85,4 +85,8 @@ typedef void (*key_fn)(struct ld *l, const char *key, struct ynode *k,
 void ydoc_walk_map(struct ld *l, struct ynode *m, const char *where,
 		   const char *const *allowed, key_fn fn, void *arg);
 
+/* The document as detect.c's struct bh_yview sees it (ctx: @l). */
+struct bh_yview;
+void ydoc_view(struct ld *l, struct bh_yview *y);
+
 #endif /* BH_POLICY_YAML_H */
