@@ -53,7 +53,8 @@ static const struct bh_detect_policy *policy_detect(const struct bh_policy *p)
 	static struct bh_detect_policy off;
 	static bool init;
 
-	(void)p;
+	if (p && p->detect)
+		return p->detect;
 	if (!init) {
 		bh_detect_defaults(&off);
 		init = true;
