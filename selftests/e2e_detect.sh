@@ -174,7 +174,7 @@ check "bulkhead check accepts the detect: policy" bh check "$POL"
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 	daemon --policy "$POL" --mode "$MODE" 2>>"$LOG" &
 DPID=$!
-if ! wait_until $(scaled 10000) logged ': ready: '; then
+if ! wait_until $(scaled 90000) logged ": ready: "; then
 	fail "the daemon is ready" "log: $(tail -5 "$LOG")"
 	tap_done
 	exit 1
