@@ -201,23 +201,23 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibpf -Iuserspace -fno-omit-frame-
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c userspace/policy_yaml.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c userspace/policy_yaml.c userspace/detect.c userspace/compile.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/fuzz/fuzz_frame: selftests/fuzz/fuzz_frame.c userspace/eval.c userspace/policy.c userspace/policy_yaml.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_frame: selftests/fuzz/fuzz_frame.c userspace/eval.c userspace/policy.c userspace/policy_yaml.c userspace/detect.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c userspace/state.c userspace/policy.c userspace/policy_yaml.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_leases: selftests/fuzz/fuzz_leases.c userspace/leases.c userspace/state.c userspace/policy.c userspace/policy_yaml.c userspace/detect.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/fuzz/fuzz_flowline: selftests/fuzz/fuzz_flowline.c userspace/flowlog.c userspace/state.c userspace/policy.c userspace/policy_yaml.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_flowline: selftests/fuzz/fuzz_flowline.c userspace/flowlog.c userspace/state.c userspace/policy.c userspace/policy_yaml.c userspace/detect.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/fuzz/fuzz_blocklist: selftests/fuzz/fuzz_blocklist.c userspace/blocklist.c userspace/policy.c userspace/policy_yaml.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_blocklist: selftests/fuzz/fuzz_blocklist.c userspace/blocklist.c userspace/policy.c userspace/policy_yaml.c userspace/detect.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 
