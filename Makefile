@@ -201,7 +201,7 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibpf -Iuserspace -fno-omit-frame-
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c userspace/policy_yaml.c userspace/detect.c userspace/state.c userspace/compile.c userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_policy: selftests/fuzz/fuzz_policy.c userspace/policy.c userspace/policy_yaml.c userspace/detect.c userspace/compile.c userspace/state.c userspace/*.h | $(BUILD)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
 

@@ -219,6 +219,9 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	}
 	if (*err)
 		bh_err("%s", err);
+	ret = ctl_detect_apply(ctx, &m, p, true);
+	if (ret)
+		goto out_dp;
 	ret = restore_quarantine(ctx, &m);
 	if (ret) {
 		bh_err("cannot restore the quarantine from %s: %s", ctx->state_dir,
@@ -437,6 +440,11 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 	}
 	if (*err)
 		bh_err("apply: %s", err);
+	ret = ctl_detect_apply(ctx, &m, p, false);
+	if (ret) {
+		ret = ctl_err_system(ret);
+		goto out_maps;
+	}
 	ret = ctl_nft_sync(&m, NULL, NULL, NULL);
 	if (ret)
 		bh_err("apply: cannot update the nftables quarantine table: %s",

@@ -48,6 +48,8 @@ static const struct {
 	M("bh_clock", clock),		M("bh_evslot", evslot),
 	M("bh_port", port),		M("bh_macport", macport),
 	M("bh_claim", claim),
+	M("bh_detect", detect),		M("bh_detect_cfg", detect_cfg),
+	M("bh_signals", signals),	M("bh_block", block),
 #undef M
 };
 

@@ -37,6 +37,7 @@ struct bh_maps {
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats;
 	int events, evlimit, evcpu, vepoch, vcache, devctr, clock, evslot;
 	int port, macport, claim;
+	int detect, detect_cfg, signals, block;	/* detection (lib/detect.h) */
 };
 
 /* What one port ended up with. */

@@ -979,6 +979,21 @@ static void check_members(struct ld *l)
 	free(mt);
 }
 
+/*
+ * The blocklist a policy names must be there to load (up, apply, check
+ * say so at its file: key): a C&C list silently missing would be detection
+ * silently off. Its lines are the daemon's and up's to read.
+ */
+static void check_blocklist(struct ld *l)
+{
+	const struct bh_detect_policy *dp = l->p->detect;
+
+	if (!dp || !dp->blocklist || !access(dp->blocklist, R_OK))
+		return;
+	bh_diag_add(l->d, l->file, dp->blocklist_pos, "detect.blocklist.file: cannot read %s: %s",
+		    dp->blocklist, strerror(errno));
+}
+
 int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct bh_policy **out, struct bh_diag *d)
 {
@@ -1066,8 +1081,10 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		ydoc_walk_map(&l, ta.quarantine, "quarantine", q_keys, quarantine_key, NULL);
 	if (ta.dhcp && ydoc_want(&l, ta.dhcp, YAML_MAPPING_NODE, "dhcp"))
 		ydoc_walk_map(&l, ta.dhcp, "dhcp", dhcp_keys, dhcp_key, NULL);
-	if (ta.detect)
+	if (ta.detect) {
 		do_detect(&l, ta.detect);
+		check_blocklist(&l);
+	}
 	check_members(&l);
 
 	free(l.byname);
@@ -1082,24 +1099,6 @@ fail:
 	bh_diag_sort(d);
 	ydoc_free(&l.doc);
 	bh_policy_free(l.p);
-	return -EINVAL;
-}
-
-/*
- * The blocklist a policy names must be there to load (up, apply, check
- * say so at its file: key): read by the loader, not the policy text, so
- * only a policy loaded from a file is checked.
- */
-static int check_blocklist(const char *path, struct bh_policy **p, struct bh_diag *d)
-{
-	const struct bh_detect_policy *dp = (*p)->detect;
-
-	if (!dp || !dp->blocklist || !access(dp->blocklist, R_OK))
-		return 0;
-	bh_diag_add(d, path, dp->blocklist_pos, "detect.blocklist.file: cannot read %s: %s",
-		    dp->blocklist, strerror(errno));
-	bh_policy_free(*p);
-	*p = NULL;
 	return -EINVAL;
 }
 
@@ -1154,8 +1153,6 @@ int bh_policy_load(const char *path, struct bh_policy **out, struct bh_diag *d)
 	fclose(f);
 	ret = bh_policy_load_buf(path, buf, len, out, d);
 	free(buf);
-	if (!ret)
-		ret = check_blocklist(path, out, d);
 	return ret;
 }
 

@@ -277,7 +277,7 @@ static __always_inline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
 	} else {
 		p->sgroup = cfg->unknown_group;
 	}
-	p->qsrc = quarantined(p->smac);
+	p->qsrc = quarantine_level(p->smac);
 	p->mcast = p->dmac[0] & 1;
 	if (!p->mcast) {
 		p->dst_gw_mac = is_gw_mac(p->dmac);
