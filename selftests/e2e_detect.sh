@@ -351,8 +351,8 @@ if nft_lacks port_scan; then
 	skip "an exempt device is never quarantined" "--mode nft has no port-scan signal"
 else
 	check "release synscan --for 1h" bh release synscan --for 1h
-	check "status shows its grace period" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' status | grep -q 'grace: ${BH_MAC[synscan]} (59m'"
-	check "devices shows it in grace" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' devices | grep -q '^${BH_MAC[synscan]} .* grace 59m'"
+	check "status shows its grace period" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' status | grep -qE 'grace: ${BH_MAC[synscan]} \\((59m|1h)'"
+	check "devices shows it in grace" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' devices | grep -qE '^${BH_MAC[synscan]} .* grace (59m|1h)'"
 	a0=$(grep -c "${BH_MAC[synscan]}: detect alert" "$LOG")
 	alerted() { [ "$(grep -c "${BH_MAC[synscan]}: detect alert" "$LOG")" -gt "$a0" ]; }
 	nmap_bg synscan -sS -p 1-300 "$NVR"
