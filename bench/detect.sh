@@ -88,7 +88,7 @@ for mode in $MODES; do
 	nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 		daemon --policy "$POL" --mode "$mode" --metrics off 2>>"$LOG" &
 	dpid=$!
-	if ! wait_until 10000 grep -q ': ready: ' "$LOG" || [ ! -e "$BH_PIN/maps/bh_signals" ]; then
+	if ! wait_until 90000 grep -q ': ready: ' "$LOG" || [ ! -e "$BH_PIN/maps/bh_signals" ]; then
 		log "detect: no daemon with detection in --mode $mode: $(tail -2 "$LOG")"
 		echo "| $mode | - | not measured: no detection in this mode | | | |"
 		kill $dpid 2>/dev/null
