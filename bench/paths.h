@@ -241,7 +241,7 @@ static inline int bench_prepare(struct bulkhead_bpf *skel, struct bh_maps *maps)
 	__u32 rv;
 
 	mac_of(LAPTOP, lap);
-	if (bh_dp_isolate(maps, lap, 1, 0))
+	if (bh_dp_isolate(maps, lap, 1, 0, BH_QLVL_FULL))
 		return -EIO;
 	p_allowed(&f);
 	f.b[14 + 20 + 13] = 0x02;	/* as a SYN: creates the flow */

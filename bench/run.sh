@@ -14,7 +14,9 @@
 #                                       "10 1000 10000 65536", 262144)
 #   BENCH_DP_RULES, BENCH_DP_PKTS, BENCH_DP_RUNS      part 3 (dataplanes.sh)
 #   BENCH_CP_POLICIES, BENCH_ISO_MODES, BENCH_ISO_TRIALS part 4 (control.sh)
-#   BENCH_PARTS  which parts run ("verdict scale dataplanes control")
+#   BENCH_DET_MODES, BENCH_DET_TRIALS, BENCH_DET_PROBES, BENCH_DET_GAP_US
+#                                       part 4b (detect.sh)
+#   BENCH_PARTS  which parts run ("verdict scale dataplanes control detect")
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -26,7 +28,7 @@ SRUNS=${BENCH_SCALE_RUNS:-5}
 RULES=${BENCH_RULES:-10 1000 10000 100000}
 DEVICES=${BENCH_DEVICES:-10 1000 10000 65536}
 CT=${BENCH_CT:-262144}
-PARTS=${BENCH_PARTS:-verdict scale dataplanes control}
+PARTS=${BENCH_PARTS:-verdict scale dataplanes control detect}
 out=docs/benchmarks.md
 png=docs/benchmarks-scaling.png
 T=$(mktemp -d /tmp/bh-bench.XXXXXX)
@@ -99,6 +101,15 @@ if part control; then
 else
 	notrun > "$T/cp.md"
 	: > "$T/cp.dat"
+fi
+
+# ---- 4b. detection: first probe to quarantine ---------------------------------------
+if part detect; then
+	banner "4b. detection: first probe to quarantine"
+	bash bench/detect.sh "$T/det.dat" > "$T/det.md"
+	cat "$T/det.md"
+else
+	notrun > "$T/det.md"
 fi
 
 # ---- the plot ----------------------------------------------------------------------
@@ -334,6 +345,23 @@ returned (negative: the stream was already cut before the command
 returned).
 
 $(cat "$T/cp.md")
+
+### 4b. Detection: from the first probe to the quarantine in force
+
+The whole chain of docs/detect.md with the daemon running (\`bench/detect.sh\`):
+a device sends one TCP SYN every ${BENCH_DET_GAP_US:-1000} µs to the next
+port of a LAN host, ${BENCH_DET_PROBES:-1000} in all, denied by the policy;
+the policy's \`port_scan\` acts at 15 ports. The dataplane counts the
+distinct ports and puts the act signal on \`bh_signals\`; the daemon reads
+it, decides (\`bh_detect_decide\`) and isolates through the controller
+(\`bh_isolate\`, the path of \`bulkhead isolate\`: the quarantine map, the
+flows cut, the nftables lock, the state dir). Every probe meets a verdict,
+so those dropped as \`drop_quarantine\` were sent after the quarantine was
+in force: the probes before it, and the time from the first probe to the
+first of those (to within one probe gap). Between trials \`release --for
+1s\` forgets the device's detection state.
+
+$(cat "$T/det.md")
 
 ## 5. Analysis
 

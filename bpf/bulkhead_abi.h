@@ -20,9 +20,10 @@
 
 #include <linux/types.h>
 
-#define BH_ABI_VERSION		7	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot;
+#define BH_ABI_VERSION		8	/* 3: bh_devctr, device counter slots; 4: bh_clock; 5: bh_evslot;
 					   6: bh_port, bh_macport, bh_claim, drop_flood, vc claim_seen;
-					   7: bh_flow, bh_flowstat, vc flow, pass_audit, audit flags */
+					   7: bh_flow, bh_flowstat, vc flow, pass_audit, audit flags;
+					   8: detection maps, drop_block, bh_quar_val.level */
 
 /* ---- sizes (tunables live here and nowhere else) ---------------------- */
 #ifndef BH_MAX_GROUPS
@@ -160,7 +161,9 @@
 	/* no valid policy generation (fail closed) */			\
 	X(DROP_NOPOLICY, "drop_nopolicy")				\
 	/* a flooded copy withheld from a port (egress) */		\
-	X(DROP_FLOOD, "drop_flood")
+	X(DROP_FLOOD, "drop_flood")					\
+	/* an internet destination on the blocklist (detect:) */	\
+	X(DROP_BLOCK, "drop_block")
 
 #define BH_REASON_ENUM(id, name)	BH_R_##id,
 enum bh_reason {
@@ -173,7 +176,8 @@ enum bh_reason {
 /* name table entries: { BH_REASONS(BH_REASON_NAME) }, indexed by the enum */
 #define BH_REASON_NAME(id, name)	[BH_R_##id] = name,
 
-_Static_assert(BH_R_PASS_MAX == 9 && BH_R_DROP_FLOOD == 20 && BH_R_MAX == 21,
+_Static_assert(BH_R_PASS_MAX == 9 && BH_R_DROP_FLOOD == 20 && BH_R_DROP_BLOCK == 21 &&
+	       BH_R_MAX == 22,
 	       "enum bh_reason: values are an ABI (bh_stats, events)");
 
 /* ---- maps: keys and values ---------------------------------------------- */
@@ -333,12 +337,23 @@ struct bh_lan_key {
 };
 _Static_assert(sizeof(struct bh_lan_key) == 20, "bh_lan_key");
 
-/* bh_quarantine: HASH, MAC (struct bh_mac_key) -> when and why. Userspace. */
+/*
+ * bh_quarantine: HASH, MAC (struct bh_mac_key) -> when, until when, how
+ * far. Userspace. level BH_QLVL_FULL: nothing but quarantine.allow;
+ * BH_QLVL_LAN: cut off from the LAN (devices, both ways; the gateway but
+ * quarantine.allow), its internet traffic judged by the policy as before.
+ */
 struct bh_quar_val {
 	__u64 since;		/* CLOCK_REALTIME seconds of isolate */
 	__u64 until;		/* CLOCK_REALTIME seconds, 0 = no end */
+	__u8 level;		/* BH_QLVL_* */
+	__u8 pad[7];
 };
-_Static_assert(sizeof(struct bh_quar_val) == 16, "bh_quar_val");
+_Static_assert(sizeof(struct bh_quar_val) == 24, "bh_quar_val");
+
+/* quarantine levels (bh_quar_val.level; bh_detect_decide()) */
+#define BH_QLVL_FULL		0	/* as `bulkhead isolate`: nothing but quarantine.allow */
+#define BH_QLVL_LAN		1	/* cut off from the LAN, the internet kept */
 
 /*
  * bh_ct: LRU_HASH, connection tracking of allowed flows, keyed by the
@@ -875,9 +890,5 @@ struct bh_block_key {
 	__u8 addr[16];
 };
 _Static_assert(sizeof(struct bh_block_key) == 20, "bh_block_key");
-
-/* quarantine levels a detection may ask for (bh_detect_decide()) */
-#define BH_QLVL_FULL		0	/* as `bulkhead isolate`: nothing but quarantine.allow */
-#define BH_QLVL_LAN		1	/* cut off from the LAN, the internet kept */
 
 #endif /* BULKHEAD_ABI_H */

@@ -16,8 +16,9 @@
  *                lib/decide.h and what it includes
  *
  * bh_judge() puts them together with the flow verdict cache (lib/vcache.h),
- * the counters (lib/account.h), deny events (lib/events.h) and the flow
- * records (lib/flow.h).
+ * the counters (lib/account.h), deny events (lib/events.h), the flow
+ * records (lib/flow.h) and detection (lib/detect.h: the attempt
+ * bh_decide() recorded in p->det, and drops).
  */
 #ifndef BH_VERDICT_H
 #define BH_VERDICT_H
@@ -32,6 +33,7 @@
 #include "lib/account.h"
 #include "lib/events.h"
 #include "lib/flow.h"
+#include "lib/detect.h"
 
 /*
  * Judge a parsed frame that vc_probe() did not: sets p->pass, p->reason,
@@ -68,6 +70,32 @@ __noinline int bh_decide(struct bh_pkt *p)
 }
 
 /*
+ * Detection's one call per judged frame: the attempt the deciders recorded
+ * (p->det: denied, refused for its opener, a worm port, the blocklist) and
+ * every drop but a quarantine's (deny_rate). Called from bh_judge(), the
+ * entry's frame, so that its chain adds to the shallowest stack
+ * (bpf_stack.py; docs/detect.md). Global, so the verifier checks it, and
+ * bh_detect_note() in it, once and not once per parse path. Nothing for a
+ * fully quarantined source.
+ */
+__noinline int bh_judge_note(struct bh_pkt *p)
+{
+	const __u8 *mac, *addr;
+	__u32 what;
+
+	if (!p || p->qsrc == BH_QS_FULL || (p->smac[0] & 1))
+		return 0;
+	what = p->det;
+	if (!p->pass && p->reason != BH_R_DROP_QUARANTINE)
+		what |= BH_DETN_DROP;
+	if (!what)
+		return 0;
+	mac = p->det_opener ? p->dmac : p->smac;
+	addr = p->det_opener ? p->saddr : p->daddr;
+	return bh_detect_note(mac, addr, what, p->now);
+}
+
+/*
  * The whole verdict for one frame: parse, decide, count. @len is the whole
  * frame's length (an skb's may exceed the linear data the parser reads: a
  * GSO/GRO super-packet). Returns 1 to pass, 0 to drop.
@@ -91,6 +119,7 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 		bh_flow_record(p);
 	if (!p->pass || p->reason == BH_R_PASS_AUDIT)
 		bh_event(p);
+	bh_judge_note(p);
 	return p->pass;
 }
 

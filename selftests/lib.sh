@@ -45,6 +45,19 @@ skip() {	# name reason
 	echo "ok $tap_n - $1 # SKIP $2"
 }
 
+# rc_is WANT NAME PATTERN CMD...: exit WANT and stderr+stdout matching PATTERN
+rc_is() {
+	local want=$1 name=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ] && echo "$out" | grep -qE -- "$pat"; then
+		ok "$name"
+	else
+		fail "$name" "exit $rc (wanted $want), output: $(echo "$out" | head -3)"
+	fi
+}
+
 check() {	# name command... : ok when the command succeeds
 	local name=$1
 	shift
@@ -541,4 +554,15 @@ cap_count() {	# NAME TAG: frames cap_start's capture saw (then stopped)
 	done
 	grep -c . "$f" 2>/dev/null
 	true
+}
+
+# bh_dnsmasq: a DHCP server (dnsmasq, no DNS) on the gateway's br-lan in the
+# background, leases 192.168.50.100-120 for 2 min in $BH_TMP/dnsmasq.leases
+bh_dnsmasq() {
+	nsenter --net=/run/netns/$GW dnsmasq --keep-in-foreground --conf-file=/dev/null \
+		--port=0 --interface=br-lan --bind-interfaces --user=root \
+		--dhcp-range=192.168.50.100,192.168.50.120,255.255.255.0,2m \
+		--dhcp-leasefile="$BH_TMP/dnsmasq.leases" --pid-file="$BH_TMP/dnsmasq.pid" \
+		--log-facility="$BH_TMP/dnsmasq.log" &
+	sleep 0.5
 }

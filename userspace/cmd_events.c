@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "detect.h"
 #include "events.h"
 #include "guard.h"
 #include "json.h"
@@ -143,6 +144,25 @@ static void fmt_time(__u64 ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* a detection event: what the daemon made of the signal (enum bh_det_verdict) */
+static const char *det_verdict(__u32 v)
+{
+	static const char *const names[] = { "ignored", "watch", "alert", "isolate" };
+
+	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+static void print_detect(const struct bh_evagg *a, const struct ends *e, const char *t1,
+			 const char *t2)
+{
+	printf("%s detect %s, %s level: %s; last target %s", e->src,
+	       bh_det_kind_name(a->reason), a->sport == BH_DET_ACT ? "act" : "watch",
+	       det_verdict(a->rule_id), *e->daddr ? e->daddr : "-");
+	if (a->proto == 6 || a->proto == 17)
+		printf(" %s/%u", e->proto, a->dport);
+	printf(" x%llu, first %s, last %s\n", (unsigned long long)a->count, t1, t2);
+}
+
 static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struct bh_jw *w)
 {
 	char t1[32], t2[32];
@@ -168,6 +188,13 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 			bh_jw_str_field(w, "reason", bh_reason_name(a->reason));
 			bh_jw_int_field(w, "rule_id", a->rule_id == BH_RULE_DEFAULT ? -1LL :
 					(long long)a->rule_id);
+		} else if (a->kind == BH_EVK_DETECT) {
+			bh_jw_str_field(w, "signal", bh_det_kind_key(a->reason));
+			bh_jw_str_field(w, "level", a->sport == BH_DET_ACT ? "act" : "watch");
+			bh_jw_str_field(w, "action", det_verdict(a->rule_id));
+			bh_jw_str_field(w, "dst_addr", e.daddr);
+			bh_jw_str_field(w, "proto", e.proto);
+			bh_jw_uint_field(w, "port", a->dport);
 		}
 		bh_jw_uint_field(w, "count", a->count);
 		bh_jw_key(w, "first");
@@ -180,6 +207,10 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 	}
 	fmt_time(a->first_ms, t1, sizeof(t1));
 	fmt_time(a->last_ms, t2, sizeof(t2));
+	if (a->kind == BH_EVK_DETECT) {
+		print_detect(a, &e, t1, t2);
+		return;
+	}
 	if (!bh_evk_frames(a->kind)) {
 		printf("%s %s x%llu, first %s, last %s\n", e.src, bh_evkind_name(a->kind),
 		       (unsigned long long)a->count, t1, t2);
@@ -304,13 +335,16 @@ static const struct bh_cmd_spec events_spec = {
 	"are counted, not lost; --mode nft: from NFLOG group 25192, which the\n"
 	"daemon binds) and keeps one line per (source device, destination,\n"
 	"protocol, port, reason): how many frames, first and last seen. Isolate,\n"
-	"release and the end of a timed quarantine are events too. The daemon\n"
+	"release and the end of a timed quarantine are events too, and so are\n"
+	"detection signals (kind detect: the signal, its level, what the daemon\n"
+	"did, the last target). The daemon\n"
 	"writes them to the state dir's 'events' file at most once a second;\n"
 	"this command reads that file (--follow re-reads it when it changes), so\n"
 	"it needs no daemon to show what was seen. A device the policy does not\n"
 	"name is shown by the host name of its DHCP lease, else by its MAC.\n"
 	"Example line:\n"
-	"  fridge -> camera tcp/554 drop_default x40, first ..., last ...\n",
+	"  fridge -> camera tcp/554 drop_default x40, first ..., last ...\n"
+	"  camera detect port scan, act level: isolate; last target 192.168.1.20 tcp/22 x1, ...\n",
 };
 
 int do_events(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv)

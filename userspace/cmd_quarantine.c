@@ -81,7 +81,7 @@ int do_isolate(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 		strftime(t, sizeof(t), "%F %T", localtime(&t_end));
 		snprintf(until, sizeof(until), " for %s, until %s", d, t);
 	}
-	ret = bh_isolate(ctx, mac, o.reason, since, end, &r);
+	ret = bh_isolate(ctx, mac, o.reason, since, end, BH_QLVL_FULL, &r);
 	if (ret)
 		return ret;
 	if (r.up)
@@ -95,29 +95,62 @@ int do_isolate(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 	return 0;
 }
 
+struct release_opts {
+	__u64 dur;		/* --for, seconds; 0: no grace period */
+};
+
+static const struct bh_opt release_opts[] = {
+	BH_OPT_FN("for", 'f', "DURATION", struct release_opts, dur, opt_duration,
+		  "a grace period: for DURATION (30m, 1h, 1d) detection\n"
+		  "does not isolate the device again (it alerts instead)"),
+	BH_OPT_END
+};
+
 static const struct bh_cmd_spec release_spec = {
-	.synopsis = "MAC|NAME",
+	.synopsis = "MAC|NAME [--for DURATION]",
+	.opts = release_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.help = "NAME: a device's name in the applied policy.\n",
+	.help =
+	"NAME: a device's name in the applied policy.\n"
+	"With --for, a device that is not isolated gets the grace period all the\n"
+	"same, and its detection counts start afresh.\n",
 };
 
 int do_release(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv)
 {
+	struct release_opts o = {};
+	char macs[18], d[32], t[32];
+	struct timespec now;
+	time_t t_end;
 	__u8 mac[6];
-	char macs[18];
 	int ret;
 
-	ret = bh_cmd_parse(self, &release_spec, NULL, &argc, &argv);
+	ret = bh_cmd_parse(self, &release_spec, &o, &argc, &argv);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	ret = bh_device_mac(ctx, "release", argv[0], mac);
 	if (ret)
 		return ret;
 	bh_format_mac(mac, macs);
+	if (o.dur) {
+		/* the grace first: detection must not isolate it again in between */
+		clock_gettime(CLOCK_REALTIME, &now);
+		t_end = (time_t)((__u64)now.tv_sec + o.dur + (now.tv_nsec ? 1 : 0));
+		ret = bh_grace_start(ctx, mac, (__u64)t_end, (__u64)now.tv_sec);
+		if (ret)
+			return ret;
+	}
 	ret = bh_release(ctx, mac, 0);
-	if (ret)
+	if (ret && !(ret == -ENOENT && o.dur))
 		return ret;
-	printf("bulkhead: %s released\n", macs);
+	if (!ret)
+		printf("bulkhead: %s released\n", macs);
+	if (o.dur) {
+		bh_duration_format(o.dur, d, sizeof(d));
+		strftime(t, sizeof(t), "%F %T", localtime(&t_end));
+		printf("bulkhead: %s: grace period of %s, until %s: detection does not isolate it again\n",
+		       macs, d, t);
+	}
 	return 0;
 }

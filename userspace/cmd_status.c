@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "counters.h"
+#include "detect.h"
 #include "eval.h"
 #include "json.h"
 
@@ -48,14 +49,63 @@ static __u64 quar_left(__u64 until)
 }
 
 
-/* The quarantined devices and the time each has left, for status. */
-static void print_quarantine(const struct bh_maps *m, struct bh_jw *w)
+/* The reason saved with @mac's quarantine, "" when none. */
+static const char *quar_reason(const struct bh_quar_entry *q, size_t n, const __u8 mac[6])
 {
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(q[i].mac, mac, 6))
+			return q[i].reason;
+	return "";
+}
+
+/*
+ * The grace periods of `release --for` running now: status's "grace"
+ * (@w NULL: text lines, @indent before each).
+ */
+static void print_grace(const struct bh_ctx *ctx, struct bh_jw *w, const char *indent)
+{
+	__u64 now = (__u64)time(NULL);
+	struct bh_grace *g = NULL;
+	char mac[18], left[32];
+	size_t n = 0;
+
+	bh_grace_read(ctx, now, &g, &n);
+	if (w) {
+		bh_jw_key(w, "grace");
+		bh_jw_arr_start(w);
+	}
+	for (size_t i = 0; i < n; i++) {
+		bh_format_mac(g[i].mac, mac);
+		bh_duration_format(g[i].until - now, left, sizeof(left));
+		if (w) {
+			bh_jw_obj_start(w);
+			bh_jw_str_field(w, "mac", mac);
+			bh_jw_uint_field(w, "until", g[i].until);
+			bh_jw_uint_field(w, "remaining", g[i].until - now);
+			bh_jw_obj_end(w);
+		} else {
+			printf("%sgrace: %s (%s left): detection alerts but does not isolate it\n",
+			       indent, mac, left);
+		}
+	}
+	if (w)
+		bh_jw_arr_end(w);
+	free(g);
+}
+
+/* The quarantined devices, the time each has left and why, for status. */
+static void print_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m,
+			     struct bh_jw *w)
+{
+	struct bh_quar_entry *q = NULL;
 	struct bh_mac_key cur, next;
 	struct bh_quar_val v;
 	void *prev = NULL;
 	char mac[18], left[32];
+	size_t nq = 0;
 	int n = 0;
+
+	bh_quar_load(ctx->state_dir, &q, &nq);
 
 	if (w) {
 		bh_jw_key(w, "quarantine");
@@ -73,21 +123,37 @@ static void print_quarantine(const struct bh_maps *m, struct bh_jw *w)
 				bh_jw_uint_field(w, "since", v.since);
 				bh_jw_uint_field(w, "until", v.until);
 				bh_jw_uint_field(w, "remaining", quar_left(v.until));
+				bh_jw_str_field(w, "level", v.level == BH_QLVL_LAN ? "lan" : "full");
+				bh_jw_str_field(w, "reason", quar_reason(q, nq, next.mac));
 				bh_jw_obj_end(w);
 			} else {
-				printf(" %s (%s%s)", mac, !v.until ? "until released" :
+				printf(" %s (%s%s%s)", mac, !v.until ? "until released" :
 				       quar_left(v.until) ? left : "ended, the daemon releases it",
-				       v.until && quar_left(v.until) ? " left" : "");
+				       v.until && quar_left(v.until) ? " left" : "",
+				       v.level == BH_QLVL_LAN ? "; from the LAN, internet kept" : "");
 			}
 			n++;
 		}
 		cur = next;
 		prev = &cur;
 	}
-	if (w)
+	if (w) {
 		bh_jw_arr_end(w);
-	else
-		printf("%s\n", n ? "" : " none");
+		goto out;
+	}
+	printf("%s\n", n ? "" : " none");
+	/* why: isolate --reason, or detection's "auto: ..." */
+	prev = NULL;
+	while (!bpf_map_get_next_key(m->quarantine, prev, &next)) {
+		if (*quar_reason(q, nq, next.mac)) {
+			bh_format_mac(next.mac, mac);
+			printf("    %s: %s\n", mac, quar_reason(q, nq, next.mac));
+		}
+		cur = next;
+		prev = &cur;
+	}
+out:
+	free(q);
 }
 
 /* Bulkhead is down: the quarantine up will restore */
@@ -132,6 +198,7 @@ static void status_down(const struct bh_ctx *ctx, bool json)
 
 /* what status shows, gathered */
 struct status {
+	const struct bh_ctx *ctx;
 	struct bh_attached *att;
 	size_t natt, nkv, nq;
 	struct bh_kv *kv;
@@ -176,7 +243,8 @@ static void status_json(const struct status *st, const struct bh_maps *m)
 	bh_jw_uint_field(&w, "devices", strtoull(kv(st, "devices", "0"), NULL, 10));
 	bh_jw_uint_field(&w, "rules", strtoull(kv(st, "rules", "0"), NULL, 10));
 	bh_jw_uint_field(&w, "quarantined", st->nq);
-	print_quarantine(m, &w);
+	print_quarantine(st->ctx, m, &w);
+	print_grace(st->ctx, &w, "");
 	bh_jw_key(&w, "counters");
 	bh_jw_obj_start(&w);
 	for (int r = 0; r < BH_R_MAX; r++) {
@@ -211,7 +279,8 @@ static void status_text(const struct status *st, const struct bh_maps *m)
 	printf("  counts:      %s groups, %s devices, %s rules, %zu quarantined\n",
 	       kv(st, "groups", "?"), kv(st, "devices", "?"), kv(st, "rules", "?"), st->nq);
 	if (st->nq)
-		print_quarantine(m, NULL);
+		print_quarantine(st->ctx, m, NULL);
+	print_grace(st->ctx, NULL, "  ");
 	printf("  kernel:      %s (tc hooks %s, br_netfilter %s, when it came up)\n",
 	       kv(st, "kernel", "?"), kv(st, "tc_hooks", "?"), kv(st, "br_netfilter", "?"));
 	printf("  ports:      ");
@@ -239,7 +308,7 @@ static const struct bh_cmd_spec status_spec = {
 int do_status(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv)
 {
 	struct json_opts o = {};
-	struct status st = {};
+	struct status st = { .ctx = ctx };
 	struct bh_policy *p = NULL;
 	struct bh_maps m;
 	__u32 zero = 0;
@@ -293,7 +362,9 @@ struct dev_row {
 	bool quarantined;
 	bool saved;		/* quarantined in the state dir only: up restores it */
 	__u64 since, until;	/* a quarantine's start, a timed one's end (0: none) */
-	char reason[256];	/* given with isolate --reason, "": none */
+	char reason[256];	/* isolate --reason, detection's "auto: ...", "": none */
+	__u8 level;		/* BH_QLVL_*: full, or lan (the internet kept) */
+	__u64 grace;		/* release --for: its grace period's end (0: none) */
 	char addrs[256];	/* "a (ip), b (lease), c (learned)" */
 	struct bh_dev_stats st;
 };
@@ -334,9 +405,11 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 {
 	struct bh_quar_entry *quar = NULL;
 	struct bh_mac_key cur, next;
+	struct bh_grace *grace = NULL;
 	struct dev_row *r;
-	size_t nquar = 0;
+	size_t nquar = 0, ngrace = 0;
 	void *prev;
+	int ret;
 
 	for (size_t g = 0; p && g < p->n_groups; g++)
 		for (size_t i = 0; i < p->groups[g].n_members; i++) {
@@ -374,6 +447,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 			if (!bpf_map_lookup_elem(m->quarantine, &next, &v)) {
 				r->since = v.since;
 				r->until = v.until;
+				r->level = v.level;
 			}
 			cur = next;
 			prev = &cur;
@@ -391,10 +465,21 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 			r->quarantined = r->saved = true;
 			r->since = quar[i].since;
 			r->until = quar[i].until;
+			r->level = quar[i].level;
 		}
 		snprintf(r->reason, sizeof(r->reason), "%s", quar[i].reason);
 	}
 	free(quar);
+	ret = bh_grace_read(ctx, (__u64)time(NULL), &grace, &ngrace);
+	for (size_t i = 0; !ret && i < ngrace; i++) {
+		r = row_for(rows, n, grace[i].mac);
+		if (!r) {
+			free(grace);
+			return -ENOMEM;
+		}
+		r->grace = grace[i].until;
+	}
+	free(grace);
 	for (size_t i = 0; i < *n; i++) {
 		(*rows)[i].host = bh_leases_host(leases, (*rows)[i].mac);
 		for (size_t l = 0; l < leases->n; l++)
@@ -441,6 +526,12 @@ static void row_quarantine(const struct dev_row *r, char *quar, size_t len)
 	}
 	if (r->saved)
 		snprintf(quar, len, "at up");
+	if (!r->quarantined && quar_left(r->grace)) {
+		char left[24];
+
+		bh_duration_format(quar_left(r->grace), left, sizeof(left));
+		snprintf(quar, len, "grace %s", left);
+	}
 }
 
 static void devices_json(const struct dev_row *rows, size_t n, const char *unknown)
@@ -465,6 +556,9 @@ static void devices_json(const struct dev_row *rows, size_t n, const char *unkno
 		bh_jw_uint_field(&w, "until", r->until);
 		bh_jw_uint_field(&w, "remaining", quar_left(r->until));
 		bh_jw_str_field(&w, "reason", r->reason);
+		bh_jw_str_field(&w, "level", r->level == BH_QLVL_LAN ? "lan" : "full");
+		bh_jw_uint_field(&w, "grace_until", r->grace);
+		bh_jw_uint_field(&w, "grace_remaining", quar_left(r->grace));
 		bh_jw_str_field(&w, "addresses", r->addrs);
 		bh_jw_uint_field(&w, "packets", r->st.packets);
 		bh_jw_uint_field(&w, "bytes", r->st.bytes);
@@ -504,10 +598,25 @@ static void devices_text(const struct dev_row *rows, size_t n, const char *unkno
 		strcpy(when, "?");
 		if (t && localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("quarantine: %s%s%s since %s%s%s%s\n", mac, rows[i].name ? " " : "",
-		       rows[i].name ? rows[i].name : "", when,
+		printf("quarantine: %s%s%s%s since %s%s%s%s\n", mac, rows[i].name ? " " : "",
+		       rows[i].name ? rows[i].name : "",
+		       rows[i].level == BH_QLVL_LAN ? " (from the LAN, internet kept)" : "", when,
 		       rows[i].reason[0] ? ": " : "", rows[i].reason,
 		       rows[i].saved ? " (Bulkhead is down: up restores it)" : "");
+	}
+	/* release --for: detection alerts on them but does not isolate them */
+	for (size_t i = 0; i < n; i++) {
+		time_t t = (time_t)rows[i].grace;
+		struct tm tm;
+
+		if (!quar_left(rows[i].grace))
+			continue;
+		bh_format_mac(rows[i].mac, mac);
+		strcpy(when, "?");
+		if (localtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		printf("grace: %s%s%s until %s: detection does not isolate it again\n", mac,
+		       rows[i].name ? " " : "", rows[i].name ? rows[i].name : "", when);
 	}
 }
 

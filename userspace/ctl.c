@@ -411,7 +411,7 @@ int ctl_nft_sync(const struct bh_maps *m, const struct bh_policy *p,
 	struct bh_active act = {};
 	struct bh_config cfg = {};
 	__u8 (*macs)[6] = NULL, (*tmp)[6];
-	size_t n = 0;
+	size_t n = 0, n_lan = 0;
 	void *prev = NULL;
 	__u32 key = 0;
 	int ret;
@@ -421,18 +421,31 @@ int ctl_nft_sync(const struct bh_maps *m, const struct bh_policy *p,
 		bpf_map_lookup_elem(m->config, &key, &cfg);
 	}
 	while (!bpf_map_get_next_key(m->quarantine, prev, &next)) {
-		tmp = realloc(macs, (n + 1) * sizeof(*macs));
+		struct bh_quar_val qv = {};
+
+		tmp = realloc(macs, (n + n_lan + 1) * sizeof(*macs));
 		if (!tmp) {
 			free(macs);
 			return -ENOMEM;
 		}
 		macs = tmp;
-		memcpy(macs[n++], next.mac, 6);
+		/* full ones first, the lan level after them (BPF modes); in
+		 * --mode nft (the policy in the inet table) a lan level is full */
+		if (!p && !bpf_map_lookup_elem(m->quarantine, &next, &qv) &&
+		    qv.level == BH_QLVL_LAN) {
+			memcpy(macs[n + n_lan++], next.mac, 6);
+		} else {
+			if (n_lan)
+				memcpy(macs[n + n_lan], macs[n], 6);
+			memcpy(macs[n++], next.mac, 6);
+		}
 		cur = next;
 		prev = &cur;
 	}
 	spec.quarantine = (const __u8 (*)[6])macs;
 	spec.n_quarantine = n;
+	spec.quarantine_lan = (const __u8 (*)[6])(macs + n);
+	spec.n_quarantine_lan = n_lan;
 	spec.qallow = c ? c->cfg.qallow : cfg.qallow;
 	ret = bh_nft_sync(&spec);
 	free(macs);

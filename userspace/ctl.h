@@ -165,12 +165,15 @@ struct bh_isolate_report {
 };
 /*
  * `isolate`: quarantine @mac from @since (until @until, 0: until released;
- * seconds, CLOCK_REALTIME) with @reason (NULL: none): enforced first, then
- * saved in the state dir. -EINVAL: not a device's MAC (multicast, zero,
- * the gateway's) or a reason too long. @r may be NULL.
+ * seconds, CLOCK_REALTIME) with @reason (NULL: none) at @level
+ * (BH_QLVL_FULL: as `bulkhead isolate`; BH_QLVL_LAN: cut off from the LAN,
+ * its internet traffic judged by the policy as before): enforced first,
+ * then saved in the state dir. Isolating an isolated device replaces its
+ * quarantine (level, end, reason). -EINVAL: not a device's MAC (multicast,
+ * zero, the gateway's), a reason too long, an unknown level. @r may be NULL.
  */
 int bh_isolate(const struct bh_ctx *ctx, const __u8 mac[6], const char *reason,
-	       __u64 since, __u64 until, struct bh_isolate_report *r);
+	       __u64 since, __u64 until, __u8 level, struct bh_isolate_report *r);
 /*
  * `release @mac`: 0, -ENOENT when not isolated, or -errno. With @ended_by
  * (seconds, CLOCK_REALTIME) only a timed quarantine that ended by then is
@@ -224,5 +227,27 @@ struct bh_flows_live {
  */
 int bh_flows_collect(const struct bh_ctx *ctx, __u64 since, const __u8 *mac,
 		     struct bh_flow_set *out, struct bh_diag *d, struct bh_flows_live *live);
+
+/* ---- detection (ctl_detect.c, docs/detect.md) -------------------------------- */
+
+struct bh_grace;
+/*
+ * `release --for`: @mac's grace period ends at @until (CLOCK_REALTIME
+ * seconds): until then detection does not quarantine it again. Saved in
+ * the state dir (detect-grace, the ended ones pruned at @now); the
+ * device's detection state in the dataplane is forgotten. 0 or -errno.
+ */
+int bh_grace_start(const struct bh_ctx *ctx, const __u8 mac[6], __u64 until, __u64 now);
+/* The grace periods saved, those ended by @now left out (none: 0 of them). */
+int bh_grace_read(const struct bh_ctx *ctx, __u64 now, struct bh_grace **g, size_t *n);
+/* Rewrite the saved list without the ended ones; *left: how many stay. */
+int bh_grace_prune_saved(const struct bh_ctx *ctx, __u64 now, size_t *left);
+/*
+ * The blocklist file @path read again into the dataplane (bh_block): the
+ * new entries written before the stale ones go, then the cached verdicts
+ * invalidated. A file that cannot be read leaves the entries in force.
+ * *entries: how many are in force now. -ENODEV: Bulkhead is not up.
+ */
+int bh_blocklist_reload(const struct bh_ctx *ctx, const char *path, size_t *entries);
 
 #endif /* BH_CTL_H */

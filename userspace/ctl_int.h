@@ -30,6 +30,15 @@ int ctl_foreign_check(const char *cmd, const struct bh_ctx *ctx, const struct bh
 
 /* "warning: ..." for each of @d */
 void ctl_print_warnings(const struct bh_diag *d);
+/*
+ * Detection as policy @p says (detect:, NULL/absent: off): bh_detect_cfg
+ * with the salt of this up (@new_salt: draw one and keep it in the state
+ * dir, else the kept one), the blocklist file into bh_block, then the
+ * verdict cache invalidated. 0 or -errno, after saying why.
+ */
+int ctl_detect_apply(const struct bh_ctx *ctx, const struct bh_maps *m,
+		     const struct bh_policy *p, bool new_salt);
+
 /* Remember what is applied: a copy of the policy, its leases and counts. */
 int ctl_save_applied(const struct bh_ctx *ctx, const char *path, const char *mode,
 		     const struct bh_policy *p, const struct bh_compiled *c, int epoch,

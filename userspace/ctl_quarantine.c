@@ -197,7 +197,7 @@ static int isolate_now(const struct bh_ctx *ctx, const struct bh_maps *m,
 		return -EINVAL;
 	}
 	/* enforce first, then persist: a failed write never un-isolates */
-	ret = bh_dp_isolate(m, e->mac, e->since, e->until);
+	ret = bh_dp_isolate(m, e->mac, e->since, e->until, e->level);
 	if (ret) {
 		bh_err("isolate: cannot write the quarantine map: %s", strerror(-ret));
 		return ctl_err_system(ret);
@@ -219,10 +219,10 @@ static int isolate_now(const struct bh_ctx *ctx, const struct bh_maps *m,
 }
 
 int bh_isolate(const struct bh_ctx *ctx, const __u8 mac[6], const char *reason,
-	       __u64 since, __u64 until, struct bh_isolate_report *r)
+	       __u64 since, __u64 until, __u8 level, struct bh_isolate_report *r)
 {
 	struct bh_isolate_report rep = {};
-	struct bh_quar_entry qe = { .since = since, .until = until }, *e = &qe;
+	struct bh_quar_entry qe = { .since = since, .until = until, .level = level }, *e = &qe;
 	struct bh_maps m;
 	char macs[18];
 	int lock, ret;
@@ -231,6 +231,10 @@ int bh_isolate(const struct bh_ctx *ctx, const __u8 mac[6], const char *reason,
 	ret = isolate_check(mac, reason ? reason : "", macs);
 	if (ret)
 		return ret;
+	if (level != BH_QLVL_FULL && level != BH_QLVL_LAN) {
+		bh_err("isolate: no quarantine level %u", level);
+		return -EINVAL;
+	}
 	memcpy(qe.mac, mac, 6);
 	snprintf(qe.reason, sizeof(qe.reason), "%s", reason ? reason : "");
 	lock = ctl_lock(ctx);

@@ -39,7 +39,7 @@ static int restore_quarantine(const struct bh_ctx *ctx, const struct bh_maps *m)
 	for (size_t i = 0; i < n && !ret; i++) {
 		if (q[i].until && q[i].until <= (__u64)time(NULL))
 			continue;	/* a timed quarantine that has ended */
-		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until);
+		ret = bh_dp_isolate(m, q[i].mac, q[i].since, q[i].until, q[i].level);
 		if (!ret)
 			bh_dp_ct_flush_mac(m, q[i].mac, NULL, NULL);
 	}
@@ -231,6 +231,9 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	}
 	if (*err)
 		bh_err("%s", err);
+	ret = ctl_detect_apply(ctx, &m, p, true);
+	if (ret)
+		goto out_dp;
 	ret = restore_quarantine(ctx, &m);
 	if (ret) {
 		bh_err("cannot restore the quarantine from %s: %s", ctx->state_dir,
@@ -455,6 +458,11 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 	flows_max_check(&m, p);
 	if (*err)
 		bh_err("apply: %s", err);
+	ret = ctl_detect_apply(ctx, &m, p, false);
+	if (ret) {
+		ret = ctl_err_system(ret);
+		goto out_maps;
+	}
 	ret = ctl_nft_sync(&m, NULL, NULL, NULL);
 	if (ret)
 		bh_err("apply: cannot update the nftables quarantine table: %s",

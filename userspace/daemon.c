@@ -22,6 +22,8 @@
  *    applied when the addresses they bind change (leases.c);
  *  - every BH_FLOW_DRAIN_SECS (and on SIGHUP and at exit) the flow map
  *    drained into <state dir>/flows (ctl_flows.c, flowlog.c).
+ *  - the detection signal ring (maps/bh_signals) and inotify on the
+ *    blocklist file's directory (detector.c).
  *
  * Every change goes through the controller (ctl.h), under its lock, held only while one step runs: an admin's `bulkhead
  * apply` or `isolate` waits at most for that step. Signals are only read
@@ -50,6 +52,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "detector.h"
 #include "events.h"
 #include "leases.h"
 #include "metrics.h"
@@ -75,6 +78,7 @@ struct daemon {
 	struct bh_events *ev;		/* deny events and quarantine changes */
 	struct bh_nflog *nflog;		/* deny events of --mode nft; NULL: not bound */
 	struct bh_metrics *mx;		/* NULL: --metrics off */
+	struct bh_detector *det;	/* detection signals, the blocklist */
 	bool reload, sync, quar;	/* due now */
 	long long reload_at;		/* CLOCK_MONOTONIC ms; 0: not due */
 	/* the DHCP lease file in force ("": none), its directory watched */
@@ -89,8 +93,9 @@ struct daemon {
 	struct bh_flowlog_stats fst;	/* the flow history's, for the metrics */
 };
 
-static void dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void dlog(const char *fmt, ...)
+#define dlog bh_dlog
+
+void bh_dlog(const char *fmt, ...)
 {
 	static const char prefix[] = "bulkhead daemon: ";
 	char line[4096];
@@ -642,7 +647,8 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-#define PFD_BASE	7	/* signals, inotify, rtnetlink, timer, events, lease timer, NFLOG */
+#define PFD_BASE	9	/* signals, inotify, rtnetlink, timer, events, lease timer, NFLOG,
+			 * detection ring, blocklist inotify */
 #define PFD_MAX		(PFD_BASE + 1 + BH_METRICS_CLIENTS)
 
 static int loop(struct daemon *d)
@@ -656,7 +662,7 @@ static int loop(struct daemon *d)
 	};
 	__u64 ticks;
 	int timeout, ret, nmx;
-	bool recheck;
+	bool recheck, det_look;
 
 	for (;;) {
 		timeout = -1;
@@ -673,8 +679,11 @@ static int loop(struct daemon *d)
 		timeout = min_timeout(timeout, bh_events_timeout(d->ev));
 		timeout = min_timeout(timeout, bh_metrics_timeout(d->mx));
 		timeout = min_timeout(timeout, d->flow_at > now_ms() ? (int)(d->flow_at - now_ms()) : 0);
+		timeout = min_timeout(timeout, bh_detector_timeout(d->det));
 		pfd[4] = (struct pollfd){ .fd = bh_events_fd(d->ev), .events = POLLIN };
 		pfd[6] = (struct pollfd){ .fd = bh_nflog_fd(d->nflog), .events = POLLIN };
+		pfd[7] = (struct pollfd){ .fd = bh_detector_ring_fd(d->det), .events = POLLIN };
+		pfd[8] = (struct pollfd){ .fd = bh_detector_ino_fd(d->det), .events = POLLIN };
 		nmx = bh_metrics_pollfds(d->mx, pfd + PFD_BASE, PFD_MAX - PFD_BASE);
 		ret = poll(pfd, (nfds_t)(PFD_BASE + nmx), timeout);
 		if (ret < 0) {
@@ -707,12 +716,18 @@ static int loop(struct daemon *d)
 		/* POLLERR: the socket overflowed (ENOBUFS); the read clears it */
 		if (pfd[6].revents & (POLLIN | POLLERR))
 			bh_nflog_read(d->nflog, d->ev);
+		if (pfd[7].revents & POLLIN)
+			bh_detector_consume(d->det);
+		if (pfd[8].revents & POLLIN)
+			bh_detector_ino_read(d->det);
 		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)
 			d->reload = true;
 		if (d->lease_at && now_ms() >= d->lease_at)
 			d->lease = true;
 		recheck = d->sync || d->reload || bh_events_fd(d->ev) < 0;
+		/* a policy applied (its detect: section), or Bulkhead came up */
+		det_look = d->reload || d->lease || d->updown;
 		/* ports first: a new port is the one thing unprotected */
 		if (d->sync) {
 			d->sync = false;
@@ -734,6 +749,9 @@ static int loop(struct daemon *d)
 			updown_log(d);
 		if (recheck)	/* Bulkhead came up, or down and up, since */
 			bh_events_reopen(d->ev);
+		if (det_look)
+			bh_detector_refresh(d->det);
+		bh_detector_tick(d->det);
 		bh_events_flush(d->ev, false);
 		if (now_ms() >= d->flow_at)
 			flows_drain(d);
@@ -828,6 +846,10 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	bh_metrics_set_events(d.mx, d.ev);
 	bh_metrics_set_flows(d.mx, &d.fst);
 	flows_drain(&d);
+	ret = bh_detector_open(&d.det, ctx, d.ev);
+	if (ret)
+		dlog("detection: %s: no signal is acted on", strerror(-ret));
+	bh_metrics_set_detector(d.mx, d.det);
 	leases_arm(&d);
 	quar_scan(&d);
 	ret = quar_count(ctx);
@@ -838,6 +860,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	flows_drain(&d);	/* what the map holds since the last one */
 out:
 	bh_metrics_close(d.mx);
+	bh_detector_close(d.det);
 	bh_nflog_close(d.nflog);
 	bh_events_close(d.ev);	/* writes what is not in the file yet */
 	free(d.ports);

@@ -19,6 +19,9 @@
  * defines them (-EALREADY: another daemon runs on the state dir).
  * @metrics: "ADDR:PORT" of the Prometheus endpoint, or "off".
  */
+/* "bulkhead daemon: MSG" on stderr, one write per line */
+void bh_dlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 		  const char *metrics);
 

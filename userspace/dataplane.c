@@ -49,6 +49,8 @@ static const struct {
 	M("bh_port", port),		M("bh_macport", macport),
 	M("bh_claim", claim),
 	M("bh_flow", flow),		M("bh_flowstat", flowstat),
+	M("bh_detect", detect),		M("bh_detect_cfg", detect_cfg),
+	M("bh_signals", signals),	M("bh_block", block),
 #undef M
 };
 
@@ -611,10 +613,10 @@ int bh_dp_set_gateway(const struct bh_maps *m, const struct bh_topology *t)
 /* ---- quarantine ---------------------------------------------------------- */
 
 int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
-		  __u64 until)
+		  __u64 until, __u8 level)
 {
 	struct bh_mac_key k = {};
-	struct bh_quar_val v = { .since = since, .until = until };
+	struct bh_quar_val v = { .since = since, .until = until, .level = level };
 
 	memcpy(k.mac, mac, 6);
 	if (bpf_map_update_elem(m->quarantine, &k, &v, BPF_ANY))

@@ -38,6 +38,7 @@ struct bh_maps {
 	int events, evlimit, evcpu, vepoch, vcache, devctr, clock, evslot;
 	int port, macport, claim;
 	int flow, flowstat;	/* flow records (issue 17) */
+	int detect, detect_cfg, signals, block;	/* detection (lib/detect.h) */
 };
 
 /* What one port ended up with. */
@@ -173,7 +174,7 @@ int bh_dp_invalidate(const struct bh_maps *m);
 
 /* Quarantine: in force when these return (live flows: bh_dp_ct_flush_mac). */
 int bh_dp_isolate(const struct bh_maps *m, const __u8 mac[6], __u64 since,
-		  __u64 until);
+		  __u64 until, __u8 level);
 int bh_dp_release(const struct bh_maps *m, const __u8 mac[6]);
 /*
  * Delete every connection-tracking entry of @mac; returns how many. With

@@ -318,7 +318,7 @@ static void telnet_ports(struct dp_ld *l, const void *v, const char *where)
 	}
 }
 
-static void blocklist_file(struct dp_ld *l, const void *v, const char *where)
+static void blocklist_file(struct dp_ld *l, const void *k, const void *v, const char *where)
 {
 	const char *s = scalar(l, v);
 	char what[64];
@@ -332,6 +332,7 @@ static void blocklist_file(struct dp_ld *l, const void *v, const char *where)
 	}
 	free(l->dp->blocklist);
 	l->dp->blocklist = strdup(s);
+	l->dp->blocklist_pos = l->y->pos(l->y->ctx, k);
 	if (!l->dp->blocklist)
 		l->nomem = true;
 }
@@ -344,7 +345,6 @@ static void sig_key(struct dp_ld *l, const char *key, const void *k, const void 
 	const char *s;
 	long n;
 
-	(void)k;
 	snprintf(what, sizeof(what), "%s.%s", sa->where, key);
 	if (!strcmp(key, "watch") || !strcmp(key, "act")) {
 		n = parse_count(l, v, what, count_max(sa->kind));
@@ -384,7 +384,7 @@ static void sig_key(struct dp_ld *l, const char *key, const void *k, const void 
 	} else if (!strcmp(key, "ports")) {
 		telnet_ports(l, v, sa->where);
 	} else {
-		blocklist_file(l, v, sa->where);
+		blocklist_file(l, k, v, sa->where);
 	}
 }
 

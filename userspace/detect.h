@@ -40,6 +40,7 @@ struct bh_detect_policy {
 	struct bh_det_sigpol sig[BH_DET_KINDS];
 	__u16 telnet_ports[BH_DET_PORTS];	/* 0: unused */
 	char *blocklist;	/* blocklist.file: an absolute path, NULL: none */
+	struct bh_pos blocklist_pos;	/* its file: key in the policy */
 	__u16 *exempt_groups;	/* group ids, sorted */
 	size_t n_exempt_groups;
 	__u8 (*exempt_macs)[6];	/* devices by MAC or member name, sorted */

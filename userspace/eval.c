@@ -385,7 +385,8 @@ struct ctx {
 	struct pkt *k;
 	int sgroup;
 	__u16 sflags;
-	bool qsrc, mcast, dst_gw_mac;
+	__u8 qsrc;		/* as bh_pkt.qsrc: 1 full, 2 lan, 0 */
+	bool mcast, dst_gw_mac;
 };
 
 static bool mac_in(const __u8 (*set)[6], size_t n, const __u8 *mac)
@@ -458,9 +459,19 @@ static const struct bh_member *member_by_ip(const struct bh_policy *p, const __u
 	return NULL;
 }
 
+/* quarantined at any level: no device may reach it */
 static bool quarantined(const struct ctx *c, const __u8 *mac)
 {
-	return mac_in(c->env->quarantined, c->env->n_quarantined, mac);
+	return mac_in(c->env->quarantined, c->env->n_quarantined, mac) ||
+	       mac_in(c->env->quarantined_lan, c->env->n_quarantined_lan, mac);
+}
+
+/* the source's level, as the BPF quarantine_level(): 1 full, 2 lan, 0 */
+static __u8 quarantine_level(const struct ctx *c, const __u8 *mac)
+{
+	if (mac_in(c->env->quarantined, c->env->n_quarantined, mac))
+		return 1;
+	return mac_in(c->env->quarantined_lan, c->env->n_quarantined_lan, mac) ? 2 : 0;
 }
 
 /*
@@ -777,7 +788,7 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 	if (k->frag_later) {
 		if (k->v4 && k->l4proto == IPPROTO_TCP && k->frag_off8 < 3)
 			return set(r, 0, BH_R_DROP_FRAG, -1, "fragment overlapping the TCP header");
-		if (c->qsrc)
+		if (c->qsrc == 1)
 			return set(r, 0, BH_R_DROP_QUARANTINE, -1, "source quarantined");
 		frag_key(key, k->saddr, k->daddr, k->frag_id, k->v4 ? k->l4proto : k->frag_proto);
 		if (st_has(c->st, key))
@@ -827,7 +838,8 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 	}
 	port = (k->l4proto == IPPROTO_TCP || k->l4proto == IPPROTO_UDP) ? k->dport : 0;
 
-	if (c->qsrc) {
+	/* at level lan the internet is judged by the policy as before */
+	if (c->qsrc && !(c->qsrc == 2 && dk == D_INTERNET)) {
 		__u16 q = p->qallow;
 		bool ok = dk == D_GATEWAY && k->has_l4 &&
 			  ((k->l4proto == IPPROTO_UDP && (port == 67 || port == 547) && (q & BH_SVC_DHCP)) ||
@@ -944,7 +956,7 @@ void bh_eval_frame(const struct bh_policy *p, const struct bh_env *env,
 				c.sflags |= BH_DEV_HAS_V6;
 		}
 	}
-	c.qsrc = quarantined(&c, k.smac);
+	c.qsrc = quarantine_level(&c, k.smac);
 	c.mcast = k.dmac[0] & 1;
 	if (!c.mcast) {
 		c.dst_gw_mac = mac_in(env->gw_macs, env->n_gw_macs, k.dmac);

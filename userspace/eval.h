@@ -21,6 +21,9 @@ struct bh_env {
 	size_t n_gw_addrs;
 	const __u8 (*quarantined)[6];
 	size_t n_quarantined;
+	/* quarantined at level lan (BH_QLVL_LAN): no LAN, the internet kept */
+	const __u8 (*quarantined_lan)[6];
+	size_t n_quarantined_lan;
 };
 
 /* Flows and fragments that passed: the evaluator's connection tracking. */

@@ -45,6 +45,7 @@ static const char *const kind_names[BH_EVK_MAX] = {
 	[BH_EVK_RELEASE] = "release",
 	[BH_EVK_TIMED_RELEASE] = "timed_release",
 	[BH_EVK_WOULD_DROP] = "would_drop",
+	[BH_EVK_DETECT] = "detect",
 };
 
 
@@ -195,6 +196,7 @@ int bh_events_load(const char *dir, struct bh_evagg **out, size_t *n)
 static bool same_key(const struct bh_evagg *a, const struct bh_evagg *b)
 {
 	return a->kind == b->kind && a->reason == b->reason && a->proto == b->proto &&
+	       (a->kind != BH_EVK_DETECT || a->rule_id == b->rule_id) &&
 	       a->dport == b->dport && !memcmp(a->smac, b->smac, 6) &&
 	       !memcmp(a->dmac, b->dmac, 6) && !memcmp(a->daddr, b->daddr, 16);
 }
@@ -424,6 +426,30 @@ void bh_events_quar_sync(struct bh_events *ev)
 	ev->quar = now;
 	ev->n_quar = n;
 	ev->quar_known = true;
+}
+
+void bh_events_detect(struct bh_events *ev, const struct bh_det_signal *s, int verdict)
+{
+	struct bh_evagg k = {};
+	struct timespec ts;
+	__u64 now_ns, age_ms, now = real_ms();
+
+	if (!ev)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	age_ms = now_ns > s->time_ns ? (now_ns - s->time_ns) / 1000000 : 0;
+	k.kind = BH_EVK_DETECT;
+	k.reason = s->kind;
+	k.rule_id = (__u32)verdict;
+	k.sport = s->level;
+	k.dport = s->port;
+	k.proto = s->proto;
+	k.is_v4 = !!(s->flags & (BH_DETN_V4 >> 24));
+	k.eth_proto = !s->proto ? 0x0806 : k.is_v4 ? 0x0800 : 0x86dd;	/* its sample's */
+	memcpy(k.smac, s->mac, 6);
+	memcpy(k.daddr, s->addr, 16);
+	agg_add(ev, &k, 1, now > age_ms ? now - age_ms : now);
 }
 
 void bh_events_timed_release(struct bh_events *ev, const __u8 mac[6])

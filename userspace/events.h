@@ -31,6 +31,9 @@ enum bh_evkind {
 	BH_EVK_RELEASE,		/* a quarantine was ended by release */
 	BH_EVK_TIMED_RELEASE,	/* a timed quarantine ended (the daemon released it) */
 	BH_EVK_WOULD_DROP,	/* a deny event audit waived (BH_EVF_WOULD_DROP): it passed */
+	BH_EVK_DETECT,		/* a detection signal: reason is its enum bh_det_kind,
+				 * rule_id the daemon's verdict (enum bh_det_verdict),
+				 * sport its level; daddr, proto, dport its sample */
 	BH_EVK_MAX,
 };
 
@@ -92,6 +95,9 @@ void bh_events_add(struct bh_events *ev, const struct bh_event *e, __u64 frames)
 void bh_events_quar_sync(struct bh_events *ev);
 /* The daemon ended @mac's timed quarantine. */
 void bh_events_timed_release(struct bh_events *ev, const __u8 mac[6]);
+/* The daemon decided @verdict (enum bh_det_verdict) on detection signal @s. */
+struct bh_det_signal;
+void bh_events_detect(struct bh_events *ev, const struct bh_det_signal *s, int verdict);
 /* ms until the file is due (-1: nothing to write); bh_events_flush writes it. */
 int bh_events_timeout(const struct bh_events *ev);
 int bh_events_flush(struct bh_events *ev, bool force);

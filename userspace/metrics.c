@@ -27,6 +27,7 @@
 #include "leases.h"
 #include "metrics.h"
 #include "counters.h"
+#include "detector.h"
 #include "policy.h"
 #include "state.h"
 
@@ -41,6 +42,7 @@ struct bh_metrics {
 	const struct bh_ctx *ctx;
 	struct bh_events *ev;
 	const struct bh_flowlog_stats *fst;	/* the flow history's; NULL: none yet */
+	struct bh_detector *det;
 	int lfd;
 	struct client *cl[BH_METRICS_CLIENTS];
 	/* the applied policy, compiled, for names and rule labels */
@@ -213,6 +215,12 @@ void bh_metrics_set_flows(struct bh_metrics *mx, const struct bh_flowlog_stats *
 {
 	if (mx)
 		mx->fst = st;
+}
+
+void bh_metrics_set_detector(struct bh_metrics *mx, struct bh_detector *det)
+{
+	if (mx)
+		mx->det = det;
 }
 
 void bh_metrics_apply_result(struct bh_metrics *mx, bool ok)
@@ -476,6 +484,7 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 	}
 	if (mx->fst)
 		render_flows(f, mx->fst);
+	bh_detector_render(mx->det, f);
 	fprintf(f, "# HELP bulkhead_metrics_requests_total HTTP requests to this endpoint, by result.\n"
 		"# TYPE bulkhead_metrics_requests_total counter\n"
 		"bulkhead_metrics_requests_total{result=\"ok\"} %llu\n"

@@ -39,6 +39,9 @@ void bh_metrics_set_events(struct bh_metrics *mx, struct bh_events *ev);
 /* The flow history's counters to serve (kept by the caller; NULL: none). */
 struct bh_flowlog_stats;
 void bh_metrics_set_flows(struct bh_metrics *mx, const struct bh_flowlog_stats *st);
+/* The daemon's detection loop whose counters to show (may be NULL). */
+struct bh_detector;
+void bh_metrics_set_detector(struct bh_metrics *mx, struct bh_detector *det);
 /* Fill up to @max pollfds (the listener and the clients); returns how many. */
 int bh_metrics_pollfds(const struct bh_metrics *mx, struct pollfd *pfd, int max);
 /* Serve what @pfd (as filled by bh_metrics_pollfds, with revents) says. */

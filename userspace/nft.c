@@ -45,14 +45,14 @@
 
 /* ---- the quarantine lock ------------------------------------------------------- */
 
-/* ether {s,d}addr @quarantine <verdict> */
-static void rule_quarantined_mac(struct nft_tbl *t, const char *chain, __u32 off,
-				 int verdict, const char *target)
+/* ether {s,d}addr @set <verdict> */
+static void rule_quarantined_mac(struct nft_tbl *t, const char *chain, const char *set,
+				 __u32 off, int verdict, const char *target)
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
 
 	expr_payload(r, NFT_PAYLOAD_LL_HEADER, off, 6, NFT_REG_1);
-	expr_lookup(r, t, "quarantine", NFT_REG_1, -1, false);
+	expr_lookup(r, t, set, NFT_REG_1, -1, false);
 	if (verdict == NF_DROP)
 		expr_counter_ref(r, "drop_quarantine");
 	expr_verdict(r, verdict, target);
@@ -136,13 +136,18 @@ static void quarantine_chain(struct nft_tbl *t, const char *chain, bool in, __u1
 	rule_drop(t, chain, "drop_quarantine");
 }
 
+static void mac_set(struct nft_tbl *t, const char *name, const __u8 (*macs)[6], size_t n)
+{
+	struct nftnl_set *set = nft_set_new(t, name, NFT_T_ETHERADDR, 6, 0, 0, 0);
+
+	for (size_t i = 0; i < n; i++)
+		nft_elem(set, macs[i], 6, NULL, 0);
+	nft_set_commit(t, set);
+}
+
 static void quarantine_set(struct nft_tbl *t, const struct bh_nft_spec *s)
 {
-	struct nftnl_set *set = nft_set_new(t, "quarantine", NFT_T_ETHERADDR, 6, 0, 0, 0);
-
-	for (size_t i = 0; i < s->n_quarantine; i++)
-		nft_elem(set, s->quarantine[i], 6, NULL, 0);
-	nft_set_commit(t, set);
+	mac_set(t, "quarantine", s->quarantine, s->n_quarantine);
 }
 
 /* a counter per reason; pass_audit only when the policy stages drops */
@@ -164,16 +169,23 @@ static void bridge_table(struct nft_tbl *t, const struct bh_nft_spec *s)
 	 * (hundreds of ns on veth, docs/benchmarks.md) even with an empty set,
 	 * and every change of the set rewrites the table anyway.
 	 */
-	if (s->n_quarantine) {
+	if (s->n_quarantine || s->n_quarantine_lan) {
 		nft_chain(t, "forward", NF_BR_FORWARD, PRIO_FILTER);
 		nft_chain(t, "input", NF_BR_LOCAL_IN, PRIO_FILTER);
 		nft_chain(t, "output", NF_BR_LOCAL_OUT, PRIO_FILTER);
 		nft_chain(t, "quarantine_in", -1, 0);
 		nft_chain(t, "quarantine_out", -1, 0);
-		rule_quarantined_mac(t, "forward", 6, NF_DROP, NULL);
-		rule_quarantined_mac(t, "forward", 0, NF_DROP, NULL);
-		rule_quarantined_mac(t, "input", 6, NFT_JUMP, "quarantine_in");
-		rule_quarantined_mac(t, "output", 0, NFT_JUMP, "quarantine_out");
+		/* level lan: bridged to and from devices dropped, the gateway
+		 * (and through it the internet) left to the policy */
+		if (s->n_quarantine_lan) {
+			mac_set(t, "quarantine_lan", s->quarantine_lan, s->n_quarantine_lan);
+			rule_quarantined_mac(t, "forward", "quarantine_lan", 6, NF_DROP, NULL);
+			rule_quarantined_mac(t, "forward", "quarantine_lan", 0, NF_DROP, NULL);
+		}
+		rule_quarantined_mac(t, "forward", "quarantine", 6, NF_DROP, NULL);
+		rule_quarantined_mac(t, "forward", "quarantine", 0, NF_DROP, NULL);
+		rule_quarantined_mac(t, "input", "quarantine", 6, NFT_JUMP, "quarantine_in");
+		rule_quarantined_mac(t, "output", "quarantine", 0, NFT_JUMP, "quarantine_out");
 		quarantine_chain(t, "quarantine_in", true, s->qallow);
 		quarantine_chain(t, "quarantine_out", false, s->qallow);
 	}

@@ -74,8 +74,10 @@ extern const char *const bh_reason_names[];
 #define BH_NFT_LEARN_MAX	65536
 
 struct bh_nft_spec {
-	const __u8 (*quarantine)[6];	/* the quarantined MACs */
+	const __u8 (*quarantine)[6];	/* the quarantined MACs (level full) */
 	size_t n_quarantine;
+	const __u8 (*quarantine_lan)[6];	/* quarantined at level lan: no LAN */
+	size_t n_quarantine_lan;
 	__u16 qallow;			/* BH_SVC_* */
 	/* --mode nft: the policy in force; NULL: the quarantine lock only */
 	const struct bh_policy *p;

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <yaml.h>
 
 #include "policy.h"
 #include "policy_yaml.h"
+#include "detect.h"
 #include "../bpf/bulkhead_abi.h"
 
 
@@ -772,7 +774,7 @@ static void dhcp_key(struct ld *l, const char *key, struct ynode *k,
 
 struct top_arg {
 	struct ynode *version, *interfaces, *defaults, *groups, *rules, *quarantine;
-	struct ynode *dhcp, *flows;
+	struct ynode *dhcp, *flows, *detect;
 };
 
 static void top_key(struct ld *l, const char *key, struct ynode *k,
@@ -796,8 +798,23 @@ static void top_key(struct ld *l, const char *key, struct ynode *k,
 		ta->dhcp = v;
 	else if (!strcmp(key, "flows"))
 		ta->flows = v;
+	else if (!strcmp(key, "detect"))
+		ta->detect = v;
 	else
 		ta->quarantine = v;
+}
+
+/* detect: parsed by detect.c through a view of this loader's nodes */
+static void do_detect(struct ld *l, struct ynode *v)
+{
+	struct bh_yview y;
+
+	ydoc_view(l, &y);
+	l->p->detect = xcalloc(1, sizeof(*l->p->detect));
+	if (bh_detect_parse(&y, v, l->file, l->p, l->p->detect, l->d) == -ENOMEM) {
+		fprintf(stderr, "bulkhead: out of memory\n");
+		abort();
+	}
 }
 
 /* A MAC or an address of a member, sorted to find the duplicates. */
@@ -978,11 +995,26 @@ static void check_members(struct ld *l)
 	free(mt);
 }
 
+/*
+ * The blocklist a policy names must be there to load (up, apply, check
+ * say so at its file: key): a C&C list silently missing would be detection
+ * silently off. Its lines are the daemon's and up's to read.
+ */
+static void check_blocklist(struct ld *l)
+{
+	const struct bh_detect_policy *dp = l->p->detect;
+
+	if (!dp || !dp->blocklist || !access(dp->blocklist, R_OK))
+		return;
+	bh_diag_add(l->d, l->file, dp->blocklist_pos, "detect.blocklist.file: cannot read %s: %s",
+		    dp->blocklist, strerror(errno));
+}
+
 int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		       struct bh_policy **out, struct bh_diag *d)
 {
 	static const char *const top_keys[] = { "version", "interfaces", "defaults",
-		"groups", "rules", "quarantine", "dhcp", "flows", NULL };
+		"groups", "rules", "quarantine", "dhcp", "flows", "detect", NULL };
 	static const char *const def_keys[] = { "east_west", "internet", "gateway",
 		"unknown", "mode", NULL };
 	static const char *const q_keys[] = { "allow", NULL };
@@ -1067,6 +1099,10 @@ int bh_policy_load_buf(const char *name, const char *buf, size_t len,
 		ydoc_walk_map(&l, ta.dhcp, "dhcp", dhcp_keys, dhcp_key, NULL);
 	if (ta.flows && ydoc_want(&l, ta.flows, YAML_MAPPING_NODE, "flows"))
 		ydoc_walk_map(&l, ta.flows, "flows", policy_flows_keys, policy_flows_key, NULL);
+	if (ta.detect) {
+		do_detect(&l, ta.detect);
+		check_blocklist(&l);
+	}
 	check_members(&l);
 
 	free(l.byname);
@@ -1162,6 +1198,8 @@ void bh_policy_free(struct bh_policy *p)
 	}
 	free(p->rules);
 	free(p->dhcp_leases);
+	bh_detect_policy_free(p->detect);
+	free(p->detect);
 	free(p->path);
 	free(p);
 }

@@ -102,6 +102,8 @@ struct bh_flows_def {
 #define BH_FLOWS_MIN		1024	/* flows.max, smallest */
 #define BH_FLOWS_MAX		1048576	/* flows.max, largest */
 
+struct bh_detect_policy;
+
 struct bh_policy {
 	char *path;		/* as given to bh_policy_load */
 	int version;
@@ -119,6 +121,8 @@ struct bh_policy {
 	__u16 qallow;		/* BH_SVC_* from quarantine.allow */
 	char *dhcp_leases;	/* dhcp.leases: dnsmasq's lease file, NULL: none */
 	struct bh_flows_def flows;
+
+	struct bh_detect_policy *detect;	/* detect: (detect.h), NULL: detection off */
 };
 
 /* the largest policy file read (docs/security.md: 16 MiB) */

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "policy_yaml.h"
+#include "detect.h"
 
 void bh_diag_add(struct bh_diag *d, const char *file, struct bh_pos pos,
 		 const char *fmt, ...)
@@ -180,6 +181,55 @@ void ydoc_walk_map(struct ld *l, struct ynode *m, const char *where,
 		fn(l, ks, k, v, arg);
 	}
 }
+/* ---- the document as a bh_yview (detect.c's parser reads it) ------------------ */
+
+static int yv_type(void *ctx, const void *n)
+{
+	(void)ctx;
+	return n ? ((const struct ynode *)n)->type : 0;
+}
+
+static size_t yv_len(void *ctx, const void *n)
+{
+	(void)ctx;
+	return n ? ((const struct ynode *)n)->n : 0;
+}
+
+static const void *yv_item(void *ctx, const void *n, size_t i)
+{
+	return ydoc_item(ctx, (struct ynode *)n, i);
+}
+
+static const void *yv_key(void *ctx, const void *n, size_t i)
+{
+	return ydoc_key(ctx, (struct ynode *)n, i);
+}
+
+static const void *yv_val(void *ctx, const void *n, size_t i)
+{
+	return ydoc_val(ctx, (struct ynode *)n, i);
+}
+
+static const char *yv_scalar(void *ctx, const void *n)
+{
+	(void)ctx;
+	return ydoc_scalar((struct ynode *)n);
+}
+
+static struct bh_pos yv_pos(void *ctx, const void *n)
+{
+	(void)ctx;
+	return ydoc_pos((struct ynode *)n);
+}
+
+void ydoc_view(struct ld *l, struct bh_yview *y)
+{
+	*y = (struct bh_yview){
+		.ctx = l, .type = yv_type, .len = yv_len, .item = yv_item, .key = yv_key,
+		.val = yv_val, .scalar = yv_scalar, .pos = yv_pos,
+	};
+}
+
 /* ---- the document: one pass over libyaml's events ---------------------------- */
 
 /* line @line (0-based) of @buf starts with whitespace that holds a tab */

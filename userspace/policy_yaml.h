@@ -93,4 +93,8 @@ void policy_flows_key(struct ld *l, const char *key, struct ynode *k,
 		      struct ynode *v, void *arg);
 extern const char *const policy_flows_keys[];
 
+/* The document as detect.c's struct bh_yview sees it (ctx: @l). */
+struct bh_yview;
+void ydoc_view(struct ld *l, struct bh_yview *y);
+
 #endif /* BH_POLICY_YAML_H */

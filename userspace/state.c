@@ -440,16 +440,24 @@ int bh_state_remove(const char *dir, const char *name)
 
 static int quar_parse_line(char *line, struct bh_quar_entry *e)
 {
-	const char *f[4];
-	size_t fl[4];
+	const char *f[5];
+	size_t fl[5];
+	int n;
 
 	memset(e, 0, sizeof(*e));
-	if (split(line, f, fl, 4) != 4)
+	n = split(line, f, fl, 5);
+	if (n != 4 && n != 5)
 		return -EINVAL;
 	if (parse_mac(f[0], fl[0], e->mac) ||
 	    parse_u64(f[1], fl[1], &e->since) ||
 	    parse_u64(f[2], fl[2], &e->until))
 		return -EINVAL;
+	/* the level, since ABI 8: "lan"; a line without it is a full one */
+	if (n == 5) {
+		if (fl[4] != 3 || memcmp(f[4], "lan", 3))
+			return -EINVAL;
+		e->level = BH_QLVL_LAN;
+	}
 	if (fl[3] == 1 && f[3][0] == '-')
 		return 0;	/* empty reason */
 	return decode(f[3], fl[3], e->reason, sizeof(e->reason));
@@ -563,6 +571,8 @@ int bh_quar_save(const char *dir, const struct bh_quar_entry *e, size_t n)
 			sb_puts(&b, "%2D");
 		else
 			sb_put_encoded(&b, reason);
+		if (e[i].level == BH_QLVL_LAN)
+			sb_puts(&b, " lan");
 		sb_puts(&b, "\n");
 	}
 	ret = b.err;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "../bpf/bulkhead_abi.h"
+
 #define BH_STATE_DIR_DEFAULT	"/var/lib/bulkhead"
 
 /* mkdir -p @dir with mode 0700 (and chmod an existing one). 0 or -errno. */
@@ -37,6 +39,7 @@ struct bh_quar_entry {
 	__u64 since;		/* CLOCK_REALTIME seconds */
 	__u64 until;		/* 0 = until released */
 	char reason[256];	/* free text, may be empty */
+	__u8 level;		/* BH_QLVL_*: a 5th field "lan", absent for full */
 };
 
 int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n);

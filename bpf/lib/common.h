@@ -38,6 +38,7 @@
 #define NH_DSTOPTS		60
 
 #define TCP_FLAG_SYN		0x02
+#define TCP_FLAG_RST		0x04
 #define TCP_FLAG_ACK		0x10
 
 #define ND_RS			133

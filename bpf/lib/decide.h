@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * decide.h - judging a parsed frame with map lookups only: source device,
- * quarantine, anti-spoofing, destination class, policy, connection
- * tracking; ARP, ND/MLD and IP each in their own (out of line) decider.
+ * quarantine, anti-spoofing, destination class, blocklist, policy,
+ * connection tracking; ARP, ND/MLD and IP each in their own (out of line)
+ * decider. What detection should note is recorded in p->det; bh_judge()
+ * makes the one bh_detect_note() call (the stack: docs/detect.md).
  */
 #ifndef BH_LIB_DECIDE_H
 #define BH_LIB_DECIDE_H
@@ -18,6 +20,76 @@
 #include "ct.h"
 #include "frag.h"
 #include "port.h"
+#include "detect.h"
+
+/* ---- detection: what bh_judge() notes (lib/detect.h) ------------------------ */
+
+/* the internet: routed through the gateway, a CIDR class or the rest */
+static __always_inline bool inet_group(__u16 g)
+{
+	return g == BH_GRP_INTERNET || (g >= BH_GRP_CIDR_BASE && g < BH_GRP_GATEWAY);
+}
+
+/* The first packet of a flow: a TCP SYN, a UDP datagram, an echo request. */
+static __always_inline bool det_first(const struct bh_pkt *p)
+{
+	if (!p->has_l4)
+		return false;
+	if (p->l4proto == IPPROTO_TCP)
+		return (p->tcp_flags & TCP_FLAG_SYN) && !(p->tcp_flags & TCP_FLAG_ACK);
+	if (p->l4proto == IPPROTO_UDP)
+		return true;
+	return is_echo_request(p->l4proto, p->icmp_type);
+}
+
+/* The frame's own attempt, to its destination, with BH_DETN_* @flags. */
+static __always_inline void det_mark(struct bh_pkt *p, __u32 flags)
+{
+	__u16 port = 0;
+
+	if (p->l4proto == IPPROTO_TCP || p->l4proto == IPPROTO_UDP)
+		port = p->dport;
+	if (inet_group(p->dgroup))
+		flags |= BH_DETN_INTERNET;
+	if (p->is_v4)
+		flags |= BH_DETN_V4;
+	p->det = BH_DETN_WHAT(p->l4proto, port, flags);
+}
+
+/* A device refusing a flow to it: a TCP RST, an ICMP unreachable (quoting it). */
+static __always_inline bool det_refusal(const struct bh_pkt *p)
+{
+	if (!p->has_l4 || p->mcast || p->dst_gw_mac)
+		return false;
+	if (p->l4proto == IPPROTO_TCP)
+		return p->tcp_flags & TCP_FLAG_RST;
+	if (p->l4proto == IPPROTO_ICMP)
+		return p->icmp_type == ICMP_DEST_UNREACH && p->q_ok;
+	if (p->l4proto == IPPROTO_ICMPV6)
+		return p->icmp_type == ICMPV6_DEST_UNREACH && p->q_ok;
+	return false;
+}
+
+/*
+ * A refusal that is_reply() matched to a live flow: a failed attempt of
+ * the flow's opener (p->dmac) to this frame's source, on the port it
+ * tried (the RST's source port, the quoted destination port).
+ */
+static __always_inline void det_mark_refused(struct bh_pkt *p)
+{
+	__u8 proto = p->l4proto;
+	__u16 port = p->sport;
+
+	if (proto != IPPROTO_TCP) {
+		proto = p->q_proto;
+		port = p->q_dport;
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		port = 0;
+	p->det = BH_DETN_WHAT(proto, port, BH_DETN_NEW | BH_DETN_REFUSED |
+			      (p->is_v4 ? BH_DETN_V4 : 0));
+	p->det_opener = 1;
+}
 
 /* ---- ARP ---------------------------------------------------------------------- */
 
@@ -39,6 +111,9 @@ static __noinline int decide_arp(struct bh_pkt *p, struct bh_config *cfg)
 		return DROP(p, BH_R_DROP_QUARANTINE);
 	if (talk(p->gen, p->sgroup, tgroup))
 		return PASS(p, BH_R_PASS_ARP);
+	/* resolving a device it may not talk to: an address scan by ARP
+	 * (denied by the policy, whether audit then passes it or not) */
+	p->det = BH_DETN_WHAT(0, 0, BH_DETN_NEW | BH_DETN_DENIED | BH_DETN_V4);
 	return policy_drop(p, cfg, tgroup, BH_R_DROP_DEFAULT, BH_RULE_DEFAULT);
 }
 
@@ -134,9 +209,15 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 
 	if (ip_destination(p, cfg))
 		return DROP(p, BH_R_DROP_QUARANTINE);
-	if (p->qsrc)
+	/* quarantined: quarantine.allow only; at level lan the internet too */
+	if (p->qsrc && !(p->qsrc == BH_QS_LAN && inet_group(p->dgroup)))
 		return qsvc_allowed(p, cfg->qallow) ? PASS(p, BH_R_PASS_QSVC) :
 						      DROP(p, BH_R_DROP_QUARANTINE);
+	/* the blocklist: internet destinations only (no bogon touches the LAN) */
+	if (inet_group(p->dgroup) && bh_block_hit(p->daddr)) {
+		det_mark(p, det_first(p) ? BH_DETN_NEW | BH_DETN_BLOCK : BH_DETN_BLOCK);
+		return DROP(p, BH_R_DROP_BLOCK);
+	}
 
 	pv = policy_lookup(p);
 	p->rule_id = BH_RULE_DEFAULT;
@@ -147,6 +228,12 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 		allow = default_allows(p, cfg);
 	}
 	if (allow) {
+		if (det_refusal(p)) {
+			if (is_reply(p))
+				det_mark_refused(p);
+		} else if (p->l4proto == IPPROTO_TCP && det_first(p)) {
+			det_mark(p, BH_DETN_NEW);	/* for the worm ports */
+		}
 		p->vc_kind = BH_VCK_ALLOW;
 		reason = pv ? BH_R_PASS_RULE : BH_R_PASS_DEFAULT;
 		goto track;
@@ -159,8 +246,13 @@ static __noinline int decide_ip(struct bh_pkt *p, struct bh_config *cfg)
 	if (is_reply(p)) {
 		if (p->frag_first)
 			frag_record(p);
+		if (det_refusal(p))
+			det_mark_refused(p);
 		return PASS(p, BH_R_PASS_REPLY);
 	}
+	/* denied by the policy: an attempt for detection, audited or not */
+	if (det_first(p))
+		det_mark(p, BH_DETN_NEW | BH_DETN_DENIED);
 	if (!audited(p, cfg, p->dgroup))
 		return verdict(p, 0, p->vc_reason, p->rule_id);
 	/* audit: passed as if allowed, so its replies pass as replies (a
@@ -197,7 +289,7 @@ static __always_inline int decide_frame(struct bh_pkt *p, struct bh_config *cfg)
 	} else {
 		p->sgroup = cfg->unknown_group;
 	}
-	p->qsrc = quarantined(p->smac);
+	p->qsrc = quarantine_level(p->smac);
 	p->mcast = p->dmac[0] & 1;
 	if (!p->mcast) {
 		p->dst_gw_mac = is_gw_mac(p->dmac);

@@ -164,18 +164,40 @@ static __always_inline struct bh_det_set *bh_det_slot(struct bh_det_set *sets, _
 	return free ? free : least;
 }
 
+/*
+ * Add @bit to the candidate for @key among @sets (bh_det_slot()): returns
+ * its count and window start, n << 32 | start_ms. Out of line, so that the
+ * verifier sees one scalar come back rather than a state per slot chosen
+ * (with two candidate kinds a note's states would multiply past its limit).
+ */
+static __noinline __u64 bh_det_slot_add(struct bh_det_set *sets, __u32 key, __u32 bit,
+					__u32 now_ms, __u32 window_ms)
+{
+	struct bh_det_set *s;
+
+	if (!sets)
+		return 0;
+	s = bh_det_slot(sets, key, now_ms, window_ms);
+	bh_det_set_add(s, bit);
+	return (__u64)s->n << 32 | s->start_ms;
+}
+
 /* ---- levels and signals ---------------------------------------------------- */
 
 /*
  * The level @n reaches for @kind that has not been signalled in the
- * kind's window yet: BH_DET_ACT, BH_DET_WATCH or 0.
+ * kind's window yet: BH_DET_ACT, BH_DET_WATCH or 0. Out of line: one
+ * scalar comes back to the verifier, not a state per level and window.
  */
-static __always_inline __u32 bh_det_level(const struct bh_det_cfg *cfg, struct bh_det_state *st,
+static __noinline __u32 bh_det_level(const struct bh_det_cfg *cfg, struct bh_det_state *st,
 					  __u32 kind, __u32 n, __u32 now_ms)
 {
-	const struct bh_det_thr *t = &cfg->thr[kind];
+	const struct bh_det_thr *t;
 	__u32 level = 0;
 
+	if (!cfg || !st || kind >= BH_DET_KINDS)
+		return 0;
+	t = &cfg->thr[kind];
 	if (t->act && n >= t->act)
 		level = BH_DET_ACT;
 	else if (t->watch && n >= t->watch)
@@ -290,7 +312,7 @@ static __noinline __u64 bh_det_scans(const struct bh_det_cfg *cfg, struct bh_det
 				     const __u8 *daddr, __u32 what, __u32 now_ms)
 {
 	struct bh_det_set *s;
-	__u64 pd = 0;
+	__u64 pd = 0, ns;
 	__u32 host;
 
 	if (!cfg || !st || !daddr)
@@ -306,14 +328,15 @@ static __noinline __u64 bh_det_scans(const struct bh_det_cfg *cfg, struct bh_det
 	if (!(what & (BH_DETN_DENIED | BH_DETN_REFUSED)) || (what & BH_DETN_INTERNET))
 		return pd;
 	if (((what & 0xff) == IPPROTO_TCP || (what & 0xff) == IPPROTO_UDP) && (what & 0xffff00)) {
-		s = bh_det_slot(st->ports, host, now_ms, cfg->thr[BH_DET_PORT_SCAN].window_ms);
-		bh_det_set_add(s, bh_det_bit((what >> 8) & 0xffff, cfg->salt));
-		pd = bh_det_check(cfg, st, pd, BH_DET_PORT_SCAN, s->n, s->start_ms, now_ms);
+		ns = bh_det_slot_add(st->ports, host, bh_det_bit((what >> 8) & 0xffff, cfg->salt),
+				     now_ms, cfg->thr[BH_DET_PORT_SCAN].window_ms);
+		pd = bh_det_check(cfg, st, pd, BH_DET_PORT_SCAN, (__u32)(ns >> 32), (__u32)ns,
+				  now_ms);
 	}
 	/* the (proto, port) of the attempt: @what's low 24 bits */
-	s = bh_det_slot(st->hosts, what & 0xffffff, now_ms, cfg->thr[BH_DET_ADDR_SCAN].window_ms);
-	bh_det_set_add(s, bh_det_bit(host, cfg->salt));
-	return bh_det_check(cfg, st, pd, BH_DET_ADDR_SCAN, s->n, s->start_ms, now_ms);
+	ns = bh_det_slot_add(st->hosts, what & 0xffffff, bh_det_bit(host, cfg->salt), now_ms,
+			     cfg->thr[BH_DET_ADDR_SCAN].window_ms);
+	return bh_det_check(cfg, st, pd, BH_DET_ADDR_SCAN, (__u32)(ns >> 32), (__u32)ns, now_ms);
 }
 
 /*
@@ -345,6 +368,10 @@ bh_detect_note(const __u8 *smac, const __u8 *daddr, __u32 what, __u64 now)
 
 	cfg = bpf_map_lookup_elem(&bh_detect_cfg, &key);
 	if (!cfg || !(cfg->flags & BH_DETC_ON) || !smac || !daddr)
+		return 0;
+	/* an allowed attempt counts for the worm ports only: no state for it */
+	if (!(what & (BH_DETN_DENIED | BH_DETN_REFUSED | BH_DETN_BLOCK | BH_DETN_DROP)) &&
+	    !((what & 0xff) == IPPROTO_TCP && bh_det_telnet_port(cfg, (__u16)(what >> 8))))
 		return 0;
 	__builtin_memcpy(mk.mac, smac, 6);
 	st = bpf_map_lookup_elem(&bh_detect, &mk);

@@ -7,6 +7,7 @@
 #define BH_LIB_DEVICES_H
 
 #include "common.h"
+#include "pkt.h"
 
 /* (gen, MAC) -> device and group. user */
 struct {
@@ -26,7 +27,7 @@ struct {
 	__type(value, struct bh_ip_val);
 } bh_ips SEC(".maps");
 
-/* quarantined MAC -> since/until. user (isolate/release) */
+/* quarantined MAC -> since/until/level. user (isolate/release) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BH_MAX_QUARANTINE);
@@ -34,6 +35,20 @@ struct {
 	__type(value, struct bh_quar_val);
 } bh_quarantine SEC(".maps");
 
+/* bh_pkt.qsrc of @mac: 0 (not quarantined), BH_QS_FULL or BH_QS_LAN */
+static __always_inline __u8 quarantine_level(const __u8 *mac)
+{
+	struct bh_mac_key k = {};
+	struct bh_quar_val *q;
+
+	__builtin_memcpy(k.mac, mac, 6);
+	q = bpf_map_lookup_elem(&bh_quarantine, &k);
+	if (!q)
+		return 0;
+	return q->level == BH_QLVL_LAN ? BH_QS_LAN : BH_QS_FULL;
+}
+
+/* quarantined at any level: no device may reach it */
 static __always_inline bool quarantined(const __u8 *mac)
 {
 	struct bh_mac_key k = {};

@@ -56,7 +56,7 @@ static __noinline int frag_later(struct bh_pkt *p)
 	/* a later fragment overlapping a TCP header: tiny-fragment attack */
 	if (p->is_v4 && p->l4proto == IPPROTO_TCP && p->frag_off8 < 3)
 		return DROP(p, BH_R_DROP_FRAG);
-	if (p->qsrc)
+	if (p->qsrc == BH_QS_FULL)	/* BH_QS_LAN: its allowed first fragments are recorded */
 		return DROP(p, BH_R_DROP_QUARANTINE);
 	frag_key(p, &fk);
 	fv = bpf_map_lookup_elem(&bh_frag, &fk);

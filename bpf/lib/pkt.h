@@ -33,7 +33,7 @@ struct bh_pkt {
 	__u32 len;		/* frame length, for the byte counters */
 	__u32 gen;		/* the active generation, read by vc_probe() */
 	__u32 ifindex;		/* the port the frame came in by (ingress) or leaves by (egress) */
-	__u32 pad1;
+	__u32 det;		/* the attempt to note for detection: BH_DETN_WHAT(), 0: none */
 	__u16 eth_proto;	/* after tags, host order */
 	__u8 is_v4;
 	__u8 pad0;
@@ -59,7 +59,7 @@ struct bh_pkt {
 	__u16 sgroup;
 	__u16 sflags;
 	__u16 dgroup;
-	__u8 qsrc;		/* source quarantined */
+	__u8 qsrc;		/* source quarantined: BH_QS_FULL, BH_QS_LAN, 0 */
 	__u8 dst_gw_mac;	/* destination MAC is the gateway's */
 	__u8 mcast;		/* destination MAC is group/broadcast */
 	__u8 pass;
@@ -77,8 +77,13 @@ struct bh_pkt {
 	__u32 vc_epoch;		/* bh_active.epoch */
 	__u32 vc_vepoch;	/* bh_vepoch */
 	__u8 vc_gen_ok;		/* bh_active was read: gen and vc_epoch are set */
-	__u8 vc_pad[3];
+	__u8 det_opener;	/* det is a refusal: for the flow's opener (dmac), target saddr */
+	__u8 vc_pad[2];
 };
+
+/* bh_pkt.qsrc: how far the source is quarantined (bh_quar_val.level) */
+#define BH_QS_FULL	1	/* BH_QLVL_FULL: nothing but quarantine.allow */
+#define BH_QS_LAN	2	/* BH_QLVL_LAN: no LAN, the internet kept */
 
 #define PKT_AT(f, k)	(__builtin_offsetof(struct bh_pkt, f) == \
 			 __builtin_offsetof(struct bh_vc_key, k))

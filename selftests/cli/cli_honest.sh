@@ -15,19 +15,6 @@ MODE=${BH_MODE:-tc}
 [ "$MODE" = nft ] && MODE=tc
 P=$BH_SRC/policies/demo.yaml
 
-# rc_is WANT NAME PATTERN CMD...: exit WANT and stderr+stdout matching PATTERN
-rc_is() {
-	local want=$1 name=$2 pat=$3 out rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$want" ] && echo "$out" | grep -qE -- "$pat"; then
-		ok "$name"
-	else
-		fail "$name" "exit $rc (wanted $want), output: $(echo "$out" | head -3)"
-	fi
-}
-
 # a JSON error object on stdout: {"error":"...","exit":N}
 json_err() {	# WANT-EXIT NAME CMD...
 	local want=$1 name=$2 out

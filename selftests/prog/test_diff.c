@@ -493,9 +493,9 @@ int main(int argc, char **argv)
 	long n_replay = 0;
 	__u8 gwm[1][6] = { { 0x02, 0, 0, 0, 0, 0x01 } };
 	struct bh_gw_addr ga[2] = {};
-	__u8 q[2][6];
+	__u8 q[2][6], ql[2][6];
 	struct bh_env env = { .gw_macs = gwm, .n_gw_macs = 1, .gw_addrs = ga, .n_gw_addrs = 2,
-			      .quarantined = q };
+			      .quarantined = q, .quarantined_lan = ql };
 	struct bh_eval_state *st = NULL;
 	cpu_set_t cpus;
 	int opt, nmem;
@@ -566,10 +566,18 @@ int main(int argc, char **argv)
 		clear_map(maps.claim, sizeof(struct bh_addr_key));
 		bh_dp_invalidate(&maps);
 		env.n_quarantined = 0;
+		env.n_quarantined_lan = 0;
 		for (unsigned int i = 0, n = rnd(3); i < n; i++) {
-			mac_of(PICK(dev_mac), q[env.n_quarantined]);
-			bh_dp_isolate(&maps, q[env.n_quarantined], 1, 0);
-			env.n_quarantined++;
+			bool lan = rnd(2);
+			__u8 m[6];
+
+			/* each at one level: full, or lan (the internet kept) */
+			mac_of(PICK(dev_mac), m);
+			if ((env.n_quarantined && !memcmp(q[0], m, 6)) ||
+			    (env.n_quarantined_lan && !memcmp(ql[0], m, 6)))
+				continue;
+			bh_dp_isolate(&maps, m, 1, 0, lan ? BH_QLVL_LAN : BH_QLVL_FULL);
+			memcpy(lan ? ql[env.n_quarantined_lan++] : q[env.n_quarantined++], m, 6);
 		}
 
 		for (long fi = 0; fi < count && j.mismatches < 10; fi++) {

@@ -128,9 +128,9 @@ static __u8 cmac_nvr[6], cmac_cam[6];
 static void c_apply_allow(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_allow), 0); }
 static void c_apply_deny(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_deny), 0); }
 static void c_apply_apart(void) { assert_int_equal(fixture_apply_yaml(&cm, cache_apart), 0); }
-static void c_isolate_nvr(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_nvr, 1, 0), 0); }
+static void c_isolate_nvr(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_nvr, 1, 0, BH_QLVL_FULL), 0); }
 static void c_release_nvr(void) { assert_int_equal(bh_dp_release(&cm, cmac_nvr), 0); }
-static void c_isolate_cam(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_cam, 1, 0), 0); }
+static void c_isolate_cam(void) { assert_int_equal(bh_dp_isolate(&cm, cmac_cam, 1, 0, BH_QLVL_FULL), 0); }
 static void c_release_cam(void) { assert_int_equal(bh_dp_release(&cm, cmac_cam), 0); }
 static void c_flush_nvr(void) { assert_true(bh_dp_ct_flush_mac(&cm, cmac_nvr, NULL, NULL) >= 1); }
 

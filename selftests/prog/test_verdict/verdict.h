@@ -465,7 +465,7 @@ struct verdict_area {
 	const struct verdict_area verdict_##id = { #id, r, nr, t, nt }
 
 extern const struct verdict_area verdict_parse, verdict_rules, verdict_ct, verdict_ipv6,
-	verdict_quarantine, verdict_claims, verdict_flood, verdict_events;
+	verdict_quarantine, verdict_claims, verdict_flood, verdict_events, verdict_detect;
 /* vcache.c: the verdict cache through the controller's writers, its own group */
 int verdict_cache_tests(void);
 int verdict_flow_tests(void);	/* flows.c: bh_flow and audit mode */

@@ -1,0 +1,407 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e_detect.sh - detection end to end (docs/detect.md), with real scanners
+# nobody on the project wrote (Debian's nmap and hping3) and the daemon
+# running a policy with a detect: section.
+#
+# Normal traffic first, none of it may quarantine anything: a laptop
+# reaching 200 distinct internet hosts on 443, an NVR pulling from 8
+# cameras, mDNS/SSDP chatter, DHCP renewals (dnsmasq + udhcpc), a device
+# retrying one port of a peer that is down. Then the attacks, each from a
+# device of its own, each quarantined before it finishes (the scanner still
+# runs when status shows the device isolated with an "auto: ..." reason,
+# and its frames after that are dropped as drop_quarantine): an nmap SYN
+# scan, a UDP scan and a fragmented scan of a LAN host, an hping3 telnet
+# sweep of "internet" addresses, and a blocklisted address (dropped as
+# drop_block, the device isolated; an address added to the file while the
+# daemon runs is dropped too). `release --for 1h` holds (a new scan is
+# logged, not acted on) and an exempt device is never quarantined.
+# Every scan and flood is bounded in count and time.
+set -u
+# bh: alone
+. "$(dirname "$0")/../lib.sh"
+need socat python3 nsenter nft nmap hping3 timeout
+MODE=${BH_MODE:-tc}
+ETC=$BH_TMP/etc
+POL=$ETC/policy.yaml
+BL=$ETC/blocklist.txt
+LOG=$BH_TMP/daemon.log
+ACT_MS=$(scaled 10000)		# a scan is acted on within this
+QUIET_S=3			# after normal traffic: signals have had time to arrive
+mkdir -p "$ETC"
+: > "$LOG"
+
+bh_setup_gateway
+# "internet" hosts beyond the two of lib.sh: 198.18.0.0/16 is local in the
+# internet namespace, so any address of it answers (a listener on 0.0.0.0)
+ip -n "$INET" route add local 198.18.0.0/16 dev lo
+for i in 1 2 3 4 5 6 7 8; do bh_add_device "cam$i" "1$i"; done
+bh_add_device nvr 21
+bh_add_device laptop 41
+bh_add_device synscan 61
+bh_add_device udpscan 62
+bh_add_device fragscan 63
+bh_add_device worm 64
+bh_add_device cc 65
+bh_add_device tool 66
+bh_add_device retry 67
+bh_add_device cc2 69
+bh_add_device client 71
+ip -n "${BH_NS[client]}" -4 addr flush dev eth0
+bh_pin_neighbours
+NVR=${BH_IP4[nvr]}
+
+member() {	# NAME: the policy's line for a device
+	echo "      - {mac: \"${BH_MAC[$1]}\", name: $1, ip: [${BH_IP4[$1]}]}"
+}
+
+cat > "$BL" <<EOF
+# C&C addresses (FireHOL netset style)
+203.0.113.77
+192.0.2.128/25 ; SBL000001
+EOF
+{
+	cat <<EOF
+version: 1
+interfaces: [br-lan]
+defaults: {east_west: deny, internet: allow, unknown: unknown}
+groups:
+  cameras:
+    members:
+EOF
+	for i in 1 2 3 4 5 6 7 8; do member "cam$i"; done
+	echo "  nvr:"
+	echo "    members:"
+	member nvr
+	echo "  laptops:"
+	echo "    members:"
+	member laptop
+	echo "  admins:"
+	echo "    members:"
+	member tool
+	echo "  things:"
+	echo "    members:"
+	for n in synscan udpscan fragscan worm cc retry cc2; do member "$n"; done
+	cat <<EOF
+  unknown: {}
+rules:
+  - {name: nvr-pulls-rtsp, from: nvr, to: cameras, proto: tcp, ports: [554]}
+  - {name: things-to-nvr, from: things, to: nvr, proto: tcp, ports: [8554]}
+  - {name: mdns-ssdp, from: any, to: multicast, proto: udp, ports: [5353, 1900]}
+detect:
+  port_scan: {watch: 8, act: 15, window: 5m, action: isolate}
+  address_scan: {watch: 12, act: 25, window: 5m, action: isolate}
+  telnet: {watch: 3, act: 10, window: 1m, action: isolate}
+  blocklist: {file: $BL, act: 1}
+  exempt: [admins]
+EOF
+} > "$POL"
+
+# ---- helpers -----------------------------------------------------------------
+
+logged() { grep -qF -- "$1" "$LOG"; }
+quarantined() {	# NAME: status lists it quarantined (not merely in grace)
+	[ "$(status_field "'${BH_MAC[$1]}' in [q['mac'] for q in s['quarantine']]")" = True ]
+}
+reason_of() {	# NAME: the reason saved with its quarantine
+	status_field "([q['reason'] for q in s['quarantine'] if q['mac'] == '${BH_MAC[$1]}'] + [''])[0]"
+}
+n_quarantined() { status_field "s['quarantined']"; }
+not() { ! "$@"; }
+running() { kill -0 "$1" 2>/dev/null; }
+todo() {	# NAME WHY: a known failure, TAP's TODO (not counted as failed)
+	tap_n=$((tap_n + 1))
+	echo "not ok $tap_n - $1 # TODO $2"
+}
+stop() {	# PID: end a background scanner (bounded anyway)
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	true
+}
+
+# caught NAME WHAT PID REASON-PATTERN: the device is quarantined while its
+# scanner (PID) still runs, with an auto reason matching the pattern, and
+# what it sends afterwards is dropped as drop_quarantine
+caught() {
+	local n=$1 what=$2 pid=$3 pat=$4 q0 q1 r
+	if ! wait_until $ACT_MS quarantined "$n"; then
+		fail "$what: $n is quarantined within $ACT_MS ms" \
+			"status: $(bh status | head -12); log: $(grep -F "${BH_MAC[$n]}" "$LOG" | tail -3)"
+		stop "$pid"
+		return 1
+	fi
+	if running "$pid"; then
+		ok "$what: $n quarantined in $WAITED_MS ms, before the scan finished"
+	else
+		fail "$what: $n quarantined before the scan finished" "the scanner had ended ($WAITED_MS ms)"
+	fi
+	r=$(reason_of "$n")
+	if [[ $r =~ ^auto:\ $pat ]]; then
+		ok "$what: status gives the reason '$r'"
+	else
+		fail "$what: status gives an auto reason /$pat/" "reason: '$r'"
+	fi
+	q0=$(counter drop_quarantine)
+	sleep 1
+	q1=$(counter drop_quarantine)
+	if running "$pid" && [ "$q1" -gt "$q0" ]; then
+		ok "$what: the scanner's frames after it are dropped as drop_quarantine (+$((q1 - q0)) in 1 s)"
+	elif [ "$q1" -gt "$q0" ]; then
+		ok "$what: frames after it are dropped as drop_quarantine (+$((q1 - q0)))"
+	else
+		fail "$what: frames after it are dropped as drop_quarantine" \
+			"drop_quarantine $q0 -> $q1, scanner running: $(running "$pid" && echo yes || echo no)"
+	fi
+	stop "$pid"
+}
+
+# nmap from NAME in the background: NMAP_PID. Bounded: at most 1000
+# ports, one retry each, a host timeout (NMAP_S seconds; with every port
+# filtered, 1000 ports take nmap -T4 about 50 s here).
+NMAP_S=50
+nmap_bg() {
+	local n=$1
+	shift
+	ip netns exec "${BH_NS[$n]}" timeout $((NMAP_S + 10)) nmap -n -Pn --send-ip \
+		--max-retries 1 -T4 --host-timeout ${NMAP_S}s "$@" >"$BH_TMP/nmap-$n.out" 2>&1 &
+	NMAP_PID=$!
+}
+
+# ---- the daemon --------------------------------------------------------------
+
+out=$(bh check "$POL" 2>&1)
+if grep -q "unknown key 'detect'" <<<"$out"; then
+	skip "detection" "this build's policy loader has no detect: section: $out"
+	tap_done
+	exit 0
+fi
+check "bulkhead check accepts the detect: policy" bh check "$POL"
+nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
+	daemon --policy "$POL" --mode "$MODE" 2>>"$LOG" &
+DPID=$!
+if ! wait_until $(scaled 90000) logged ": ready: "; then
+	fail "the daemon is ready" "log: $(tail -5 "$LOG")"
+	tap_done
+	exit 1
+fi
+ok "the daemon is ready ($WAITED_MS ms)"
+
+# What the dataplane of this mode detects: the signal ring is pinned when
+# the programs carry detection.
+if [ ! -e "$BH_PIN/maps/bh_signals" ]; then
+	skip "detection in --mode $MODE" "the dataplane pins no bh_signals ring in this mode: nothing to detect from"
+	tap_done
+	exit 0
+fi
+
+# ---- normal traffic: nothing is quarantined ------------------------------------
+
+# the laptop reaches 200 distinct internet hosts on 443
+ip netns exec "$INET" socat TCP-LISTEN:443,fork,reuseaddr,backlog=256 EXEC:true 2>/dev/null &
+sleep 0.3
+got=$(ip netns exec "${BH_NS[laptop]}" timeout 60 python3 - <<'PY'
+import socket
+n = 0
+for i in range(200):
+    s = socket.socket()
+    s.settimeout(2)
+    try:
+        s.connect(("198.18.%d.%d" % (1 + i // 250, 1 + i % 250), 443))
+        n += 1
+    except OSError:
+        pass
+    s.close()
+print(n)
+PY
+)
+check "the laptop reached 200 distinct internet hosts on tcp/443 (connected: $got)" test "$got" = 200
+
+# the NVR pulls from 8 cameras, three times each
+for i in 1 2 3 4 5 6 7 8; do
+	ip netns exec "${BH_NS[cam$i]}" timeout 30 socat TCP-LISTEN:554,fork,reuseaddr EXEC:true \
+		2>/dev/null &
+done
+sleep 0.3
+got=0
+for r in 1 2 3; do
+	for i in 1 2 3 4 5 6 7 8; do
+		in_ns nvr timeout 2 socat -u /dev/null "TCP:${BH_IP4[cam$i]}:554,connect-timeout=1" \
+			2>/dev/null && got=$((got + 1))
+	done
+done
+check "the NVR pulled from 8 cameras, 3 times each (connected: $got of 24)" test "$got" = 24
+
+# mDNS and SSDP chatter from a dozen devices
+for n in laptop nvr cam1 cam2 cam3 cam4 tool retry; do
+	for r in 1 2 3 4 5; do
+		echo chatter | in_ns "$n" socat -u - UDP4-DATAGRAM:224.0.0.251:5353 2>/dev/null
+		echo chatter | in_ns "$n" socat -u - UDP4-DATAGRAM:239.255.255.250:1900 2>/dev/null
+	done
+done
+ok "mDNS and SSDP chatter sent (8 devices, 80 datagrams)"
+
+# a device retries one port of a peer whose service is down (refused, 30 times)
+for r in $(seq 30); do
+	in_ns retry timeout 2 socat -u /dev/null "TCP:$NVR:8554,connect-timeout=1" 2>/dev/null
+done
+ok "retry tried tcp/8554 of the NVR 30 times, refused (the service is down)"
+
+# DHCP: a real dnsmasq hands out a lease, udhcpc renews it five times
+if command -v dnsmasq >/dev/null && command -v udhcpc >/dev/null; then
+	cat > "$BH_TMP/udhcpc.sh" <<'EOF'
+#!/bin/sh
+case "$1" in
+bound|renew) ip -4 addr flush dev "$interface"; ip addr add "$ip/24" dev "$interface" ;;
+deconfig) ip -4 addr flush dev "$interface" ;;
+esac
+echo "$1" >> "$(dirname "$0")/udhcpc.events"
+exit 0
+EOF
+	chmod +x "$BH_TMP/udhcpc.sh"
+	bh_dnsmasq
+	# not through a function or timeout: SIGUSR1 must reach udhcpc itself
+	ip netns exec "${BH_NS[client]}" udhcpc -i eth0 -f -t 5 -T 1 -s "$BH_TMP/udhcpc.sh" \
+		>"$BH_TMP/udhcpc.log" 2>&1 &
+	UPID=$!
+	bound() { grep -q bound "$BH_TMP/udhcpc.events" 2>/dev/null; }
+	renews() { grep -c renew "$BH_TMP/udhcpc.events" 2>/dev/null; }
+	if wait_until $(scaled 10000) bound; then
+		for r in 1 2 3 4 5; do
+			kill -USR1 "$UPID"	# renew now
+			sleep 0.4
+		done
+		check "udhcpc renewed its lease 5 times ($(renews) renewals)" test "$(renews)" -ge 5
+	else
+		fail "udhcpc got a lease from dnsmasq" "$(tail -3 "$BH_TMP/udhcpc.log")"
+	fi
+	stop "$UPID"
+	[ -f "$BH_TMP/dnsmasq.pid" ] && kill "$(cat "$BH_TMP/dnsmasq.pid")" 2>/dev/null
+else
+	skip "DHCP renewals" "dnsmasq or udhcpc not installed (make deps)"
+fi
+
+sleep $QUIET_S
+check "normal traffic: nothing is quarantined" test "$(n_quarantined)" = 0
+check "normal traffic: the daemon isolated nothing" sh -c "! grep -q ': isolated (' '$LOG'"
+
+# ---- attacks: each device quarantined before its scan finishes --------------------
+
+# in nft mode the signals come from wherever the programs of that mode
+# put them; a signal kind nft mode lacks is skipped below, with why
+nft_lacks() {	# KIND: skip reason when --mode nft does not detect KIND, else ""
+	[ "$MODE" = nft ] || return 1
+	[ -n "${BH_NFT_DETECTS:-}" ] && [[ " $BH_NFT_DETECTS " == *" $1 "* ]] && return 1
+	return 0
+}
+
+if nft_lacks port_scan; then
+	skip "nmap SYN, UDP and fragmented scans are quarantined" \
+		"--mode nft has no per-device distinct-port counts (docs/detect.md, Wiring 7)"
+else
+	nmap_bg synscan -sS -p 1-1000 "$NVR"
+	caught synscan "nmap -sS" "$NMAP_PID" "port scan of $NVR, 1[5-9] ports"
+	nmap_bg udpscan -sU -p 1-1000 "$NVR"
+	caught udpscan "nmap -sU" "$NMAP_PID" "port scan of $NVR"
+	nmap_bg fragscan -sS -f -p 1-1000 "$NVR"
+	if [ "$MODE" != nft ] && ! wait_until $ACT_MS quarantined fragscan; then
+		# a known gap, said as TAP's TODO (not counted as a failure):
+		# the first fragment of each probe carries the ports but not
+		# the TCP flags, and the verdict drops it as drop_frag without
+		# noting a detection attempt (bpf/lib/frag.h, s8-detbpf)
+		todo "nmap -f (fragmented SYN scan): fragscan is quarantined" \
+			"the dataplane drops the fragments (drop_frag +$(counter drop_frag)) but counts no attempt"
+		stop "$NMAP_PID"
+	else
+		caught fragscan "nmap -f (fragmented SYN scan)" "$NMAP_PID" "port scan of $NVR"
+	fi
+	check "nmap's own report: the SYN scan did not get its 1000 ports through" \
+		sh -c "! grep -q '^Nmap done: 1 IP address (1 host up)' '$BH_TMP/nmap-synscan.out' || grep -qE 'filtered|closed' '$BH_TMP/nmap-synscan.out'"
+fi
+
+if nft_lacks telnet; then
+	skip "an hping3 telnet sweep is quarantined" "--mode nft does not count telnet attempts per device"
+else
+	# 200 SYNs to tcp/23 of random internet addresses, 20 a second
+	ip netns exec "${BH_NS[worm]}" timeout 30 hping3 -q -I eth0 -S -p 23 -c 200 -i u50000 \
+		--rand-dest 198.18.2.x >"$BH_TMP/hping3.out" 2>&1 &
+	caught worm "hping3 telnet sweep" $! "telnet worm, 1[0-9] hosts tried on tcp/23"
+fi
+
+if nft_lacks blocklist; then
+	skip "a blocklisted address is dropped and acted on" "--mode nft has no blocklist lookup"
+else
+	b0=$(counter drop_block 2>/dev/null || echo 0)
+	in_ns cc timeout 3 socat -u /dev/null TCP:203.0.113.77:443,connect-timeout=1 2>/dev/null
+	b1=$(counter drop_block 2>/dev/null || echo 0)
+	check "cc -> blocklisted 203.0.113.77 tcp/443 is dropped as drop_block ($b0 -> $b1)" \
+		test "$b1" -gt "$b0"
+	if wait_until $ACT_MS quarantined cc; then
+		ok "cc is quarantined for it ($WAITED_MS ms)"
+	else
+		fail "cc is quarantined for the blocklisted address" "log: $(tail -3 "$LOG")"
+	fi
+	r=$(reason_of cc)
+	check "its reason: '$r'" test "${r#auto: blocklisted address 203.0.113.77}" != "$r"
+	# the file changes while the daemon runs: the new address is dropped
+	n0=$(grep -c 'entries in force' "$LOG")
+	echo "198.18.9.9" >> "$BL"
+	more_loads() { [ "$(grep -c 'entries in force' "$LOG")" -gt "$n0" ]; }
+	if wait_until $(scaled 3000) more_loads; then
+		ok "the daemon read the changed blocklist in $WAITED_MS ms: $(grep 'entries in force' "$LOG" | tail -1 | sed 's/.*: //')"
+	else
+		fail "the daemon reads the changed blocklist" "log: $(tail -3 "$LOG")"
+	fi
+	b0=$(counter drop_block)
+	in_ns cc2 timeout 3 socat -u /dev/null TCP:198.18.9.9:443,connect-timeout=1 2>/dev/null
+	b1=$(counter drop_block)
+	check "cc2 -> 198.18.9.9, added to the file, is dropped as drop_block ($b0 -> $b1)" \
+		test "$b1" -gt "$b0"
+	check "cc2 is quarantined for it" wait_until $ACT_MS quarantined cc2
+fi
+
+# ---- release --for holds; exempt devices never go ----------------------------------
+
+if nft_lacks port_scan; then
+	skip "release --for 1h holds against a new scan" "--mode nft has no port-scan signal"
+	skip "an exempt device is never quarantined" "--mode nft has no port-scan signal"
+else
+	check "release synscan --for 1h" bh release synscan --for 1h
+	check "status shows its grace period" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' status | grep -qE 'grace: ${BH_MAC[synscan]} \\((59m|1h)'"
+	check "devices shows it in grace" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' devices | grep -qE '^${BH_MAC[synscan]} .* grace (59m|1h)'"
+	a0=$(grep -c "${BH_MAC[synscan]}: detect alert" "$LOG")
+	alerted() { [ "$(grep -c "${BH_MAC[synscan]}: detect alert" "$LOG")" -gt "$a0" ]; }
+	nmap_bg synscan -sS -p 1-300 "$NVR"
+	if wait_until $ACT_MS alerted; then
+		ok "the new scan is logged as an alert in $WAITED_MS ms: $(grep "${BH_MAC[synscan]}: detect alert" "$LOG" | tail -1 | sed 's/.*detect alert/detect alert/')"
+	else
+		fail "the new scan is logged as an alert" "log: $(tail -3 "$LOG")"
+	fi
+	sleep 1
+	check "... and synscan is not quarantined again" not quarantined synscan
+	stop "$NMAP_PID"
+
+	NMAP_S=15 nmap_bg tool -sS -p 1-300 "$NVR"
+	wait "$NMAP_PID"
+	check "tool (group admins, exempt) scanned 300 ports and is not quarantined" not quarantined tool
+	check "its signals are logged as exempt" grep -qF "${BH_MAC[tool]}: detect watch (act level)" "$LOG"
+fi
+
+# ---- events and metrics -------------------------------------------------------------
+
+if nft_lacks port_scan; then
+	skip "events and metrics of detection" "--mode nft raises no detection signal (docs/security.md)"
+	stop "$DPID"
+	tap_done
+	exit
+fi
+sleep 1.2	# the events file lags by at most a second
+check "events show detection signals (kind detect)" sh -c "'$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' events 2>/dev/null | grep -q ' detect '"
+metrics=$(ip netns exec "$GW" curl -s --max-time 3 http://127.0.0.1:9669/metrics)
+check "metrics: bulkhead_auto_quarantines_total counts them" \
+	grep -qE '^bulkhead_auto_quarantines_total [1-9]' <<<"$metrics"
+check "metrics: bulkhead_detect_signals_total{kind,level}" \
+	grep -qE '^bulkhead_detect_signals_total\{kind="[a-z_]+",level="(watch|act)"\} [1-9]' <<<"$metrics"
+
+stop "$DPID"
+tap_done
