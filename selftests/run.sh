@@ -72,12 +72,15 @@ logname() { echo "$logdir/$(echo "$1" | tr ' /()' '____').log"; }
 
 # count LABEL RC SECONDS: add up a finished suite's log, print its lines
 count() {
-	local label=$1 rc=$2 secs=$3 log p f s
+	local label=$1 rc=$2 secs=$3 log p f s t
 	log=$(logname "$label")
 	p=$(grep -Ec '^ok [0-9]+' "$log" | head -1)
 	s=$(grep -Ec '^ok [0-9]+.*# ?SKIP' "$log" | head -1)
 	f=$(grep -Ec '^not ok [0-9]+' "$log" | head -1)
-	p=$((p - s))
+	# TAP's "not ok N - name # TODO why": a known gap, printed, counted
+	# with the skipped (not as passed, not as a new failure)
+	t=$(grep -Ec '^not ok [0-9]+.*# ?TODO' "$log" | head -1)
+	p=$((p - s)); f=$((f - t)); s=$((s + t))
 	echo "=== $label (${secs} s)"
 	grep -E '^(not )?ok [0-9]+|^# ' "$log" | sed 's/^/    /'
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
