@@ -46,7 +46,7 @@ now=$(date +%s)
 day=$(date -u +%F)
 camera=02:00:00:00:00:11 nvr=02:00:00:00:00:21 fridge=02:00:00:00:00:31 laptop=02:00:00:00:00:41
 rec() {	# SMAC KIND DMAC DADDR PROTO PORT VERDICT
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t5\t500\n' $((now - 60)) "$now" "$@"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t5\t500\n' $((now - 60)) $((now - 30)) "$@"
 }
 {
 	echo "# bulkhead flows 1"
