@@ -211,7 +211,7 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		goto out_topo;
 	}
 	bh_dp_flows_max = p->flows.max;
-	ret = bh_dp_load(ctx->pin_dir, &dp, &m, err, sizeof(err));
+	ret = bh_dp_load(ctx->pin_dir, mode != BH_MODE_NFT, &dp, &m, err, sizeof(err));
 	if (ret) {
 		bh_err("%s", err);
 		ret = ctl_err_system(ret);
@@ -548,13 +548,22 @@ int bh_sync_ports(const struct bh_ctx *ctx)
 	att = calloc(topo.n_ports ? topo.n_ports : 1, sizeof(*att));
 	if (!att)
 		goto out_maps;
-	ret = bh_dp_load(ctx->pin_dir, &dp, &loaded, err, sizeof(err));
+	/* the programs judging the other ports; loaded anew only when none are
+	 * pinned (an up by a version before the pins) */
+	ret = bh_dp_open_pinned(ctx->pin_dir, &dp);
+	if (ret == -ENOENT) {
+		ret = bh_dp_load(ctx->pin_dir, true, &dp, &loaded, err, sizeof(err));
+		if (!ret)
+			bh_maps_close(&loaded);
+	} else if (ret) {
+		snprintf(err, sizeof(err), "cannot open the BPF programs pinned in %s/progs: %s",
+			 ctx->pin_dir, strerror(-ret));
+	}
 	if (ret) {
 		bh_err("%s", err);
 		ret = ctl_err_system(ret);
 		goto out_maps;
 	}
-	bh_maps_close(&loaded);
 	ret = bh_dp_attach(dp, bh_applied_mode(ctx, BH_MODE_AUTO), &topo, att, err, sizeof(err));
 	if (ret) {
 		bh_err("%s", err);

@@ -258,8 +258,12 @@ int bh_dp_flows_size(const struct bh_maps *m, __u32 *max)
 	return 0;
 }
 
-/* Open the skeleton with every map pinned under <pin_dir>/maps, and load. */
-static int open_load(struct bh_dp *dp, const char *pin_dir)
+/*
+ * Open the skeleton with every map pinned under <pin_dir>/maps, and load:
+ * the programs too when @progs (nftables judges without them: the maps
+ * alone load in milliseconds, where the verifier takes seconds).
+ */
+static int open_load(struct bh_dp *dp, const char *pin_dir, bool progs)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
@@ -285,7 +289,101 @@ static int open_load(struct bh_dp *dp, const char *pin_dir)
 		if (ret)
 			return ret;
 	}
+	if (!progs) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, dp->skel->obj)
+			bpf_program__set_autoload(prog, false);
+	}
 	return bulkhead_bpf__load(dp->skel);
+}
+
+/* the programs bh_dp_attach() takes, and their pins under <pin_dir>/progs */
+static const char *const prog_pin_name[DP_PROG_MAX] = {
+	[DP_PROG_XDP] = "xdp",
+	[DP_PROG_TC_IN] = "tc_in",
+	[DP_PROG_TC_EG] = "tc_eg",
+};
+
+static void prog_pin_path(char *buf, size_t len, const char *pin_dir, int i, const char *suffix)
+{
+	snprintf(buf, len, "%s/progs/%s%s", pin_dir, prog_pin_name[i], suffix);
+}
+
+/*
+ * Pin the loaded programs for a later bh_dp_open_pinned(): a port that
+ * comes up gets the programs already judging, with the maps they were
+ * loaded with, without a new verification. Each pin is replaced by a
+ * rename, so a reader sees the old program or the new. 0 or -errno.
+ */
+static int progs_pin(struct bh_dp *dp)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/progs", dp->pin_dir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		prog_pin_path(path, sizeof(path), dp->pin_dir, i, "");
+		prog_pin_path(tmp, sizeof(tmp), dp->pin_dir, i, "-new");
+		unlink(tmp);
+		if (bpf_obj_pin(dp->prog_fd[i], tmp))
+			return -errno;
+		if (rename(tmp, path)) {
+			int ret = -errno;
+
+			unlink(tmp);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void progs_unpin(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		prog_pin_path(path, sizeof(path), pin_dir, i, "");
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/progs", pin_dir);
+	rmdir(path);
+}
+
+static struct bh_dp *dp_new(const char *pin_dir)
+{
+	struct bh_dp *dp = calloc(1, sizeof(*dp));
+
+	if (!dp)
+		return NULL;
+	for (int i = 0; i < DP_PROG_MAX; i++)
+		dp->prog_fd[i] = -1;
+	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
+	return dp;
+}
+
+int bh_dp_open_pinned(const char *pin_dir, struct bh_dp **out)
+{
+	char path[PATH_MAX];
+	struct bh_dp *dp;
+	int ret;
+
+	*out = NULL;
+	dp = dp_new(pin_dir);
+	if (!dp)
+		return -ENOMEM;
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		prog_pin_path(path, sizeof(path), pin_dir, i, "");
+		dp->prog_fd[i] = bpf_obj_get(path);
+		if (dp->prog_fd[i] < 0) {
+			ret = -errno;
+			bh_dp_close(dp);
+			return ret;
+		}
+	}
+	*out = dp;
+	return 0;
 }
 
 /* the directory stale pins wait in while the new maps load (no dot: bpffs) */
@@ -355,18 +453,17 @@ static void stale_maps_done(const char *pin_dir, bool loaded)
 	dp_rm_tree(dir);
 }
 
-int bh_dp_load(const char *pin_dir, struct bh_dp **out, struct bh_maps *m,
+int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **out, struct bh_maps *m,
 	       char *err, size_t errlen)
 {
 	struct bh_dp *dp;
 	struct bpf_map *map;
 	int ret;
 
-	dp = calloc(1, sizeof(*dp));
+	dp = dp_new(pin_dir);
 	if (!dp)
 		return -ENOMEM;
-	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
-	ret = open_load(dp, pin_dir);
+	ret = open_load(dp, pin_dir, progs);
 	if (ret == -EINVAL && dp->skel) {
 		/*
 		 * Maps pinned by a version with another layout: libbpf refuses
@@ -381,7 +478,7 @@ int bh_dp_load(const char *pin_dir, struct bh_dp **out, struct bh_maps *m,
 		bulkhead_bpf__destroy(dp->skel);
 		dp->skel = NULL;
 		if (n > 0) {
-			ret = open_load(dp, pin_dir);
+			ret = open_load(dp, pin_dir, progs);
 			stale_maps_done(pin_dir, ret == 0);
 			if (!ret)
 				fprintf(stderr, "bulkhead: %d map%s pinned in %s/maps had another layout: replaced (their contents start anew)\n",
@@ -407,6 +504,20 @@ int bh_dp_load(const char *pin_dir, struct bh_dp **out, struct bh_maps *m,
 			goto err_maps;
 		}
 	}
+	if (progs) {
+		dp->prog_fd[DP_PROG_XDP] = bpf_program__fd(dp->skel->progs.bulkhead_xdp);
+		dp->prog_fd[DP_PROG_TC_IN] = bpf_program__fd(dp->skel->progs.bulkhead_tc_in);
+		dp->prog_fd[DP_PROG_TC_EG] = bpf_program__fd(dp->skel->progs.bulkhead_tc_eg);
+		ret = progs_pin(dp);
+		if (ret) {
+			snprintf(err, errlen, "cannot pin the BPF programs in %s/progs: %s",
+				 pin_dir, strerror(-ret));
+			goto err_maps;
+		}
+	} else {
+		/* nothing of ours judges: no programs wait for a new port */
+		progs_unpin(pin_dir);
+	}
 	*out = dp;
 	return 0;
 
@@ -422,7 +533,12 @@ void bh_dp_close(struct bh_dp *dp)
 {
 	if (!dp)
 		return;
-	bulkhead_bpf__destroy(dp->skel);
+	if (dp->skel)
+		bulkhead_bpf__destroy(dp->skel);	/* the fds are the skeleton's */
+	else
+		for (int i = 0; i < DP_PROG_MAX; i++)
+			if (dp->prog_fd[i] >= 0)
+				close(dp->prog_fd[i]);
 	free(dp);
 }
 

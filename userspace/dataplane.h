@@ -72,12 +72,21 @@ int bh_dp_flows_size(const struct bh_maps *m, __u32 *max);
 struct bh_dp;
 
 /*
- * Open and load the programs, reusing the maps pinned under @pin_dir (or
- * pinning new ones) and fill @m with their fds. Nothing is attached yet, so
- * the caller writes the policy, gateway and quarantine first.
+ * Open and load the object, reusing the maps pinned under @pin_dir (or
+ * pinning new ones) and fill @m with their fds. With @progs the programs
+ * are loaded (verified) too and pinned in <pin_dir>/progs for
+ * bh_dp_open_pinned(); without (nftables judges), only the maps, and the
+ * program pins go. Nothing is attached yet, so the caller writes the
+ * policy, gateway and quarantine first.
  */
-int bh_dp_load(const char *pin_dir, struct bh_dp **dp, struct bh_maps *m,
+int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **dp, struct bh_maps *m,
 	       char *err, size_t errlen);
+/*
+ * The programs the last bh_dp_load() pinned, for bh_dp_attach() on a new
+ * port (no verification: milliseconds, not seconds). 0, -ENOENT when none
+ * are pinned (a version before the pins, or nft mode), or -errno.
+ */
+int bh_dp_open_pinned(const char *pin_dir, struct bh_dp **dp);
 /*
  * Attach to every port of @t in @mode: a pinned link already on the port is
  * updated in place (bpf_link_update: no gap), new ports get new pinned

@@ -429,14 +429,18 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 		 const struct bh_topology *t, struct bh_attached *att,
 		 char *err, size_t errlen)
 {
-	int xdp_fd = bpf_program__fd(dp->skel->progs.bulkhead_xdp);
-	int tin_fd = bpf_program__fd(dp->skel->progs.bulkhead_tc_in);
-	int teg_fd = bpf_program__fd(dp->skel->progs.bulkhead_tc_eg);
+	int xdp_fd = dp->prog_fd[DP_PROG_XDP];
+	int tin_fd = dp->prog_fd[DP_PROG_TC_IN];
+	int teg_fd = dp->prog_fd[DP_PROG_TC_EG];
 	char links[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
 	int ret;
 
+	if (xdp_fd < 0 || tin_fd < 0 || teg_fd < 0) {
+		snprintf(err, errlen, "the BPF programs were not loaded");
+		return -ENOENT;
+	}
 	for (size_t i = 0; i < t->n_ports; i++) {
 		const struct bh_port *p = &t->ports[i];
 		bool adopted = false, eg_adopted = false;

@@ -11,9 +11,23 @@
 
 struct bulkhead_bpf;
 
-/* the object bh_dp_load() loaded, for bh_dp_attach() and bh_dp_close() */
+/* the programs bh_dp_attach() attaches, by kind */
+enum dp_prog {
+	DP_PROG_XDP,
+	DP_PROG_TC_IN,
+	DP_PROG_TC_EG,
+	DP_PROG_MAX,
+};
+
+/*
+ * The programs for bh_dp_attach() and bh_dp_close(): the object
+ * bh_dp_load() loaded (skel, the fds are its own), or the ones pinned in
+ * <pin_dir>/progs that bh_dp_open_pinned() opened (skel NULL, the fds
+ * ours), -1 where none.
+ */
 struct bh_dp {
 	struct bulkhead_bpf *skel;
+	int prog_fd[DP_PROG_MAX];
 	char pin_dir[PATH_MAX];
 };
 

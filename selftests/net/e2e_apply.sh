@@ -139,7 +139,7 @@ if command -v bpftool >/dev/null; then
 	loss=$(grep -oE '[0-9.]+% packet loss' "$BH_TMP/ping")
 	check "... no gap while the maps are replaced: $loss" test "$loss" = "0% packet loss"
 	check "... the new quarantine map has the current layout" sh -c \
-		"nsenter --net=/run/netns/$GW bpftool map show pinned $BH_PIN/maps/bh_quarantine | grep -q 'key 8B  value 16B'"
+		"nsenter --net=/run/netns/$GW bpftool map show pinned $BH_PIN/maps/bh_quarantine | grep -q 'key 8B  value 24B'"
 	check "... nothing stale is left in the pin dir, the tracked flows kept" test ! -e "$BH_PIN/maps-stale"
 	check "... the maps newer versions added are pinned (verdict cache, counter slots, clock, event buckets)" \
 		test -e "$BH_PIN/maps/bh_vcache" -a -e "$BH_PIN/maps/bh_vepoch" \
