@@ -234,8 +234,29 @@ prepare_kernel() {	# series -> sets PKG PKGVER KROOT KVER VMLINUZ INITRD
 	fi
 }
 
+boot_guest() {	# series out: one boot; sets BOOT_RC (qemu's exit, 124 timeout)
+	local line
+	say BOOT "$PKG ($PKGVER, $KVER) under TCG, at most ${KTIMEOUT}s"
+	timeout -k 10 "$KTIMEOUT" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -smp 2 -m 4096 \
+		-nographic -no-reboot -nic none \
+		-kernel "$VMLINUZ" -initrd "$INITRD" \
+		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 tsc=reliable $APPEND" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$2,mount_tag=rigout,security_model=none" \
+		< /dev/null 2>&1 |
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >> "$2/console.log"
+		case $line in	# (the first one may follow the firmware's escapes)
+		*RIG:\ *) printf '  %-8s [%4ss] %s\n' "$1" "$(( $(date +%s) - start ))" "${line#*RIG: }" ;;
+		esac
+	done
+	BOOT_RC=${PIPESTATUS[0]}
+}
+
 run_kernel() {	# series
-	local out start rc line kmod
+	local out start rc kmod
 	prepare_kernel "$1"
 	out=$SRC/$BUILD/kernels/$1
 	rm -rf "$out" && mkdir -p "$out"
@@ -256,24 +277,21 @@ PATH='$PATH'
 EOF
 	echo "$PKG $PKGVER" > "$out/package.txt"
 	date -u +%Y-%m-%d > "$out/date.txt"
-	say BOOT "$PKG ($PKGVER, $KVER) under TCG, at most ${KTIMEOUT}s"
 	start=$(date +%s)
-	timeout -k 10 "$KTIMEOUT" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp 2 -m 4096 \
-		-nographic -no-reboot -nic none \
-		-kernel "$VMLINUZ" -initrd "$INITRD" \
-		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 tsc=reliable $APPEND" \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-		-virtfs "local,path=$out,mount_tag=rigout,security_model=none" \
-		< /dev/null 2>&1 |
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		printf '%s\n' "$line" >> "$out/console.log"
-		case $line in	# (the first one may follow the firmware's escapes)
-		*RIG:\ *) printf '  %-8s [%4ss] %s\n' "$1" "$(( $(date +%s) - start ))" "${line#*RIG: }" ;;
-		esac
-	done
-	rc=${PIPESTATUS[0]}
+	boot_guest "$1" "$out"
+	rc=$BOOT_RC
+	# a guest that died before it ran anything (seen once: a 6.12 guest
+	# panicked in an interrupt 1.5 s into the boot under TCG): once more,
+	# the first console kept, and said in the report
+	if ! [ -e "$out/done" ] && [ "$rc" != 124 ] && ! ls "$out"/*.tap >/dev/null 2>&1; then
+		mv "$out/console.log" "$out/console.1.log"
+		say RETRY "$1: the guest stopped before any suite ran (qemu exit $rc); booting once more"
+		tail -n 5 "$out/console.1.log" | sed 's/^/    | /'
+		echo "the first boot stopped before any suite ran (qemu exit $rc, console.1.log): booted again" \
+			> "$out/retried"
+		boot_guest "$1" "$out"
+		rc=$BOOT_RC
+	fi
 	echo "$(( $(date +%s) - start ))" > "$out/seconds.txt"
 	if ! [ -e "$out/done" ]; then
 		[ "$rc" = 124 ] && echo "timeout after ${KTIMEOUT}s" > "$out/incomplete" ||
@@ -344,6 +362,7 @@ failures() {	# how each kernel run went, the first lines of each failed run
 		echo "- **$k**: \`$(cat "$out/package.txt" 2>/dev/null)\`," \
 			"\`$(cut -d' ' -f1-3 "$out/version.txt" 2>/dev/null)\`," \
 			"run on $(cat "$out/date.txt" 2>/dev/null) in $(cat "$out/seconds.txt" 2>/dev/null) s (boot, suites, power-off)" \
+			"$( [ -e "$out/retried" ] && echo "- $(cat "$out/retried")")" \
 			"$( [ -e "$out/incomplete" ] && echo "- INCOMPLETE: $(cat "$out/incomplete")")"
 		[ -e "$out/results.tsv" ] || continue
 		while IFS=$'\t' read -r s m p f sk rc secs; do

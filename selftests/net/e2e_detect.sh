@@ -266,10 +266,12 @@ EOF
 	UPID=$!
 	bound() { grep -q bound "$BH_TMP/udhcpc.events" 2>/dev/null; }
 	renews() { grep -c renew "$BH_TMP/udhcpc.events" 2>/dev/null; }
+	renewed() { [ "$(renews)" -ge "$1" ]; }
 	if wait_until $(scaled 10000) bound; then
+		# one at a time: a SIGUSR1 during a renewal in flight is folded into it
 		for r in 1 2 3 4 5; do
 			kill -USR1 "$UPID"	# renew now
-			sleep 0.4
+			wait_until $(scaled 5000) renewed $r
 		done
 		check "udhcpc renewed its lease 5 times ($(renews) renewals)" test "$(renews)" -ge 5
 	else
