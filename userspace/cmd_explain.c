@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "blocklist.h"
+#include "detect.h"
 #include "eval.h"
 #include "guard.h"
 #include "json.h"
@@ -400,6 +403,68 @@ static void explain_frame(const struct endpoint *src, const struct endpoint *dst
 	f->len = off < 60 ? 60 : off;
 }
 
+/*
+ * The blocklist explain judges with: for the applied policy, the
+ * dataplane's bh_block trie when it is pinned (what is in force); for a
+ * policy file given with -c (or when nothing is pinned), the policy's
+ * detect.blocklist file as it reads now.
+ */
+struct explain_block {
+	int fd;				/* bh_block, or -1 */
+	struct bh_blocklist file;	/* when no map */
+	const char *path;		/* the file named by the policy, or NULL */
+	unsigned int line;		/* of the last hit */
+};
+
+static bool explain_blocked(const void *arg, const __u8 a[16])
+{
+	struct explain_block *b = (struct explain_block *)arg;
+	const struct bh_block_ent *e;
+	struct bh_block_key k = { .prefixlen = 128 };
+	struct bh_addr ad = {};
+	__u32 line;
+
+	if (b->fd >= 0) {
+		memcpy(k.addr, a, 16);
+		if (bpf_map_lookup_elem(b->fd, &k, &line))
+			return false;
+		b->line = line;
+		return true;
+	}
+	memcpy(ad.a, a, 16);
+	ad.v4 = !memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+	e = bh_blocklist_match(&b->file, &ad);
+	if (e)
+		b->line = e->line;
+	return e;
+}
+
+/* Open the blocklist to judge with (@file: a policy given with -c): 1, 0 none. */
+static int explain_block_open(const struct bh_ctx *ctx, const struct bh_policy *p,
+			      bool file, struct explain_block *b)
+{
+	char path[PATH_MAX];
+	struct bh_diag d = {};
+
+	b->fd = -1;
+	b->path = p->detect ? p->detect->blocklist : NULL;
+	snprintf(path, sizeof(path), "%s/maps/bh_block", ctx->pin_dir);
+	if (!file)
+		b->fd = bpf_obj_get(path);
+	if (b->fd >= 0)
+		return 1;
+	if (!b->path || bh_blocklist_read(b->path, &b->file, &d))
+		return 0;
+	return 1;
+}
+
+static void explain_block_close(struct explain_block *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	bh_blocklist_free(&b->file);
+}
+
 struct explain_opts {
 	const char *path;
 	bool json;
@@ -439,6 +504,7 @@ int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 	struct bh_compiled c = {};
 	struct bh_diag d = {};
 	struct frame_buf f;
+	struct explain_block blk = { .fd = -1 };
 	__u8 (*quar)[6] = NULL;
 	unsigned long port;
 	size_t nq = 0;
@@ -480,6 +546,10 @@ int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 	env.n_gw_macs = topo.n_macs;
 	env.gw_addrs = topo.addrs;
 	env.n_gw_addrs = topo.n_addrs;
+	if (explain_block_open(ctx, p, o.path, &blk)) {
+		env.blocked = explain_blocked;
+		env.blocked_arg = &blk;
+	}
 	explain_frame(&src, &dst, v4, proto, port, &f);
 	bh_eval_frame(p, &env, NULL, f.b, f.len, &r);
 	rule = r.rule >= 0 && (size_t)r.rule < c.n_rules ? c.rules[r.rule].label : NULL;
@@ -495,10 +565,14 @@ int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 	else
 		printf("  %s\n", r.why);
 	printf("  counted as %s\n", bh_reason_names[r.reason]);
+	if (r.reason == BH_R_DROP_BLOCK)
+		printf("  listed at %s:%u%s\n", blk.path ? blk.path : "the blocklist", blk.line,
+		       blk.fd >= 0 ? " (the entry in force in the dataplane)" : "");
 	if (dst.on_lan)
 		printf("  judged by MAC on the bridge: no ip: or lease binds this address, so the frame is judged by the MAC it is sent to (the device that answers ARP/ND for it, as %s)\n",
 		       dst.group >= 0 ? "learned" : "the unknown group until one is learned");
 out:
+	explain_block_close(&blk);
 	free(quar);
 	if (gw_known)
 		bh_topology_free(&topo);

@@ -852,6 +852,10 @@ static void judge_ip(struct ctx *c, struct bh_eval_result *r)
 		return ok ? set(r, 1, BH_R_PASS_QSVC, -1, "quarantine.allow service on the gateway") :
 			    set(r, 0, BH_R_DROP_QUARANTINE, -1, "source quarantined");
 	}
+	/* the blocklist: internet destinations only, before any rule */
+	if (dk == D_INTERNET && c->env->blocked && c->env->blocked(c->env->blocked_arg, k->daddr))
+		return set(r, 0, BH_R_DROP_BLOCK, -1,
+			   "the destination is on the blocklist (detect.blocklist), whatever the rules say");
 
 	/* the rules: deny wins, else the first allow */
 	for (size_t i = 0; i < p->n_rules && deny < 0; i++) {

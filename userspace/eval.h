@@ -24,6 +24,14 @@ struct bh_env {
 	/* quarantined at level lan (BH_QLVL_LAN): no LAN, the internet kept */
 	const __u8 (*quarantined_lan)[6];
 	size_t n_quarantined_lan;
+	/*
+	 * The blocklist (detect.blocklist, bh_block in the dataplane): @a (16
+	 * bytes, IPv4 v4-mapped) is listed; NULL: no blocklist. Internet
+	 * destinations only, as bh_block_hit(). A callback so that the
+	 * evaluator needs no blocklist code (explain passes blocklist.c's).
+	 */
+	bool (*blocked)(const void *arg, const __u8 a[16]);
+	const void *blocked_arg;
 };
 
 /* Flows and fragments that passed: the evaluator's connection tracking. */

@@ -54,5 +54,25 @@ rc_is 0 "events shows a detect event: signal, level, verdict, target" \
 rc_is 0 "events --json: kind detect, signal port_scan, action isolate" \
 	'"kind":"detect".*"signal":"port_scan","level":"act","action":"isolate"' bh events --json
 
+# explain knows the blocklist: a policy file's (-c), and the entries in
+# force for the applied policy
+BL=$BH_TMP/blocklist.txt
+BP=$BH_TMP/blocklist.yaml
+printf '# C&C\n203.0.113.77\n198.51.100.0/24 ; SBL1\n' > "$BL"
+{ cat "$P"; printf 'detect:\n  blocklist: {file: %s, act: 1}\n' "$BL"; } > "$BP"
+rc_is 0 "explain -c: an allowed internet flow to a blocklisted address is DROP" \
+	"^fridge .* -> 198.51.100.9 .*tcp/443: DROP" bh explain -c "$BP" fridge 198.51.100.9 tcp/443
+rc_is 0 "... counted as drop_block, the file and line named" \
+	"listed at $BL:3\$" bh explain -c "$BP" fridge 198.51.100.9 tcp/443
+rc_is 0 "... an address not listed passes by the same rule" \
+	"^fridge .* -> 198.51.99.9 .*tcp/443: PASS" bh explain -c "$BP" fridge 198.51.99.9 tcp/443
+rc_is 0 "the applied policy has no blocklist: the same flow passes" \
+	"^fridge .* -> 198.51.100.9 .*tcp/443: PASS" bh explain fridge 198.51.100.9 tcp/443
+check "apply the policy with the blocklist" bh apply -c "$BP"
+rc_is 0 "explain (applied): the entry in force in the dataplane" \
+	"listed at $BL:2 \(the entry in force in the dataplane\)" bh explain fridge 203.0.113.77 tcp/443
+rc_is 0 "explain --json: reason drop_block" '"reason":"drop_block"' \
+	bh explain --json fridge 203.0.113.77 tcp/443
+
 bh down >/dev/null 2>&1
 tap_done
