@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include "ctl.h"
@@ -304,6 +305,65 @@ static int leases_load(const struct bh_ctx *ctx, struct bh_policy *p, struct bh_
 	return ret < 0 ? ret : 0;
 }
 
+static void addr_fmt(const struct bh_addr *a, unsigned int plen, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	inet_ntop(a->v4 ? AF_INET : AF_INET6, a->v4 ? a->a + 12 : a->a, s, sizeof(s));
+	snprintf(buf, len, "%s/%u", s, plen);
+}
+
+/* @c lies inside the prefix of the gateway's address @g (same family) */
+static bool cidr_inside(const struct bh_cidr *c, const struct bh_gw_addr *g)
+{
+	unsigned int off = c->addr.v4 ? 96 : 0, bits = off + g->plen;
+
+	if (c->addr.v4 != g->addr.v4 || c->plen < g->plen)
+		return false;
+	if (!g->addr.v4 && g->addr.a[0] == 0xfe && (g->addr.a[1] & 0xc0) == 0x80)
+		return false;	/* link-local: every bridge has one */
+	for (unsigned int i = 0; i < bits; i++) {
+		__u8 m = (__u8)(0x80 >> (i & 7));
+
+		if ((c->addr.a[i / 8] & m) != (g->addr.a[i / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A rule to a CIDR inside the bridge's own prefix never matches a LAN
+ * device: frames between devices are judged by their groups (the address
+ * is the one bound or learned for a MAC), so the rule only looks like it
+ * allows or denies them. Warned with its place, when the policy's
+ * interfaces are on this machine (their addresses give the prefixes).
+ */
+static void lan_cidr_warnings(const struct bh_policy *p)
+{
+	struct bh_topology topo = {};
+	char err[256], cs[64], gs[64];
+
+	if (bh_nl_topology(p->ifaces, p->n_ifaces, &topo, err, sizeof(err)))
+		return;
+	for (size_t i = 0; i < p->n_rules; i++)
+		for (size_t j = 0; j < p->rules[i].n_to; j++) {
+			const struct bh_target *t = &p->rules[i].to[j];
+
+			if (t->kind != BH_T_CIDR)
+				continue;
+			for (size_t k = 0; k < topo.n_addrs; k++) {
+				if (!cidr_inside(&t->cidr, &topo.addrs[k]))
+					continue;
+				addr_fmt(&t->cidr.addr, t->cidr.plen, cs, sizeof(cs));
+				addr_fmt(&topo.addrs[k].addr, topo.addrs[k].plen, gs, sizeof(gs));
+				bh_err("warning: %s:%u:%u: %s lies inside the bridge's own prefix (%s): devices on the LAN are judged by their group, so this never matches them; name their group instead",
+				       p->path, t->pos.line, t->pos.col, cs, gs);
+				break;
+			}
+		}
+	bh_topology_free(&topo);
+}
+
 int bh_policy_compile(const struct bh_ctx *ctx, const char *path, struct bh_policy **p,
 		      struct bh_compiled *c, struct bh_leases *l)
 {
@@ -329,6 +389,7 @@ int bh_policy_compile(const struct bh_ctx *ctx, const char *path, struct bh_poli
 			bh_leases_free(l);
 		return ret == -ENOMEM ? ret : ctl_err_input(ret);
 	}
+	lan_cidr_warnings(*p);
 	return 0;
 }
 

@@ -143,8 +143,9 @@ wait_host() {	# MAC HOST: within 3 s
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 	daemon --policy "$POL" --metrics off 2>"$LOG" &
 DPID=$!
-for _ in $(seq 100); do grep -q 'ready:' "$LOG" && break; sleep 0.05; done
-grep -q 'ready:' "$LOG" && ok "daemon ready" || fail "daemon ready" "$(cat "$LOG")"
+# its up loads and verifies the programs: seconds, more on a loaded machine
+ready() { grep -q 'ready:' "$LOG"; }
+wait_until $(scaled 60000) ready && ok "daemon ready" || fail "daemon ready" "$(cat "$LOG")"
 out=$(cd "$BH_TMP" && bh apply "$POL" --leases b.leases 2>&1) && ok "apply --leases b.leases (relative)" ||
 	fail "apply --leases b.leases" "$out"
 check "... binds b.leases' lease once" wait_host 02:00:00:00:00:62 host-b
@@ -190,4 +191,19 @@ assert s['up'] is False and s['quarantine_saved'][0]['mac']=='02:00:00:00:00:31'
 rc_is 0 "devices after down: the fridge isolated at up" "^02:00:00:00:00:31 .* at up " bh devices
 rc_is 0 "release while down" "released" bh release fridge
 check "status --json after down and release: {\"up\":false}" test "$(bh status --json)" = '{"up":false}'
+
+# a rule to a CIDR inside the bridge's own prefix never matches a device: a
+# warning with its place; one to the internet says nothing
+LP=$BH_TMP/lan-cidr.yaml
+sed 's|to: 203.0.113.0/24, proto: tcp, ports: \[443\]|to: 192.168.50.16/28, proto: tcp, ports: [443]|' "$P" > "$LP"
+line=$(grep -n '192.168.50.16/28' "$LP" | cut -d: -f1)
+rc_is 0 "check: a rule to 192.168.50.16/28 (inside br-lan's 192.168.50.0/24) is a warning, exit 0" \
+	"warning: $LP:$line:[0-9]+: 192.168.50.16/28 lies inside the bridge's own prefix \(192.168.50.1/24\)" \
+	bh check "$LP"
+out=$(bh check "$P" 2>&1)
+if grep -q "lies inside" <<<"$out"; then
+	fail "check of the demo policy (rules to the internet): no such warning" "$out"
+else
+	ok "check of the demo policy (rules to the internet): no such warning"
+fi
 tap_done
