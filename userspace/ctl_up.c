@@ -399,6 +399,25 @@ out:
 
 /* ---- apply ------------------------------------------------------------------ */
 
+/*
+ * Up, with some of this version's maps not pinned: an up by an earlier
+ * version (the maps it had are, and the state dir says up).
+ */
+static bool older_maps(const struct bh_ctx *ctx)
+{
+	struct bh_kv *kv = NULL;
+	char path[PATH_MAX];
+	size_t nkv = 0;
+	bool up;
+
+	snprintf(path, sizeof(path), "%s/maps/bh_policy", ctx->pin_dir);
+	if (access(path, F_OK))
+		return false;
+	up = !bh_kv_load(ctx->state_dir, BH_STATE_UP, &kv, &nkv);
+	free(kv);
+	return up;
+}
+
 int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 {
 	struct bh_topology topo = {};
@@ -421,6 +440,15 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 		goto out;
 	}
 	ret = bh_ctl_maps_open("apply", ctx, &m);
+	if (!ret && older_maps(ctx)) {
+		/* up by a version with fewer maps: the full path pins the new
+		 * ones and updates the links in place, as up does */
+		mode = bh_applied_mode(ctx, BH_MODE_AUTO);
+		bh_err("apply: the maps in %s/maps are an earlier version's: loading this version's programs and maps (no gap)",
+		       ctx->pin_dir);
+		ret = bring_up(ctx, mode, path, p, &c, &l, r);
+		goto out;
+	}
 	if (ret <= 0) {
 		if (!ret) {
 			bh_err("apply: Bulkhead is not up (no maps in %s); use 'bulkhead up -c %s'",

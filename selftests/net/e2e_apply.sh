@@ -148,6 +148,18 @@ if command -v bpftool >/dev/null; then
 	check "after the migration: the demo policy is enforced" enforces_demo
 	out=$(bh isolate 02:00:00:00:00:31 2>&1) && out=$(bh release 02:00:00:00:00:31 2>&1)
 	check "after the migration: isolate and release work" test $? = 0
+	# an earlier version's up pinned fewer maps: apply moves to this version
+	rm -f "$BH_PIN/maps/bh_flow" "$BH_PIN/maps/bh_flowstat" "$BH_PIN/maps/bh_detect"
+	out=$(bh apply "$BH_SRC/policies/demo.yaml" 2>&1)
+	rc=$?
+	if [ $rc = 0 ] && grep -q "an earlier version's: loading this version's" <<<"$out"; then
+		ok "apply over an earlier version's maps (no bh_flow): exit 0, says so"
+	else
+		fail "apply over an earlier version's maps (no bh_flow): exit 0, says so" "exit $rc: $out"
+	fi
+	check "... the maps it lacked are pinned" \
+		test -e "$BH_PIN/maps/bh_flow" -a -e "$BH_PIN/maps/bh_flowstat" -a -e "$BH_PIN/maps/bh_detect"
+	check "... and the demo policy is enforced" enforces_demo
 else
 	skip "stale pins from an older layout" "bpftool not installed"
 fi
