@@ -221,10 +221,11 @@ static const struct bh_cmd_spec diff_spec = {
 	.max_args = 1,
 	.help =
 	"Compares POLICY with the applied policy (its copy in the state dir):\n"
-	"interfaces, defaults, groups (added, removed, internet default), members\n"
-	"by MAC (+ added, - removed, > moved to another group, ~ name or ip\n"
-	"changed), rules by content, not position (+ added, - removed, ~ a named\n"
-	"rule whose content changed, or a rule renamed) and quarantine.allow.\n"
+	"interfaces, defaults (audit mode among them), groups (added, removed,\n"
+	"internet default, audit), members by MAC (+ added, - removed, > moved to\n"
+	"another group, ~ name or ip changed), rules by content, not position\n"
+	"(+ added, - removed, ~ a named rule whose content changed, or a rule\n"
+	"renamed), quarantine.allow, dhcp.leases, flows: and detect:.\n"
 	"Changes nothing. Exit status 0 with or without changes; 1 when POLICY\n"
 	"does not validate (FILE:LINE:COL errors) or Bulkhead is not up.\n"
 	"Example: bulkhead diff /etc/bulkhead/policy.yaml.new\n",

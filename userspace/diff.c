@@ -16,7 +16,9 @@
 #include <netinet/in.h>
 
 #include "bulkhead_abi.h"
+#include "detect.h"
 #include "diff.h"
+#include "flowlog.h"
 #include "json.h"
 
 static const char *const section_names[BH_DS_MAX] = {
@@ -27,6 +29,8 @@ static const char *const section_names[BH_DS_MAX] = {
 	[BH_DS_RULES] = "rules",
 	[BH_DS_QUARANTINE] = "quarantine",
 	[BH_DS_DHCP] = "dhcp",
+	[BH_DS_FLOWS] = "flows",
+	[BH_DS_DETECT] = "detect",
 };
 
 const char *bh_diff_section_name(enum bh_diff_section s)
@@ -296,6 +300,9 @@ static int diff_defaults(struct bh_diff *d, const struct bh_policy *a,
 	if (!ret && strcmp(ua, ub))
 		ret = add_item(d, BH_DS_DEFAULTS, BH_DO_CHANGE, "defaults.unknown", NULL,
 			       ua, ub);
+	if (!ret && a->audit != b->audit)
+		ret = add_item(d, BH_DS_DEFAULTS, BH_DO_CHANGE, "defaults.mode", NULL,
+			       a->audit ? "audit" : "enforce", b->audit ? "audit" : "enforce");
 	return ret;
 }
 
@@ -315,13 +322,131 @@ static int diff_groups(struct bh_diff *d, const struct bh_policy *a,
 		if (g < 0) {
 			ret = add_item(d, BH_DS_GROUPS, BH_DO_ADD, b->groups[i].name,
 				       NULL, NULL, NULL);
-		} else if (a->groups[g].internet != b->groups[i].internet) {
+			continue;
+		}
+		if (a->groups[g].internet != b->groups[i].internet) {
 			snprintf(key, sizeof(key), "groups.%s.internet", b->groups[i].name);
 			ret = add_item(d, BH_DS_GROUPS, BH_DO_CHANGE, key, NULL,
 				       act_name(a->groups[g].internet),
 				       act_name(b->groups[i].internet));
 		}
+		if (!ret && a->groups[g].audit != b->groups[i].audit) {
+			snprintf(key, sizeof(key), "groups.%s.audit", b->groups[i].name);
+			ret = add_item(d, BH_DS_GROUPS, BH_DO_CHANGE, key, NULL,
+				       a->groups[g].audit ? "true" : "false",
+				       b->groups[i].audit ? "true" : "false");
+		}
 	}
+	return ret;
+}
+
+/* flows: as given; 0 (not given) is the default, said as such */
+static int diff_flows(struct bh_diff *d, const struct bh_policy *a,
+		      const struct bh_policy *b)
+{
+	const struct bh_flows_def *fa = &a->flows, *fb = &b->flows;
+	char va[32], vb[32];
+	int ret = 0;
+
+#define FLOWS_KEY(field, key, fmt, def)							\
+	if (!ret && fa->field != fb->field) {						\
+		snprintf(va, sizeof(va), fmt, (unsigned long long)(fa->field ?: (def)));	\
+		snprintf(vb, sizeof(vb), fmt, (unsigned long long)(fb->field ?: (def)));	\
+		ret = add_item(d, BH_DS_FLOWS, BH_DO_CHANGE, key, NULL, va, vb);	\
+	}
+	FLOWS_KEY(max, "flows.max", "%llu", BH_MAX_FLOWS)
+	FLOWS_KEY(keep_days, "flows.keep", "%llud", BH_FLOWS_KEEP_DAYS)
+	FLOWS_KEY(bytes, "flows.bytes", "%llu bytes", BH_FLOWS_MAX_BYTES)
+#undef FLOWS_KEY
+	return ret;
+}
+
+/* one signal's settings as text; "off" when neither level is set */
+static void sigpol_text(const struct bh_det_sigpol *s, char *buf, size_t len)
+{
+	char dur[32] = "";
+
+	if (!s->watch && !s->act) {
+		snprintf(buf, len, "off");
+		return;
+	}
+	if (s->action == BH_DACT_ISOLATE && s->duration)
+		snprintf(dur, sizeof(dur), " for %llus", (unsigned long long)s->duration);
+	snprintf(buf, len, "watch %u, act %u, window %llus, %s%s%s", s->watch, s->act,
+		 (unsigned long long)s->window,
+		 s->action == BH_DACT_ISOLATE ? "isolate" : "alert",
+		 s->action == BH_DACT_ISOLATE && s->qlevel == BH_QLVL_LAN ? " (lan)" : "", dur);
+}
+
+/* the exemptions as text: group names (ids differ between policies), then MACs */
+static void exempt_text(const struct bh_detect_policy *x, const struct bh_policy *p,
+			char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < x->n_exempt_groups && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      p->groups[x->exempt_groups[i]].name);
+	for (size_t i = 0; i < x->n_exempt_macs && n < len; i++) {
+		const __u8 *m = x->exempt_macs[i];
+
+		n += (size_t)snprintf(buf + n, len - n, "%s%02x:%02x:%02x:%02x:%02x:%02x",
+				      n ? "," : "", m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+	if (!n)
+		snprintf(buf, len, "(none)");
+}
+
+static void ports_text(const __u16 *ports, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < BH_DET_PORTS && ports[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", n ? "," : "", ports[i]);
+	if (!n)
+		snprintf(buf, len, "(none)");
+}
+
+static int diff_detect(struct bh_diff *d, const struct bh_policy *a,
+		       const struct bh_policy *b)
+{
+	struct bh_detect_policy off;
+	const struct bh_detect_policy *x, *y;
+	char key[64], va[128], vb[128];
+	int ret = 0;
+
+	bh_detect_defaults(&off);
+	x = a->detect && a->detect->on ? a->detect : &off;
+	y = b->detect && b->detect->on ? b->detect : &off;
+	if (x == y)
+		return 0;
+	if (x->on != y->on)
+		ret = add_item(d, BH_DS_DETECT, x->on ? BH_DO_REMOVE : BH_DO_ADD, "detect",
+			       NULL, NULL, NULL);
+	for (unsigned int k = 0; k < BH_DET_KINDS && !ret; k++) {
+		sigpol_text(&x->sig[k], va, sizeof(va));
+		sigpol_text(&y->sig[k], vb, sizeof(vb));
+		if (!strcmp(va, vb))
+			continue;
+		snprintf(key, sizeof(key), "detect.%s", bh_det_kind_key(k));
+		ret = add_item(d, BH_DS_DETECT, BH_DO_CHANGE, key, NULL, va, vb);
+	}
+	if (!ret && (!x->blocklist != !y->blocklist ||
+		     (x->blocklist && strcmp(x->blocklist, y->blocklist))))
+		ret = add_item(d, BH_DS_DETECT, BH_DO_CHANGE, "detect.blocklist.file", NULL,
+			       x->blocklist ? x->blocklist : "(none)",
+			       y->blocklist ? y->blocklist : "(none)");
+	ports_text(x->telnet_ports, va, sizeof(va));
+	ports_text(y->telnet_ports, vb, sizeof(vb));
+	if (!ret && strcmp(va, vb))
+		ret = add_item(d, BH_DS_DETECT, BH_DO_CHANGE, "detect.telnet.ports", NULL, va, vb);
+	exempt_text(x, a, va, sizeof(va));
+	exempt_text(y, b, vb, sizeof(vb));
+	if (!ret && strcmp(va, vb))
+		ret = add_item(d, BH_DS_DETECT, BH_DO_CHANGE, "detect.exempt", NULL, va, vb);
+	bh_detect_policy_free(&off);
 	return ret;
 }
 
@@ -519,6 +644,10 @@ int bh_policy_diff(const struct bh_policy *from, const struct bh_policy *to,
 		ret = add_item(out, BH_DS_DHCP, BH_DO_CHANGE, "dhcp.leases", NULL,
 			       from->dhcp_leases ? from->dhcp_leases : "(none)",
 			       to->dhcp_leases ? to->dhcp_leases : "(none)");
+	if (!ret)
+		ret = diff_flows(out, from, to);
+	if (!ret)
+		ret = diff_detect(out, from, to);
 	if (ret) {
 		bh_diff_free(out);
 		return ret;
@@ -567,7 +696,7 @@ static void print_item(FILE *f, const struct bh_diff_item *it)
 			fprintf(f, " (%s)", it->name);
 		break;
 	default:
-		if (it->op == BH_DO_CHANGE)
+		if (it->op == BH_DO_CHANGE && it->old && it->new)
 			fprintf(f, ": %s -> %s", it->old, it->new);
 		break;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * diff.h - what changes from one policy to another (`bulkhead diff`):
- * groups, members (by MAC), rules (by content, not by position), defaults,
- * interfaces and quarantine.allow. Pure: no kernel, no files.
+ * groups, members (by MAC), rules (by content, not by position), defaults
+ * (audit mode among them), interfaces, quarantine.allow, dhcp.leases,
+ * flows: and detect:. Pure: no kernel, no files.
  */
 #ifndef BH_DIFF_H
 #define BH_DIFF_H
@@ -21,6 +22,8 @@ enum bh_diff_section {
 	BH_DS_RULES,
 	BH_DS_QUARANTINE,
 	BH_DS_DHCP,
+	BH_DS_FLOWS,
+	BH_DS_DETECT,
 	BH_DS_MAX,
 };
 

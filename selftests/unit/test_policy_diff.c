@@ -233,6 +233,77 @@ static void test_groups_defaults_quarantine(void **state)
 	bh_diff_free(&d);
 }
 
+/* what apply acts on beyond the rules: audit, flows:, detect: */
+static void test_audit_flows_detect(void **state)
+{
+	const char *a = BASE
+		"detect:\n"
+		"  port_scan: {watch: 8, act: 15, window: 5m, action: isolate}\n"
+		"  exempt: [nvr]\n";
+	const char *b =
+		"version: 1\n"
+		"interfaces: [br-lan]\n"
+		"defaults: {mode: audit}\n"
+		"groups:\n"
+		"  cameras:\n"
+		"    audit: true\n"
+		"    members:\n"
+		"      - {mac: \"02:00:00:00:00:11\", name: porch-cam, ip: [192.168.1.20]}\n"
+		"      - {mac: \"02:00:00:00:00:12\", name: yard-cam}\n"
+		"  nvr:\n"
+		"    members: [{mac: \"02:00:00:00:00:21\", name: nvr}]\n"
+		"  plugs:\n"
+		"    members: [{mac: \"02:00:00:00:00:31\"}]\n"
+		"rules:\n"
+		"  - {from: nvr, to: cameras, proto: tcp, ports: [554, \"8000-8010\"], name: rtsp}\n"
+		"  - {from: [cameras, nvr], to: internet, proto: tcp, ports: [443]}\n"
+		"flows: {max: 4096, keep: 3d}\n"
+		"detect:\n"
+		"  port_scan: {watch: 8, act: 20, window: 5m, action: isolate, duration: 1h}\n"
+		"  exempt: [plugs]\n";
+	const struct bh_diff_item *it;
+	struct bh_diff d;
+	char *text;
+
+	(void)state;
+	diff(a, b, &d, &text);
+	it = find(&d, BH_DS_DEFAULTS, BH_DO_CHANGE, "defaults.mode");
+	assert_non_null(it);
+	assert_string_equal(it->old, "enforce");
+	assert_string_equal(it->new, "audit");
+	it = find(&d, BH_DS_GROUPS, BH_DO_CHANGE, "groups.cameras.audit");
+	assert_non_null(it);
+	assert_string_equal(it->new, "true");
+	it = find(&d, BH_DS_FLOWS, BH_DO_CHANGE, "flows.max");
+	assert_non_null(it);
+	assert_string_equal(it->old, "16384");
+	assert_string_equal(it->new, "4096");
+	it = find(&d, BH_DS_FLOWS, BH_DO_CHANGE, "flows.keep");
+	assert_non_null(it);
+	assert_string_equal(it->new, "3d");
+	assert_null(find(&d, BH_DS_FLOWS, BH_DO_CHANGE, "flows.bytes"));
+	it = find(&d, BH_DS_DETECT, BH_DO_CHANGE, "detect.port_scan");
+	assert_non_null(it);
+	assert_string_equal(it->old, "watch 8, act 15, window 300s, isolate");
+	assert_string_equal(it->new, "watch 8, act 20, window 300s, isolate for 3600s");
+	it = find(&d, BH_DS_DETECT, BH_DO_CHANGE, "detect.exempt");
+	assert_non_null(it);
+	assert_string_equal(it->old, "nvr");
+	assert_string_equal(it->new, "plugs");
+	assert_null(find(&d, BH_DS_DETECT, BH_DO_ADD, "detect"));
+	assert_null(find(&d, BH_DS_DETECT, BH_DO_CHANGE, "detect.telnet.ports"));
+	assert_non_null(strstr(text, "detect:\n  ~ detect.port_scan: watch 8, act 15"));
+	free(text);
+	bh_diff_free(&d);
+
+	/* detect: taken away */
+	diff(a, BASE, &d, &text);
+	assert_non_null(find(&d, BH_DS_DETECT, BH_DO_REMOVE, "detect"));
+	assert_non_null(strstr(text, "detect"));
+	free(text);
+	bh_diff_free(&d);
+}
+
 static void test_rules(void **state)
 {
 	/* rtsp gets a port, the 443 rule goes, a deny comes, a rule is named */
@@ -388,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_duplicate_rules_counted),
 		cmocka_unit_test(test_rule_text_canonical),
+		cmocka_unit_test(test_audit_flows_detect),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_examples_against_each_other),
 	};
