@@ -83,17 +83,7 @@ static __noinline int bh_det_emit(const __u8 *smac, const __u8 *daddr, __u32 wha
 	sig = bpf_ringbuf_reserve(&bh_signals, sizeof(*sig), 0);
 	if (!sig)
 		return 0;
-	sig->time_ns = now;
-	__builtin_memcpy(sig->mac, smac, 6);
-	sig->kind = (__u8)((pd >> 2) & 7);
-	sig->level = (__u8)(pd & 3);
-	sig->count = (__u32)(pd >> 32);
-	sig->window_ms = (__u32)(pd >> 5) & 0x7ffffff;
-	sig->port = (__u16)(what >> 8);
-	sig->proto = (__u8)what;
-	sig->flags = (__u8)(what >> 24);
-	__builtin_memcpy(sig->addr, daddr, 16);
-	sig->pad = 0;
+	bh_det_signal_fill(sig, smac, daddr, what, now, pd);
 	bpf_ringbuf_submit(sig, 0);
 	return (int)(pd & 3);
 }

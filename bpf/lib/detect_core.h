@@ -12,6 +12,8 @@
  *   bh_det_note_state(cfg, st, daddr, what, now_ms)
  *                                           count it; the signal reached
  *                                           (BH_DET_PD) or 0
+ *   bh_det_signal_fill(sig, smac, daddr, what, now, pd)
+ *                                           the struct bh_det_signal of @pd
  *   bh_det_fired(st, pd, level, now_ms)     the signal was sent: mark it
  */
 #ifndef BH_LIB_DETECT_CORE_H
@@ -308,6 +310,24 @@ static __always_inline __u64 bh_det_note_state(const struct bh_det_cfg *cfg,
 			pd = sp;
 	}
 	return pd;
+}
+
+/* The signal @pd of the device @smac's attempt (@what, to @daddr) at @now ns. */
+static __always_inline void bh_det_signal_fill(struct bh_det_signal *sig, const __u8 *smac,
+					       const __u8 *daddr, __u32 what, __u64 now,
+					       __u64 pd)
+{
+	sig->time_ns = now;
+	__builtin_memcpy(sig->mac, smac, 6);
+	sig->kind = (__u8)((pd >> 2) & 7);
+	sig->level = (__u8)(pd & 3);
+	sig->count = (__u32)(pd >> 32);
+	sig->window_ms = (__u32)(pd >> 5) & 0x7ffffff;
+	sig->port = (__u16)(what >> 8);
+	sig->proto = (__u8)what;
+	sig->flags = (__u8)(what >> 24);
+	__builtin_memcpy(sig->addr, daddr, 16);
+	sig->pad = 0;
 }
 
 /* The signal @pd went out at @level (its kind fires once per window). */
