@@ -294,15 +294,17 @@ static __always_inline __u64 bh_det_note_state(const struct bh_det_cfg *cfg,
 					       __u32 what, __u32 now_ms)
 {
 	__u64 pd = 0;
+	__u32 n;
 
-	if (what & BH_DETN_DROP)
-		pd = bh_det_check(cfg, st, pd, BH_DET_DENY_RATE,
-				  bh_det_count(&st->deny, now_ms, cfg->thr[BH_DET_DENY_RATE].window_ms),
-				  st->deny.start_ms, now_ms);
-	if (what & BH_DETN_BLOCK)
-		pd = bh_det_check(cfg, st, pd, BH_DET_BLOCK,
-				  bh_det_count(&st->block, now_ms, cfg->thr[BH_DET_BLOCK].window_ms),
-				  st->block.start_ms, now_ms);
+	/* the count first: it may start the window (arguments have no order) */
+	if (what & BH_DETN_DROP) {
+		n = bh_det_count(&st->deny, now_ms, cfg->thr[BH_DET_DENY_RATE].window_ms);
+		pd = bh_det_check(cfg, st, pd, BH_DET_DENY_RATE, n, st->deny.start_ms, now_ms);
+	}
+	if (what & BH_DETN_BLOCK) {
+		n = bh_det_count(&st->block, now_ms, cfg->thr[BH_DET_BLOCK].window_ms);
+		pd = bh_det_check(cfg, st, pd, BH_DET_BLOCK, n, st->block.start_ms, now_ms);
+	}
 	if (what & BH_DETN_NEW) {
 		__u64 sp = bh_det_scans(cfg, st, daddr, what, now_ms);
 

@@ -177,6 +177,7 @@ static void test_telnet_and_block(void **state)
 	assert_int_equal(lvl, BH_DET_ACT);
 	assert_int_equal(sig.kind, BH_DET_BLOCK);
 	assert_int_equal(sig.count, 1);
+	assert_int_equal(sig.window_ms, 0);	/* the attempt starts its window */
 	assert_memory_equal(sig.addr, a, 16);
 	/* off: nothing counted */
 	cfg.flags = 0;
