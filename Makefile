@@ -81,7 +81,7 @@ insns: $(BUILD)/bpf/bulkhead.bpf.o
 	$(Q)sh bench/insns.sh $<
 
 # ---- controller -----------------------------------------------------------
-$(BUILD)/userspace/%.o: userspace/%.c userspace/*.h bpf/bulkhead_abi.h $(BPF_SKELS) | $(BUILD)/userspace
+$(BUILD)/userspace/%.o: userspace/%.c userspace/*.h bpf/bulkhead_abi.h bpf/lib/detect_core.h $(BPF_SKELS) | $(BUILD)/userspace
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -112,7 +112,7 @@ $(BUILD)/selftests/%.o: selftests/%.c $(TEST_HDRS) userspace/*.h bpf/bulkhead_ab
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Iselftests/prog -I$(BUILD)/selftests/prog -c $< -o $@
 
-$(BUILD)/asan/%.o: %.c $(TEST_HDRS) userspace/*.h bpf/bulkhead_abi.h
+$(BUILD)/asan/%.o: %.c $(TEST_HDRS) userspace/*.h bpf/bulkhead_abi.h bpf/lib/detect_core.h
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -Iselftests/prog -c $< -o $@

@@ -18,8 +18,10 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include "blocklist.h"
 #include "ctl.h"
 #include "ctl_int.h"
+#include "detect.h"
 #include "guard.h"
 #include "json.h"
 #include "kernel.h"
@@ -464,10 +466,39 @@ int ctl_save_applied(const struct bh_ctx *ctx, const char *path, const char *mod
 
 /* ---- nftables ------------------------------------------------------------------ */
 
+/*
+ * --mode nft with a blocklist: the file read into @bl, as the tables'
+ * sets block4/block6 (each rewrite of the tables reads it: the daemon's
+ * reload of a changed file is one). A file that cannot be read leaves the
+ * sets empty, with a warning.
+ */
+static const struct bh_blocklist *nft_blocklist(const struct bh_policy *p,
+						struct bh_blocklist *bl)
+{
+	const struct bh_detect_policy *dp = p ? p->detect : NULL;
+	struct bh_diag *d;
+	int ret;
+
+	if (!dp || !dp->on || !dp->blocklist)
+		return NULL;
+	d = calloc(1, sizeof(*d));	/* BH_DIAG_MAX messages: not on the stack */
+	if (!d)
+		return NULL;
+	ret = bh_blocklist_read(dp->blocklist, bl, d);
+	free(d);
+	if (ret) {
+		bh_err("warning: blocklist %s: %s; table inet bulkhead has no blocklist entries",
+		       dp->blocklist, strerror(-ret));
+		return NULL;
+	}
+	return bl;
+}
+
 int ctl_nft_sync(const struct bh_maps *m, const struct bh_policy *p,
 		 const struct bh_compiled *c, const struct bh_topology *topo)
 {
 	struct bh_nft_spec spec = { .p = p, .c = c, .topo = topo };
+	struct bh_blocklist bl = {};
 	struct bh_mac_key cur, next;
 	struct bh_active act = {};
 	struct bh_config cfg = {};
@@ -508,7 +539,9 @@ int ctl_nft_sync(const struct bh_maps *m, const struct bh_policy *p,
 	spec.quarantine_lan = (const __u8 (*)[6])(macs + n);
 	spec.n_quarantine_lan = n_lan;
 	spec.qallow = c ? c->cfg.qallow : cfg.qallow;
+	spec.block = nft_blocklist(p, &bl);
 	ret = bh_nft_sync(&spec);
+	bh_blocklist_free(&bl);
 	free(macs);
 	return ret;
 }

@@ -293,6 +293,17 @@ int bh_blocklist_reload(const struct bh_ctx *ctx, const char *path, size_t *entr
 		/* no cached allow of a now listed address outlives the load */
 		ret = bh_dp_invalidate(&m);
 	}
+	/* --mode nft: the tables' sets block4/block6, read from the file
+	 * again, in one transaction (no address listed before and after is
+	 * ever unlisted in between) */
+	if (!ret && bh_applied_mode(ctx, BH_MODE_AUTO) == BH_MODE_NFT) {
+		ret = ctl_nft_sync_applied(ctx, &m);
+		if (ret) {
+			bh_err("blocklist %s: cannot update the nftables tables: %s", path,
+			       strerror(-ret));
+			ret = ctl_err_system(ret);
+		}
+	}
 	bh_maps_close(&m);
 	*entries = b.n;
 out:

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -20,7 +22,10 @@
 #include "daemon.h"
 #include "detect.h"
 #include "detector.h"
+#include "dettab.h"
 #include "events.h"
+#include "nflog.h"
+#include "nft.h"
 
 struct bh_detector {
 	const struct bh_ctx *ctx;
@@ -36,6 +41,17 @@ struct bh_detector {
 	bool bload;		/* read it now */
 	long long bload_at;	/* CLOCK_MONOTONIC ms; 0: not due */
 	long long prune_at;	/* next look at the grace periods */
+	/*
+	 * --mode nft: the attempts of NFLOG group BH_NFLOG_DET_GROUP counted
+	 * here, with the thresholds and salt of the pinned bh_detect_cfg
+	 */
+	struct bh_nflog *nf;
+	struct bh_dettab *tab;
+	struct bh_det_cfg cfg;
+	struct bh_grace *grace;	/* as last read: a new grace period forgets its device */
+	size_t n_grace;
+	struct timespec grace_mtime;
+	int efd;		/* epoll: the ring's epoll fd and the NFLOG socket */
 	struct bh_detector_stats st;
 };
 
@@ -176,6 +192,14 @@ static __u32 map_id(int fd)
 	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }
 
+static void epoll_add(struct bh_detector *det, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (fd >= 0 && epoll_ctl(det->efd, EPOLL_CTL_ADD, fd, &ev) && errno != EEXIST)
+		bh_dlog("detection: epoll: %s", strerror(errno));
+}
+
 /* The ring as pinned now: kept when it is the same map. */
 static void ring_open(struct bh_detector *det)
 {
@@ -198,6 +222,126 @@ static void ring_open(struct bh_detector *det)
 	}
 	det->ring_fd = fd;
 	det->quar_fd = pinned(det, "bh_quarantine");
+	epoll_add(det, ring_buffer__epoll_fd(det->rb));
+}
+
+/* ---- --mode nft: the attempts of the NFLOG group ---------------------------------- */
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void nft_close(struct bh_detector *det)
+{
+	bh_nflog_close(det->nf);	/* its fd leaves the epoll set as it closes */
+	bh_dettab_free(det->tab);
+	free(det->grace);
+	det->nf = NULL;
+	det->tab = NULL;
+	det->grace = NULL;
+	det->n_grace = 0;
+	memset(&det->grace_mtime, 0, sizeof(det->grace_mtime));
+}
+
+/*
+ * Detection in --mode nft: the group bound and the table kept while the
+ * policy in force detects; the thresholds and salt as `up` wrote them
+ * into the pinned bh_detect_cfg (the table starts afresh when they change).
+ */
+static void nft_open(struct bh_detector *det, bool on)
+{
+	struct bh_det_cfg cfg = {};
+	__u32 zero = 0;
+	int fd, ret;
+
+	fd = on ? pinned(det, "bh_detect_cfg") : -1;
+	if (fd >= 0 && bpf_map_lookup_elem(fd, &zero, &cfg))
+		memset(&cfg, 0, sizeof(cfg));
+	if (fd >= 0)
+		close(fd);
+	if (!(cfg.flags & BH_DETC_ON)) {
+		nft_close(det);
+		return;
+	}
+	if (!det->tab && bh_dettab_new(&det->tab, BH_MAX_DETECT)) {
+		bh_dlog("detection: no memory for --mode nft's device table");
+		return;
+	}
+	if (memcmp(&cfg, &det->cfg, sizeof(cfg)))
+		bh_dettab_clear(det->tab);
+	det->cfg = cfg;
+	if (det->nf)
+		return;
+	ret = bh_nflog_open(&det->nf, BH_NFLOG_DET_GROUP);
+	if (ret) {
+		bh_dlog("detection: NFLOG group %u: %s: nothing is detected in --mode nft",
+			BH_NFLOG_DET_GROUP, strerror(-ret));
+		return;
+	}
+	epoll_add(det, bh_nflog_fd(det->nf));
+	bh_dlog("detection: reading NFLOG group %u (--mode nft)", BH_NFLOG_DET_GROUP);
+}
+
+/*
+ * `release --for` (another process) starts a grace period and forgets the
+ * device's state in bh_detect; here its entry in the table. The file is
+ * read again when it changed.
+ */
+static void nft_grace_look(struct bh_detector *det)
+{
+	struct bh_grace *g = NULL;
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", det->ctx->state_dir, BH_GRACE_FILE);
+	if (stat(path, &sb))
+		memset(&sb, 0, sizeof(sb));
+	if (sb.st_mtim.tv_sec == det->grace_mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == det->grace_mtime.tv_nsec)
+		return;
+	det->grace_mtime = sb.st_mtim;
+	if (bh_grace_read(det->ctx, (__u64)time(NULL), &g, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < det->n_grace && !seen; j++)
+			seen = !memcmp(det->grace[j].mac, g[i].mac, 6) &&
+			       det->grace[j].until == g[i].until;
+		if (!seen)
+			bh_dettab_forget(det->tab, g[i].mac);
+	}
+	free(det->grace);
+	det->grace = g;
+	det->n_grace = n;
+}
+
+static int ring_cb(void *ctx, void *data, size_t size);
+
+/* One attempt: counted; a signal goes the way of the ring's. */
+static void nft_attempt(void *arg, const struct bh_nflog_det *d)
+{
+	struct bh_detector *det = arg;
+	struct bh_det_signal sig;
+
+	if (!det->tab)
+		return;
+	det->st.nft_attempts++;
+	if (bh_dettab_note(det->tab, &det->cfg, d->mac, d->daddr, d->what, mono_ns(), &sig))
+		ring_cb(det, &sig, sizeof(sig));
+}
+
+static int nft_consume(struct bh_detector *det)
+{
+	if (!det->nf)
+		return 0;
+	nft_grace_look(det);
+	return bh_nflog_read_det(det->nf, nft_attempt, det);
 }
 
 /* ---- the blocklist file -------------------------------------------------------- */
@@ -280,6 +424,7 @@ static void look(struct bh_detector *det)
 	det->pol = bh_applied_policy(det->ctx);
 	ring_open(det);
 	dp = policy_detect(det->pol);
+	nft_open(det, dp->on && bh_applied_mode(det->ctx, BH_MODE_AUTO) == BH_MODE_NFT);
 	snprintf(old, sizeof(old), "%s", det->bpath);
 	block_watch(det, dp->on && dp->blocklist ? dp->blocklist : "");
 	/* `up` loaded the list; a changed file name is read here */
@@ -295,7 +440,7 @@ void bh_detector_refresh(struct bh_detector *det)
 
 int bh_detector_ring_fd(const struct bh_detector *det)
 {
-	return det && det->rb ? ring_buffer__epoll_fd(det->rb) : -1;
+	return det && (det->rb || det->nf) ? det->efd : -1;
 }
 
 int bh_detector_ino_fd(const struct bh_detector *det)
@@ -305,11 +450,17 @@ int bh_detector_ino_fd(const struct bh_detector *det)
 
 int bh_detector_consume(struct bh_detector *det)
 {
-	if (!det || !det->rb)
+	struct epoll_event ev[4];
+	int n;
+
+	if (!det || (!det->rb && !det->nf))
 		return 0;
 	if (det->stale)
 		look(det);
-	return det->rb ? ring_buffer__consume(det->rb) : 0;
+	/* what made efd readable is read below: take its events off */
+	epoll_wait(det->efd, ev, 4, 0);
+	n = nft_consume(det);
+	return n + (det->rb ? ring_buffer__consume(det->rb) : 0);
 }
 
 int bh_detector_timeout(const struct bh_detector *det)
@@ -358,9 +509,14 @@ int bh_detector_open(struct bh_detector **out, const struct bh_ctx *ctx,
 	det->ev = ev;
 	det->ring_fd = det->quar_fd = det->wd = -1;
 	det->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (det->ino < 0) {
+	det->efd = epoll_create1(EPOLL_CLOEXEC);
+	if (det->ino < 0 || det->efd < 0) {
 		int ret = -errno;
 
+		if (det->ino >= 0)
+			close(det->ino);
+		if (det->efd >= 0)
+			close(det->efd);
 		free(det);
 		return ret;
 	}
@@ -376,8 +532,10 @@ void bh_detector_close(struct bh_detector *det)
 	if (det->rb)
 		ring_buffer__consume(det->rb);
 	ring_close(det);
+	nft_close(det);
 	if (det->ino >= 0)
 		close(det->ino);
+	close(det->efd);
 	bh_policy_free(det->pol);
 	free(det);
 }

@@ -29,6 +29,7 @@ struct bh_detector_stats {
 	__u64 blocklist_loads;		/* reads of the blocklist file into the map */
 	__u64 blocklist_entries;	/* in force after the last load */
 	__u64 grace_periods;		/* running, at the last look */
+	__u64 nft_attempts;		/* --mode nft: attempts read from NFLOG */
 };
 
 /* @ev: where events go (may be NULL). 0 or -errno. */
@@ -37,10 +38,17 @@ int bh_detector_open(struct bh_detector **out, const struct bh_ctx *ctx,
 void bh_detector_close(struct bh_detector *det);
 /* The policy in force or the ports changed (apply, up, down): look again. */
 void bh_detector_refresh(struct bh_detector *det);
-/* fds to poll for POLLIN: the ring's epoll fd, the inotify fd; -1: none. */
+/*
+ * fds to poll for POLLIN: an epoll fd for the signal ring and, in --mode
+ * nft, the NFLOG group of attempts (BH_NFLOG_DET_GROUP); the inotify fd.
+ * -1: none.
+ */
 int bh_detector_ring_fd(const struct bh_detector *det);
 int bh_detector_ino_fd(const struct bh_detector *det);
-/* Read the ring: decide and act on each signal. Records read, or -errno. */
+/*
+ * Read the ring, and in --mode nft the attempts (counted in a table of
+ * their own, dettab.c): decide and act on each signal. Records read.
+ */
 int bh_detector_consume(struct bh_detector *det);
 /* Read the inotify fd (the blocklist file's directory). */
 void bh_detector_ino_read(struct bh_detector *det);

@@ -197,21 +197,24 @@ static void parse_arp(struct bh_event *e, const __u8 *p, size_t len)
 	bh_v4mapped(e->daddr, p + 24);
 }
 
-int bh_nflog_parse(const struct nlmsghdr *nlh, size_t len, struct bh_event *e)
+/* The attributes of one NFULNL_MSG_PACKET message, every length checked. */
+static int msg_attrs(const struct nlmsghdr *nlh, size_t len, const struct nlattr **tb)
 {
-	const struct nlattr *tb[NFULA_MAX + 1] = {};
-	const __u8 *pl;
-	size_t plen;
-
-	memset(e, 0, sizeof(*e));
 	if (len < sizeof(*nlh) || nlh->nlmsg_len > len ||
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)) ||
 	    nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
 		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0)
 		return -EINVAL;
-	if (!tb[NFULA_PREFIX] || parse_prefix(tb[NFULA_PREFIX], e))
-		return -EINVAL;
+	return 0;
+}
+
+/* The frame of a message: its MACs, ethertype, addresses and ports. */
+static void parse_frame(const struct nlattr **tb, struct bh_event *e)
+{
+	const __u8 *pl;
+	size_t plen;
+
 	if (tb[NFULA_PACKET_HDR] &&
 	    mnl_attr_get_payload_len(tb[NFULA_PACKET_HDR]) >= sizeof(struct nfulnl_msg_packet_hdr))
 		e->eth_proto = bh_be16(mnl_attr_get_payload(tb[NFULA_PACKET_HDR]));
@@ -237,7 +240,7 @@ int bh_nflog_parse(const struct nlmsghdr *nlh, size_t len, struct bh_event *e)
 				e->eth_proto = bh_be16(mnl_attr_get_payload(v));
 	}
 	if (!tb[NFULA_PAYLOAD])
-		return 0;
+		return;
 	pl = mnl_attr_get_payload(tb[NFULA_PAYLOAD]);
 	plen = mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]);
 	switch (e->eth_proto) {
@@ -251,6 +254,69 @@ int bh_nflog_parse(const struct nlmsghdr *nlh, size_t len, struct bh_event *e)
 		parse_arp(e, pl, plen);
 		break;
 	}
+}
+
+int bh_nflog_parse(const struct nlmsghdr *nlh, size_t len, struct bh_event *e)
+{
+	const struct nlattr *tb[NFULA_MAX + 1] = {};
+
+	memset(e, 0, sizeof(*e));
+	if (msg_attrs(nlh, len, tb))
+		return -EINVAL;
+	if (!tb[NFULA_PREFIX] || parse_prefix(tb[NFULA_PREFIX], e))
+		return -EINVAL;
+	parse_frame(tb, e);
+	return 0;
+}
+
+/* "bulkhead detect <what>" (nft_spec.h) -> its BH_DETN_* flags, or 0 */
+static __u32 det_prefix(const struct nlattr *a)
+{
+	static const struct {
+		const char *what;
+		__u32 flags;
+	} whats[] = {
+		{ "deny", BH_DETN_NEW | BH_DETN_DENIED },
+		{ "deny_inet", BH_DETN_NEW | BH_DETN_DENIED | BH_DETN_INTERNET },
+		{ "new", BH_DETN_NEW },
+		{ "block", BH_DETN_NEW | BH_DETN_BLOCK | BH_DETN_INTERNET },
+	};
+	const char *s = mnl_attr_get_payload(a);
+	size_t len = mnl_attr_get_payload_len(a), k = sizeof(BH_NFLOG_DET_PREFIX);
+
+	if (!memchr(s, '\0', len) || strncmp(s, BH_NFLOG_DET_PREFIX " ", k))
+		return 0;
+	for (size_t i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
+		if (!strcmp(s + k, whats[i].what))
+			return whats[i].flags;
+	return 0;
+}
+
+int bh_nflog_det_parse(const struct nlmsghdr *nlh, size_t len, struct bh_nflog_det *d)
+{
+	const struct nlattr *tb[NFULA_MAX + 1] = {};
+	struct bh_event e = {};
+	__u32 flags;
+	__u16 port = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (msg_attrs(nlh, len, tb) || !tb[NFULA_PREFIX])
+		return -EINVAL;
+	flags = det_prefix(tb[NFULA_PREFIX]);
+	if (!flags)
+		return -EINVAL;
+	parse_frame(tb, &e);
+	/* an attempt of a device over IP, its source MAC known */
+	if ((e.eth_proto != 0x0800 && e.eth_proto != 0x86dd) || !e.proto ||
+	    !memcmp(e.smac, "\0\0\0\0\0\0", 6))
+		return -EINVAL;
+	if (e.proto == IPPROTO_TCP || e.proto == IPPROTO_UDP)
+		port = e.dport;
+	if (e.is_v4)
+		flags |= BH_DETN_V4;
+	memcpy(d->mac, e.smac, 6);
+	memcpy(d->daddr, e.daddr, 16);
+	d->what = BH_DETN_WHAT(e.proto, port, flags);
 	return 0;
 }
 
@@ -418,7 +484,14 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-int bh_nflog_read(struct bh_nflog *nf, struct bh_events *ev)
+/*
+ * Read at most NFLOG_READS datagrams and call @msg for each message in
+ * them (@left: the bytes from it to the datagram's end). The messages
+ * read, or -errno.
+ */
+static int read_loop(struct bh_nflog *nf,
+		     int (*msg)(struct bh_nflog *nf, const struct nlmsghdr *nlh, size_t left,
+				void *arg), void *arg)
 {
 	int n = 0;
 
@@ -438,20 +511,55 @@ int bh_nflog_read(struct bh_nflog *nf, struct bh_events *ev)
 		left = (int)len;
 		nf->read.used = 0;
 		for (nlh = (const struct nlmsghdr *)nf->buf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nfgenmsg *g;
-			struct bh_event e;
-			__u64 frames;
-
-			if (bh_nflog_parse(nlh, (size_t)left, &e))
-				continue;
-			g = mnl_nlmsg_get_payload(nlh);
-			frames = frames_of(nf, g->nfgen_family, &e);
-			e.suppressed = frames > 1 ? (__u32)(frames - 1) : 0;
-			e.time_ns = mono_ns();	/* logged just now */
-			bh_events_add(ev, &e, frames);
-			n++;
-		}
+		     nlh = mnl_nlmsg_next(nlh, &left))
+			n += msg(nf, nlh, (size_t)left, arg);
 	}
 	return n;
+}
+
+/* a deny event into the events (struct bh_events *@arg) */
+static int deny_msg(struct bh_nflog *nf, const struct nlmsghdr *nlh, size_t left, void *arg)
+{
+	const struct nfgenmsg *g;
+	struct bh_event e;
+	__u64 frames;
+
+	if (bh_nflog_parse(nlh, left, &e))
+		return 0;
+	g = mnl_nlmsg_get_payload(nlh);
+	frames = frames_of(nf, g->nfgen_family, &e);
+	e.suppressed = frames > 1 ? (__u32)(frames - 1) : 0;
+	e.time_ns = mono_ns();	/* logged just now */
+	bh_events_add(arg, &e, frames);
+	return 1;
+}
+
+int bh_nflog_read(struct bh_nflog *nf, struct bh_events *ev)
+{
+	return read_loop(nf, deny_msg, ev);
+}
+
+struct det_arg {
+	void (*fn)(void *arg, const struct bh_nflog_det *d);
+	void *arg;
+};
+
+static int det_msg(struct bh_nflog *nf, const struct nlmsghdr *nlh, size_t left, void *arg)
+{
+	const struct det_arg *a = arg;
+	struct bh_nflog_det d;
+
+	(void)nf;
+	if (bh_nflog_det_parse(nlh, left, &d))
+		return 0;
+	a->fn(a->arg, &d);
+	return 1;
+}
+
+int bh_nflog_read_det(struct bh_nflog *nf,
+		      void (*fn)(void *arg, const struct bh_nflog_det *d), void *arg)
+{
+	struct det_arg a = { fn, arg };
+
+	return read_loop(nf, det_msg, &a);
 }

@@ -43,4 +43,27 @@ __u64 bh_nflog_lost(const struct bh_nflog *nf);
  */
 int bh_nflog_parse(const struct nlmsghdr *nlh, size_t len, struct bh_event *e);
 
+/* One detection message of --mode nft (group BH_NFLOG_DET_GROUP). */
+struct bh_nflog_det {
+	__u8 mac[6];		/* the device: the frame's source */
+	__u8 daddr[16];		/* its destination, v4-mapped for IPv4 */
+	__u32 what;		/* BH_DETN_WHAT(proto, dport, BH_DETN_*), as bh_detect_note() */
+};
+
+/*
+ * One NFULNL_MSG_PACKET message of group BH_NFLOG_DET_GROUP (prefix
+ * "bulkhead detect <what>", nft_spec.h; @len bytes at @nlh, untrusted) into
+ * @d. 0, or -EINVAL when it is not a well-formed detection message of an
+ * IP attempt with a source MAC. The port is the destination port of tcp
+ * and udp, 0 for other protocols (as the BPF programs note them).
+ */
+int bh_nflog_det_parse(const struct nlmsghdr *nlh, size_t len, struct bh_nflog_det *d);
+
+/*
+ * Read what is queued on @nf (bound to the detection group) and call @fn
+ * for each detection message. Returns the messages read, or -errno.
+ */
+int bh_nflog_read_det(struct bh_nflog *nf,
+		      void (*fn)(void *arg, const struct bh_nflog_det *d), void *arg);
+
 #endif /* BH_NFLOG_H */

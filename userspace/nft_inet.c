@@ -150,6 +150,7 @@ static void rule_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 		expr_counter_ref(r, chain);
 		if (deny) {
 			nft_rule_commit(t, r);
+			nft_det_deny_rule(t, s, chain, nft_det_rule_inet(s, (__u32)id));
 			nft_audit_head(t, s, chain, BH_R_DROP_RULE, (__u32)id, true);
 			nft_drop_tail(t, chain, BH_R_DROP_RULE, (__u32)id);
 			continue;
@@ -167,8 +168,12 @@ static void pair_rules_to(struct nft_tbl *t, const struct bh_nft_spec *s, __u32 
 			nft_pair_rules(t, s, chain, sg, dg, false);
 }
 
-static void default_verdict(struct nft_tbl *t, const char *chain, bool allow)
+/* @inet: toward the internet (a denied attempt there is no scan) */
+static void default_verdict(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
+			    bool allow, bool inet)
 {
+	if (!allow)
+		nft_det_deny_rule(t, s, chain, inet);
 	nft_add_rule(t, chain, allow ? "pass_default" : "drop_default",
 	       allow ? NF_ACCEPT : NF_DROP, NULL, NULL);
 }
@@ -252,14 +257,15 @@ static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 		nft_group_obj_name(s, "to_", g, NULL, chain, sizeof(chain));
 		ctmark_rule(t, chain, g);
 		pair_rules_to(t, s, g, chain);
-		default_verdict(t, chain, ew);
+		default_verdict(t, s, chain, ew, false);
 	}
 	pair_rules_to(t, s, BH_GRP_GATEWAY, "to_gateway");
-	default_verdict(t, "to_gateway", gw);
+	default_verdict(t, s, "to_gateway", gw, false);
 	pair_rules_to(t, s, BH_GRP_MULTICAST, "to_multicast");
-	default_verdict(t, "to_multicast", false);
+	default_verdict(t, s, "to_multicast", false, false);
 
-	/* the internet: the source group's prefixes, longest first */
+	/* the internet: the blocklist, then the source group's prefixes, longest first */
+	nft_det_block_rules(t, s, "internet");
 	for (size_t i = 0; i < s->c->n_inets; i++) {
 		__u32 dg = s->c->inets[i].v.dgroup;
 
@@ -308,7 +314,7 @@ static void destination_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 			nft_rule_commit(t, r);
 		}
 	}
-	default_verdict(t, "to_internet", false);
+	default_verdict(t, s, "to_internet", false, true);
 }
 
 /* ---- neighbour discovery --------------------------------------------------------- */
@@ -503,6 +509,8 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 	expr_cmp(r, REG32(8), NFT_CMP_NEQ, &bits, 4);
 	nft_counted_verdict(r, "pass_reply", NF_ACCEPT);
 	nft_rule_commit(t, r);
+	/* detection: a new tcp attempt to a worm port, whatever its verdict */
+	nft_det_worm_rule(t, s, ch);
 
 	/* where it goes: group-addressed frames by their IP destination */
 	for (int v4 = 1; v4 >= 0; v4--) {
@@ -561,6 +569,8 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_bound_set(t, s, true);
 	nft_bound_set(t, s, false);
 	nft_meter_sets(t, s, false);
+	if (nft_det_on(s))
+		nft_det_objects(t, s);
 
 	nft_chain(t, "prerouting", NF_INET_PRE_ROUTING, PRIO_INET_PRE);
 	nft_drop_chains(t, s);

@@ -359,6 +359,8 @@ void nft_drop_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
 			nft_rule_commit(t, r);
 			continue;
 		}
+		if (i == BH_R_DROP_BLOCK && t->family == NFPROTO_INET)
+			nft_det_block_log(t, s, bh_reason_names[i]);
 		nft_drop_tail(t, bh_reason_names[i], i, BH_RULE_DEFAULT);
 	}
 }

@@ -98,4 +98,14 @@ void nft_talk_chains(struct nft_tbl *t, const struct bh_nft_spec *s, const char 
 void nft_peer_rules(struct nft_tbl *t, const char *chain, bool v4, __u32 base,
 		    __u32 off, const char *ipmap, const char *macmap, const char *any);
 
+/* nft_detect.c: detection's sets, limit and log rules (table inet) */
+bool nft_det_on(const struct bh_nft_spec *s);
+void nft_det_objects(struct nft_tbl *t, const struct bh_nft_spec *s);
+void nft_det_worm_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain);
+void nft_det_deny_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
+		       bool inet);
+void nft_det_block_log(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain);
+void nft_det_block_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain);
+bool nft_det_rule_inet(const struct bh_nft_spec *s, __u32 id);
+
 #endif /* BH_NFT_POLICY_H */

@@ -14,6 +14,8 @@
 #include "../bpf/bulkhead_abi.h"
 #include "nl.h"
 
+struct bh_blocklist;
+
 #define BH_NFT_TABLE	"bulkhead"
 
 /* enum bh_reason -> its name: status, events and the nftables counters */
@@ -72,6 +74,23 @@ extern const char *const bh_reason_names[];
 #define BH_NFT_CTMARK_SHIFT	16
 #define BH_NFT_CTMARK_MASK	0xffff0000u
 #define BH_NFT_LEARN_MAX	65536
+/*
+ * --mode nft, detection (docs/detect.md; the policy has detect:): table
+ * inet logs new connection attempts to NFLOG group BH_NFLOG_DET_GROUP with
+ * the prefix "bulkhead detect <what>", where what is
+ *   deny       the policy denied it, toward the LAN (scans count it)
+ *   deny_inet  the policy denied it, toward the internet
+ *   new        tcp to a worm port (set det_ports), whatever the verdict
+ *   block      to an address of the blocklist (sets block4, block6), dropped
+ * behind one limit for all devices together (limit object det_cap:
+ * BH_NFT_DET_RATE/s, burst BH_NFT_DET_BURST), none per device or target:
+ * a scan must not hide behind a per-MAC limit as deny events do.
+ */
+#define BH_NFLOG_DET_GROUP	25193
+#define BH_NFLOG_DET_PREFIX	"bulkhead detect"
+#define BH_NFT_DET_CAP		"det_cap"
+#define BH_NFT_DET_RATE		4000
+#define BH_NFT_DET_BURST	1000
 
 struct bh_nft_spec {
 	const __u8 (*quarantine)[6];	/* the quarantined MACs (level full) */
@@ -83,6 +102,8 @@ struct bh_nft_spec {
 	const struct bh_policy *p;
 	const struct bh_compiled *c;
 	const struct bh_topology *topo;
+	/* --mode nft with detection: the blocklist in force (NULL: none) */
+	const struct bh_blocklist *block;
 };
 
 #endif /* BH_NFT_SPEC_H */

@@ -240,6 +240,80 @@ static void test_hostile(void **state)
 	}
 }
 
+/* detection messages (group BH_NFLOG_DET_GROUP): the flags of each prefix */
+static void test_detect_msgs(void **state)
+{
+	static const struct {
+		const char *prefix;
+		__u32 flags;
+	} ok[] = {
+		{ "bulkhead detect deny", BH_DETN_NEW | BH_DETN_DENIED },
+		{ "bulkhead detect deny_inet", BH_DETN_NEW | BH_DETN_DENIED | BH_DETN_INTERNET },
+		{ "bulkhead detect new", BH_DETN_NEW },
+		{ "bulkhead detect block", BH_DETN_NEW | BH_DETN_BLOCK | BH_DETN_INTERNET },
+	};
+	static const char *const bad[] = {
+		"bulkhead detect", "bulkhead detect ", "bulkhead detect denyx",
+		"bulkhead detect deny ", "bulkhead drop_rule 3", "bulkheaddetect deny", "",
+	};
+	struct bh_nflog_det d;
+	struct nlmsghdr *nlh;
+	struct bh_event e;
+	char buf[1024];
+	__u8 p[40];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, ok[i].prefix, 0x0800, IP4TCP,
+			  sizeof(IP4TCP));
+		assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), 0);
+		assert_memory_equal(d.mac, SMAC, 6);
+		assert_int_equal(d.daddr[10], 0xff);
+		assert_memory_equal(d.daddr + 12, IP4TCP + 16, 4);
+		assert_int_equal(d.what, BH_DETN_WHAT(IPPROTO_TCP, 554, ok[i].flags | BH_DETN_V4));
+		/* not a deny event */
+		assert_int_equal(bh_nflog_parse(nlh, nlh->nlmsg_len, &e), -EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, bad[i], 0x0800, IP4TCP, sizeof(IP4TCP));
+		assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
+	}
+	/* no prefix, no payload, ARP: no attempt of a device over IP */
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, NULL, 0x0800, IP4TCP, sizeof(IP4TCP));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect deny", 0x0800, NULL, 0);
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
+	nlh = msg(buf, sizeof(buf), NFPROTO_BRIDGE, "bulkhead detect deny", 0x0806, ARP,
+		  sizeof(ARP));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
+	/* an echo request: port 0, as the programs note it; UDP its port */
+	memcpy(p, IP4TCP, sizeof(p));
+	p[9] = IPPROTO_ICMP;
+	p[20] = 8;
+	p[24] = 0x12;
+	p[25] = 0x34;
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect deny", 0x0800, p, sizeof(p));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), 0);
+	assert_int_equal(d.what, BH_DETN_WHAT(IPPROTO_ICMP, 0,
+					      BH_DETN_NEW | BH_DETN_DENIED | BH_DETN_V4));
+	p[9] = IPPROTO_UDP;
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect deny", 0x0800, p, sizeof(p));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), 0);
+	assert_int_equal((d.what >> 8) & 0xffff, 554);
+	/* cut anywhere: never a read past the end (ASan) */
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect new", 0x0800, IP4TCP,
+		  sizeof(IP4TCP));
+	for (size_t len = 0; len <= nlh->nlmsg_len; len++) {
+		void *heap = malloc(len ? len : 1);
+
+		assert_non_null(heap);
+		memcpy(heap, buf, len);
+		if (!bh_nflog_det_parse(heap, len, &d))
+			assert_int_equal(len, nlh->nlmsg_len);
+		free(heap);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_exthdr),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_detect_msgs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
