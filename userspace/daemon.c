@@ -758,6 +758,7 @@ static int loop(struct daemon *d)
 		if (det_look)
 			bh_detector_refresh(d->det);
 		bh_detector_tick(d->det);
+		bh_nftflow_tick(d->nftflow, det_look || recheck);
 		bh_events_flush(d->ev, false);
 		if (now_ms() >= d->flow_at)
 			flows_drain(d);

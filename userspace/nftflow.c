@@ -53,6 +53,7 @@ struct bh_nftflow {
 	const struct bh_ctx *ctx;
 	struct mnl_socket *nl;
 	bool nft;			/* --mode nft is up */
+	bool joined;			/* in conntrack's event groups */
 	long long mode_at;		/* coarse monotonic ms of the last look */
 	struct bh_maps m;
 	bool maps;			/* m is open */
@@ -130,18 +131,14 @@ static bool env_lan(void *data, const __u8 a[16])
 }
 
 /*
- * Ready to record: --mode nft up (looked at once a second), its maps open
+ * Ready to record: --mode nft up (looked at at most once a second), its maps open
  * and the policy of the active epoch loaded. end() closes the maps.
  */
 static bool begin(struct bh_nftflow *nf)
 {
-	long long now = (long long)(coarse_ns() / 1000000);
 	__u32 epoch;
 
-	if (now - nf->mode_at >= MODE_RECHECK_MS || !nf->mode_at) {
-		nf->mode_at = now;
-		nf->nft = bh_nft_in_force(nf->ctx);
-	}
+	bh_nftflow_tick(nf, false);
 	if (!nf->nft)
 		return false;
 	if (bh_maps_open(nf->ctx->pin_dir, &nf->m))
@@ -334,11 +331,34 @@ static void acct_on(void)
 	close(fd);
 }
 
+/*
+ * Conntrack's events only while --mode nft is up: in the BPF modes the
+ * programs record, and a busy gateway's events would wake the daemon for
+ * nothing. 0 or -errno.
+ */
+static int join(struct bh_nftflow *nf, bool on)
+{
+	static const unsigned int g[] = { NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_DESTROY };
+	int opt = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+
+	if (on == nf->joined)
+		return 0;
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		unsigned int grp = g[i];
+
+		if (mnl_socket_setsockopt(nf->nl, opt, &grp, sizeof(grp)) && on)
+			return -errno;
+	}
+	nf->joined = on;
+	if (on)
+		acct_on();
+	return 0;
+}
+
 int bh_nftflow_open(struct bh_nftflow **out, const struct bh_ctx *ctx)
 {
 	struct bh_nftflow *nf;
 	int rcv = BH_NFTFLOW_RCVBUF, fd;
-	unsigned int g[] = { NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_DESTROY };
 	int ret;
 
 	*out = NULL;
@@ -357,16 +377,31 @@ int bh_nftflow_open(struct bh_nftflow **out, const struct bh_ctx *ctx)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
-		if (mnl_socket_setsockopt(nf->nl, NETLINK_ADD_MEMBERSHIP, &g[i], sizeof(g[i]))) {
-			ret = -errno;
-			bh_nftflow_close(nf);
-			return ret;
-		}
+	/* a socket that may join: this process has the right (CAP_NET_ADMIN) */
+	ret = join(nf, true);
+	if (!ret)
+		ret = join(nf, bh_nft_in_force(ctx));
+	if (ret) {
+		bh_nftflow_close(nf);
+		return ret;
 	}
-	acct_on();
+	nf->nft = nf->joined;
 	*out = nf;
 	return 0;
+}
+
+void bh_nftflow_tick(struct bh_nftflow *nf, bool now_too)
+{
+	long long now = (long long)(coarse_ns() / 1000000);
+
+	if (!nf || (!now_too && now - nf->mode_at < MODE_RECHECK_MS))
+		return;
+	nf->mode_at = now;
+	nf->nft = bh_nft_in_force(nf->ctx);
+	if (join(nf, nf->nft))
+		nf->nft = false;
+	if (!nf->nft)
+		memset(nf->t, 0, BH_NFTFLOW_TRACK * sizeof(*nf->t)), nf->n_t = 0;
 }
 
 void bh_nftflow_close(struct bh_nftflow *nf)

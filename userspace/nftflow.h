@@ -19,8 +19,16 @@
 
 struct bh_nftflow;
 
-/* Subscribe to conntrack's NEW and DESTROY events: 0 or -errno. */
+/*
+ * A socket for conntrack's NEW and DESTROY events, in their groups while
+ * --mode nft is up: 0 or -errno.
+ */
 int bh_nftflow_open(struct bh_nftflow **out, const struct bh_ctx *ctx);
+/*
+ * Look at the mode (at most once a second, or now when @now_too: Bulkhead
+ * came up, a policy was applied): join or leave the groups.
+ */
+void bh_nftflow_tick(struct bh_nftflow *nf, bool now_too);
 void bh_nftflow_close(struct bh_nftflow *nf);
 /* The socket to poll for POLLIN, or -1. */
 int bh_nftflow_fd(const struct bh_nftflow *nf);
