@@ -45,6 +45,7 @@
 
 struct ctent {
 	__u32 id;		/* 0: free */
+	bool seen;		/* in the dump under way */
 	struct bh_flow_key k;
 	__u64 packets, bytes;	/* added to the record so far */
 };
@@ -61,7 +62,8 @@ struct bh_nftflow {
 	__u32 epoch;			/* ... as of this bh_active.epoch */
 	struct ctent *t;		/* BH_NFTFLOW_TRACK, open addressing */
 	size_t n_t;
-	__u64 lost;
+	__u64 lost;			/* events lost, flows not followed */
+	__u64 lost_said;		/* ... as last logged */
 	char buf[NFTFLOW_BUF];
 };
 
@@ -104,30 +106,30 @@ static bool env_gw_ip(void *data, const __u8 a[16])
 {
 	struct bh_nftflow *nf = data;
 	struct bh_addr_key k;
-	__u8 v[64];
+	__u32 v;
 
 	memcpy(k.addr, a, 16);
-	return !bpf_map_lookup_elem(nf->m.gw_ip, &k, v);
+	return !bpf_map_lookup_elem(nf->m.gw_ip, &k, &v);
 }
 
 static bool env_gw_mac(void *data, const __u8 mac[6])
 {
 	struct bh_nftflow *nf = data;
 	struct bh_mac_key k = { 0 };
-	__u8 v[64];
+	__u32 v;
 
 	memcpy(k.mac, mac, 6);
-	return !bpf_map_lookup_elem(nf->m.gw_mac, &k, v);
+	return !bpf_map_lookup_elem(nf->m.gw_mac, &k, &v);
 }
 
 static bool env_lan(void *data, const __u8 a[16])
 {
 	struct bh_nftflow *nf = data;
 	struct bh_lan_key k = { .prefixlen = 128 };
-	__u8 v[64];
+	__u32 v;
 
 	memcpy(k.addr, a, 16);
-	return !bpf_map_lookup_elem(nf->m.lan, &k, v);
+	return !bpf_map_lookup_elem(nf->m.lan, &k, &v);
 }
 
 /*
@@ -285,6 +287,8 @@ static void ct_message(struct bh_nftflow *nf, const struct nlmsghdr *nlh, size_t
 	e = f.id ? ct_find(nf, f.id, false) : NULL;
 	if (dumped && !e)
 		return;
+	if (e)
+		e->seen = true;
 	if (!e) {
 		__u64 packets = 1, bytes = 0;	/* the opening packet, its size later */
 
@@ -477,16 +481,28 @@ void bh_nftflow_sync(struct bh_nftflow *nf)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
+	int ret;
 
 	if (!nf || !nf->n_t || !begin(nf))
 		goto out;
 	nl = bh_mnl_open(NETLINK_NETFILTER);
 	if (!nl)
 		goto out;
+	for (size_t i = 0; i < BH_NFTFLOW_TRACK; i++)
+		nf->t[i].seen = false;
 	nlh = bh_nfnl_hdr(buf, sizeof(buf), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
 			  NLM_F_REQUEST | NLM_F_DUMP, (__u32)time(NULL), 0);
-	bh_mnl_dump(nl, nlh, dump_cb, nf);
+	ret = bh_mnl_dump(nl, nlh, dump_cb, nf);
 	mnl_socket_close(nl);
+	/* entries the table no longer holds: their DESTROY was lost */
+	for (size_t i = 0; !ret && i < BH_NFTFLOW_TRACK; i++)
+		while (nf->t[i].id && !nf->t[i].seen)
+			ct_forget(nf, &nf->t[i]);
 out:
+	if (nf && nf->lost != nf->lost_said) {
+		bh_dlog("flow records: %llu conntrack events lost (socket full) or flows not followed (more than %d live) since the start: their counts are short",
+			(unsigned long long)nf->lost, BH_NFTFLOW_TRACK * 3 / 4);
+		nf->lost_said = nf->lost;
+	}
 	end(nf);
 }
