@@ -133,19 +133,16 @@ static bool env_lan(void *data, const __u8 a[16])
 }
 
 /*
- * Ready to record: --mode nft up (looked at at most once a second), its maps open
- * and the policy of the active epoch loaded. end() closes the maps.
+ * Ready to record: --mode nft up and its maps open (both looked at at most
+ * once a second, bh_nftflow_tick()), the policy of the active epoch loaded.
  */
 static bool begin(struct bh_nftflow *nf)
 {
 	__u32 epoch;
 
 	bh_nftflow_tick(nf, false);
-	if (!nf->nft)
+	if (!nf->nft || !nf->maps)
 		return false;
-	if (bh_maps_open(nf->ctx->pin_dir, &nf->m))
-		return false;
-	nf->maps = true;
 	active_gen(nf, &epoch);
 	if (!nf->p || epoch != nf->epoch) {
 		bh_policy_free(nf->p);
@@ -155,7 +152,7 @@ static bool begin(struct bh_nftflow *nf)
 	return true;
 }
 
-static void end(struct bh_nftflow *nf)
+static void maps_close(struct bh_nftflow *nf)
 {
 	if (nf->maps)
 		bh_maps_close(&nf->m);
@@ -404,7 +401,11 @@ void bh_nftflow_tick(struct bh_nftflow *nf, bool now_too)
 	nf->nft = bh_nft_in_force(nf->ctx);
 	if (join(nf, nf->nft))
 		nf->nft = false;
-	if (!nf->nft)
+	/* the maps again: a down and up since pinned new ones */
+	maps_close(nf);
+	if (nf->nft)
+		nf->maps = !bh_maps_open(nf->ctx->pin_dir, &nf->m);
+	else
 		memset(nf->t, 0, BH_NFTFLOW_TRACK * sizeof(*nf->t)), nf->n_t = 0;
 }
 
@@ -412,7 +413,7 @@ void bh_nftflow_close(struct bh_nftflow *nf)
 {
 	if (!nf)
 		return;
-	end(nf);
+	maps_close(nf);
 	if (nf->nl)
 		mnl_socket_close(nf->nl);
 	bh_policy_free(nf->p);
@@ -451,7 +452,6 @@ int bh_nftflow_read(struct bh_nftflow *nf)
 			n++;
 		}
 	}
-	end(nf);
 	return n;
 }
 
@@ -462,12 +462,10 @@ void bh_nftflow_event(void *data, const struct bh_event *e)
 	struct bh_flow_key k;
 
 	if (!nf || !begin(nf))
-		goto out;
+		return;
 	/* an IP packet audit passed is in its conntrack entry's counts */
 	if (!bh_flow_key_event(env_of(nf, &env), e, &k))
 		record(nf, &k, k.verdict == BH_FV_DROP || (k.flags & BH_FLOW_F_ARP), 0);
-out:
-	end(nf);
 }
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
@@ -504,5 +502,4 @@ out:
 			(unsigned long long)nf->lost, BH_NFTFLOW_TRACK * 3 / 4);
 		nf->lost_said = nf->lost;
 	}
-	end(nf);
 }
