@@ -666,8 +666,9 @@ _Static_assert(sizeof(struct bh_verdict) == 16, "bh_verdict");
  * bh_flow: LRU_HASH (BH_MAX_FLOWS entries by default; the policy's
  * flows.max sets max_entries before load), who talked to whom, aggregated:
  * (source device, destination device or class, protocol, server port,
- * verdict) -> first and last seen, packets, bytes. Written by BPF, read by
- * the daemon (userspace/flowlog.c), which never writes or deletes entries:
+ * verdict) -> first and last seen, packets, bytes. Written by BPF (in
+ * --mode nft, where no program runs, by the daemon: userspace/nftflow.c),
+ * read by the daemon (userspace/flowlog.c), which never deletes entries:
  * when the map is full the LRU evicts the least recently used entry, and
  * the daemon, which drains the map every BH_FLOW_DRAIN_SECS, keeps what it
  * had read of it. Device-initiated flows only: the key holds the

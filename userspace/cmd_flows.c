@@ -67,7 +67,7 @@ static void report_live(const char *cmd, const struct bh_ctx *ctx,
 		return;
 	}
 	if (!live->entries && bh_nft_in_force(ctx))
-		fprintf(stderr, "bulkhead: %s: Bulkhead runs in --mode nft, whose dataplane records no flows: the history holds what the BPF modes recorded\n",
+		fprintf(stderr, "bulkhead: %s: the flow map is empty: in --mode nft 'bulkhead daemon' records the flows (from conntrack and the deny events); none while it does not run\n",
 			cmd);
 	if (!live->have_ctr)
 		return;

@@ -58,6 +58,7 @@
 #include "metrics.h"
 #include "nflog.h"
 #include "nft.h"
+#include "nftflow.h"
 #include "state.h"
 
 #define CREATE_SETTLE_MS	200	/* IN_CREATE alone: let the writer finish */
@@ -77,6 +78,7 @@ struct daemon {
 	size_t n_ports;
 	struct bh_events *ev;		/* deny events and quarantine changes */
 	struct bh_nflog *nflog;		/* deny events of --mode nft; NULL: not bound */
+	struct bh_nftflow *nftflow;	/* flow records of --mode nft; NULL: none */
 	struct bh_metrics *mx;		/* NULL: --metrics off */
 	struct bh_detector *det;	/* detection signals, the blocklist */
 	bool reload, sync, quar;	/* due now */
@@ -615,6 +617,7 @@ static void flows_drain(struct daemon *d)
 	int ret;
 
 	d->flow_at = now_ms() + BH_FLOW_DRAIN_SECS * 1000LL;
+	bh_nftflow_sync(d->nftflow);	/* --mode nft: the live flows' counts */
 	ret = bh_flows_drain(d->ctx, NULL, &d->fst);
 	if (ret < 0)
 		dlog("flow records: cannot drain the flow map into %s/%s: %s; next try in %d s",
@@ -647,8 +650,8 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-#define PFD_BASE	9	/* signals, inotify, rtnetlink, timer, events, lease timer, NFLOG,
-			 * detection ring, blocklist inotify */
+#define PFD_BASE	10	/* signals, inotify, rtnetlink, timer, events, lease timer, NFLOG,
+			 * detection ring, blocklist inotify, conntrack events */
 #define PFD_MAX		(PFD_BASE + 1 + BH_METRICS_CLIENTS)
 
 static int loop(struct daemon *d)
@@ -684,6 +687,7 @@ static int loop(struct daemon *d)
 		pfd[6] = (struct pollfd){ .fd = bh_nflog_fd(d->nflog), .events = POLLIN };
 		pfd[7] = (struct pollfd){ .fd = bh_detector_ring_fd(d->det), .events = POLLIN };
 		pfd[8] = (struct pollfd){ .fd = bh_detector_ino_fd(d->det), .events = POLLIN };
+		pfd[9] = (struct pollfd){ .fd = bh_nftflow_fd(d->nftflow), .events = POLLIN };
 		nmx = bh_metrics_pollfds(d->mx, pfd + PFD_BASE, PFD_MAX - PFD_BASE);
 		ret = poll(pfd, (nfds_t)(PFD_BASE + nmx), timeout);
 		if (ret < 0) {
@@ -720,6 +724,8 @@ static int loop(struct daemon *d)
 			bh_detector_consume(d->det);
 		if (pfd[8].revents & POLLIN)
 			bh_detector_ino_read(d->det);
+		if (pfd[9].revents & (POLLIN | POLLERR))
+			bh_nftflow_read(d->nftflow);
 		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)
 			d->reload = true;
@@ -752,6 +758,7 @@ static int loop(struct daemon *d)
 		if (det_look)
 			bh_detector_refresh(d->det);
 		bh_detector_tick(d->det);
+		bh_nftflow_tick(d->nftflow, det_look || recheck);
 		bh_events_flush(d->ev, false);
 		if (now_ms() >= d->flow_at)
 			flows_drain(d);
@@ -843,6 +850,11 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	if (ret)
 		dlog("NFLOG group %u: %s: no deny events in --mode nft", BH_NFLOG_GROUP,
 		     strerror(-ret));
+	/* the flow records of --mode nft: conntrack's events, the deny events */
+	ret = bh_nftflow_open(&d.nftflow, ctx);
+	if (ret)
+		dlog("conntrack events: %s: no flow records in --mode nft", strerror(-ret));
+	bh_nflog_on_event(d.nflog, bh_nftflow_event, d.nftflow);
 	bh_metrics_set_events(d.mx, d.ev);
 	bh_metrics_set_flows(d.mx, &d.fst);
 	flows_drain(&d);
@@ -862,6 +874,7 @@ out:
 	bh_metrics_close(d.mx);
 	bh_detector_close(d.det);
 	bh_nflog_close(d.nflog);
+	bh_nftflow_close(d.nftflow);
 	bh_events_close(d.ev);	/* writes what is not in the file yet */
 	free(d.ports);
 	if (d.nl)

@@ -57,6 +57,8 @@ struct bh_nflog {
 	size_t n_last;
 	struct last_drops last[LAST_SLOTS];
 	struct last_drops read;		/* the counter read for this datagram */
+	void (*on_event)(void *data, const struct bh_event *e);
+	void *on_data;
 	char buf[NFLOG_BUF];
 };
 
@@ -422,6 +424,15 @@ __u64 bh_nflog_lost(const struct bh_nflog *nf)
 	return nf ? nf->lost : 0;
 }
 
+void bh_nflog_on_event(struct bh_nflog *nf, void (*cb)(void *data, const struct bh_event *e),
+		       void *data)
+{
+	if (!nf)
+		return;
+	nf->on_event = cb;
+	nf->on_data = data;
+}
+
 static struct last_drops *last_of(struct bh_nflog *nf, bool inet, const __u8 mac[6])
 {
 	unsigned int h = inet;
@@ -531,6 +542,8 @@ static int deny_msg(struct bh_nflog *nf, const struct nlmsghdr *nlh, size_t left
 	e.suppressed = frames > 1 ? (__u32)(frames - 1) : 0;
 	e.time_ns = mono_ns();	/* logged just now */
 	bh_events_add(arg, &e, frames);
+	if (nf->on_event)
+		nf->on_event(nf->on_data, &e);
 	return 1;
 }
 

@@ -34,6 +34,9 @@ int bh_nflog_fd(const struct bh_nflog *nf);
  */
 int bh_nflog_read(struct bh_nflog *nf, struct bh_events *ev);
 __u64 bh_nflog_lost(const struct bh_nflog *nf);
+/* Also hand each deny event read to @cb (the flow records of --mode nft). */
+void bh_nflog_on_event(struct bh_nflog *nf, void (*cb)(void *data, const struct bh_event *e),
+		       void *data);
 
 /*
  * One NFULNL_MSG_PACKET message (@len bytes at @nlh, untrusted: every

@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 n=0 failed=0
-for f in policy frame leases flowline blocklist; do
+for f in policy frame leases flowline blocklist ctflow; do
 	bin=$BUILD/fuzz/fuzz_$f
 	corpus=selftests/fuzz/corpus/$f
 	n=$((n + 1))
