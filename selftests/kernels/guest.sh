@@ -25,7 +25,25 @@ poweroff_now() {
 
 # ---- the file systems -------------------------------------------------------
 mount -t tmpfs -o mode=0755 tmpfs /run
+# a fresh /tmp hides the host's: a checkout, kernel cache or busybox of the
+# host's /tmp (a clone in /tmp/x, as the README suggests) is bound back
+keep=
+for p in "$BH_RIG_SRC" "$BH_RIG_MODTREE" "$BH_RIG_BUSYBOX" "$BH_RIG_KMOD"; do
+	case $p in /tmp/*) keep="$keep $p" ;; esac
+done
+n=0
+for p in $keep; do
+	n=$((n + 1))
+	if [ -d "$p" ]; then mkdir -p "/run/hosttmp/$n"; else mkdir -p /run/hosttmp; : > "/run/hosttmp/$n"; fi
+	mount --bind "$p" "/run/hosttmp/$n"
+done
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+n=0
+for p in $keep; do
+	n=$((n + 1))
+	if [ -d "/run/hosttmp/$n" ]; then mkdir -p "$p"; else mkdir -p "${p%/*}"; : > "$p"; fi
+	mount --bind "/run/hosttmp/$n" "$p"
+done
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
