@@ -87,7 +87,7 @@ swapped_enforced() {	# NAME: both marker flows flipped
 
 check "bulkhead daemon --help" sh -c "'$BULKHEAD' daemon --help | grep -q '^Usage: bulkhead daemon'"
 daemon_start
-if wait_until $(scaled 10000) ready_count_is 1; then
+if wait_until $(scaled 60000) ready_count_is 1; then
 	ok "the daemon is ready in $WAITED_MS ms, nothing was pinned"
 else
 	fail "the daemon is ready" "log: $(cat "$LOG")"
@@ -232,7 +232,7 @@ bh_add_device cam2 61
 idx=$(ifindex_of p61)
 n=$(readies)
 daemon_start
-if wait_until $(scaled 10000) ready_count_is $((n + 1)); then
+if wait_until $(scaled 60000) ready_count_is $((n + 1)); then
 	ok "restarted, ready in $WAITED_MS ms"
 else
 	fail "restarted" "log: $(tail -n 5 "$LOG")"

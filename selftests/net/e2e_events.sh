@@ -102,7 +102,7 @@ check "events with no daemon ever: []" test "$(cat "$BH_TMP/ev0.json")" = "[]"
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 	daemon --policy "$POL" --mode "$MODE" 2>>"$LOG" &
 DPID=$!
-if wait_until $(scaled 10000) grep -q ': ready: ' "$LOG"; then
+if wait_until $(scaled 60000) grep -q ': ready: ' "$LOG"; then
 	ok "the daemon is ready (metrics on $METRICS)"
 else
 	fail "the daemon is ready" "log: $(cat "$LOG")"

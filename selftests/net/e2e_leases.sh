@@ -91,7 +91,7 @@ daemon_args=(daemon --policy "$POL" --mode "$MODE" --metrics "$METRICS")
 nsenter --net=/run/netns/$GW "$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" \
 	"${daemon_args[@]}" 2>>"$LOG" &
 DPID=$!
-check "the daemon is ready" wait_until $(scaled 5000) grep -q ': ready: ' "$LOG"
+check "the daemon is ready" wait_until $(scaled 60000) grep -q ': ready: ' "$LOG"
 check "... and watches the lease file" grep -qF "DHCP leases: watching $LEASES" "$LOG"
 
 # a host name changed, the same address: no apply, the name is shown
