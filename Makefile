@@ -52,7 +52,7 @@ DP_OBJS   := $(addprefix $(BUILD)/userspace/,$(dataplane-y))
 TESTS     := $(addprefix $(BUILD)/selftests/,$(unit-y) $(prog-y))
 ASAN_TESTS := $(addprefix $(BUILD)/asan/,$(unit-y))
 
-.PHONY: all check check-stress check-kernels check-headers insns bench demo install uninstall clean help deps tests fuzz
+.PHONY: all check check-quick check-stress check-kernels check-headers insns bench demo install uninstall clean help deps tests fuzz
 all: $(BUILD)/bulkhead
 
 # ---- eBPF ----------------------------------------------------------------
@@ -169,6 +169,10 @@ tests: all $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 check: tests
 	$(Q)BUILD=$(BUILD) bash selftests/run.sh
 
+# everything but the namespace suites of net/ (each in three modes): minutes
+check-quick: tests
+	$(Q)BUILD=$(BUILD) bash selftests/run.sh '^(build|unit|prog|cli|golden|fuzz|kernel):'
+
 # the long runs of the suites tagged "bh: stress" (e.g. 1,000 policy swaps)
 check-stress: tests
 	$(Q)BUILD=$(BUILD) bash selftests/run.sh --stress
@@ -222,6 +226,7 @@ help:
 	@echo '  deps      install the Debian packages needed to build and test (apt-get)'
 	@echo '  check     run every test: unit (also under ASan+UBSan), BPF_PROG_TEST_RUN, netns end to end'
 	@echo '            (in parallel, BH_JOBS at a time; selftests/run.sh REGEX for some)'
+	@echo '  check-quick   every test but the namespace suites of selftests/net (minutes)'
 	@echo '  check-stress  the long runs: 1,000 policy swaps under traffic and the like'
 	@echo '  check-kernels  the kernel-dependent suites on Debian 12'"'"'s 6.1 and 6.12 under QEMU'
 	@echo '            (KERNELS=6.1|6.12|all SUITES="..." MODES="..."), writes docs/kernels.md'
