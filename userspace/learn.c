@@ -14,6 +14,7 @@
 #include <time.h>
 #include <netinet/in.h>
 
+#include "detect.h"
 #include "learn.h"
 
 /* ---- judging a record with the reference evaluator --------------------------- */
@@ -721,6 +722,66 @@ static void write_groups(FILE *f, const struct model *m)
 	}
 }
 
+/* a level's count, or off */
+static void write_level(FILE *f, const char *key, __u32 n)
+{
+	if (n)
+		fprintf(f, "%s: %u", key, n);
+	else
+		fprintf(f, "%s: off", key);
+}
+
+/*
+ * The running policy's detect: section, as parsed (defaults filled in):
+ * a draft applied must not turn detection off.
+ */
+static void write_detect(FILE *f, const struct bh_policy *p)
+{
+	const struct bh_detect_policy *dp = p->detect;
+	char mac[18];
+	size_t n = 0;
+
+	if (!dp || !dp->on)
+		return;
+	fputs("detect:\n", f);
+	for (unsigned int k = 0; k < BH_DET_KINDS; k++) {
+		const struct bh_det_sigpol *sp = &dp->sig[k];
+
+		fprintf(f, "  %s: {", bh_det_kind_key(k));
+		write_level(f, "watch", sp->watch);
+		write_level(f, ", act", sp->act);
+		fprintf(f, ", window: %llus, action: %s", (unsigned long long)sp->window,
+			sp->action == BH_DACT_ISOLATE ? "isolate" : "alert");
+		if (sp->action == BH_DACT_ISOLATE && sp->duration)
+			fprintf(f, ", duration: %llus", (unsigned long long)sp->duration);
+		if (sp->qlevel == BH_QLVL_LAN)
+			fputs(", quarantine: lan", f);
+		if (k == BH_DET_TELNET) {
+			fputs(", ports: [", f);
+			for (size_t i = 0; i < BH_DET_PORTS && dp->telnet_ports[i]; i++)
+				fprintf(f, "%s%u", i ? ", " : "", dp->telnet_ports[i]);
+			fputc(']', f);
+		}
+		if (k == BH_DET_BLOCK && dp->blocklist) {
+			fputs(", file: ", f);
+			yq(f, dp->blocklist);
+		}
+		fputs("}\n", f);
+	}
+	if (!dp->n_exempt_groups && !dp->n_exempt_macs)
+		return;
+	fputs("  exempt: [", f);
+	for (size_t i = 0; i < dp->n_exempt_groups; i++, n++) {
+		fputs(n ? ", " : "", f);
+		yq(f, p->groups[dp->exempt_groups[i]].name);
+	}
+	for (size_t i = 0; i < dp->n_exempt_macs; i++, n++) {
+		bh_format_mac(dp->exempt_macs[i], mac);
+		fprintf(f, "%s\"%s\"", n ? ", " : "", mac);
+	}
+	fputs("]\n", f);
+}
+
 static void write_policy(FILE *f, const struct model *m, const struct lrule *lr, size_t n_lr,
 			 const struct bh_flow_set *s)
 {
@@ -733,6 +794,15 @@ static void write_policy(FILE *f, const struct model *m, const struct lrule *lr,
 
 	fprintf(f, "# A draft written by `bulkhead learn` from %zu flow records: review it,\n"
 		"# then `bulkhead check`, `bulkhead diff` and `bulkhead apply` it.\n", s->n);
+	if (p->audit)
+		fputs("# The running policy stages every group (defaults.mode audit); this\n"
+		      "# draft enforces: set defaults.mode to audit to keep staging.\n", f);
+	for (size_t i = 0; i < p->n_groups; i++)
+		if (p->groups[i].audit) {
+			fputs("# Groups staged in the running policy (audit: true) enforce in\n"
+			      "# this draft; add 'audit: true' back to keep staging them.\n", f);
+			break;
+		}
 	fputs("version: 1\ninterfaces: [", f);
 	for (size_t i = 0; i < p->n_ifaces; i++) {
 		fputs(i ? ", " : "", f);
@@ -770,6 +840,7 @@ static void write_policy(FILE *f, const struct model *m, const struct lrule *lr,
 		if (p->flows.bytes)
 			fprintf(f, "  bytes: %llu\n", (unsigned long long)p->flows.bytes);
 	}
+	write_detect(f, p);
 }
 
 /* write the draft and load it back */

@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <cmocka.h>
 
 #include "compile.h"
+#include "detect.h"
+#include "diff.h"
 #include "flowlog.h"
 #include "leases.h"
 #include "learn.h"
@@ -292,6 +295,59 @@ static void test_draft(void **state)
 	bh_policy_free(draft);
 }
 
+/* the running policy's detect: goes into the draft unchanged */
+static void test_detect_kept(void **state)
+{
+	static const char yaml_detect[] =
+		"detect:\n"
+		"  port_scan: {watch: 6, act: 12, window: 2m, action: isolate, duration: 1h, quarantine: lan}\n"
+		"  address_scan: off\n"
+		"  telnet: {act: 5, window: 1m, ports: [23, 2323, 8023], action: isolate}\n"
+		"  blocklist: {file: %s, act: 1}\n"
+		"  exempt: [nvr, \"02:00:00:00:10:01\"]\n";
+	struct fixture *fx = *state;
+	struct bh_policy *running = NULL, *draft;
+	char bl[] = "/tmp/bh-learn-bl.XXXXXX";
+	struct bh_learn_stats st;
+	struct bh_diag d = {};
+	struct bh_diff df;
+	char *text, *src;
+	size_t len;
+	int fd;
+
+	fd = mkstemp(bl);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "203.0.113.7\n", 12), 12);
+	close(fd);
+	len = sizeof(running_yaml) + sizeof(yaml_detect) + sizeof(bl);
+	src = malloc(len);
+	assert_non_null(src);
+	strcpy(src, running_yaml);
+	snprintf(src + strlen(src), len - strlen(src), yaml_detect, bl);
+	if (bh_policy_load_buf("running.yaml", src, strlen(src), &running, &d))
+		bh_diag_print(&d);
+	assert_non_null(running);
+	text = learn(&fx->s, running, &fx->leases, 0, &st, &draft);
+	assert_non_null(strstr(text, "\ndetect:\n"));
+	assert_non_null(draft->detect);
+	assert_true(draft->detect->on);
+	assert_int_equal(bh_policy_diff(running, draft, &df), 0);
+	for (size_t i = 0; i < df.n; i++)
+		assert_int_not_equal(df.items[i].section, BH_DS_DETECT);
+	bh_diff_free(&df);
+	free(text);
+	bh_policy_free(draft);
+
+	/* and a running policy without detect: gives a draft without */
+	text = learn(&fx->s, fx->running, &fx->leases, 0, &st, &draft);
+	assert_null(strstr(text, "detect:"));
+	free(text);
+	bh_policy_free(draft);
+	bh_policy_free(running);
+	free(src);
+	unlink(bl);
+}
+
 /* learning again from the draft learns nothing: a fixed point */
 static void test_fixed_point(void **state)
 {
@@ -349,6 +405,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_draft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detect_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explicit_and_no_policy, setup, teardown),
 	};
 
