@@ -213,7 +213,7 @@ bh_cold() {
 # the two ends is allowed too, not because an earlier step warmed a cache.
 cold() {
 	bh_cold
-	"$@"
+	BH_TRY_COLD=1 "$@"
 }
 
 # pinned CMD...: CMD with every device's ARP/ND entries pinned first
@@ -272,7 +272,8 @@ listening() {
 # a token that arrived ends the wait early)
 token_try() {
 	local out=$BH_TMP/tok.$RANDOM token=bh-$RANDOM$RANDOM lpid rc
-	ip netns exec "$(ns_of "$2")" timeout 3 socat -u "$3" "OPEN:$out,creat,trunc" 2>/dev/null &
+	ip netns exec "$(ns_of "$2")" timeout $(( $5 + 2 > 3 ? $5 + 2 : 3 )) \
+		socat -u "$3" "OPEN:$out,creat,trunc" 2>/dev/null &
 	lpid=$!
 	case $3 in
 	*ip-add-membership*) sleep 0.3 ;;	# bound, then joined: give the join time
@@ -289,9 +290,14 @@ token_try() {
 }
 
 # tcp_try FROM TO-NS-NAME ADDR PORT: 0 when the payload arrived
+# From cold caches (cold CMD) the connect has 3 s, as a real client's SYN
+# is sent again after 1 s: address resolution on a loaded or emulated
+# kernel may miss the first second. Otherwise 1 s (a denied try costs that).
 tcp_try() {
+	local ct=1
+	[ -n "${BH_TRY_COLD:-}" ] && ct=3
 	token_try "$1" "$2" "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
-		"TCP:$(sock_addr "$3"):$4,connect-timeout=1" 2 200
+		"TCP:$(sock_addr "$3"):$4,connect-timeout=$ct" $((ct + 1)) 200
 }
 
 # udp_try FROM TO-NS-NAME ADDR PORT [SRC]: 0 when the datagram arrived
