@@ -15,13 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include "blocklist.h"
 #include "ctl.h"
 #include "ctl_int.h"
 #include "detect.h"
+#include "eval.h"
 #include "guard.h"
 #include "json.h"
 #include "kernel.h"
@@ -307,30 +307,10 @@ static int leases_load(const struct bh_ctx *ctx, struct bh_policy *p, struct bh_
 	return ret < 0 ? ret : 0;
 }
 
-static void addr_fmt(const struct bh_addr *a, unsigned int plen, char *buf, size_t len)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	inet_ntop(a->v4 ? AF_INET : AF_INET6, a->v4 ? a->a + 12 : a->a, s, sizeof(s));
-	snprintf(buf, len, "%s/%u", s, plen);
-}
-
-/* @c lies inside the prefix of the gateway's address @g (same family) */
+/* @c lies inside the prefix of the gateway's address @g: eval's LAN test */
 static bool cidr_inside(const struct bh_cidr *c, const struct bh_gw_addr *g)
 {
-	unsigned int off = c->addr.v4 ? 96 : 0, bits = off + g->plen;
-
-	if (c->addr.v4 != g->addr.v4 || c->plen < g->plen)
-		return false;
-	if (!g->addr.v4 && g->addr.a[0] == 0xfe && (g->addr.a[1] & 0xc0) == 0x80)
-		return false;	/* link-local: every bridge has one */
-	for (unsigned int i = 0; i < bits; i++) {
-		__u8 m = (__u8)(0x80 >> (i & 7));
-
-		if ((c->addr.a[i / 8] & m) != (g->addr.a[i / 8] & m))
-			return false;
-	}
-	return true;
+	return c->addr.v4 == g->addr.v4 && c->plen >= g->plen && bh_lan_addr(g, 1, c->addr.a);
 }
 
 /*
@@ -356,10 +336,11 @@ static void lan_cidr_warnings(const struct bh_policy *p)
 			for (size_t k = 0; k < topo.n_addrs; k++) {
 				if (!cidr_inside(&t->cidr, &topo.addrs[k]))
 					continue;
-				addr_fmt(&t->cidr.addr, t->cidr.plen, cs, sizeof(cs));
-				addr_fmt(&topo.addrs[k].addr, topo.addrs[k].plen, gs, sizeof(gs));
-				bh_err("warning: %s:%u:%u: %s lies inside the bridge's own prefix (%s): devices on the LAN are judged by their group, so this never matches them; name their group instead",
-				       p->path, t->pos.line, t->pos.col, cs, gs);
+				bh_format_addr(&t->cidr.addr, cs, sizeof(cs));
+				bh_format_addr(&topo.addrs[k].addr, gs, sizeof(gs));
+				bh_err("warning: %s:%u:%u: %s/%u lies inside the bridge's own prefix (%s/%u): devices on the LAN are judged by their group, so this never matches them; name their group instead",
+				       p->path, t->pos.line, t->pos.col, cs, t->cidr.plen, gs,
+				       topo.addrs[k].plen);
 				break;
 			}
 		}
