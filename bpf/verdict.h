@@ -70,9 +70,29 @@ __noinline int bh_decide(struct bh_pkt *p)
 }
 
 /*
+ * A first fragment too short to judge (nmap -f sends 8 bytes of TCP) is
+ * dropped by the parse, before any decider could mark it: with its ports
+ * it is a denied attempt, to a LAN host, or to the internet when it goes
+ * to the gateway's MAC (there only the worm ports count).
+ */
+static __always_inline __u32 det_frag(const struct bh_pkt *p)
+{
+	__u32 flags = BH_DETN_NEW | BH_DETN_DENIED;
+
+	if (p->dmac[0] & 1)
+		return 0;
+	if (is_gw_mac(p->dmac))
+		flags |= BH_DETN_INTERNET;
+	if (p->is_v4)
+		flags |= BH_DETN_V4;
+	return BH_DETN_WHAT(p->l4proto, p->dport, flags);
+}
+
+/*
  * Detection's one call per judged frame: the attempt the deciders recorded
  * (p->det: denied, refused for its opener, a worm port, the blocklist) and
- * every drop but a quarantine's (deny_rate). Called from bh_judge(), the
+ * every drop but a quarantine's (deny_rate); bh_judge() marks the ports
+ * of a first fragment the parse dropped (det_frag). Called from bh_judge(), the
  * entry's frame, so that its chain adds to the shallowest stack
  * (bpf_stack.py; docs/detect.md). Global, so the verifier checks it, and
  * bh_detect_note() in it, once and not once per parse path. Nothing for a
@@ -110,9 +130,11 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 	p->ifindex = ifindex;
 	p->now = bh_now();
 	reason = bh_parse(p, data, data_end, oob_tag, oob_tci);
-	if (reason)
+	if (reason) {
 		DROP(p, (__u16)reason);
-	else if (!vc_probe(p))
+		if (p->frag_ports)
+			p->det = det_frag(p);
+	} else if (!vc_probe(p))
 		bh_decide(p);
 	bh_account(p);
 	if (!reason && !bh_bench_no_flows)

@@ -114,6 +114,9 @@ static __always_inline void parse_quote(struct bh_pkt *p, struct cursor *c)
  */
 static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c, __u32 avail)
 {
+	void *l4 = c->pos;
+	__be16 *ports;
+
 	switch (p->l4proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = cur_pull(c, sizeof(*th));
@@ -164,8 +167,21 @@ static __always_inline int parse_l4(struct bh_pkt *p, struct cursor *c, __u32 av
 	p->has_l4 = 1;
 	return 0;
 short_l4:
-	/* a first fragment must carry its whole L4 header (RFC 1858) */
-	return p->frag_first ? BH_R_DROP_FRAG : BH_R_DROP_MALFORMED;
+	if (!p->frag_first)
+		return BH_R_DROP_MALFORMED;
+	/*
+	 * A first fragment must carry its whole L4 header (RFC 1858). The
+	 * ports it does carry are kept for detection (nmap -f: 8 bytes of
+	 * TCP a probe), not for the verdict.
+	 */
+	c->pos = l4;
+	ports = cur_pull(c, 4);
+	if ((p->l4proto == IPPROTO_TCP || p->l4proto == IPPROTO_UDP) && ports && avail >= 4) {
+		p->sport = bpf_ntohs(ports[0]);
+		p->dport = bpf_ntohs(ports[1]);
+		p->frag_ports = 1;
+	}
+	return BH_R_DROP_FRAG;
 }
 
 static __always_inline int parse_ipv4(struct bh_pkt *p, struct cursor *c)

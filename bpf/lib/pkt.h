@@ -36,7 +36,7 @@ struct bh_pkt {
 	__u32 det;		/* the attempt to note for detection: BH_DETN_WHAT(), 0: none */
 	__u16 eth_proto;	/* after tags, host order */
 	__u8 is_v4;
-	__u8 pad0;
+	__u8 frag_ports;	/* a first fragment too short to judge: its ports are set */
 	__u8 target[16];	/* ND target address */
 	__u8 tcp_flags;
 	__u8 icmp_type;

@@ -187,12 +187,89 @@ static void test_detect_lan_quarantine(void **state)
 	release(CAM);
 }
 
+/*
+ * A fragmented SYN scan (nmap -f): each probe's first fragment carries 8
+ * bytes of TCP, the ports but not the flags. The parse drops it
+ * (drop_frag); its ports still count: a port scan at the 15th port, over
+ * IPv4 and IPv6. To the gateway's MAC (routed) it counts for the worm
+ * ports only, and a fragment without its ports counts for nothing.
+ */
+static void frag_probe4(const char *dmac, const char *dst, uint16_t dport, uint16_t id)
+{
+	eth(&F, dmac, FRIDGE, 0x0800);
+	ipv4(&F, FRIDGE4, dst, IPPROTO_TCP, 0x2000, id, 0);
+	put16(&F, 40000);
+	put16(&F, dport);
+	put32(&F, 1);
+	fin(&F);
+}
+
+static void test_detect_frag_scan(void **state)
+{
+	char dst[32];
+
+	(void)state;
+	for (int ep = 0; ep < EP_N; ep++) {
+		det_on();
+		for (int i = 0; i < 15; i++) {
+			frag_probe4(CAM, CAM4, (uint16_t)(1000 + i), (uint16_t)(100 + i));
+			check_run((enum ep)ep, &F, 0, BH_R_DROP_FRAG, -1, "fridge: fragmented probe");
+			assert_int_equal(det_drain(), i == 14 ? 1 : 0);
+		}
+		assert_int_equal(det_sig[0].kind, BH_DET_PORT_SCAN);
+		assert_int_equal(det_sig[0].level, BH_DET_ACT);
+		assert_int_equal(det_sig[0].count, 15);
+		assert_int_equal(det_sig[0].port, 1014);
+		assert_memory_equal(det_sig[0].mac, mac_key(FRIDGE).mac, 6);
+	}
+	/* IPv6: the fragment header, 8 bytes of TCP */
+	det_on();
+	for (int i = 0; i < 15; i++) {
+		eth(&F, CAM, FRIDGE, 0x86dd);
+		ipv6(&F, "fd00:50::31", CAM6, 44);
+		frag6(&F, IPPROTO_TCP, 0, 1, (uint32_t)(200 + i));
+		put16(&F, 40000);
+		put16(&F, (uint16_t)(2000 + i));
+		put32(&F, 1);
+		fin(&F);
+		check_run(EP_XDP, &F, 0, BH_R_DROP_FRAG, -1, "fridge: fragmented IPv6 probe");
+	}
+	assert_int_equal(det_drain(), 1);
+	assert_int_equal(det_sig[0].kind, BH_DET_PORT_SCAN);
+	/* routed: 15 ports of one internet host are no scan; telnet to 10 hosts is a worm */
+	det_on();
+	for (int i = 0; i < 15; i++) {
+		frag_probe4(GWMAC, "198.51.100.7", (uint16_t)(3000 + i), (uint16_t)(300 + i));
+		check_run(EP_XDP, &F, 0, BH_R_DROP_FRAG, -1, "fragmented probe of an internet host");
+	}
+	assert_int_equal(det_drain(), 0);
+	for (int i = 0; i < 10; i++) {
+		snprintf(dst, sizeof(dst), "198.51.100.%d", 20 + i);
+		frag_probe4(GWMAC, dst, 23, (uint16_t)(400 + i));
+		check_run(EP_XDP, &F, 0, BH_R_DROP_FRAG, -1, "fragmented telnet probe");
+	}
+	assert_int_equal(det_drain(), 1);
+	assert_int_equal(det_sig[0].kind, BH_DET_TELNET);
+	/* 2 bytes of TCP: no ports, nothing counted as a port */
+	det_on();
+	for (int i = 0; i < 15; i++) {
+		eth(&F, CAM, FRIDGE, 0x0800);
+		ipv4(&F, FRIDGE4, CAM4, IPPROTO_TCP, 0x2000, (uint16_t)(500 + i), 0);
+		put16(&F, 40000);
+		fin(&F);
+		check_run(EP_XDP, &F, 0, BH_R_DROP_FRAG, -1, "a first fragment without its ports");
+	}
+	assert_int_equal(det_drain(), 0);
+	det_off();
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_detect_port_scan),
 	cmocka_unit_test(test_detect_refused),
 	cmocka_unit_test(test_detect_allowed_quiet),
 	cmocka_unit_test(test_detect_blocklist),
 	cmocka_unit_test(test_detect_lan_quarantine),
+	cmocka_unit_test(test_detect_frag_scan),
 };
 
 VERDICT_AREA(detect, NULL, 0, tests, ARRAY_SIZE(tests));
