@@ -439,22 +439,38 @@ static bool explain_blocked(const void *arg, const __u8 a[16])
 	return e;
 }
 
-/* Open the blocklist to judge with (@file: a policy given with -c): 1, 0 none. */
+/*
+ * Open the blocklist to judge with (@file: a policy given with -c): 1, 0
+ * when there is none, or -errno when the policy names a file that cannot
+ * be read or has errors (reported as file:line: what), as apply would
+ * refuse it: explain never judges with less than the policy says.
+ */
 static int explain_block_open(const struct bh_ctx *ctx, const struct bh_policy *p,
 			      bool file, struct explain_block *b)
 {
 	char path[PATH_MAX];
-	struct bh_diag d = {};
+	struct bh_diag *d;
+	int ret;
 
 	b->fd = -1;
-	b->path = p->detect ? p->detect->blocklist : NULL;
+	b->path = p->detect && p->detect->on ? p->detect->blocklist : NULL;
 	snprintf(path, sizeof(path), "%s/maps/bh_block", ctx->pin_dir);
 	if (!file)
 		b->fd = bpf_obj_get(path);
 	if (b->fd >= 0)
 		return 1;
-	if (!b->path || bh_blocklist_read(b->path, &b->file, &d))
+	if (!b->path)
 		return 0;
+	d = calloc(1, sizeof(*d));	/* BH_DIAG_MAX messages: not on the stack */
+	if (!d)
+		return -ENOMEM;
+	ret = bh_blocklist_read(b->path, &b->file, d);
+	bh_diag_report(d);
+	free(d);
+	if (ret) {
+		bh_err("explain: cannot read the blocklist %s: %s", b->path, strerror(-ret));
+		return ret;
+	}
 	return 1;
 }
 
@@ -546,7 +562,11 @@ int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 	env.n_gw_macs = topo.n_macs;
 	env.gw_addrs = topo.addrs;
 	env.n_gw_addrs = topo.n_addrs;
-	if (explain_block_open(ctx, p, o.path, &blk)) {
+	ret = explain_block_open(ctx, p, o.path, &blk);
+	if (ret < 0)
+		goto out;
+	if (ret) {
+		ret = 0;
 		env.blocked = explain_blocked;
 		env.blocked_arg = &blk;
 	}

@@ -66,6 +66,13 @@ rc_is 0 "... counted as drop_block, the file and line named" \
 	"listed at $BL:3\$" bh explain -c "$BP" fridge 198.51.100.9 tcp/443
 rc_is 0 "... an address not listed passes by the same rule" \
 	"^fridge .* -> 198.51.99.9 .*tcp/443: PASS" bh explain -c "$BP" fridge 198.51.99.9 tcp/443
+# a blocklist that cannot be read is an error, never a judgement without it
+mv "$BL" "$BL.gone"
+rc_is 1 "explain -c: a missing blocklist file is an error naming it" \
+	"blocklist.yaml:[0-9]+:[0-9]+: detect.blocklist.file: cannot read $BL: No such file" bh explain -c "$BP" fridge 198.51.100.9 tcp/443
+rc_is 1 "... and --json prints the error object" '"error":.*No such file' \
+	bh explain --json -c "$BP" fridge 198.51.100.9 tcp/443
+mv "$BL.gone" "$BL"
 rc_is 0 "the applied policy has no blocklist: the same flow passes" \
 	"^fridge .* -> 198.51.100.9 .*tcp/443: PASS" bh explain fridge 198.51.100.9 tcp/443
 check "apply the policy with the blocklist" bh apply -c "$BP"
