@@ -25,6 +25,7 @@
 #include "eval.h"
 #include "nflog.h"
 #include "nft.h"
+#include "nl.h"
 
 #define NFLOG_BUF		(128 * 1024)	/* one datagram: NFULA_CFG_NLBUFSIZ at most */
 #define NFLOG_NLBUFSIZ		65536		/* the kernel batches up to this */
@@ -500,32 +501,35 @@ static __u64 mono_ns(void)
  * them (@left: the bytes from it to the datagram's end). The messages
  * read, or -errno.
  */
+struct read_arg {
+	struct bh_nflog *nf;
+	int (*msg)(struct bh_nflog *nf, const struct nlmsghdr *nlh, size_t left, void *arg);
+	void *arg;
+};
+
+static int read_msg(const struct nlmsghdr *nlh, size_t left, void *data)
+{
+	struct read_arg *r = data;
+
+	return r->msg(r->nf, nlh, left, r->arg);
+}
+
+/* a datagram's counter read is its own */
+static void read_datagram(void *data)
+{
+	((struct read_arg *)data)->nf->read.used = 0;
+}
+
 static int read_loop(struct bh_nflog *nf,
 		     int (*msg)(struct bh_nflog *nf, const struct nlmsghdr *nlh, size_t left,
 				void *arg), void *arg)
 {
-	int n = 0;
+	struct read_arg r = { nf, msg, arg };
 
 	if (!nf)
 		return 0;
-	for (int i = 0; i < NFLOG_READS; i++) {
-		ssize_t len = recv(mnl_socket_get_fd(nf->nl), nf->buf, sizeof(nf->buf), 0);
-		const struct nlmsghdr *nlh;
-		int left;
-
-		if (len < 0 && errno == ENOBUFS) {
-			nf->lost++;	/* the socket overflowed: some are gone */
-			continue;
-		}
-		if (len < 0)
-			return errno == EAGAIN || errno == EINTR ? n : -errno;
-		left = (int)len;
-		nf->read.used = 0;
-		for (nlh = (const struct nlmsghdr *)nf->buf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left))
-			n += msg(nf, nlh, (size_t)left, arg);
-	}
-	return n;
+	return bh_nl_recv_each(nf->nl, nf->buf, sizeof(nf->buf), NFLOG_READS, read_msg,
+			       read_datagram, &r, &nf->lost);
 }
 
 /* a deny event into the events (struct bh_events *@arg) */

@@ -55,6 +55,7 @@ struct bh_nftflow {
 	struct mnl_socket *nl;
 	bool nft;			/* --mode nft is up */
 	bool joined;			/* in conntrack's event groups */
+	bool on;			/* begin(): recording, for this read */
 	long long mode_at;		/* coarse monotonic ms of the last look */
 	struct bh_maps m;
 	bool maps;			/* m is open */
@@ -426,33 +427,24 @@ int bh_nftflow_fd(const struct bh_nftflow *nf)
 	return nf ? mnl_socket_get_fd(nf->nl) : -1;
 }
 
+/* a conntrack event, handled while flow records are on */
+static int read_msg(const struct nlmsghdr *nlh, size_t left, void *data)
+{
+	struct bh_nftflow *nf = data;
+
+	if (!nf->on)
+		return 0;
+	ct_message(nf, nlh, left, false);
+	return 1;
+}
+
 int bh_nftflow_read(struct bh_nftflow *nf)
 {
-	bool on;
-	int n = 0;
-
 	if (!nf)
 		return 0;
-	on = begin(nf);
-	for (int i = 0; i < NFTFLOW_READS; i++) {
-		ssize_t len = recv(mnl_socket_get_fd(nf->nl), nf->buf, sizeof(nf->buf), 0);
-		const struct nlmsghdr *nlh;
-		int left;
-
-		if (len < 0 && errno == ENOBUFS) {
-			nf->lost++;	/* the socket overflowed: some are gone */
-			continue;
-		}
-		if (len < 0)
-			break;
-		left = (int)len;
-		for (nlh = (const struct nlmsghdr *)nf->buf; on && mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			ct_message(nf, nlh, (size_t)left, false);
-			n++;
-		}
-	}
-	return n;
+	nf->on = begin(nf);
+	return bh_nl_recv_each(nf->nl, nf->buf, sizeof(nf->buf), NFTFLOW_READS, read_msg,
+			       NULL, nf, &nf->lost);
 }
 
 void bh_nftflow_event(void *data, const struct bh_event *e)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -245,34 +246,25 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 			   ndm->ndm_family == AF_INET ? 32 : 128);
 }
 
-/* every usable entry: an address's MAC (ARP, ND) or a MAC's port (FDB) */
-static int neigh_all_cb(const struct nlmsghdr *nlh, void *data)
+int bh_nl_neigh_parse(const struct nlmsghdr *nlh, struct bh_neigh *e)
 {
 	const struct nlattr *tb[NDA_MAX + 1] = {};
-	struct nl_dump *d = data;
 	const struct ndmsg *ndm;
-	struct bh_neigh *e;
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		d->intr = true;
-	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	if ((nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH) ||
 	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ndm)))
-		return MNL_CB_OK;
+		return -EINVAL;
 	ndm = mnl_nlmsg_get_payload(nlh);
-	if (ndm->ndm_state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP))
-		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr_cb, tb) < 0 || !tb[NDA_LLADDR] ||
 	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6)
-		return MNL_CB_OK;
-	if (grow((void **)&d->neigh, &d->cap_neigh, d->n_neigh + 1, sizeof(*d->neigh))) {
-		d->err = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
-	e = &d->neigh[d->n_neigh];
+		return -EINVAL;
 	memset(e, 0, sizeof(*e));
 	e->family = ndm->ndm_family;
 	e->ifindex = ndm->ndm_ifindex;
 	e->state = ndm->ndm_state;
+	e->flags = ndm->ndm_flags;
+	if (tb[NDA_MASTER] && mnl_attr_get_payload_len(tb[NDA_MASTER]) == 4)
+		e->master = (int)mnl_attr_get_u32(tb[NDA_MASTER]);
 	memcpy(e->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
 	if (tb[NDA_DST] && ndm->ndm_family == AF_INET &&
 	    mnl_attr_get_payload_len(tb[NDA_DST]) == 4) {
@@ -285,7 +277,25 @@ static int neigh_all_cb(const struct nlmsghdr *nlh, void *data)
 		memcpy(e->addr.a, mnl_attr_get_payload(tb[NDA_DST]), 16);
 		e->has_addr = true;
 	}
-	d->n_neigh++;
+	return 0;
+}
+
+/* every usable entry: an address's MAC (ARP, ND) or a MAC's port (FDB) */
+static int neigh_all_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_dump *d = data;
+	struct bh_neigh e;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || bh_nl_neigh_parse(nlh, &e) ||
+	    (e.state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)))
+		return MNL_CB_OK;
+	if (grow((void **)&d->neigh, &d->cap_neigh, d->n_neigh + 1, sizeof(*d->neigh))) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	d->neigh[d->n_neigh++] = e;
 	return MNL_CB_OK;
 }
 
@@ -376,6 +386,31 @@ struct mnl_socket *bh_mnl_open(int bus)
 		return NULL;
 	}
 	return nl;
+}
+
+int bh_nl_recv_each(struct mnl_socket *nl, void *buf, size_t len, int max,
+		    bh_nl_msg_fn msg, void (*datagram)(void *arg), void *arg, __u64 *lost)
+{
+	int n = 0;
+
+	for (int i = 0; i < max; i++) {
+		ssize_t got = recv(mnl_socket_get_fd(nl), buf, len, 0);
+		const struct nlmsghdr *nlh;
+		int left;
+
+		if (got < 0 && errno == ENOBUFS) {
+			(*lost)++;	/* the socket overflowed: some are gone */
+			continue;
+		}
+		if (got < 0)
+			return errno == EAGAIN || errno == EINTR ? n : -errno;
+		left = (int)got;
+		if (datagram)
+			datagram(arg);
+		for (nlh = buf; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			n += msg(nlh, (size_t)left, arg);
+	}
+	return n;
 }
 
 struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u32 seq,

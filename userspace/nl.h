@@ -56,7 +56,9 @@ int bh_nl_neigh_addrs(const __u8 mac[6], struct bh_addr **out, size_t *n);
 struct bh_neigh {
 	int family;		/* AF_INET, AF_INET6 or AF_BRIDGE */
 	int ifindex;		/* the device: the bridge (ARP, ND), the port (FDB) */
+	int master;		/* FDB: the bridge (NDA_MASTER), 0 when not given */
 	__u16 state;		/* NUD_* */
+	__u8 flags;		/* NTF_* */
 	__u8 mac[6];
 	bool has_addr;		/* ARP, ND */
 	struct bh_addr addr;
@@ -69,8 +71,28 @@ struct bh_neigh {
  */
 int bh_nl_neighbours(int family, struct bh_neigh **out, size_t *n);
 
+/*
+ * One RTM_NEWNEIGH or RTM_DELNEIGH message (a dump's part, or an event of
+ * RTMGRP_NEIGH) into @e: 0, or -EINVAL when it is another message or has
+ * no MAC.
+ */
+struct nlmsghdr;
+int bh_nl_neigh_parse(const struct nlmsghdr *nlh, struct bh_neigh *e);
+
 /* A netlink socket of @bus, bound (auto port id); NULL with errno set. */
 struct mnl_socket *bh_mnl_open(int bus);
+
+/*
+ * Read what the non-blocking socket @nl holds, at most @max datagrams, each
+ * into @buf (@len bytes): @datagram(@arg) (when given) before a datagram's
+ * messages, @msg(nlh, bytes left, @arg) for each. A datagram lost because
+ * the socket overflowed (ENOBUFS) counts in *@lost. Returns the sum of
+ * @msg's returns, or -errno (nothing more to read is not an error).
+ */
+typedef int (*bh_nl_msg_fn)(const struct nlmsghdr *nlh, size_t left, void *arg);
+struct mnl_socket;
+int bh_nl_recv_each(struct mnl_socket *nl, void *buf, size_t len, int max,
+		    bh_nl_msg_fn msg, void (*datagram)(void *arg), void *arg, __u64 *lost);
 
 /* A netfilter netlink request in @buf (zeroed first): header and nfgenmsg
  * (AF_UNSPEC, res_id @res_id); attributes go after it. */
