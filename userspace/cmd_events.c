@@ -163,12 +163,24 @@ static void print_detect(const struct bh_evagg *a, const struct ends *e, const c
 	printf(" x%llu, first %s, last %s\n", (unsigned long long)a->count, t1, t2);
 }
 
+/* a port name of a mac_move event (16 bytes of the file): printable only */
+static void port_name(const __u8 *b, char out[17])
+{
+	size_t i;
+
+	for (i = 0; i < 16 && b[i]; i++)
+		out[i] = b[i] > ' ' && b[i] < 0x7f ? (char)b[i] : '?';
+	out[i] = '\0';
+}
+
 static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struct bh_jw *w)
 {
-	char t1[32], t2[32];
+	char t1[32], t2[32], from[17], to[17];
 	struct ends e;
 
 	ends_of(p, a, &e);
+	port_name(a->saddr, from);
+	port_name(a->daddr, to);
 	if (w) {
 		bh_jw_obj_start(w);
 		bh_jw_str_field(w, "kind", bh_evkind_name(a->kind));
@@ -195,6 +207,9 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 			bh_jw_str_field(w, "dst_addr", e.daddr);
 			bh_jw_str_field(w, "proto", e.proto);
 			bh_jw_uint_field(w, "port", a->dport);
+		} else if (a->kind == BH_EVK_MAC_MOVE) {
+			bh_jw_str_field(w, "from_port", from);
+			bh_jw_str_field(w, "to_port", to);
 		}
 		bh_jw_uint_field(w, "count", a->count);
 		bh_jw_key(w, "first");
@@ -209,6 +224,11 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 	fmt_time(a->last_ms, t2, sizeof(t2));
 	if (a->kind == BH_EVK_DETECT) {
 		print_detect(a, &e, t1, t2);
+		return;
+	}
+	if (a->kind == BH_EVK_MAC_MOVE) {
+		printf("%s mac_move: from port %s to port %s x%llu, first %s, last %s\n", e.src,
+		       from, to, (unsigned long long)a->count, t1, t2);
 		return;
 	}
 	if (!bh_evk_frames(a->kind)) {

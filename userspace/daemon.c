@@ -54,6 +54,7 @@
 #include "daemon.h"
 #include "detector.h"
 #include "events.h"
+#include "fdbwatch.h"
 #include "leases.h"
 #include "metrics.h"
 #include "nflog.h"
@@ -81,6 +82,7 @@ struct daemon {
 	struct bh_nftflow *nftflow;	/* flow records of --mode nft; NULL: none */
 	struct bh_metrics *mx;		/* NULL: --metrics off */
 	struct bh_detector *det;	/* detection signals, the blocklist */
+	struct bh_fdbw *fdbw;		/* MAC moves between the protected ports */
 	bool reload, sync, quar;	/* due now */
 	long long reload_at;		/* CLOCK_MONOTONIC ms; 0: not due */
 	/* the DHCP lease file in force ("": none), its directory watched */
@@ -259,6 +261,32 @@ static const struct bh_attached *find_port(const struct bh_attached *a, size_t n
 	return NULL;
 }
 
+/* The FDB entries of the protected ports are followed for MAC moves. */
+static void fdb_follow(struct daemon *d)
+{
+	int ifx[256];
+	size_t n = 0;
+	int ret;
+
+	for (size_t i = 0; i < d->n_ports && n < 256; i++)
+		if (d->ports[i].ifindex > 0)
+			ifx[n++] = d->ports[i].ifindex;
+	ret = bh_fdbw_ports(d->fdbw, ifx, n);
+	if (ret)
+		dlog("bridge FDB: %s: MAC moves are not followed", strerror(-ret));
+}
+
+/* A MAC the bridge learned on another protected port than before. */
+static void fdb_moved(void *arg, const __u8 mac[6], const char *from, const char *to)
+{
+	struct daemon *d = arg;
+	char m[18];
+
+	bh_format_mac(mac, m);
+	dlog("%s moved from port %s to port %s", m, from, to);
+	bh_events_mac_move(d->ev, mac, from, to);
+}
+
 /* Log what changed in the pinned ports since last time. */
 static void ports_log(struct daemon *d)
 {
@@ -275,6 +303,7 @@ static void ports_log(struct daemon *d)
 		free(d->ports);
 		d->ports = NULL;
 		d->n_ports = 0;
+		fdb_follow(d);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -294,6 +323,7 @@ static void ports_log(struct daemon *d)
 	free(d->ports);
 	d->ports = now;
 	d->n_ports = n;
+	fdb_follow(d);
 }
 
 static void ports_summary(struct daemon *d, char *buf, size_t len)
@@ -650,8 +680,8 @@ static int min_timeout(int a, int b)
 	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
-#define PFD_BASE	10	/* signals, inotify, rtnetlink, timer, events, lease timer, NFLOG,
-			 * detection ring, blocklist inotify, conntrack events */
+#define PFD_BASE	11	/* signals, inotify, rtnetlink, timer, events, lease timer, NFLOG,
+			 * detection ring, blocklist inotify, conntrack events, FDB */
 #define PFD_MAX		(PFD_BASE + 1 + BH_METRICS_CLIENTS)
 
 static int loop(struct daemon *d)
@@ -688,6 +718,7 @@ static int loop(struct daemon *d)
 		pfd[7] = (struct pollfd){ .fd = bh_detector_ring_fd(d->det), .events = POLLIN };
 		pfd[8] = (struct pollfd){ .fd = bh_detector_ino_fd(d->det), .events = POLLIN };
 		pfd[9] = (struct pollfd){ .fd = bh_nftflow_fd(d->nftflow), .events = POLLIN };
+		pfd[10] = (struct pollfd){ .fd = bh_fdbw_fd(d->fdbw), .events = POLLIN };
 		nmx = bh_metrics_pollfds(d->mx, pfd + PFD_BASE, PFD_MAX - PFD_BASE);
 		ret = poll(pfd, (nfds_t)(PFD_BASE + nmx), timeout);
 		if (ret < 0) {
@@ -726,6 +757,8 @@ static int loop(struct daemon *d)
 			bh_detector_ino_read(d->det);
 		if (pfd[9].revents & (POLLIN | POLLERR))
 			bh_nftflow_read(d->nftflow);
+		if (pfd[10].revents & (POLLIN | POLLERR))
+			bh_fdbw_read(d->fdbw);
 		bh_metrics_handle(d->mx, pfd + PFD_BASE, nmx);
 		if (d->reload_at && now_ms() >= d->reload_at)
 			d->reload = true;
@@ -862,6 +895,11 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	if (ret)
 		dlog("detection: %s: no signal is acted on", strerror(-ret));
 	bh_metrics_set_detector(d.mx, d.det);
+	ret = bh_fdbw_open(&d.fdbw, fdb_moved, &d);
+	if (ret)
+		dlog("bridge FDB events: %s: MAC moves are not followed", strerror(-ret));
+	fdb_follow(&d);
+	bh_metrics_set_fdbw(d.mx, d.fdbw);
 	leases_arm(&d);
 	quar_scan(&d);
 	ret = quar_count(ctx);
@@ -873,6 +911,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 out:
 	bh_metrics_close(d.mx);
 	bh_detector_close(d.det);
+	bh_fdbw_close(d.fdbw);
 	bh_nflog_close(d.nflog);
 	bh_nftflow_close(d.nftflow);
 	bh_events_close(d.ev);	/* writes what is not in the file yet */

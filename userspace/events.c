@@ -46,6 +46,7 @@ static const char *const kind_names[BH_EVK_MAX] = {
 	[BH_EVK_TIMED_RELEASE] = "timed_release",
 	[BH_EVK_WOULD_DROP] = "would_drop",
 	[BH_EVK_DETECT] = "detect",
+	[BH_EVK_MAC_MOVE] = "mac_move",
 };
 
 
@@ -450,6 +451,21 @@ void bh_events_detect(struct bh_events *ev, const struct bh_det_signal *s, int v
 	memcpy(k.smac, s->mac, 6);
 	memcpy(k.daddr, s->addr, 16);
 	agg_add(ev, &k, 1, now > age_ms ? now - age_ms : now);
+}
+
+void bh_events_mac_move(struct bh_events *ev, const __u8 mac[6], const char *from,
+			const char *to)
+{
+	struct bh_evagg k = {};
+
+	if (!ev)
+		return;
+	k.kind = BH_EVK_MAC_MOVE;
+	k.rule_id = BH_RULE_DEFAULT;
+	memcpy(k.smac, mac, 6);
+	strncpy((char *)k.saddr, from, sizeof(k.saddr) - 1);
+	strncpy((char *)k.daddr, to, sizeof(k.daddr) - 1);
+	agg_add(ev, &k, 1, real_ms());
 }
 
 void bh_events_timed_release(struct bh_events *ev, const __u8 mac[6])

@@ -34,6 +34,9 @@ enum bh_evkind {
 	BH_EVK_DETECT,		/* a detection signal: reason is its enum bh_det_kind,
 				 * rule_id the daemon's verdict (enum bh_det_verdict),
 				 * sport its level; daddr, proto, dport its sample */
+	BH_EVK_MAC_MOVE,	/* a MAC learned on another protected port than before:
+				 * saddr the port it left, daddr the port it is on
+				 * (names, NUL-padded; fdbwatch.c) */
 	BH_EVK_MAX,
 };
 
@@ -98,6 +101,9 @@ void bh_events_timed_release(struct bh_events *ev, const __u8 mac[6]);
 /* The daemon decided @verdict (enum bh_det_verdict) on detection signal @s. */
 struct bh_det_signal;
 void bh_events_detect(struct bh_events *ev, const struct bh_det_signal *s, int verdict);
+/* The bridge learned @mac on port @to, after port @from (fdbwatch.c). */
+void bh_events_mac_move(struct bh_events *ev, const __u8 mac[6], const char *from,
+			const char *to);
 /* ms until the file is due (-1: nothing to write); bh_events_flush writes it. */
 int bh_events_timeout(const struct bh_events *ev);
 int bh_events_flush(struct bh_events *ev, bool force);

@@ -25,6 +25,7 @@
 #include "compile.h"
 #include "ctl.h"
 #include "leases.h"
+#include "fdbwatch.h"
 #include "metrics.h"
 #include "counters.h"
 #include "detector.h"
@@ -43,6 +44,7 @@ struct bh_metrics {
 	struct bh_events *ev;
 	const struct bh_flowlog_stats *fst;	/* the flow history's; NULL: none yet */
 	struct bh_detector *det;
+	struct bh_fdbw *fdbw;		/* MAC moves; NULL: not followed */
 	int lfd;
 	struct client *cl[BH_METRICS_CLIENTS];
 	/* the applied policy, compiled, for names and rule labels */
@@ -221,6 +223,12 @@ void bh_metrics_set_detector(struct bh_metrics *mx, struct bh_detector *det)
 {
 	if (mx)
 		mx->det = det;
+}
+
+void bh_metrics_set_fdbw(struct bh_metrics *mx, struct bh_fdbw *w)
+{
+	if (mx)
+		mx->fdbw = w;
 }
 
 void bh_metrics_apply_result(struct bh_metrics *mx, bool ok)
@@ -481,6 +489,17 @@ int bh_metrics_render(struct bh_metrics *mx, char **buf, size_t *len)
 		head(f, "bulkhead_event_aggregates", "gauge",
 		     "Event aggregates (source, destination, proto, port, reason) kept.");
 		fprintf(f, "bulkhead_event_aggregates %zu\n", st.n_aggs);
+	}
+	if (mx->fdbw) {
+		__u64 moves, lost;
+
+		bh_fdbw_stats(mx->fdbw, &moves, &lost);
+		head(f, "bulkhead_mac_moves_total", "counter",
+		     "MACs the bridge learned on another protected port than before.");
+		fprintf(f, "bulkhead_mac_moves_total %llu\n", (unsigned long long)moves);
+		head(f, "bulkhead_fdb_events_lost_total", "counter",
+		     "Bridge FDB events lost (the socket overflowed): moves not seen.");
+		fprintf(f, "bulkhead_fdb_events_lost_total %llu\n", (unsigned long long)lost);
 	}
 	if (mx->fst)
 		render_flows(f, mx->fst);

@@ -42,6 +42,9 @@ void bh_metrics_set_flows(struct bh_metrics *mx, const struct bh_flowlog_stats *
 /* The daemon's detection loop whose counters to show (may be NULL). */
 struct bh_detector;
 void bh_metrics_set_detector(struct bh_metrics *mx, struct bh_detector *det);
+/* MAC moves (fdbwatch.c) into the metrics; NULL: none. */
+struct bh_fdbw;
+void bh_metrics_set_fdbw(struct bh_metrics *mx, struct bh_fdbw *w);
 /* Fill up to @max pollfds (the listener and the clients); returns how many. */
 int bh_metrics_pollfds(const struct bh_metrics *mx, struct pollfd *pfd, int max);
 /* Serve what @pfd (as filled by bh_metrics_pollfds, with revents) says. */

@@ -12,7 +12,7 @@
 set -u
 # bh: stress
 . "$(dirname "$0")/../lib.sh"
-need socat ping python3 nsenter nft
+need socat ping python3 nsenter nft arping
 MODE=${BH_MODE:-tc}
 P=$BH_SRC/selftests/policies/e2e
 DEMO=$BH_SRC/policies/demo.yaml
@@ -160,6 +160,44 @@ else
 fi
 expect_drop "the re-created port is judged: fridge -> camera tcp/554 dropped" \
 	drop_default pinned tcp_try fridge camera "$C" 554
+
+# ---- a MAC that moves to another port ----------------------------------------
+
+# the bridge learns the camera's MAC on p11; then newcam (p51) sends with
+# it and the camera's address (what Bulkhead judges is then the camera's:
+# docs/security.md, MAC spoofing): a move, logged and an event; the camera
+# speaking again moves it back
+moves() { grep -c ' moved from port ' "$LOG"; }
+ev_has() { bh events 2>/dev/null | grep -qE -- "$1"; }
+evj_has() { bh events --json 2>/dev/null | grep -qE -- "$1"; }
+GWIP=192.168.50.1
+# an ARP request for the gateway: every device may resolve it, so the
+# bridge learns the sender whatever the policy says of its traffic
+arp_gw() { in_ns "$1" timeout 3 arping -q -c 1 -w 1 -I eth0 "${@:2}" "$GWIP" >/dev/null 2>&1; }
+arp_gw camera
+m0=$(moves)
+NCMAC=$(ip -n "${BH_NS[newcam]}" -o link show eth0 | sed -nE 's/.*link\/ether ([0-9a-f:]+).*/\1/p')
+ip -n "${BH_NS[newcam]}" link set eth0 address "$CAM"
+ip -n "${BH_NS[newcam]}" addr add "$C/24" dev eth0
+arp_gw newcam -s "$C"
+if wait_until $(scaled 3000) logged "$CAM moved from port p11 to port p51"; then
+	ok "a MAC seen on p11, then on p51: logged as a move in $WAITED_MS ms"
+else
+	fail "a MAC moving from p11 to p51 is logged" "log: $(grep moved "$LOG" | tail -3)"
+fi
+check "events: camera mac_move: from port p11 to port p51" \
+	wait_until $(scaled 3000) ev_has "^camera mac_move: from port p11 to port p51 x1"
+check "events --json: kind mac_move, from_port, to_port" \
+	evj_has '"kind":"mac_move".*"from_port":"p11","to_port":"p51"'
+ip -n "${BH_NS[newcam]}" addr del "$C/24" dev eth0
+ip -n "${BH_NS[newcam]}" link set eth0 address "$NCMAC"
+arp_gw camera
+check "the camera speaking on p11 again: a move back" \
+	wait_until $(scaled 3000) logged "$CAM moved from port p51 to port p11"
+arp_gw newcam
+sleep 1
+check "devices that stay on their ports are no moves: 2 logged ($(($(moves) - m0)))" \
+	test "$(($(moves) - m0))" = 2
 
 # ---- timed quarantine --------------------------------------------------------
 
