@@ -261,6 +261,15 @@ static const struct bh_attached *find_port(const struct bh_attached *a, size_t n
 	return NULL;
 }
 
+/* A deny event of --mode nft: a flow record, and deny_rate's count. */
+static void nft_drop_event(void *arg, const struct bh_event *e)
+{
+	struct daemon *d = arg;
+
+	bh_nftflow_event(d->nftflow, e);
+	bh_detector_drops(d->det, e);
+}
+
 /* The FDB entries of the protected ports are followed for MAC moves. */
 static void fdb_follow(struct daemon *d)
 {
@@ -887,7 +896,7 @@ int bh_daemon_run(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	ret = bh_nftflow_open(&d.nftflow, ctx);
 	if (ret)
 		dlog("conntrack events: %s: no flow records in --mode nft", strerror(-ret));
-	bh_nflog_on_event(d.nflog, bh_nftflow_event, d.nftflow);
+	bh_nflog_on_event(d.nflog, nft_drop_event, &d);
 	bh_metrics_set_events(d.mx, d.ev);
 	bh_metrics_set_flows(d.mx, &d.fst);
 	flows_drain(&d);

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -334,6 +335,29 @@ static void nft_attempt(void *arg, const struct bh_nflog_det *d)
 	det->st.nft_attempts++;
 	if (bh_dettab_note(det->tab, &det->cfg, d->mac, d->daddr, d->what, mono_ns(), &sig))
 		ring_cb(det, &sig, sizeof(sig));
+}
+
+void bh_detector_drops(struct bh_detector *det, const struct bh_event *e)
+{
+	const struct bh_det_thr *thr;
+	struct bh_det_signal sig;
+	__u64 frames, cap, now;
+	__u32 what;
+
+	if (!det || !det->tab || !e || e->reason == BH_R_DROP_QUARANTINE || (e->smac[0] & 1) ||
+	    (e->flags & BH_EVF_WOULD_DROP))
+		return;
+	/* the frames past a level change nothing in its window */
+	thr = &det->cfg.thr[BH_DET_DENY_RATE];
+	cap = 1 + (thr->act > thr->watch ? thr->act : thr->watch);
+	frames = (__u64)e->suppressed + 1;
+	now = mono_ns();
+	/* the frame as its sample (its protocol and port), as the programs note it */
+	what = BH_DETN_WHAT(e->proto, e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP ?
+			    e->dport : 0, BH_DETN_DROP | (e->is_v4 ? BH_DETN_V4 : 0));
+	for (__u64 i = 0; i < frames && i < cap; i++)
+		if (bh_dettab_note(det->tab, &det->cfg, e->smac, e->daddr, what, now, &sig))
+			ring_cb(det, &sig, sizeof(sig));
 }
 
 static int nft_consume(struct bh_detector *det)

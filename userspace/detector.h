@@ -55,6 +55,13 @@ void bh_detector_ino_read(struct bh_detector *det);
 /* ms until something is due (-1: nothing); bh_detector_tick() does it. */
 int bh_detector_timeout(const struct bh_detector *det);
 void bh_detector_tick(struct bh_detector *det);
+/*
+ * --mode nft: a deny event of the drops' NFLOG group (nflog.c), standing
+ * for 1 + e->suppressed dropped frames, counted for deny_rate as the BPF
+ * programs count every drop but a quarantine's.
+ */
+struct bh_event;
+void bh_detector_drops(struct bh_detector *det, const struct bh_event *e);
 void bh_detector_stats(const struct bh_detector *det, struct bh_detector_stats *st);
 /* Its lines of the Prometheus exposition. */
 void bh_detector_render(const struct bh_detector *det, FILE *f);

@@ -283,6 +283,8 @@ static __u32 det_prefix(const struct nlattr *a)
 		{ "deny_inet", BH_DETN_NEW | BH_DETN_DENIED | BH_DETN_INTERNET },
 		{ "new", BH_DETN_NEW },
 		{ "block", BH_DETN_NEW | BH_DETN_BLOCK | BH_DETN_INTERNET },
+		{ "refused", BH_DETN_NEW | BH_DETN_REFUSED },
+		{ "arp", BH_DETN_NEW | BH_DETN_DENIED | BH_DETN_V4 },
 	};
 	const char *s = mnl_attr_get_payload(a);
 	size_t len = mnl_attr_get_payload_len(a), k = sizeof(BH_NFLOG_DET_PREFIX);
@@ -292,6 +294,53 @@ static __u32 det_prefix(const struct nlattr *a)
 	for (size_t i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
 		if (!strcmp(s + k, whats[i].what))
 			return whats[i].flags;
+	return 0;
+}
+
+/*
+ * A refusal (a TCP RST, an ICMP or ICMPv6 unreachable) on its way to a
+ * flow's opener: a failed attempt of the opener (the frame's destination
+ * MAC) to the refuser (its source address) on the port it tried, the RST's
+ * source port or the quoted destination port (det_mark_refused() in
+ * bpf/lib/decide.h). 0 or -EINVAL.
+ */
+static int det_refused(const struct nlattr **tb, const struct bh_event *e, __u32 flags,
+		       struct bh_nflog_det *d)
+{
+	__u8 proto = e->proto;
+	__u16 port = 0;
+
+	if ((e->eth_proto != 0x0800 && e->eth_proto != 0x86dd) ||
+	    !memcmp(e->dmac, "\0\0\0\0\0\0", 6) || (e->dmac[0] & 1))
+		return -EINVAL;
+	if (proto == IPPROTO_TCP) {
+		port = e->sport;
+	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		const __u8 *pl = mnl_attr_get_payload(tb[NFULA_PAYLOAD]);
+		size_t plen = mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), off;
+		struct bh_event q = {};
+
+		/* the outer header parsed (e->proto set), so plen covers it */
+		off = (e->is_v4 ? (size_t)(pl[0] & 0x0f) * 4 : 40) + 8;
+		if (off >= plen || pl[off - 8] != (e->is_v4 ? 3 : 1))	/* unreachable */
+			return -EINVAL;
+		if (e->is_v4)
+			parse_ipv4(&q, pl + off, plen - off);
+		else
+			parse_ipv6(&q, pl + off, plen - off);
+		proto = q.proto;
+		if (!proto)
+			return -EINVAL;
+		if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
+			port = q.dport;
+	} else {
+		return -EINVAL;
+	}
+	if (e->is_v4)
+		flags |= BH_DETN_V4;
+	memcpy(d->mac, e->dmac, 6);
+	memcpy(d->daddr, e->saddr, 16);
+	d->what = BH_DETN_WHAT(proto, port, flags);
 	return 0;
 }
 
@@ -309,6 +358,17 @@ int bh_nflog_det_parse(const struct nlmsghdr *nlh, size_t len, struct bh_nflog_d
 	if (!flags)
 		return -EINVAL;
 	parse_frame(tb, &e);
+	if (flags & BH_DETN_REFUSED)
+		return det_refused(tb, &e, flags, d);
+	/* an ARP frame to a device it may not talk to: its target, no port */
+	if (e.eth_proto == 0x0806) {
+		if (!(flags & BH_DETN_V4) || !e.is_v4 || !memcmp(e.smac, "\0\0\0\0\0\0", 6))
+			return -EINVAL;
+		memcpy(d->mac, e.smac, 6);
+		memcpy(d->daddr, e.daddr, 16);
+		d->what = BH_DETN_WHAT(0, 0, flags);
+		return 0;
+	}
 	/* an attempt of a device over IP, its source MAC known */
 	if ((e.eth_proto != 0x0800 && e.eth_proto != 0x86dd) || !e.proto ||
 	    !memcmp(e.smac, "\0\0\0\0\0\0", 6))

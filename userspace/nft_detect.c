@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "blocklist.h"
@@ -119,16 +120,6 @@ void nft_det_objects(struct nft_tbl *t, const struct bh_nft_spec *s)
 	block_set(t, s, false);
 }
 
-/* ct state new */
-static void match_ct_new(struct nftnl_rule *r)
-{
-	__u32 bits = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
-
-	expr_ct_load(r, NFT_CT_STATE, REG32(8));
-	expr_mask(r, REG32(8), 4, &bits);
-	expr_cmp(r, REG32(8), NFT_CMP_NEQ, &zero, 4);
-}
-
 /* ct state new [tcp dport @det_ports] limit name det_cap log group ... prefix ... */
 static void det_log(struct nft_tbl *t, const char *chain, const char *what, bool worm)
 {
@@ -140,7 +131,7 @@ static void det_log(struct nft_tbl *t, const char *chain, const char *what, bool
 		expr_payload(r, TRANSPORT_HDR, 2, 2, REG32(8));
 		expr_lookup(r, t, "det_ports", REG32(8), -1, false);
 	}
-	match_ct_new(r);
+	nft_match_ct(r, -1, NF_CT_STATE_BIT(IP_CT_NEW));
 	expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_DET_CAP);
 	snprintf(prefix, sizeof(prefix), "%s %s", BH_NFLOG_DET_PREFIX, what);
 	expr_log(r, prefix, BH_NFLOG_DET_GROUP);
@@ -164,6 +155,73 @@ void nft_det_block_log(struct nft_tbl *t, const struct bh_nft_spec *s, const cha
 {
 	if (nft_det_on(s))
 		det_log(t, chain, "block", false);
+}
+
+/*
+ * A refusal on its way to a device that opened an east-west flow: a TCP
+ * RST, an ICMP (v6) destination unreachable about the flow. The daemon
+ * counts it as a failed attempt of the opener (its destination MAC) to
+ * the refuser, on the port it tried (nflog.c), as det_mark_refused() in
+ * bpf/lib/decide.h. Replies to the gateway's MACs are not the LAN's.
+ */
+void nft_det_refused_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain)
+{
+	static const struct {
+		__u8 pf, proto, off, mask, val;
+		__u32 state;
+	} refusals[] = {
+		{ 0, IPPROTO_TCP, 13, 0x04, 0x04, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) },
+		{ NFPROTO_IPV4, IPPROTO_ICMP, 0, 0xff, 3, NF_CT_STATE_BIT(IP_CT_RELATED) },
+		{ NFPROTO_IPV6, IPPROTO_ICMPV6, 0, 0xff, 1, NF_CT_STATE_BIT(IP_CT_RELATED) },
+	};
+	char prefix[64];
+
+	if (!nft_det_on(s))
+		return;
+	snprintf(prefix, sizeof(prefix), "%s refused", BH_NFLOG_DET_PREFIX);
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		struct nftnl_rule *r = nft_rule(t, chain);
+		__u32 mask = refusals[i].mask, val = refusals[i].val;
+
+		if (refusals[i].pf)
+			nft_match_nfproto(r, refusals[i].pf);
+		nft_match_l4proto(r, refusals[i].proto);
+		expr_payload(r, TRANSPORT_HDR, refusals[i].off, 1, REG32(8));
+		expr_mask(r, REG32(8), 1, &mask);
+		expr_cmp(r, REG32(8), NFT_CMP_EQ, &val, 1);
+		nft_match_ct(r, IP_CT_DIR_REPLY, refusals[i].state);
+		nft_match_in_set(r, t, LINK_HDR, 0, 6, "gw_macs", true);
+		expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_DET_CAP);
+		expr_log(r, prefix, BH_NFLOG_DET_GROUP);
+		nft_rule_commit(t, r);
+	}
+}
+
+/*
+ * An ARP frame resolving a device its sender may not talk to (table
+ * bridge's arp_to_<group>, before its drop_default): an address scan by
+ * ARP, as decide_arp() in bpf/lib/decide.h notes it. ARP has no conntrack:
+ * every such frame is logged, behind the same global limit.
+ */
+void nft_det_arp_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain)
+{
+	struct nftnl_rule *r;
+	char prefix[64];
+
+	if (!nft_det_on(s))
+		return;
+	r = nft_rule(t, chain);
+	expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_DET_CAP);
+	snprintf(prefix, sizeof(prefix), "%s arp", BH_NFLOG_DET_PREFIX);
+	expr_log(r, prefix, BH_NFLOG_DET_GROUP);
+	nft_rule_commit(t, r);
+}
+
+/* table bridge's share: the limit of its ARP rules (an object of its own) */
+void nft_det_objects_l2(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	if (nft_det_on(s))
+		nft_limit_obj(t, BH_NFT_DET_CAP, BH_NFT_DET_RATE, BH_NFT_DET_BURST);
 }
 
 /* chain internet: a blocklisted destination is drop_block */

@@ -202,6 +202,100 @@ static void match_ip_prefix(struct nftnl_rule *r, const struct ip_prefix *p)
 }
 
 /*
+ * Who opened a flow: a new flow's first frame from a device port writes
+ * the source MAC into the conntrack's labels (bytes 0-5, the rest zero).
+ * A reply passes as a reply only to that MAC (the BPF modes' rule,
+ * bpf/lib/ct.h): map reply_to sends a reply to a device of the policy to
+ * chain reply_<its MAC>, which passes it when the labels hold that MAC;
+ * set known_labels holds each device's labels. A reply to a device that
+ * did not open the flow, whose opener was a device of the policy, is
+ * judged as a new flow. A flow opened by no device of the policy (an
+ * unknown MAC, the gateway, the internet) or before the labels (labels
+ * 0) is not checked. nft lists a concatenation of labels and a MAC only
+ * by crashing, hence a chain a device and not one set of pairs.
+ */
+#define OPENER_LEN	16	/* NF_CT_LABELS_MAX_SIZE */
+
+static void opener_chain_name(const __u8 mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "reply_%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+}
+
+/* the chains of the devices and their map, set known_labels */
+static void opener_chains(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	for (size_t i = 0; i < s->c->n_devs; i++) {
+		char chain[32];
+
+		opener_chain_name(s->c->devs[i].k.mac, chain, sizeof(chain));
+		nft_chain(t, chain, -1, 0);
+	}
+}
+
+static void opener_sets(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *map = nft_set_new(t, "reply_to", NFT_T_ETHERADDR, 6, 0, NFT_T_VERDICT, 0);
+	/* 16 bytes nft lists as an IPv6 address: 200:0:11:: is 02:00:00:00:00:11 */
+	struct nftnl_set *known = nft_set_new(t, "known_labels", NFT_T_IP6ADDR, OPENER_LEN,
+					      0, 0, 0);
+	__u8 k[OPENER_LEN];
+
+	for (size_t i = 0; i < s->c->n_devs; i++) {
+		const __u8 *mac = s->c->devs[i].k.mac;
+		struct nftnl_rule *r;
+		char chain[32];
+
+		opener_chain_name(mac, chain, sizeof(chain));
+		nft_elem_verdict(map, mac, 6, NFT_JUMP, chain);
+		memset(k, 0, sizeof(k));
+		memcpy(k, mac, 6);
+		nft_elem(known, k, OPENER_LEN, NULL, 0);
+		r = nft_rule(t, chain);
+		expr_ct_load(r, NFT_CT_LABELS, REG32(8));
+		expr_cmp(r, REG32(8), NFT_CMP_EQ, k, OPENER_LEN);
+		nft_counted_verdict(r, "pass_reply", NF_ACCEPT);
+		nft_rule_commit(t, r);
+	}
+	nft_set_commit(t, map);
+	nft_set_commit(t, known);
+}
+
+/* ct direction original ct state new: ct label set ether saddr */
+static void opener_label_rule(struct nft_tbl *t, const char *ch)
+{
+	struct nftnl_rule *r = nft_rule(t, ch);
+
+	nft_match_ct(r, IP_CT_DIR_ORIGINAL, NF_CT_STATE_BIT(IP_CT_NEW));
+	/* a new conntrack's labels are zero: 6 bytes of MAC over them */
+	expr_ct_load(r, NFT_CT_LABELS, REG32(8));
+	expr_payload(r, LINK_HDR, 6, 6, REG32(8));
+	expr_ct_store(r, NFT_CT_LABELS, REG32(8));
+	nft_rule_commit(t, r);
+}
+
+/* replies to a tracked flow (and ICMP errors about it), to its opener */
+static void reply_rules(struct nft_tbl *t, const char *ch)
+{
+	__u32 bits = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	struct nftnl_rule *r;
+
+	/* to a device of the policy: its chain passes it if it opened it */
+	r = nft_rule(t, ch);
+	nft_match_ct(r, IP_CT_DIR_REPLY, bits);
+	expr_payload(r, LINK_HDR, 0, 6, REG32(8));
+	expr_lookup(r, t, "reply_to", REG32(8), NFT_REG_VERDICT, false);
+	nft_rule_commit(t, r);
+	/* opened by no device of the policy (or unlabelled): as before */
+	r = nft_rule(t, ch);
+	nft_match_ct(r, IP_CT_DIR_REPLY, bits);
+	expr_ct_load(r, NFT_CT_LABELS, REG32(8));
+	expr_lookup(r, t, "known_labels", REG32(8), -1, true);
+	nft_counted_verdict(r, "pass_reply", NF_ACCEPT);
+	nft_rule_commit(t, r);
+}
+
+/*
  * The flow goes to device group @g: its conntrack mark's Bulkhead bits
  * say so (ct mark set ct mark & 0xffff | (g + 1) << 16), for the ICMP
  * errors about it (related_chains).
@@ -483,15 +577,13 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_rule_commit(t, r);
 	add_goto_rule(t, ch, add_quarantined, NULL, "quarantined");
 
+	/* who opens a flow, for its replies below */
+	opener_label_rule(t, ch);
+	/* detection: a refusal (RST, unreachable) for the flow's opener */
+	nft_det_refused_rules(t, s, ch);
 	/* an ICMP error about an east-west flow: from the responder's group */
 	r = nft_rule(t, ch);
-	expr_ct_load(r, NFT_CT_DIRECTION, REG32(8));
-	expr_cmp_u8(r, REG32(8), NFT_CMP_EQ, IP_CT_DIR_REPLY);
-	expr_ct_load(r, NFT_CT_STATE, REG32(8));
-	bits = NF_CT_STATE_BIT(IP_CT_RELATED);
-	expr_mask(r, REG32(8), 4, &bits);
-	bits = 0;
-	expr_cmp(r, REG32(8), NFT_CMP_NEQ, &bits, 4);
+	nft_match_ct(r, IP_CT_DIR_REPLY, NF_CT_STATE_BIT(IP_CT_RELATED));
 	expr_ct_load(r, NFT_CT_MARK, REG32(8));
 	bits = BH_NFT_CTMARK_MASK;
 	expr_mask(r, REG32(8), 4, &bits);
@@ -499,16 +591,7 @@ static void judge_chain(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_rule_commit(t, r);
 
 	/* replies to a tracked flow (and ICMP errors about it) */
-	r = nft_rule(t, ch);
-	expr_ct_load(r, NFT_CT_DIRECTION, REG32(8));
-	expr_cmp_u8(r, REG32(8), NFT_CMP_EQ, IP_CT_DIR_REPLY);
-	expr_ct_load(r, NFT_CT_STATE, REG32(8));
-	bits = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
-	expr_mask(r, REG32(8), 4, &bits);
-	bits = 0;
-	expr_cmp(r, REG32(8), NFT_CMP_NEQ, &bits, 4);
-	nft_counted_verdict(r, "pass_reply", NF_ACCEPT);
-	nft_rule_commit(t, r);
+	reply_rules(t, ch);
 	/* detection: a new tcp attempt to a worm port, whatever its verdict */
 	nft_det_worm_rule(t, s, ch);
 
@@ -594,6 +677,8 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	rule_chains(t, s);
 	nft_group_chains(t, s, "rel_");
 	related_chains(t, s);
+	opener_chains(t, s);
+	opener_sets(t, s);
 	nft_dispatch_map(t, s, "dst_mac", "to_", 0);
 	nft_dispatch_map(t, s, "addr4", "to_", 4);
 	nft_dispatch_map(t, s, "addr6", "to_", 6);
@@ -613,5 +698,5 @@ void bh_nft_policy_inet(struct nft_tbl *t, const struct bh_nft_spec *s)
 	t->icmp6 = false;
 	quarantined_chain(t, s);
 	destination_chains(t, s);
-	nft_talk_chains(t, s, "nd_to_", "pass_nd");
+	nft_talk_chains(t, s, "nd_to_", "pass_nd", false);
 }

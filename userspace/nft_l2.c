@@ -569,6 +569,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	claim_sets(t, s);
 	set_sha_self(t, s);
 	nft_meter_sets(t, s, true);
+	nft_det_objects_l2(t, s);
 	nft_chain(t, ch, NF_BR_PRE_ROUTING, PRIO_BRIDGE_PRE);
 	nft_drop_chains(t, s);
 	nft_chain(t, "judge", -1, 0);
@@ -682,5 +683,5 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	claim_chain(t, &claim_ip4);
 	claim_chain(t, &claim_ip6);
 	claim_chain(t, &claim_na);
-	nft_talk_chains(t, s, "arp_to_", "pass_arp");
+	nft_talk_chains(t, s, "arp_to_", "pass_arp", true);
 }

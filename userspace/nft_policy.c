@@ -618,6 +618,19 @@ void nft_dispatch_map(struct nft_tbl *t, const struct bh_nft_spec *s,
 	nft_set_commit(t, set);
 }
 
+void nft_match_ct(struct nftnl_rule *r, int dir, __u32 bits)
+{
+	__u32 zero = 0;
+
+	if (dir >= 0) {
+		expr_ct_load(r, NFT_CT_DIRECTION, REG32(8));
+		expr_cmp_u8(r, REG32(8), NFT_CMP_EQ, (__u8)dir);
+	}
+	expr_ct_load(r, NFT_CT_STATE, REG32(8));
+	expr_mask(r, REG32(8), 4, &bits);
+	expr_cmp(r, REG32(8), NFT_CMP_NEQ, &zero, 4);
+}
+
 /* the source MAC is in group @g (@unknown: or in no group at all) */
 void nft_match_src_group(struct nftnl_rule *r, struct nft_tbl *t, const struct bh_nft_spec *s,
 			 __u32 g, bool unknown)
@@ -838,7 +851,7 @@ bool nft_group_talks_to(const struct bh_nft_spec *s, __u32 a, int b)
 /* @chain: the sources whose group talks to group @tg (< 0: to some group)
  * count into @counter and pass; the others are drop_default */
 static void talkers_chain(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
-			  const char *counter, int tg)
+			  const char *counter, int tg, bool arp)
 {
 	bool ew = s->c->cfg.flags & BH_CFG_EW_ALLOW;
 
@@ -853,6 +866,9 @@ static void talkers_chain(struct nft_tbl *t, const struct bh_nft_spec *s, const 
 			nft_rule_commit(t, r);
 		}
 	}
+	/* resolving a device it may not talk to: an address scan by ARP */
+	if (arp && !ew)
+		nft_det_arp_rule(t, s, chain);
 	nft_add_rule(t, chain, ew ? counter : "drop_default", ew ? NF_ACCEPT : NF_DROP, NULL, NULL);
 }
 
@@ -862,18 +878,19 @@ static void talkers_chain(struct nft_tbl *t, const struct bh_nft_spec *s, const 
  * everyone (a broadcast ARP request, an NS to a solicited-node group). Its
  * owner is unknown until it answers, so it may ask when its group talks to
  * some group; a group that talks to nobody may not (ARP scans stay dropped).
+ * @arp: the chains are ARP's, whose denials detection counts as attempts.
  */
 void nft_talk_chains(struct nft_tbl *t, const struct bh_nft_spec *s, const char *prefix,
-		     const char *counter)
+		     const char *counter, bool arp)
 {
 	char chain[64];
 
 	for (__u32 tg = 0; tg < s->p->n_groups; tg++) {
 		nft_group_obj_name(s, prefix, tg, NULL, chain, sizeof(chain));
-		talkers_chain(t, s, chain, counter, (int)tg);
+		talkers_chain(t, s, chain, counter, (int)tg, arp);
 	}
 	snprintf(chain, sizeof(chain), "%sany", prefix);
-	talkers_chain(t, s, chain, counter, -1);
+	talkers_chain(t, s, chain, counter, -1, arp);
 }
 
 /*

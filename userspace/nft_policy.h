@@ -35,6 +35,8 @@ bool nft_is_v4_mapped(const __u8 *a);
 void nft_load_payload(struct nftnl_rule *r, struct nft_tbl *t, __u32 base, __u32 off,
 		      __u32 len, __u32 dreg);
 void nft_match_nfproto(struct nftnl_rule *r, __u8 pf);
+/* ct state in @bits (NF_CT_STATE_BIT()s), of direction @dir (IP_CT_DIR_*; -1: either) */
+void nft_match_ct(struct nftnl_rule *r, int dir, __u32 bits);
 void nft_match_l4proto(struct nftnl_rule *r, __u8 proto);
 void nft_match_group_addressed(struct nftnl_rule *r, bool yes);
 void nft_match_in_set(struct nftnl_rule *r, struct nft_tbl *t, __u32 base, __u32 off,
@@ -94,7 +96,7 @@ void nft_pair_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const char *
 /* ARP / ND: who may resolve whom */
 bool nft_group_talks_to(const struct bh_nft_spec *s, __u32 a, int b);
 void nft_talk_chains(struct nft_tbl *t, const struct bh_nft_spec *s, const char *prefix,
-		     const char *counter);
+		     const char *counter, bool arp);
 void nft_peer_rules(struct nft_tbl *t, const char *chain, bool v4, __u32 base,
 		    __u32 off, const char *ipmap, const char *macmap, const char *any);
 
@@ -105,6 +107,9 @@ void nft_det_worm_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const cha
 void nft_det_deny_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain,
 		       bool inet);
 void nft_det_block_log(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain);
+void nft_det_refused_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain);
+void nft_det_arp_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain);
+void nft_det_objects_l2(struct nft_tbl *t, const struct bh_nft_spec *s);
 void nft_det_block_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain);
 bool nft_det_rule_inet(const struct bh_nft_spec *s, __u32 id);
 

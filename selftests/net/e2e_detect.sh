@@ -12,8 +12,10 @@
 # device of its own, each quarantined before it finishes (the scanner still
 # runs when status shows the device isolated with an "auto: ..." reason,
 # and its frames after that are dropped as drop_quarantine): an nmap SYN
-# scan, a UDP scan and a fragmented scan of a LAN host, an hping3 telnet
-# sweep of "internet" addresses, and a blocklisted address (dropped as
+# scan, a UDP scan and a fragmented scan of a LAN host, a SYN scan of ports
+# the policy allows but the host refuses (RST), an hping3 telnet
+# sweep of "internet" addresses, an hping3 flood of one denied port (a
+# deny rate), and a blocklisted address (dropped as
 # drop_block, the device isolated; an address added to the file while the
 # daemon runs is dropped too). `release --for 1h` holds (a new scan is
 # logged, not acted on) and an exempt device is never quarantined.
@@ -46,8 +48,10 @@ bh_add_device worm 64
 bh_add_device cc 65
 bh_add_device tool 66
 bh_add_device retry 67
+bh_add_device flood 68
 bh_add_device cc2 69
 bh_add_device client 71
+bh_add_device prober 72
 ip -n "${BH_NS[client]}" -4 addr flush dev eth0
 bh_pin_neighbours
 NVR=${BH_IP4[nvr]}
@@ -80,19 +84,24 @@ EOF
 	echo "  admins:"
 	echo "    members:"
 	member tool
+	echo "  probers:"
+	echo "    members:"
+	member prober
 	echo "  things:"
 	echo "    members:"
-	for n in synscan udpscan fragscan worm cc retry cc2; do member "$n"; done
+	for n in synscan udpscan fragscan worm cc retry flood cc2; do member "$n"; done
 	cat <<EOF
   unknown: {}
 rules:
   - {name: nvr-pulls-rtsp, from: nvr, to: cameras, proto: tcp, ports: [554]}
   - {name: things-to-nvr, from: things, to: nvr, proto: tcp, ports: [8554]}
+  - {name: probers-to-nvr, from: probers, to: nvr, proto: tcp}
   - {name: mdns-ssdp, from: any, to: multicast, proto: udp, ports: [5353, 1900]}
 detect:
   port_scan: {watch: 8, act: 15, window: 5m, action: isolate}
   address_scan: {watch: 12, act: 25, window: 5m, action: isolate}
   telnet: {watch: 3, act: 10, window: 1m, action: isolate}
+  deny_rate: {watch: 200, act: 400, window: 10s, action: isolate}
   blocklist: {file: $BL, act: 1}
   exempt: [admins]
 EOF
@@ -305,6 +314,11 @@ nmap_bg synscan -sS -p 1-1000 "$NVR"
 caught synscan "nmap -sS" "$NMAP_PID" "port scan of $NVR, 1[5-9] ports"
 nmap_bg udpscan -sU -p 1-1000 "$NVR"
 caught udpscan "nmap -sU" "$NMAP_PID" "port scan of $NVR"
+# a scan the policy allows (probers may reach any tcp port of the nvr):
+# the nvr's closed ports answer RST, refused attempts of the prober (in
+# nft mode logged from table inet's replies, nft_det_refused_rules)
+nmap_bg prober -sS -p 1-1000 "$NVR"
+caught prober "nmap -sS of allowed ports, refused" "$NMAP_PID" "port scan of $NVR, 1[5-9] ports"
 nmap_bg fragscan -sS -f -p 1-1000 "$NVR"
 # each probe's first fragment carries the ports, not the flags: dropped
 # as drop_frag, its ports still count (bpf/verdict.h det_frag); once
@@ -319,6 +333,13 @@ check "nmap's own report: the SYN scan did not get its 1000 ports through" \
 ip netns exec "${BH_NS[worm]}" timeout 30 hping3 -q -I eth0 -S -p 23 -c 200 -i u50000 \
 	--rand-dest 198.18.2.x >"$BH_TMP/hping3.out" 2>&1 &
 caught worm "hping3 telnet sweep" $! "telnet worm, 1[0-9] hosts tried on tcp/23"
+
+# 1500 SYNs to one denied port of the nvr, 500 a second: no scan (one
+# host, one port), a deny rate (act: 400 dropped frames in 10 s; in nft
+# mode counted from the drops' NFLOG events and their suppressed counts)
+ip netns exec "${BH_NS[flood]}" timeout 10 hping3 -q -I eth0 -S -p 8000 -c 1500 -i u2000 \
+	"$NVR" >/dev/null 2>&1 &
+caught flood "hping3 flood of one denied port" $! "4[0-9][0-9] denied frames in"
 
 b0=$(counter drop_block 2>/dev/null || echo 0)
 in_ns cc timeout 3 socat -u /dev/null TCP:203.0.113.77:443,connect-timeout=1 2>/dev/null

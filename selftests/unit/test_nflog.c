@@ -240,6 +240,22 @@ static void test_hostile(void **state)
 	}
 }
 
+/* @nlh (in @buf) cut at every length: parsed only whole, never read past (ASan) */
+static void det_cut(const struct nlmsghdr *nlh, const char *buf)
+{
+	struct bh_nflog_det d;
+
+	for (size_t len = 0; len <= nlh->nlmsg_len; len++) {
+		void *heap = malloc(len ? len : 1);
+
+		assert_non_null(heap);
+		memcpy(heap, buf, len);
+		if (!bh_nflog_det_parse(heap, len, &d))
+			assert_int_equal(len, nlh->nlmsg_len);
+		free(heap);
+	}
+}
+
 /* detection messages (group BH_NFLOG_DET_GROUP): the flags of each prefix */
 static void test_detect_msgs(void **state)
 {
@@ -286,6 +302,19 @@ static void test_detect_msgs(void **state)
 	nlh = msg(buf, sizeof(buf), NFPROTO_BRIDGE, "bulkhead detect deny", 0x0806, ARP,
 		  sizeof(ARP));
 	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
+	/* ... but an ARP frame of table bridge's "arp": an address scan by
+	 * ARP, its target, no protocol or port (decide_arp() in the programs) */
+	nlh = msg(buf, sizeof(buf), NFPROTO_BRIDGE, "bulkhead detect arp", 0x0806, ARP,
+		  sizeof(ARP));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), 0);
+	assert_memory_equal(d.mac, SMAC, 6);
+	assert_memory_equal(d.daddr + 12, ARP + 24, 4);
+	assert_int_equal(d.what, BH_DETN_WHAT(0, 0, BH_DETN_NEW | BH_DETN_DENIED | BH_DETN_V4));
+	nlh = msg(buf, sizeof(buf), NFPROTO_BRIDGE, "bulkhead detect arp", 0x0806, ARP, 27);
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
+	nlh = msg(buf, sizeof(buf), NFPROTO_BRIDGE, "bulkhead detect arp", 0x0806, ARP,
+		  sizeof(ARP));
+	det_cut(nlh, buf);
 	/* an echo request: port 0, as the programs note it; UDP its port */
 	memcpy(p, IP4TCP, sizeof(p));
 	p[9] = IPPROTO_ICMP;
@@ -303,15 +332,56 @@ static void test_detect_msgs(void **state)
 	/* cut anywhere: never a read past the end (ASan) */
 	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect new", 0x0800, IP4TCP,
 		  sizeof(IP4TCP));
-	for (size_t len = 0; len <= nlh->nlmsg_len; len++) {
-		void *heap = malloc(len ? len : 1);
+	det_cut(nlh, buf);
+}
 
-		assert_non_null(heap);
-		memcpy(heap, buf, len);
-		if (!bh_nflog_det_parse(heap, len, &d))
-			assert_int_equal(len, nlh->nlmsg_len);
-		free(heap);
-	}
+/*
+ * A refusal on its way to the flow's opener ("bulkhead detect refused"):
+ * the opener is the frame's destination MAC, the target its source
+ * address, the port the RST's source port or the one the ICMP error
+ * quotes (det_mark_refused() in bpf/lib/decide.h).
+ */
+static void test_detect_refused(void **state)
+{
+	__u8 p[68] = {
+		/* IPv4 .31 -> .11, ICMP */
+		0x45, 0, 0, 68, 0, 1, 0, 0, 64, 1, 0, 0, 192, 168, 50, 31, 192, 168, 50, 11,
+		/* destination unreachable, port unreachable */
+		3, 3, 0, 0, 0, 0, 0, 0,
+		/* quoted: IPv4 .11 -> .31 UDP 5000 -> 9000 */
+		0x45, 0, 0, 36, 0, 2, 0, 0, 64, 17, 0, 0, 192, 168, 50, 11, 192, 168, 50, 31,
+		0x13, 0x88, 0x23, 0x28, 0, 16, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	};
+	const __u32 f = BH_DETN_NEW | BH_DETN_REFUSED | BH_DETN_V4;
+	struct bh_nflog_det d;
+	struct nlmsghdr *nlh;
+	char buf[1024];
+	__u8 rst[40];
+
+	(void)state;
+	memcpy(rst, IP4TCP, sizeof(rst));
+	rst[33] = 0x14;		/* RST|ACK, from tcp/41000 of .31: that port refused */
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect refused", 0x0800, rst,
+		  sizeof(rst));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), 0);
+	assert_memory_equal(d.mac, DMAC, 6);
+	assert_memory_equal(d.daddr + 12, rst + 12, 4);
+	assert_int_equal(d.what, BH_DETN_WHAT(IPPROTO_TCP, 41000, f));
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect refused", 0x0800, p, sizeof(p));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), 0);
+	assert_memory_equal(d.mac, DMAC, 6);
+	assert_memory_equal(d.daddr + 12, p + 12, 4);
+	assert_int_equal(d.what, BH_DETN_WHAT(IPPROTO_UDP, 9000, f));
+	/* the quote cut short of its IP header: no attempt */
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect refused", 0x0800, p, 40);
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
+	/* cut anywhere; then an ICMP message that is no unreachable */
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect refused", 0x0800, p, sizeof(p));
+	det_cut(nlh, buf);
+	p[20] = 11;	/* time exceeded */
+	nlh = msg(buf, sizeof(buf), NFPROTO_IPV4, "bulkhead detect refused", 0x0800, p, sizeof(p));
+	assert_int_equal(bh_nflog_det_parse(nlh, nlh->nlmsg_len, &d), -EINVAL);
 }
 
 int main(void)
@@ -324,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_detect_msgs),
+		cmocka_unit_test(test_detect_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
