@@ -14,11 +14,11 @@
 #   bench/detect.sh DATAFILE   (Markdown on stdout, progress on stderr;
 #                              DATAFILE: "detect MODE probes ms" lines)
 #
-# Env: BENCH_DET_MODES ("tc xdp"), BENCH_DET_TRIALS (3), BENCH_DET_PROBES
+# Env: BENCH_DET_MODES ("tc xdp nft"), BENCH_DET_TRIALS (3), BENCH_DET_PROBES
 # (1000), BENCH_DET_GAP_US (1000).
 set -u
 . "$(dirname "$0")/../selftests/lib.sh"
-MODES=${BENCH_DET_MODES:-tc xdp}
+MODES=${BENCH_DET_MODES:-tc xdp nft}
 TRIALS=${BENCH_DET_TRIALS:-3}
 PROBES=${BENCH_DET_PROBES:-1000}
 GAP_US=${BENCH_DET_GAP_US:-1000}
@@ -109,11 +109,12 @@ for mode in $MODES; do
 			echo "detect $mode $before $ms" >> "$DATA"
 		else
 			ms="not quarantined"
+			log "detect: $mode trial $t not quarantined; daemon: $(tail -3 "$LOG")"
 		fi
 		echo "| $mode | $t | $PROBES | $before | $ms | $reason |"
 		# a fresh start: released, its detection state forgotten (--for)
 		bh release scanner --for 1s >/dev/null 2>&1
-		sleep 1.2
+		sleep 2.2	# past the grace, which counts whole seconds
 	done
 	kill $dpid 2>/dev/null
 	wait $dpid 2>/dev/null

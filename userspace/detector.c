@@ -290,7 +290,9 @@ static void nft_open(struct bh_detector *det, bool on)
 /*
  * `release --for` (another process) starts a grace period and forgets the
  * device's state in bh_detect; here its entry in the table. The file is
- * read again when it changed.
+ * read again when it changed (looked at on every pass of the daemon's
+ * loop, which a write to the state dir wakes), its ended periods too: a
+ * short one may end before the next look, and must still forget.
  */
 static void nft_grace_look(struct bh_detector *det)
 {
@@ -306,7 +308,7 @@ static void nft_grace_look(struct bh_detector *det)
 	    sb.st_mtim.tv_nsec == det->grace_mtime.tv_nsec)
 		return;
 	det->grace_mtime = sb.st_mtim;
-	if (bh_grace_read(det->ctx, (__u64)time(NULL), &g, &n))
+	if (bh_grace_read(det->ctx, 0, &g, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
@@ -514,6 +516,8 @@ void bh_detector_tick(struct bh_detector *det)
 		det->bload = true;
 	if (det->bload)
 		block_load(det);
+	if (det->tab)
+		nft_grace_look(det);
 	if (now >= det->prune_at) {
 		det->prune_at = now + BH_DETECTOR_PRUNE_S * 1000;
 		if (!bh_grace_prune_saved(det->ctx, (__u64)time(NULL), &left))
