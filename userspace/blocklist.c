@@ -139,21 +139,18 @@ int bh_blocklist_parse(const char *name, const char *buf, size_t len,
 	bool full = false;
 
 	memset(out, 0, sizeof(*out));
-	while (pos < len) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t ll = (nl ? (size_t)(nl - buf) : len) - pos;
+	for (;;) {
 		struct bh_block_ent e;
+		int got = bh_next_line(buf, len, &pos, line, sizeof(line));
 
+		if (!got)
+			break;
 		lineno++;
-		if (ll > BH_BLOCKLIST_LINE_MAX) {
+		if (got == -E2BIG) {
 			bad(d, out, name, lineno, "line longer than %d bytes", BH_BLOCKLIST_LINE_MAX);
-			pos += ll + 1;
 			continue;
 		}
-		memcpy(line, buf + pos, ll);
-		line[ll] = '\0';
-		pos += ll + 1;
-		if (strlen(line) != ll) {
+		if (got < 0) {
 			bad(d, out, name, lineno, "a NUL byte in the line");
 			continue;
 		}
@@ -167,16 +164,9 @@ int bh_blocklist_parse(const char *name, const char *buf, size_t len,
 			full = true;
 			continue;
 		}
-		if (out->n == cap) {
-			struct bh_block_ent *tmp;
-
-			cap = cap ? cap * 2 : 256;
-			tmp = realloc(out->v, cap * sizeof(*tmp));
-			if (!tmp) {
-				bh_blocklist_free(out);
-				return -ENOMEM;
-			}
-			out->v = tmp;
+		if (bh_grow((void **)&out->v, &cap, out->n + 1, sizeof(*out->v), 256)) {
+			bh_blocklist_free(out);
+			return -ENOMEM;
 		}
 		out->v[out->n++] = e;
 	}

@@ -133,21 +133,17 @@ int bh_leases_parse(const char *name, const char *buf, size_t len,
 	bool v6 = false, full = false;
 
 	memset(out, 0, sizeof(*out));
-	while (pos < len) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t ll = (nl ? (size_t)(nl - buf) : len) - pos;
-		int nf = 0;
+	for (;;) {
+		int nf = 0, got = bh_next_line(buf, len, &pos, line, sizeof(line));
 
+		if (!got)
+			break;
 		lineno++;
-		if (ll > BH_LEASE_LINE_MAX) {
+		if (got == -E2BIG) {
 			bad(d, out, name, lineno, "line longer than %d bytes", BH_LEASE_LINE_MAX);
-			pos += ll + 1;
 			continue;
 		}
-		memcpy(line, buf + pos, ll);
-		line[ll] = '\0';
-		pos += ll + 1;
-		if (strlen(line) != ll) {
+		if (got < 0) {
 			bad(d, out, name, lineno, "a NUL byte in the line");
 			continue;
 		}
@@ -172,16 +168,9 @@ int bh_leases_parse(const char *name, const char *buf, size_t len,
 			full = true;
 			continue;
 		}
-		if (out->n == cap) {
-			struct bh_lease *tmp;
-
-			cap = cap ? cap * 2 : 64;
-			tmp = realloc(out->v, cap * sizeof(*tmp));
-			if (!tmp) {
-				bh_leases_free(out);
-				return -ENOMEM;
-			}
-			out->v = tmp;
+		if (bh_grow((void **)&out->v, &cap, out->n + 1, sizeof(*out->v), 64)) {
+			bh_leases_free(out);
+			return -ENOMEM;
 		}
 		if (!parse_line(&out->v[out->n], f, nf, name, lineno, out, d))
 			out->n++;

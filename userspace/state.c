@@ -355,6 +355,43 @@ out:
 	return ret;
 }
 
+int bh_next_line(const char *buf, size_t len, size_t *pos, char *line, size_t max)
+{
+	const char *nl;
+	size_t ll;
+
+	if (*pos >= len)
+		return 0;
+	nl = memchr(buf + *pos, '\n', len - *pos);
+	ll = (nl ? (size_t)(nl - buf) : len) - *pos;
+	if (ll >= max) {
+		*pos += ll + 1;
+		return -E2BIG;
+	}
+	memcpy(line, buf + *pos, ll);
+	line[ll] = '\0';
+	*pos += ll + 1;
+	return strlen(line) == ll ? 1 : -EINVAL;
+}
+
+int bh_grow(void **v, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t ncap;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : first;
+	while (ncap < need)
+		ncap *= 2;
+	nv = realloc(*v, ncap * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 int bh_read_fd(int fd, size_t max, char **buf, size_t *len)
 {
 	size_t n = 0, cap = 4096;

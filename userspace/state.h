@@ -28,6 +28,19 @@ int bh_state_read(const char *dir, const char *name, char **buf, size_t *len);
  * buffer *@buf of *@len bytes (free it). 0 or -errno.
  */
 int bh_read_fd(int fd, size_t max, char **buf, size_t *len);
+/*
+ * The next line of @buf (@len bytes, from *@pos, which moves past it) into
+ * @line (@max bytes, NUL-terminated, without its newline): 1, or 0 at the
+ * end, -E2BIG when the line is longer than @max - 1 bytes (not copied),
+ * -EINVAL when it holds a NUL byte. Lines of files a device or another
+ * program writes (leases, blocklists) are read with it.
+ */
+int bh_next_line(const char *buf, size_t len, size_t *pos, char *line, size_t max);
+/*
+ * Room for @need elements of @size bytes in *@v (*@cap of them now): the
+ * array grows by doubling, from @first. 0, or -ENOMEM with *@v unchanged.
+ */
+int bh_grow(void **v, size_t *cap, size_t need, size_t size, size_t first);
 /* Write all @len bytes of @buf to @fd (EINTR and short writes retried). 0 or -errno. */
 int bh_write_all(int fd, const void *buf, size_t len);
 int bh_state_remove(const char *dir, const char *name);

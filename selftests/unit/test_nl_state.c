@@ -866,6 +866,49 @@ static void test_nl_multipart_dump(void **state)
 	in_netns(child_many);
 }
 
+/* bh_next_line: lines, the last one without a newline, too long, a NUL */
+static void test_next_line(void **state)
+{
+	static const char buf[] = "one\n\nthree-long\nf\0ur\nlast";
+	size_t pos = 0, len = sizeof(buf) - 1;
+	char line[6];
+
+	(void)state;
+	assert_int_equal(bh_next_line(buf, len, &pos, line, sizeof(line)), 1);
+	assert_string_equal(line, "one");
+	assert_int_equal(bh_next_line(buf, len, &pos, line, sizeof(line)), 1);
+	assert_string_equal(line, "");
+	assert_int_equal(bh_next_line(buf, len, &pos, line, sizeof(line)), -E2BIG);
+	assert_int_equal(bh_next_line(buf, len, &pos, line, sizeof(line)), -EINVAL);
+	assert_int_equal(bh_next_line(buf, len, &pos, line, sizeof(line)), 1);
+	assert_string_equal(line, "last");
+	assert_int_equal(bh_next_line(buf, len, &pos, line, sizeof(line)), 0);
+	assert_int_equal(bh_next_line(buf, len, &pos, line, sizeof(line)), 0);
+	/* exactly max - 1 bytes fit */
+	pos = 0;
+	assert_int_equal(bh_next_line("12345\n", 6, &pos, line, sizeof(line)), 1);
+	assert_string_equal(line, "12345");
+}
+
+/* bh_grow: from @first, doubling, the contents kept */
+static void test_grow(void **state)
+{
+	size_t cap = 0;
+	int *v = NULL;
+
+	(void)state;
+	assert_int_equal(bh_grow((void **)&v, &cap, 1, sizeof(*v), 4), 0);
+	assert_int_equal(cap, 4);
+	for (int i = 0; i < 4; i++)
+		v[i] = i;
+	assert_int_equal(bh_grow((void **)&v, &cap, 4, sizeof(*v), 4), 0);
+	assert_int_equal(cap, 4);
+	assert_int_equal(bh_grow((void **)&v, &cap, 9, sizeof(*v), 4), 0);
+	assert_int_equal(cap, 16);
+	assert_int_equal(v[3], 3);
+	free(v);
+}
+
 static void test_duration(void **state)
 {
 	static const struct { const char *s; __u64 secs; } good[] = {
@@ -919,6 +962,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quar_malformed, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_kv_roundtrip, setup_dir, teardown_dir),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_next_line),
+		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_nl_lo_and_missing),
 		cmocka_unit_test(test_nl_bridge_ports),
 		cmocka_unit_test(test_nl_mixed_and_dedup),
