@@ -520,24 +520,6 @@ static char *next_line(char **cur)
 	return NULL;
 }
 
-/* Make room for @need elements of @size in *@v (capacity *@cap). 0 or -ENOMEM. */
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n)
 {
 	struct bh_quar_entry *v = NULL;
@@ -559,7 +541,7 @@ int bh_quar_load(const char *dir, struct bh_quar_entry **out, size_t *n)
 		goto out;
 	}
 	for (cur = buf; (line = next_line(&cur));) {
-		if (grow((void **)&v, &cap, cnt + 1, sizeof(*v))) {
+		if (bh_grow((void **)&v, &cap, cnt + 1, sizeof(*v), 16)) {
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -665,7 +647,7 @@ int bh_kv_load(const char *dir, const char *name, struct bh_kv **out, size_t *n)
 			ret = -EINVAL;
 			goto out;
 		}
-		if (grow((void **)&v, &cap, cnt + 1, sizeof(*v))) {
+		if (bh_grow((void **)&v, &cap, cnt + 1, sizeof(*v), 16)) {
 			ret = -ENOMEM;
 			goto out;
 		}
