@@ -6,6 +6,7 @@
  * that decides it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,23 +484,30 @@ static void explain_block_close(struct explain_block *b)
 
 struct explain_opts {
 	const char *path;
+	const char *batch;
 	bool json;
 };
 
 static const struct bh_opt explain_opts[] = {
 	BH_OPT_STR("config", 'c', "POLICY", struct explain_opts, path,
 		   "judge against this file [default: the applied policy]"),
+	BH_OPT_STR("batch", 'b', "FILE", struct explain_opts, batch,
+		   "judge each line of FILE ('-': stdin), SRC DST PROTO[/PORT]\n"
+		   "a line ('#' comments, blank lines skipped), in order; the\n"
+		   "policy is read once; a bad line is reported as FILE:LINE\n"
+		   "and the rest are judged (exit 1 if any was bad)"),
 	BH_OPT_FN("json", 'j', NULL, struct explain_opts, json, bh_opt_json,
 		  "machine-readable output: {\"src\",\"dst\",\"proto\",\n"
 		  "\"verdict\":\"pass\"|\"drop\",\"rule\" (null: a default\n"
-		  "decided, see \"why\"),\"why\",\"reason\",\"gateway_known\"}"),
+		  "decided, see \"why\"),\"why\",\"reason\",\"gateway_known\"}\n"
+		  "(--batch: one object a line)"),
 	BH_OPT_END
 };
 
 static const struct bh_cmd_spec explain_spec = {
-	.synopsis = "[-c POLICY] [--json] SRC DST PROTO[/PORT]",
+	.synopsis = "[-c POLICY] [--json] SRC DST PROTO[/PORT] | --batch FILE",
 	.opts = explain_opts,
-	.min_args = 3,
+	.min_args = 0,
 	.max_args = 3,
 	.help =
 	"SRC: a device of the policy (MAC or name) or any MAC. DST: a device, a MAC,\n"
@@ -509,33 +517,169 @@ static const struct bh_cmd_spec explain_spec = {
 	"Example: bulkhead explain fridge camera tcp/554\n",
 };
 
-int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv)
+/* What every query of one run shares: the policy, its rules, the gateway. */
+struct explain_run {
+	const struct bh_ctx *ctx;
+	const struct explain_opts *o;
+	const struct bh_policy *p;
+	const struct bh_compiled *c;
+	const struct bh_topology *topo;
+	bool gw_known;
+	struct explain_block *blk;
+	bool blocked;			/* blk is open */
+};
+
+/* One query: @q[0] SRC, @q[1] DST, @q[2] PROTO[/PORT]. 0 or -errno. */
+static int explain_one(const struct explain_run *x, char **q)
 {
-	struct explain_opts o = {};
-	struct bh_topology topo = {};
-	struct bh_policy *p = NULL;
 	struct bh_eval_result r;
 	struct endpoint src, dst;
 	struct bh_env env = {};
-	struct bh_compiled c = {};
-	struct bh_diag d = {};
 	struct frame_buf f;
-	struct explain_block blk = { .fd = -1 };
 	__u8 (*quar)[6] = NULL;
 	unsigned long port;
 	size_t nq = 0;
 	struct bh_addr a;
 	const char *rule;
-	bool v4, gw_known = false;
+	bool v4;
 	__u8 proto;
+	int ret;
+
+	ret = proto_arg(q[2], &proto, &port);
+	if (ret)
+		return ret;
+	v4 = !(proto == IPPROTO_ICMPV6);
+	if (!bh_parse_addr(q[1], &a))
+		v4 = a.v4;
+	ret = explain_ends(x->ctx, x->p, x->topo, q, v4, &src, &dst, &quar, &nq);
+	if (ret)
+		goto out;
+	env.quarantined = (const __u8 (*)[6])quar;
+	env.n_quarantined = nq;
+	env.gw_macs = (const __u8 (*)[6])x->topo->macs;
+	env.n_gw_macs = x->topo->n_macs;
+	env.gw_addrs = x->topo->addrs;
+	env.n_gw_addrs = x->topo->n_addrs;
+	if (x->blocked) {
+		env.blocked = explain_blocked;
+		env.blocked_arg = x->blk;
+	}
+	explain_frame(&src, &dst, v4, proto, port, &f);
+	bh_eval_frame(x->p, &env, NULL, f.b, f.len, &r);
+	rule = r.rule >= 0 && (size_t)r.rule < x->c->n_rules ? x->c->rules[r.rule].label : NULL;
+	if (x->o->json) {
+		explain_json(&src, &dst, q[2], &r, rule, x->gw_known);
+		goto out;
+	}
+	printf("%s -> %s %s: %s\n", src.label, dst.label, q[2],
+	       r.reason == BH_R_PASS_AUDIT ? "would be dropped (audit): passes" :
+	       r.pass ? "PASS" : "DROP");
+	if (rule)
+		printf("  decided by %s\n", rule);
+	else
+		printf("  %s\n", r.why);
+	printf("  counted as %s\n", bh_reason_names[r.reason]);
+	if (r.reason == BH_R_DROP_BLOCK)
+		printf("  listed at %s:%u%s\n", x->blk->path ? x->blk->path : "the blocklist",
+		       x->blk->line, x->blk->fd >= 0 ? " (the entry in force in the dataplane)" : "");
+	if (dst.on_lan)
+		printf("  judged by MAC on the bridge: no ip: or lease binds this address, so the frame is judged by the MAC it is sent to (the device that answers ARP/ND for it, as %s)\n",
+		       dst.group >= 0 ? "learned" : "the unknown group until one is learned");
+out:
+	free(quar);
+	return ret;
+}
+
+#define EXPLAIN_BATCH_MAX	(16u << 20)	/* bytes of queries read */
+#define EXPLAIN_LINE_MAX	512
+
+/* --batch: each line of the file a query, in order. 0, or -EINVAL if any was bad. */
+static int explain_batch(const struct explain_run *x, const char *path)
+{
+	const char *name = strcmp(path, "-") ? path : "stdin";
+	char line[EXPLAIN_LINE_MAX], *q[4], *save;
+	unsigned int lineno = 0, bad = 0;
+	size_t len, pos = 0;
+	char *buf = NULL;
+	int fd, ret, got;
+
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : STDIN_FILENO;
+	if (fd < 0) {
+		ret = -errno;
+		bh_err("explain: %s: %s", name, strerror(-ret));
+		return ret;
+	}
+	ret = bh_read_fd(fd, EXPLAIN_BATCH_MAX, &buf, &len);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (ret) {
+		bh_err("explain: %s: %s", name, strerror(-ret));
+		return ret;
+	}
+	while ((got = bh_next_line(buf, len, &pos, line, sizeof(line)))) {
+		int n = 0;
+
+		lineno++;
+		if (got < 0) {
+			bh_err("explain: %s:%u: %s", name, lineno,
+			       got == -E2BIG ? "line too long" : "a NUL byte in the line");
+			bad++;
+			continue;
+		}
+		for (char *t = strtok_r(line, " \t\r", &save); t && n < 4;
+		     t = strtok_r(NULL, " \t\r", &save))
+			q[n++] = t;
+		if (!n || q[0][0] == '#')
+			continue;
+		if (n != 3) {
+			bh_err("explain: %s:%u: want SRC DST PROTO[/PORT]", name, lineno);
+			bad++;
+			continue;
+		}
+		/* what each query says goes out before the next one's */
+		ret = explain_one(x, q);
+		fflush(stdout);
+		if (ret) {
+			if (ret != -EINVAL)
+				goto out;
+			bh_err("explain: %s:%u: not judged (above)", name, lineno);
+			bad++;
+		}
+	}
+	ret = bad ? -EINVAL : 0;
+out:
+	free(buf);
+	return ret;
+}
+
+int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, char **argv)
+{
+	struct explain_opts o = {};
+	struct bh_topology topo = {};
+	struct bh_policy *p = NULL;
+	struct bh_compiled c = {};
+	struct bh_diag d = {};
+	struct explain_block blk = { .fd = -1 };
+	struct explain_run x = { .ctx = ctx, .o = &o, .topo = &topo, .blk = &blk };
 	int ret;
 
 	ret = bh_cmd_parse(self, &explain_spec, &o, &argc, &argv);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	ret = proto_arg(argv[2], &proto, &port);
-	if (ret)
-		return ret;
+	if (o.batch ? argc != 0 : argc != 3) {
+		bh_err("explain: %s", o.batch ? "--batch takes its queries from the file, not the command line" :
+		       "want SRC DST PROTO[/PORT] (or --batch FILE)");
+		return -EINVAL;
+	}
+	if (!o.batch) {
+		__u8 proto;
+		unsigned long port;
+
+		/* a bad PROTO is said before anything is read */
+		ret = proto_arg(argv[2], &proto, &port);
+		if (ret)
+			return ret;
+	}
 	ret = bh_ctl_state_dir_ok("explain", ctx);
 	if (ret)
 		return ret;
@@ -547,54 +691,19 @@ int do_explain(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 		ret = -EINVAL;
 		goto out;
 	}
-	gw_known = explain_gateway(p, &topo);
-	if (!gw_known && !o.json)
+	x.p = p;
+	x.c = &c;
+	x.gw_known = explain_gateway(p, &topo);
+	if (!x.gw_known && !o.json)
 		printf("(the policy's interfaces are not on this machine: the gateway's addresses are unknown)\n");
-	v4 = !(proto == IPPROTO_ICMPV6);
-	if (!bh_parse_addr(argv[1], &a))
-		v4 = a.v4;
-	ret = explain_ends(ctx, p, &topo, argv, v4, &src, &dst, &quar, &nq);
-	if (ret)
-		goto out;
-	env.quarantined = (const __u8 (*)[6])quar;
-	env.n_quarantined = nq;
-	env.gw_macs = (const __u8 (*)[6])topo.macs;
-	env.n_gw_macs = topo.n_macs;
-	env.gw_addrs = topo.addrs;
-	env.n_gw_addrs = topo.n_addrs;
 	ret = explain_block_open(ctx, p, o.path, &blk);
 	if (ret < 0)
 		goto out;
-	if (ret) {
-		ret = 0;
-		env.blocked = explain_blocked;
-		env.blocked_arg = &blk;
-	}
-	explain_frame(&src, &dst, v4, proto, port, &f);
-	bh_eval_frame(p, &env, NULL, f.b, f.len, &r);
-	rule = r.rule >= 0 && (size_t)r.rule < c.n_rules ? c.rules[r.rule].label : NULL;
-	if (o.json) {
-		explain_json(&src, &dst, argv[2], &r, rule, gw_known);
-		goto out;
-	}
-	printf("%s -> %s %s: %s\n", src.label, dst.label, argv[2],
-	       r.reason == BH_R_PASS_AUDIT ? "would be dropped (audit): passes" :
-	       r.pass ? "PASS" : "DROP");
-	if (rule)
-		printf("  decided by %s\n", rule);
-	else
-		printf("  %s\n", r.why);
-	printf("  counted as %s\n", bh_reason_names[r.reason]);
-	if (r.reason == BH_R_DROP_BLOCK)
-		printf("  listed at %s:%u%s\n", blk.path ? blk.path : "the blocklist", blk.line,
-		       blk.fd >= 0 ? " (the entry in force in the dataplane)" : "");
-	if (dst.on_lan)
-		printf("  judged by MAC on the bridge: no ip: or lease binds this address, so the frame is judged by the MAC it is sent to (the device that answers ARP/ND for it, as %s)\n",
-		       dst.group >= 0 ? "learned" : "the unknown group until one is learned");
+	x.blocked = ret;
+	ret = o.batch ? explain_batch(&x, o.batch) : explain_one(&x, argv);
 out:
 	explain_block_close(&blk);
-	free(quar);
-	if (gw_known)
+	if (x.gw_known)
 		bh_topology_free(&topo);
 	bh_compiled_free(&c);
 	bh_policy_free(p);

@@ -66,6 +66,19 @@ rc_is 0 "... counted as drop_block, the file and line named" \
 	"listed at $BL:3\$" bh explain -c "$BP" fridge 198.51.100.9 tcp/443
 rc_is 0 "... an address not listed passes by the same rule" \
 	"^fridge .* -> 198.51.99.9 .*tcp/443: PASS" bh explain -c "$BP" fridge 198.51.99.9 tcp/443
+# --batch: one query a line, in order, the policy read once; a bad line is
+# named by file:line and the rest are still judged (exit 1)
+Q=$BH_TMP/queries.txt
+printf '# flows\nfridge 198.51.100.9 tcp/443\n\nnobody camera tcp/1\nfridge 198.51.99.9 tcp/443\nfridge camera\n' > "$Q"
+out=$(bh explain -c "$BP" --batch "$Q" 2>&1); rc=$?
+check "explain --batch: exit 1 for the bad lines" test "$rc" = 1
+check "... the queries judged in order (DROP, then PASS)" test "$(echo "$out" | grep -oE ': (PASS|DROP)$' | tr -d ': ' | tr '\n' ' ')" = "DROP PASS "
+check "... the bad lines named: $Q:4 and $Q:6" sh -c "echo '$out' | grep -q '$Q:4: not judged' && echo '$out' | grep -q '$Q:6: want SRC DST PROTO'"
+check "explain --batch - --json: one object a line from stdin" \
+	test "$(grep -v nobody "$Q" | grep -v 'camera$' | bh explain -c "$BP" --json --batch - | grep -c '^{"src"')" = 2
+rc_is 1 "explain with --batch and a query on the command line is refused" "not the command line" \
+	bh explain -c "$BP" --batch "$Q" fridge camera tcp/1
+
 # a blocklist that cannot be read is an error, never a judgement without it
 mv "$BL" "$BL.gone"
 rc_is 1 "explain -c: a missing blocklist file is an error naming it" \

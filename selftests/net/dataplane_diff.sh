@@ -93,11 +93,19 @@ for line in open(sys.argv[1]):
         seen.add(k)
         print(' '.join(k))
 PY
+	# one explain --batch for all of them (the policy read once); should
+	# a query fail, its line has no verdict, and each is asked alone
 	: > "$BH_TMP/verdicts-$p"
-	while read -r src daddr proto; do
-		v=$(bh explain "$src" "$daddr" "$proto" 2>/dev/null | grep -oE ': (PASS|DROP)$' | tr -d ': ')
-		echo "$src $daddr $proto ${v:-ERROR}" >> "$BH_TMP/verdicts-$p"
-	done < "$BH_TMP/flows-$p"
+	bh explain --batch "$BH_TMP/flows-$p" 2>/dev/null | grep -E '^[^ ].* -> .*: (PASS|DROP)$' |
+		grep -oE ': (PASS|DROP)$' | tr -d ': ' > "$BH_TMP/batch-$p"
+	if [ "$(wc -l < "$BH_TMP/batch-$p")" = "$(wc -l < "$BH_TMP/flows-$p")" ]; then
+		paste -d ' ' "$BH_TMP/flows-$p" "$BH_TMP/batch-$p" > "$BH_TMP/verdicts-$p"
+	else
+		while read -r src daddr proto; do
+			v=$(bh explain "$src" "$daddr" "$proto" 2>/dev/null | grep -oE ': (PASS|DROP)$' | tr -d ': ')
+			echo "$src $daddr $proto ${v:-ERROR}" >> "$BH_TMP/verdicts-$p"
+		done < "$BH_TMP/flows-$p"
+	fi
 
 	res=$(python3 - "$BH_TMP" "$p" "$ps" <<'PY'
 import json, os, sys
