@@ -6,7 +6,9 @@
  * one RTM_GETLINK and one RTM_GETADDR dump.
  *
  * Also the netlink socket helpers the nftables, ctnetlink and NFLOG code
- * share: a bound socket, a netfilter request header, one dump run.
+ * share: a bound socket, a netfilter request header, one dump run, one
+ * request and its acknowledgement (a veth pair's link info for the
+ * br_netfilter probe's).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <libmnl/libmnl.h>
 
 #include "nl.h"
@@ -688,6 +691,54 @@ void bh_topology_free(struct bh_topology *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int bh_nl_request(int bus, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	ssize_t len;
+	int ret;
+
+	nl = bh_mnl_open(bus);
+	if (!nl)
+		return -errno;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = (__u32)time(NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	do {
+		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (len < 0) {
+			ret = -errno;
+			goto out;
+		}
+		ret = mnl_cb_run(buf, (size_t)len, nlh->nlmsg_seq, mnl_socket_get_portid(nl),
+				 NULL, NULL);
+	} while (ret > MNL_CB_STOP);
+	ret = ret < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+void bh_nl_put_veth(struct nlmsghdr *nlh, const char *peer)
+{
+	struct nlattr *info, *data, *pn;
+	struct ifinfomsg *pifi;
+
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	pn = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_nest_end(nlh, pn);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+}
+
 /*
  * --mode nft: bridged IP must reach the inet hooks (and conntrack), so the
  * bridge's own nf_call_iptables / nf_call_ip6tables options (br_netfilter,
@@ -696,18 +747,13 @@ void bh_topology_free(struct bh_topology *t)
 int bh_nl_bridge_nf_call(const char *bridge, bool on)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 	struct nlattr *info, *data;
-	__u32 seq = (__u32)time(NULL);
-	int ret = 0;
 
 	memset(buf, 0, sizeof(buf));	/* attribute padding is sent too */
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, bridge);
@@ -718,22 +764,5 @@ int bh_nl_bridge_nf_call(const char *bridge, bool on)
 	mnl_attr_put_u8(nlh, IFLA_BR_NF_CALL_IP6TABLES, on);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-
-	nl = bh_mnl_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), NULL, NULL);
-	ret = ret < 0 ? -errno : 0;
-out:
-	mnl_socket_close(nl);
-	return ret;
+	return bh_nl_request(NETLINK_ROUTE, nlh);
 }

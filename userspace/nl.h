@@ -108,6 +108,19 @@ struct nlmsghdr *bh_nfnl_hdr(char *buf, size_t len, __u16 type, __u16 flags, __u
 typedef int (*bh_mnl_cb_t)(const struct nlmsghdr *nlh, void *data);
 int bh_mnl_dump(struct mnl_socket *nl, struct nlmsghdr *nlh, bh_mnl_cb_t cb, void *data);
 
+/*
+ * Send the request @nlh on a new socket of @bus (in the current network
+ * namespace; NLM_F_REQUEST, NLM_F_ACK and its sequence number are set
+ * here) and read the answer to its end. 0 or the kernel's -errno.
+ */
+int bh_nl_request(int bus, struct nlmsghdr *nlh);
+
+/*
+ * Into the RTM_NEWLINK request @nlh creating a link: its IFLA_LINKINFO, a
+ * veth whose peer is named @peer.
+ */
+void bh_nl_put_veth(struct nlmsghdr *nlh, const char *peer);
+
 /* Set (or clear) a bridge's nf_call_iptables and nf_call_ip6tables. 0 or -errno. */
 int bh_nl_bridge_nf_call(const char *bridge, bool on);
 

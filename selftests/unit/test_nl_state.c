@@ -30,7 +30,6 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
-#include <linux/veth.h>
 #include <libmnl/libmnl.h>
 
 #include "nl.h"
@@ -509,8 +508,6 @@ static int add_veth(const char *name, const char *peer, const __u8 mac[6],
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = link_msg(buf, NLM_F_CREATE | NLM_F_EXCL, 0);
-	struct nlattr *li, *data, *pn;
-	struct ifinfomsg *pifi;
 
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
@@ -521,16 +518,7 @@ static int add_veth(const char *name, const char *peer, const __u8 mac[6],
 			return -ENODEV;
 		mnl_attr_put_u32(nlh, IFLA_MASTER, (__u32)m);
 	}
-	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	pn = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
-	pifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
-	mnl_attr_nest_end(nlh, pn);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, li);
+	bh_nl_put_veth(nlh, peer);
 	return talk(nlh);
 }
 
