@@ -51,22 +51,33 @@ static void batch_next(struct nft_batch *bt)
 		bt->full = true;	/* that message did not fit: resend bigger */
 }
 
-void nft_table_msg(struct nft_batch *bt, int family, __u16 type, __u16 flags)
+void nft_named_table_msg(struct nft_batch *bt, int family, const char *name, __u16 type,
+			 __u16 flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, BH_NFT_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, (__u32)family);
 	nftnl_table_nlmsg_build_payload(batch_msg(bt, type, family, flags), t);
 	nftnl_table_free(t);
 	batch_next(bt);
 }
 
+void nft_table_msg(struct nft_batch *bt, int family, __u16 type, __u16 flags)
+{
+	nft_named_table_msg(bt, family, BH_NFT_TABLE, type, flags);
+}
+
+static const char *tbl_name(const struct nft_tbl *t)
+{
+	return t->name ? t->name : BH_NFT_TABLE;
+}
+
 void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, BH_NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, tbl_name(t));
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, (__u32)t->family);
 	if (hook >= 0) {
@@ -85,7 +96,7 @@ struct nftnl_obj *nft_obj_new(struct nft_tbl *t, const char *name, __u32 type)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
 
-	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, BH_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, tbl_name(t));
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, (__u32)t->family);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, type);
@@ -131,7 +142,7 @@ struct nftnl_set *nft_set_new(struct nft_tbl *t, const char *name, __u32 key_typ
 		snprintf(t->names[t->n_sets], sizeof(t->names[0]), "%s", name);
 		t->ids[t->n_sets++] = ++t->next_id;
 	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, BH_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, tbl_name(t));
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (__u32)t->family);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
@@ -225,7 +236,7 @@ struct nftnl_rule *nft_rule(struct nft_tbl *t, const char *chain)
 
 	t->dep_rule = NULL;
 	t->dep_rule6 = NULL;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, BH_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, tbl_name(t));
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (__u32)t->family);
 	return r;

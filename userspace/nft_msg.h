@@ -51,6 +51,7 @@ struct nft_snap;
 struct nft_tbl {
 	struct nft_batch *bt;
 	int family;			/* NFPROTO_BRIDGE / NFPROTO_INET */
+	const char *name;		/* the table's name; NULL: BH_NFT_TABLE */
 	char names[NFT_MAX_SETS][64];	/* the sets so far, and their ids */
 	__u32 ids[NFT_MAX_SETS];
 	unsigned int n_sets;
@@ -72,6 +73,9 @@ int nft_batch_send(size_t size, int (*fill)(struct nft_batch *bt, void *arg), vo
 
 /* NEWTABLE / DELTABLE of table @family bulkhead */
 void nft_table_msg(struct nft_batch *bt, int family, __u16 type, __u16 flags);
+/* ... of table @family @name (a table of another name: brnf_probe.c's) */
+void nft_named_table_msg(struct nft_batch *bt, int family, const char *name, __u16 type,
+			 __u16 flags);
 /* A chain; a base chain (policy accept) when @hook >= 0. */
 void nft_chain(struct nft_tbl *t, const char *name, int hook, int prio);
 /* A stateful object: fill it between nft_obj_new and nft_obj_commit. */
