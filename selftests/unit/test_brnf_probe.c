@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_brnf_probe.c - the br_netfilter probe (userspace/brnf_probe.c;
+ * cmocka, also built with ASan+UBSan), on this machine's kernel: bridged
+ * IPv4 and IPv6 reach table inet with the bridge's nf_call options set;
+ * with them off (and the namespace's sysctls 0) both frames enter the
+ * bridge and neither reaches it, which the probe must say; the host's
+ * namespace keeps its links, tables and sysctls; a child that does not
+ * answer in time is killed and reaped; a probe that cannot run (no
+ * CAP_SYS_ADMIN for a namespace) says so and is never a success.
+ *
+ * Needs root and br_netfilter loaded (skipped, with the reason, without).
+ */
+#include <net/if.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/table.h>
+#include <cmocka.h>
+
+#include "brnf_probe.h"
+#include "nl.h"
+
+#define BRNF_SYSCTL	"/proc/sys/net/bridge/bridge-nf-call-"
+
+static void need_root_and_brnf(void)
+{
+	if (geteuid()) {
+		print_message("# SKIP needs root (a network namespace)\n");
+		skip();
+	}
+	if (access(BRNF_SYSCTL "iptables", F_OK)) {
+		print_message("# SKIP br_netfilter is not loaded\n");
+		skip();
+	}
+}
+
+static void test_probe_reaches(void **state)
+{
+	struct bh_brnf_probe r;
+	char err[1024] = "";
+
+	(void)state;
+	need_root_and_brnf();
+	assert_int_equal(bh_brnf_probe(&r, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_true(r.ran);
+	assert_true(r.bridged4 && r.bridged6);
+	assert_true(r.v4 && r.v6);
+	/* the bridge's options alone carried them, as up relies on */
+	assert_true(r.sysctls_off);
+	assert_string_equal(bh_brnf_probe_families(&r), "ipv4 ipv6");
+	assert_true(r.ms < 5000);
+	print_message("# probe: %u ms\n", r.ms);
+}
+
+/* the condition missing: the probe must see the frames not arrive */
+static void test_probe_nf_call_off(void **state)
+{
+	struct bh_brnf_probe r;
+	char err[1024] = "";
+
+	(void)state;
+	need_root_and_brnf();
+	assert_int_equal(bh_brnf_probe_run(false, 5000, &r, err, sizeof(err)), -EOPNOTSUPP);
+	assert_true(r.ran);
+	assert_true(r.sysctls_off);
+	assert_true(r.bridged4 && r.bridged6);	/* they entered the bridge ... */
+	assert_false(r.v4);			/* ... and did not reach table inet */
+	assert_false(r.v6);
+	assert_string_equal(bh_brnf_probe_families(&r), "none");
+	assert_non_null(strstr(err, "bridged IPv4 and IPv6 do not"));
+	assert_non_null(strstr(err, "table inet saw neither"));
+	assert_non_null(strstr(err, "use --mode tc"));
+	print_message("# %s\n", err);
+}
+
+static int sysctl_read(const char *name, char *buf, size_t len)
+{
+	FILE *f = fopen(name, "r");
+	int ret = f && fgets(buf, (int)len, f) ? 0 : -1;
+
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/* table @family bulkhead_probe in this namespace: 0, or -ENOENT */
+static int probe_table_here(int family)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (__u16)family, 0, 0);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, "bulkhead_probe");
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	return bh_nl_request(NETLINK_NETFILTER, nlh);
+}
+
+/* nothing of the probe is left in, or done to, the caller's namespace */
+static void test_probe_leaves_host(void **state)
+{
+	char v4[16], v6[16], a4[16], a6[16];
+	struct bh_brnf_probe r;
+	char err[1024] = "";
+
+	(void)state;
+	need_root_and_brnf();
+	assert_int_equal(sysctl_read(BRNF_SYSCTL "iptables", v4, sizeof(v4)), 0);
+	assert_int_equal(sysctl_read(BRNF_SYSCTL "ip6tables", v6, sizeof(v6)), 0);
+	assert_int_equal(bh_brnf_probe(&r, err, sizeof(err)), 0);
+	assert_int_equal(bh_brnf_probe_run(false, 5000, &r, err, sizeof(err)), -EOPNOTSUPP);
+	assert_int_equal(sysctl_read(BRNF_SYSCTL "iptables", a4, sizeof(a4)), 0);
+	assert_int_equal(sysctl_read(BRNF_SYSCTL "ip6tables", a6, sizeof(a6)), 0);
+	assert_string_equal(a4, v4);
+	assert_string_equal(a6, v6);
+	assert_int_equal(if_nametoindex("bhprobe0"), 0);
+	assert_int_equal(if_nametoindex("bhprobe1o"), 0);
+	assert_int_equal(probe_table_here(NFPROTO_INET), -ENOENT);
+	assert_int_equal(probe_table_here(NFPROTO_BRIDGE), -ENOENT);
+	/* every child reaped */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+/* a child that does not answer in time is killed and reaped: never "works" */
+static void test_probe_timeout(void **state)
+{
+	struct bh_brnf_probe r;
+	char err[1024] = "";
+
+	(void)state;
+	need_root_and_brnf();
+	assert_int_equal(bh_brnf_probe_run(true, 1, &r, err, sizeof(err)), -ETIMEDOUT);
+	assert_false(r.ran);
+	assert_false(r.v4 || r.v6);
+	assert_non_null(strstr(err, "could not run (it did not answer in 1 ms)"));
+	assert_non_null(strstr(err, "use --mode tc"));
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+/* without the right to make a namespace the probe cannot run, and says so */
+static void test_probe_cannot_run(void **state)
+{
+	int st;
+	pid_t pid;
+
+	(void)state;
+	need_root_and_brnf();
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct bh_brnf_probe r;
+		char err[1024] = "";
+		int ret;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		ret = bh_brnf_probe(&r, err, sizeof(err));
+		if (ret != -EPERM || r.ran || r.v4 || r.v6 ||
+		    !strstr(err, "could not run (a network namespace (unshare): Operation not permitted)")) {
+			fprintf(stderr, "probe as nobody: %d, %s\n", ret, err);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe_reaches),
+		cmocka_unit_test(test_probe_nf_call_off),
+		cmocka_unit_test(test_probe_leaves_host),
+		cmocka_unit_test(test_probe_timeout),
+		cmocka_unit_test(test_probe_cannot_run),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
