@@ -188,6 +188,16 @@ int bh_opt_leases(const char *cmd, const char *arg, void *dst)
 
 /* ---- shared output ------------------------------------------------------------- */
 
+void bh_print_brnf(const char *families)
+{
+	if (!families || !*families)
+		return;		/* no probe ran: a BPF mode */
+	if (!strcmp(families, "ipv4 ipv6"))
+		printf(", bridged IPv4/IPv6 reach table inet (probe)");
+	else
+		printf(", bridged IP reaches table inet for %s only (probe)", families);
+}
+
 /* What the kernel offered this up: tc hooks, native XDP, br_netfilter. */
 static void print_kernel(const struct bh_up_report *r)
 {
@@ -200,10 +210,12 @@ static void print_kernel(const struct bh_up_report *r)
 	for (size_t i = 0; i < r->n_ports; i++)
 		if (r->ports[i].mode == BH_MODE_XDP)
 			printf("%s %s", nx++ ? "," : "", r->ports[i].name);
-	printf("%s, br_netfilter %s\n", nx ? "" :
+	printf("%s, br_netfilter %s", nx ? "" :
 	       r->mode == BH_MODE_TC || r->mode == BH_MODE_NFT ?
 	       " no port (not asked for)" : " no port (no driver support)",
 	       k.br_netfilter ? "loaded" : "not loaded (needed only by --mode nft)");
+	bh_print_brnf(r->brnf.ran ? bh_brnf_probe_families(&r->brnf) : NULL);
+	printf("\n");
 }
 
 void bh_print_up(const char *path, const struct bh_up_report *r)

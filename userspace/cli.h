@@ -87,6 +87,12 @@ struct bh_mode_arg {
 int bh_opt_mode(const char *cmd, const char *arg, void *dst);	/* struct bh_mode_arg */
 int bh_opt_leases(const char *cmd, const char *arg, void *dst);	/* FILE made absolute, or off */
 
+/*
+ * ", bridged IPv4/IPv6 reach table inet (probe)": what the br_netfilter
+ * probe's @families (bh_brnf_probe_families(), as the state dir keeps
+ * them) say; nothing for "" or NULL (no probe ran).
+ */
+void bh_print_brnf(const char *families);
 /* "bulkhead: up, policy PATH (epoch N), N ports: ..." and the kernel's line */
 void bh_print_up(const char *path, const struct bh_up_report *r);
 

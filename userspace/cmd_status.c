@@ -235,6 +235,7 @@ static void status_json(const struct status *st, const struct bh_maps *m)
 	bh_jw_str_field(&w, "release", kv(st, "kernel", ""));
 	bh_jw_str_field(&w, "tc_hooks", kv(st, "tc_hooks", ""));
 	bh_jw_str_field(&w, "br_netfilter", kv(st, "br_netfilter", ""));
+	bh_jw_str_field(&w, "br_netfilter_probe", kv(st, "br_netfilter_probe", ""));
 	bh_jw_obj_end(&w);
 	bh_jw_str_field(&w, "policy", kv(st, "policy", ""));
 	bh_jw_uint_field(&w, "generation", st->act.gen);
@@ -281,8 +282,10 @@ static void status_text(const struct status *st, const struct bh_maps *m)
 	if (st->nq)
 		print_quarantine(st->ctx, m, NULL);
 	print_grace(st->ctx, NULL, "  ");
-	printf("  kernel:      %s (tc hooks %s, br_netfilter %s, when it came up)\n",
-	       kv(st, "kernel", "?"), kv(st, "tc_hooks", "?"), kv(st, "br_netfilter", "?"));
+	printf("  kernel:      %s (tc hooks %s, br_netfilter %s", kv(st, "kernel", "?"),
+	       kv(st, "tc_hooks", "?"), kv(st, "br_netfilter", "?"));
+	bh_print_brnf(kv(st, "br_netfilter_probe", ""));
+	printf(", when it came up)\n");
 	printf("  ports:      ");
 	for (size_t i = 0; i < st->natt; i++)
 		printf(" %s[%s]%s", st->att[i].name, bh_mode_name(st->att[i].mode),

@@ -393,12 +393,12 @@ static int read_policy(const char *path, char **text, size_t *len)
 
 int ctl_save_applied(const struct bh_ctx *ctx, const char *path, const char *mode,
 		     const struct bh_policy *p, const struct bh_compiled *c, int epoch,
-		     const struct bh_leases *l)
+		     const struct bh_leases *l, const struct bh_brnf_probe *brnf)
 {
 	/* the file the daemon follows: its own --leases, else dhcp.leases;
 	 * never an up's or apply's --leases, which is that command's alone */
 	const char *lpath = ctx->leases_once ? p->dhcp_leases : leases_path(ctx, p);
-	struct bh_kv kv[13];
+	struct bh_kv kv[14];
 	struct bh_kernel k;
 	char abspath[PATH_MAX];
 	size_t len, ndev = 0;
@@ -441,8 +441,10 @@ int ctl_save_applied(const struct bh_ctx *ctx, const char *path, const char *mod
 	KV(10, "kernel", "%s", k.release);
 	KV(11, "tc_hooks", "%s", k.tcx ? "tcx" : "clsact");
 	KV(12, "br_netfilter", "%s", k.br_netfilter ? "loaded" : "not loaded");
+	/* the families bridged IP was seen to reach table inet in: nft mode */
+	KV(13, "br_netfilter_probe", "%s", brnf && brnf->ran ? bh_brnf_probe_families(brnf) : "");
 #undef KV
-	return bh_kv_save(ctx->state_dir, BH_STATE_UP, kv, 13);
+	return bh_kv_save(ctx->state_dir, BH_STATE_UP, kv, 14);
 }
 
 /* ---- nftables ------------------------------------------------------------------ */

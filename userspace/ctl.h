@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "brnf_probe.h"
 #include "compile.h"
 #include "dataplane.h"
 #include "flowlog.h"
@@ -105,6 +106,7 @@ struct bh_up_report {
 	enum bh_mode mode;		/* the mode asked for */
 	size_t n_ports;
 	struct bh_attached *ports;	/* @n_ports, malloc'd */
+	struct bh_brnf_probe brnf;	/* nft: what this up's br_netfilter probe saw (.ran) */
 };
 void bh_up_report_free(struct bh_up_report *r);
 

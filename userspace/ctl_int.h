@@ -39,10 +39,14 @@ void ctl_print_warnings(const struct bh_diag *d);
 int ctl_detect_apply(const struct bh_ctx *ctx, const struct bh_maps *m,
 		     const struct bh_policy *p, bool new_salt);
 
-/* Remember what is applied: a copy of the policy, its leases and counts. */
+/*
+ * Remember what is applied: a copy of the policy, its leases and counts,
+ * and the kernel's facts with what the br_netfilter probe @brnf saw (NULL:
+ * none ran, as in the BPF modes).
+ */
 int ctl_save_applied(const struct bh_ctx *ctx, const char *path, const char *mode,
 		     const struct bh_policy *p, const struct bh_compiled *c, int epoch,
-		     const struct bh_leases *l);
+		     const struct bh_leases *l, const struct bh_brnf_probe *brnf);
 /*
  * Bulkhead's nftables tables: the quarantine lock (the quarantine map
  * mirrored, with the quarantine.allow services of the policy in force),

@@ -174,11 +174,12 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 		    const struct bh_compiled *c, const struct bh_leases *l,
 		    struct bh_up_report *r)
 {
+	struct bh_brnf_probe brnf = {};
 	struct bh_topology topo = {};
 	struct bh_attached *att = NULL;
 	struct bh_dp *dp = NULL;
 	struct bh_maps m;
-	char err[512] = "";
+	char err[1024] = "";
 	int ret, epoch;
 
 	ret = bh_pin_dir_check(ctx->pin_dir, err, sizeof(err));
@@ -195,9 +196,15 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	ret = ctl_foreign_check("up", ctx, &topo);
 	if (ret)
 		goto out_topo;
-	/* nft mode judges bridged IP in table inet: only with br_netfilter */
+	/*
+	 * nft mode judges bridged IP in table inet: only with br_netfilter,
+	 * and only once bridged IPv4 and IPv6 are seen to get there (a probe
+	 * in a scratch namespace); a probe that cannot run is no answer
+	 */
 	if (mode == BH_MODE_NFT) {
 		ret = bh_kernel_load_br_netfilter(err, sizeof(err));
+		if (!ret)
+			ret = bh_brnf_probe(&brnf, err, sizeof(err));
 		if (ret) {
 			bh_err("%s", err);
 			ret = ctl_err_system(ret);
@@ -268,13 +275,15 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 			goto out_dp;
 		}
 	}
-	ret = ctl_save_applied(ctx, path, bh_mode_name(mode), p, c, epoch, l);
+	ret = ctl_save_applied(ctx, path, bh_mode_name(mode), p, c, epoch, l,
+			       mode == BH_MODE_NFT ? &brnf : NULL);
 	if (ret)
 		bh_err("warning: cannot save state in %s: %s", ctx->state_dir,
 		       strerror(-ret));
 	if (r) {
 		r->epoch = epoch;
 		r->mode = mode;
+		r->brnf = brnf;
 		r->full = true;
 		r->n_ports = topo.n_ports;
 		r->ports = att;
@@ -495,7 +504,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 	if (ret)
 		bh_err("apply: cannot update the nftables quarantine table: %s",
 		       strerror(-ret));
-	ret = ctl_save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch, &l);
+	ret = ctl_save_applied(ctx, path, bh_mode_name(mode), p, &c, epoch, &l, NULL);
 	if (ret)
 		bh_err("warning: cannot save state in %s: %s", ctx->state_dir,
 		       strerror(-ret));

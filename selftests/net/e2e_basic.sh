@@ -10,8 +10,34 @@ need socat ping python3 nsenter
 MODE=${BH_MODE:-tc}
 
 bh_setup_demo_net
+# --mode nft: a br_netfilter probe that cannot run (no CAP_SYS_ADMIN for
+# its scratch namespace) is no answer, and up refuses
+if [ "$MODE" = nft ] && command -v setpriv >/dev/null; then
+	rc_is 2 "up --mode nft refuses when its br_netfilter probe cannot run" \
+		"the probe that checks it could not run .*unshare.*use --mode tc" \
+		nsenter --net=/run/netns/$GW setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+		"$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" up -c "$BH_SRC/policies/demo.yaml" --mode nft
+	check "the refused up left Bulkhead down" test "$(bh status --json)" = '{"up":false}'
+elif [ "$MODE" = nft ]; then
+	skip "up --mode nft refuses when its br_netfilter probe cannot run" "no setpriv"
+	skip "the refused up left Bulkhead down" "no setpriv"
+fi
 out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) &&
 	ok "up --mode $MODE" || { fail "up --mode $MODE" "$out"; tap_done; exit 1; }
+# what the kernel offered, kept for status; in --mode nft bridged IP seen
+# to reach table inet (the br_netfilter probe)
+probe=$(status_field "s['kernel']['br_netfilter_probe']")
+if [ "$MODE" = nft ]; then
+	case $out in
+	*"br_netfilter loaded, bridged IPv4/IPv6 reach table inet (probe)"*)
+		ok "up says bridged IPv4/IPv6 reach table inet (probe)" ;;
+	*)	fail "up says bridged IPv4/IPv6 reach table inet (probe)" "$out" ;;
+	esac
+	check "status: kernel.br_netfilter_probe is ipv4 ipv6" test "$probe" = "ipv4 ipv6"
+	check "status says what the probe saw" sh -c "nsenter --net=/run/netns/$GW '$BULKHEAD' --pin-dir '$BH_PIN' --state-dir '$BH_STATE' status | grep -q 'br_netfilter loaded, bridged IPv4/IPv6 reach table inet (probe), when it came up'"
+else
+	check "status: no br_netfilter probe in $MODE mode" test "$probe" = ""
+fi
 check "every port runs in $MODE mode" test "$(status_field "sorted(set(i['mode'] for i in s['interfaces']))")" = "['$MODE']"
 check "four ports attached" test "$(status_field "len(s['interfaces'])")" = 4
 
