@@ -4,8 +4,10 @@
  * rather than read from a sysctl: --mode nft judges bridged IP in table
  * inet bulkhead, which meets it only when br_netfilter hands it over.
  *
- * A child process makes a scratch network namespace (unshare), so the
- * host's bridges and ruleset are never touched, and there builds:
+ * A child process makes a scratch network namespace (unshare; without
+ * CAP_SYS_ADMIN, as bulkhead.service runs, in a user namespace of its own
+ * too), so the host's bridges and ruleset are never touched, and there
+ * builds:
  *   - bridge bhprobe0 with nf_call_iptables / nf_call_ip6tables set by
  *     bh_nl_bridge_nf_call(), as up --mode nft sets them on the policy's
  *     bridges; the namespace's bridge-nf-call-ip{,6}tables sysctls (when
@@ -456,12 +458,30 @@ out_fd:
 	return ret;
 }
 
+/*
+ * A network namespace of its own: with CAP_SYS_ADMIN directly, else (as
+ * bulkhead.service runs it) in a user namespace of its own too, which
+ * gives it every capability over that network namespace and nothing else.
+ */
+static int scratch_netns(struct probe_msg *m)
+{
+	if (!unshare(CLONE_NEWNET))
+		return 0;
+	if (errno != EPERM)
+		return step_err(m, -errno, "a network namespace (unshare)");
+	if (!unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return 0;
+	return step_err(m, -errno,
+			"a network namespace (unshare, also with a user namespace of its own)");
+}
+
 static int child(bool nf_call, struct probe_msg *m)
 {
 	int ret;
 
-	if (unshare(CLONE_NEWNET))
-		return step_err(m, -errno, "a network namespace (unshare)");
+	ret = scratch_netns(m);
+	if (ret)
+		return ret;
 	ret = add_bridge(PROBE_BRIDGE);
 	if (ret)
 		return step_err(m, ret, "creating bridge " PROBE_BRIDGE);
@@ -568,7 +588,7 @@ out:
 	r->ms = (unsigned int)(now_ms() - start);
 	if (ret && !r->ran)
 		snprintf(err, errlen,
-			 "--mode nft needs bridged IP to reach table inet bulkhead, and the probe that checks it could not run (%s), so that is not known; use --mode tc, or let the probe run (it needs CAP_SYS_ADMIN for a scratch network namespace, and the bridge and veth drivers)",
+			 "--mode nft needs bridged IP to reach table inet bulkhead, and the probe that checks it could not run (%s), so that is not known; use --mode tc, or let the probe run (it needs a network namespace of its own: CAP_SYS_ADMIN, or user and network namespaces allowed, as bulkhead.service allows them; AF_PACKET sockets; the bridge and veth drivers)",
 			 m.err);
 	else if (ret)
 		snprintf(err, errlen,

@@ -10,18 +10,6 @@ need socat ping python3 nsenter
 MODE=${BH_MODE:-tc}
 
 bh_setup_demo_net
-# --mode nft: a br_netfilter probe that cannot run (no CAP_SYS_ADMIN for
-# its scratch namespace) is no answer, and up refuses
-if [ "$MODE" = nft ] && command -v setpriv >/dev/null; then
-	rc_is 2 "up --mode nft refuses when its br_netfilter probe cannot run" \
-		"the probe that checks it could not run .*unshare.*use --mode tc" \
-		nsenter --net=/run/netns/$GW setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
-		"$BULKHEAD" --pin-dir "$BH_PIN" --state-dir "$BH_STATE" up -c "$BH_SRC/policies/demo.yaml" --mode nft
-	check "the refused up left Bulkhead down" test "$(bh status --json)" = '{"up":false}'
-elif [ "$MODE" = nft ]; then
-	skip "up --mode nft refuses when its br_netfilter probe cannot run" "no setpriv"
-	skip "the refused up left Bulkhead down" "no setpriv"
-fi
 out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) &&
 	ok "up --mode $MODE" || { fail "up --mode $MODE" "$out"; tap_done; exit 1; }
 # what the kernel offered, kept for status; in --mode nft bridged IP seen

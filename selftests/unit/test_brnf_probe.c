@@ -6,8 +6,10 @@
  * with them off (and the namespace's sysctls 0) both frames enter the
  * bridge and neither reaches it, which the probe must say; the host's
  * namespace keeps its links, tables and sysctls; a child that does not
- * answer in time is killed and reaped; a probe that cannot run (no
- * CAP_SYS_ADMIN for a namespace) says so and is never a success.
+ * answer in time is killed and reaped; with bulkhead.service's
+ * capabilities alone (no CAP_SYS_ADMIN) it runs in a user namespace; where
+ * no namespace may be made (seccomp, as systemd's RestrictNamespaces=yes)
+ * it cannot run, says so and is never a success.
  *
  * Needs root and br_netfilter loaded (skipped, with the reason, without).
  */
@@ -21,8 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/netfilter.h>
+#include <linux/seccomp.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -154,36 +161,97 @@ static void test_probe_timeout(void **state)
 	assert_int_equal(errno, ECHILD);
 }
 
-/* without the right to make a namespace the probe cannot run, and says so */
-static void test_probe_cannot_run(void **state)
+/* bulkhead.service's capabilities, no more (userspace/bulkhead.service) */
+static int unit_caps(void)
 {
-	int st;
+	static const int keep[] = { CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON };
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		d[keep[i] / 32].effective |= 1U << (keep[i] % 32);
+		d[keep[i] / 32].permitted |= 1U << (keep[i] % 32);
+	}
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* what systemd's RestrictNamespaces=yes does: unshare() fails with EPERM */
+static int no_namespaces(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unshare, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* the probe in a child process restricted by @limit: its return */
+static int probe_restricted(int (*limit)(void), char *err, size_t errlen, bool *ran)
+{
+	int fds[2], st;
+	struct {
+		int ret;
+		bool ran;
+		char err[1024];
+	} a = { .ret = 1 };
 	pid_t pid;
 
-	(void)state;
-	need_root_and_brnf();
+	assert_int_equal(pipe(fds), 0);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
 		struct bh_brnf_probe r;
-		char err[1024] = "";
-		int ret;
 
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		close(fds[0]);
+		if (limit())
 			_exit(2);
-		ret = bh_brnf_probe(&r, err, sizeof(err));
-		if (ret != -EPERM || r.ran || r.v4 || r.v6 ||
-		    !strstr(err, "could not run (a network namespace (unshare): Operation not permitted)")) {
-			fprintf(stderr, "probe as nobody: %d, %s\n", ret, err);
-			_exit(1);
-		}
-		_exit(0);
+		a.ret = bh_brnf_probe(&r, a.err, sizeof(a.err));
+		a.ran = r.ran;
+		_exit(write(fds[1], &a, sizeof(a)) == (ssize_t)sizeof(a) ? 0 : 3);
 	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &a, sizeof(a)), (ssize_t)sizeof(a));
+	close(fds[0]);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(WIFEXITED(st) && !WEXITSTATUS(st));
+	snprintf(err, errlen, "%s", a.err);
+	*ran = a.ran;
+	return a.ret;
+}
+
+/* with bulkhead.service's capabilities alone (no CAP_SYS_ADMIN) it runs,
+ * in a user namespace of its own */
+static void test_probe_unit_caps(void **state)
+{
+	char err[1024];
+	bool ran;
+
+	(void)state;
+	need_root_and_brnf();
+	assert_int_equal(probe_restricted(unit_caps, err, sizeof(err), &ran), 0);
+	assert_true(ran);
+}
+
+/* where no namespace may be made the probe cannot run, and says so */
+static void test_probe_cannot_run(void **state)
+{
+	char err[1024];
+	bool ran;
+
+	(void)state;
+	need_root_and_brnf();
+	assert_int_equal(probe_restricted(no_namespaces, err, sizeof(err), &ran), -EPERM);
+	assert_false(ran);
+	assert_non_null(strstr(err, "could not run (a network namespace (unshare, also with a user namespace of its own): Operation not permitted)"));
+	assert_non_null(strstr(err, "use --mode tc"));
 }
 
 int main(void)
@@ -193,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_probe_nf_call_off),
 		cmocka_unit_test(test_probe_leaves_host),
 		cmocka_unit_test(test_probe_timeout),
+		cmocka_unit_test(test_probe_unit_caps),
 		cmocka_unit_test(test_probe_cannot_run),
 	};
 
