@@ -35,6 +35,14 @@ struct bh_brnf_probe {
 int bh_brnf_probe(struct bh_brnf_probe *r, char *err, size_t errlen);
 
 /*
+ * Tests only: with BH_TEST_BRNF_OFF=1 in its environment bh_brnf_probe()
+ * leaves the scratch bridge's nf_call options off, so it must see bridged
+ * IP not reach table inet (up --mode nft's refusal, end to end). It can
+ * only make the probe fail, and the error says it was set.
+ */
+#define BH_BRNF_TEST_OFF	"BH_TEST_BRNF_OFF"
+
+/*
  * The same probe with the scratch bridge's nf_call options set to
  * @nf_call and the child killed after @timeout_ms. For the tests.
  */

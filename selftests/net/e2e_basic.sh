@@ -10,6 +10,15 @@ need socat ping python3 nsenter
 MODE=${BH_MODE:-tc}
 
 bh_setup_demo_net
+# --mode nft: bridged IP that does not reach table inet (the probe's
+# bridge left without its nf_call options: BH_TEST_BRNF_OFF) is refused
+if [ "$MODE" = nft ]; then
+	rc_is 2 "up --mode nft refuses when bridged IP does not reach table inet" \
+		"bridged IPv4 and IPv6 do not: .*table inet saw neither.*use --mode tc" \
+		env BH_TEST_BRNF_OFF=1 nsenter --net=/run/netns/$GW "$BULKHEAD" \
+		--pin-dir "$BH_PIN" --state-dir "$BH_STATE" up -c "$BH_SRC/policies/demo.yaml" --mode nft
+	check "the refused up left Bulkhead down" test "$(bh status --json)" = '{"up":false}'
+fi
 out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1) &&
 	ok "up --mode $MODE" || { fail "up --mode $MODE" "$out"; tap_done; exit 1; }
 # what the kernel offered, kept for status; in --mode nft bridged IP seen

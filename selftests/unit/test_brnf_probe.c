@@ -9,7 +9,8 @@
  * answer in time is killed and reaped; with bulkhead.service's
  * capabilities alone (no CAP_SYS_ADMIN) it runs in a user namespace; where
  * no namespace may be made (seccomp, as systemd's RestrictNamespaces=yes)
- * it cannot run, says so and is never a success.
+ * it cannot run, says so and is never a success; BH_TEST_BRNF_OFF makes
+ * it fail and says so.
  *
  * Needs root and br_netfilter loaded (skipped, with the reason, without).
  */
@@ -254,6 +255,21 @@ static void test_probe_cannot_run(void **state)
 	assert_non_null(strstr(err, "use --mode tc"));
 }
 
+/* the test switch makes the probe fail, and the error says it was set */
+static void test_probe_test_off(void **state)
+{
+	struct bh_brnf_probe r;
+	char err[1024] = "";
+
+	(void)state;
+	need_root_and_brnf();
+	assert_int_equal(setenv(BH_BRNF_TEST_OFF, "1", 1), 0);
+	assert_int_equal(bh_brnf_probe(&r, err, sizeof(err)), -EOPNOTSUPP);
+	assert_int_equal(unsetenv(BH_BRNF_TEST_OFF), 0);
+	assert_true(r.ran && !r.v4 && !r.v6);
+	assert_non_null(strstr(err, "(" BH_BRNF_TEST_OFF " is set: the probe left its bridge's nf_call options off)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_probe_timeout),
 		cmocka_unit_test(test_probe_unit_caps),
 		cmocka_unit_test(test_probe_cannot_run),
+		cmocka_unit_test(test_probe_test_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
