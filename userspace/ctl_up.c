@@ -169,7 +169,41 @@ static void flows_max_check(const struct bh_maps *m, const struct bh_policy *p)
 		       want, have);
 }
 
-static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
+/*
+ * --mode nft judges bridged IP in table inet: only with br_netfilter, and
+ * only once bridged IPv4 and IPv6 are seen to get there, by the probe (a
+ * probe that cannot run is no answer). An @apply keeps what the up in
+ * force saw (the kernel is the same, and the module is loaded again if it
+ * went); after an up that saw nothing (an earlier version's) it probes.
+ * 0, or -errno with what to do in @err.
+ */
+static int nft_bridged_ip(const struct bh_ctx *ctx, bool apply, struct bh_brnf_probe *brnf,
+			  char *err, size_t errlen)
+{
+	struct bh_kv *kv = NULL;
+	const char *mode, *seen;
+	bool same = false;
+	size_t n = 0;
+	int ret;
+
+	ret = bh_kernel_load_br_netfilter(err, errlen);
+	if (ret)
+		return ret;
+	if (apply && !bh_kv_load(ctx->state_dir, BH_STATE_UP, &kv, &n)) {
+		mode = bh_kv_get(kv, n, "mode");
+		seen = bh_kv_get(kv, n, "br_netfilter_probe");
+		same = mode && !strcmp(mode, "nft") && seen && strstr(seen, "ipv4") &&
+		       strstr(seen, "ipv6");
+	}
+	free(kv);
+	if (!same)
+		return bh_brnf_probe(brnf, err, errlen);
+	brnf->ran = brnf->bridged4 = brnf->bridged6 = brnf->v4 = brnf->v6 = true;
+	return 0;
+}
+
+/* @apply: an apply's (the probe's answer kept, see nft_bridged_ip()) */
+static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode, bool apply,
 		    const char *path, const struct bh_policy *p,
 		    const struct bh_compiled *c, const struct bh_leases *l,
 		    struct bh_up_report *r)
@@ -196,15 +230,8 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode,
 	ret = ctl_foreign_check("up", ctx, &topo);
 	if (ret)
 		goto out_topo;
-	/*
-	 * nft mode judges bridged IP in table inet: only with br_netfilter,
-	 * and only once bridged IPv4 and IPv6 are seen to get there (a probe
-	 * in a scratch namespace); a probe that cannot run is no answer
-	 */
 	if (mode == BH_MODE_NFT) {
-		ret = bh_kernel_load_br_netfilter(err, sizeof(err));
-		if (!ret)
-			ret = bh_brnf_probe(&brnf, err, sizeof(err));
+		ret = nft_bridged_ip(ctx, apply, &brnf, err, sizeof(err));
 		if (ret) {
 			bh_err("%s", err);
 			ret = ctl_err_system(ret);
@@ -320,7 +347,7 @@ int bh_up(const struct bh_ctx *ctx, const char *path, enum bh_mode mode,
 	if (lock < 0) {
 		ret = lock;
 	} else {
-		ret = bring_up(ctx, mode, path, p, &c, &l, r);
+		ret = bring_up(ctx, mode, false, path, p, &c, &l, r);
 		close(lock);
 	}
 	bh_leases_free(&l);
@@ -455,7 +482,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 		mode = bh_applied_mode(ctx, BH_MODE_AUTO);
 		bh_err("apply: the maps in %s/maps are an earlier version's: loading this version's programs and maps (no gap)",
 		       ctx->pin_dir);
-		ret = bring_up(ctx, mode, path, p, &c, &l, r);
+		ret = bring_up(ctx, mode, true, path, p, &c, &l, r);
 		goto out;
 	}
 	if (ret <= 0) {
@@ -477,7 +504,7 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 		/* the ports changed (the full path, which re-adopts links), or
 		 * nftables: the tables are replaced whole in one batch */
 		bh_maps_close(&m);
-		ret = bring_up(ctx, mode, path, p, &c, &l, r);
+		ret = bring_up(ctx, mode, true, path, p, &c, &l, r);
 		goto out;
 	}
 	ret = bh_dp_set_gateway(&m, &topo);
