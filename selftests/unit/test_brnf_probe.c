@@ -12,7 +12,8 @@
  * it cannot run, says so and is never a success; BH_TEST_BRNF_OFF makes
  * it fail and says so.
  *
- * Needs root and br_netfilter loaded (skipped, with the reason, without).
+ * Needs root and br_netfilter, which it loads as up does when it is a
+ * module not loaded yet (skipped, with the reason, when it cannot).
  */
 #include <net/if.h>
 #include <errno.h>
@@ -38,18 +39,22 @@
 #include <cmocka.h>
 
 #include "brnf_probe.h"
+#include "kernel.h"
 #include "nl.h"
 
 #define BRNF_SYSCTL	"/proc/sys/net/bridge/bridge-nf-call-"
 
+/* root, and br_netfilter loaded as up loads it (libkmod, when a module) */
 static void need_root_and_brnf(void)
 {
+	char err[512] = "";
+
 	if (geteuid()) {
 		print_message("# SKIP needs root (a network namespace)\n");
 		skip();
 	}
-	if (access(BRNF_SYSCTL "iptables", F_OK)) {
-		print_message("# SKIP br_netfilter is not loaded\n");
+	if (bh_kernel_load_br_netfilter(err, sizeof(err))) {
+		print_message("# SKIP %s\n", err);
 		skip();
 	}
 }
