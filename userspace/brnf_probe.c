@@ -16,12 +16,12 @@
  *   - two veth pairs, bhprobe1 and bhprobe2 in the bridge, their peers
  *     bhprobe1o and bhprobe2o outside it; everything up;
  *   - table inet bulkhead_probe: on the prerouting hook, where table inet
- *     bulkhead judges, counters ipv4 / ipv6 of the probe's UDP frames
+ *     bulkhead judges, a rule counting the probe's IPv4/UDP frames
  *     entering through the bridge (iifname bhprobe0, as br_netfilter
- *     gives it);
+ *     gives it) and one counting its IPv6/UDP frames;
  *   - table bridge bulkhead_probe: on the bridge prerouting hook after
- *     br_netfilter's (priority 0), counters of the same frames entering
- *     the bridge through bhprobe1. br_netfilter runs the inet hooks in
+ *     br_netfilter's (priority 0), the same two counting the frames
+ *     entering the bridge through bhprobe1. br_netfilter runs the inet hooks in
  *     between, so a frame counted here has been through table inet if it
  *     ever will: these counters say when the inet ones are the answer.
  * One IPv4/UDP and one IPv6/UDP frame (valid headers and checksums:
@@ -59,7 +59,8 @@
 #include <linux/udp.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/object.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
 
 #include "brnf_probe.h"
 #include "nft_msg.h"
@@ -75,7 +76,6 @@
 #define PROBE_PRIO_INET	(-150)			/* table inet bulkhead's prerouting */
 #define PROBE_PRIO_BR	100			/* after br_netfilter's hook (0) */
 
-#define PROBE_TIMEOUT_MS	5000	/* the child is killed after this */
 #define PROBE_SEND_MS		2000	/* frames sent until both entered the bridge */
 #define PROBE_RESEND_MS		5
 
@@ -293,7 +293,8 @@ static bool sysctls_off(void)
 /* ---- the scratch namespace's tables ------------------------------------------------ */
 
 /* iifname @iif [inet: meta nfproto | bridge: meta protocol] @family udp dport
- * PROBE_UDP counter name "ipv4" / "ipv6" */
+ * PROBE_UDP counter (an anonymous one: nft_objref, a module before Linux
+ * 6.4, would have to be loaded first, seconds under an emulator) */
 static void count_rule(struct nft_tbl *t, const char *iif, int family)
 {
 	struct nftnl_rule *r = nft_rule(t, "prerouting");
@@ -318,11 +319,12 @@ static void count_rule(struct nft_tbl *t, const char *iif, int family)
 	expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, offsetof(struct udphdr, dest),
 		     sizeof(dport), NFT_REG_1);
 	expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &dport, sizeof(dport));
-	expr_counter_ref(r, family == AF_INET ? "ipv4" : "ipv6");
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 	nft_rule_commit(t, r);
 }
 
-/* tables inet and bridge bulkhead_probe, each counting in ipv4 and ipv6 */
+/* tables inet and bridge bulkhead_probe, each with an IPv4 rule and an
+ * IPv6 rule, in that order */
 static int fill_tables(struct nft_batch *bt, void *arg)
 {
 	static const struct {
@@ -343,8 +345,6 @@ static int fill_tables(struct nft_batch *bt, void *arg)
 		t->name = PROBE_TABLE;
 		t->family = tables[i].family;
 		nft_named_table_msg(bt, t->family, PROBE_TABLE, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-		nft_obj_commit(t, nft_obj_new(t, "ipv4", NFT_OBJECT_COUNTER));
-		nft_obj_commit(t, nft_obj_new(t, "ipv6", NFT_OBJECT_COUNTER));
 		nft_chain(t, "prerouting", tables[i].hook, tables[i].prio);
 		count_rule(t, tables[i].iif, AF_INET);
 		count_rule(t, tables[i].iif, AF_INET6);
@@ -353,45 +353,60 @@ static int fill_tables(struct nft_batch *bt, void *arg)
 	return 0;
 }
 
-static int counter_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_obj *o = nftnl_obj_alloc();
-	__u64 *pkts = data;
-	const char *table, *name;
+/* The packets the rules of a probe table counted: [0] IPv4, [1] IPv6. */
+struct rule_counts {
+	__u64 pkts[2];
+	unsigned int n;		/* rules seen, in their order */
+};
 
-	if (!o)
+static int counter_cb(struct nftnl_expr *e, void *data)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name && !strcmp(name, "counter"))
+		*(__u64 *)data = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct rule_counts *rc = data;
+	const char *table;
+
+	if (!r)
 		return MNL_CB_ERROR;
-	if (nftnl_obj_nlmsg_parse(nlh, o) >= 0 &&
-	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
-	    (table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE)) && !strcmp(table, PROBE_TABLE) &&
-	    (name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME))) {
-		if (!strcmp(name, "ipv4"))
-			pkts[0] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-		else if (!strcmp(name, "ipv6"))
-			pkts[1] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-	}
-	nftnl_obj_free(o);
+	if (nftnl_rule_nlmsg_parse(nlh, r) >= 0 && rc->n < 2 &&
+	    (table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) && !strcmp(table, PROBE_TABLE))
+		nftnl_expr_foreach(r, counter_cb, &rc->pkts[rc->n++]);
+	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
 
-/* the packets counters ipv4 and ipv6 of table @family bulkhead_probe counted */
+/* what the IPv4 and the IPv6 rule of table @family bulkhead_probe counted */
 static int read_counters(struct mnl_socket *nl, int family, __u64 pkts[2])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct rule_counts rc = {};
 	struct nlmsghdr *nlh;
+	int ret;
 
-	if (!o)
+	if (!r)
 		return -ENOMEM;
-	pkts[0] = pkts[1] = 0;
 	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (__u16)family, NLM_F_DUMP | NLM_F_ACK,
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (__u16)family, NLM_F_DUMP | NLM_F_ACK,
 				    (__u32)now_ms());
-	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, PROBE_TABLE);
-	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-	nftnl_obj_nlmsg_build_payload(nlh, o);
-	nftnl_obj_free(o);
-	return bh_mnl_dump(nl, nlh, counter_cb, pkts);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, PROBE_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "prerouting");
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	ret = bh_mnl_dump(nl, nlh, rule_cb, &rc);
+	if (!ret && rc.n != 2)
+		ret = -ENOENT;	/* not the table it wrote */
+	pkts[0] = rc.pkts[0];
+	pkts[1] = rc.pkts[1];
+	return ret;
 }
 
 /* ---- the child ----------------------------------------------------------------------- */
@@ -605,7 +620,7 @@ int bh_brnf_probe(struct bh_brnf_probe *r, char *err, size_t errlen)
 	bool test_off = off && *off && strcmp(off, "0");
 	int ret;
 
-	ret = bh_brnf_probe_run(!test_off, PROBE_TIMEOUT_MS, r, err, errlen);
+	ret = bh_brnf_probe_run(!test_off, BH_BRNF_PROBE_TIMEOUT_MS, r, err, errlen);
 	if (ret && test_off) {
 		size_t n = strlen(err);
 

@@ -23,6 +23,13 @@ struct bh_brnf_probe {
 };
 
 /*
+ * bh_brnf_probe() kills its child after this: it answers in milliseconds,
+ * but under an emulator (the kernel rig's TCG) the first one, making the
+ * first namespace, took seconds
+ */
+#define BH_BRNF_PROBE_TIMEOUT_MS	10000
+
+/*
  * Send one IPv4/UDP and one IPv6/UDP frame through a bridge with
  * nf_call_iptables and nf_call_ip6tables set (as up --mode nft sets them
  * on the policy's bridges), in a scratch network namespace of a child

@@ -74,7 +74,7 @@ static void test_probe_reaches(void **state)
 	/* the bridge's options alone carried them, as up relies on */
 	assert_true(r.sysctls_off);
 	assert_string_equal(bh_brnf_probe_families(&r), "ipv4 ipv6");
-	assert_true(r.ms < 5000);
+	assert_true(r.ms < BH_BRNF_PROBE_TIMEOUT_MS);
 	print_message("# probe: %u ms\n", r.ms);
 }
 
@@ -86,7 +86,7 @@ static void test_probe_nf_call_off(void **state)
 
 	(void)state;
 	need_root_and_brnf();
-	assert_int_equal(bh_brnf_probe_run(false, 5000, &r, err, sizeof(err)), -EOPNOTSUPP);
+	assert_int_equal(bh_brnf_probe_run(false, BH_BRNF_PROBE_TIMEOUT_MS, &r, err, sizeof(err)), -EOPNOTSUPP);
 	assert_true(r.ran);
 	assert_true(r.sysctls_off);
 	assert_true(r.bridged4 && r.bridged6);	/* they entered the bridge ... */
@@ -136,7 +136,7 @@ static void test_probe_leaves_host(void **state)
 	assert_int_equal(sysctl_read(BRNF_SYSCTL "iptables", v4, sizeof(v4)), 0);
 	assert_int_equal(sysctl_read(BRNF_SYSCTL "ip6tables", v6, sizeof(v6)), 0);
 	assert_int_equal(bh_brnf_probe(&r, err, sizeof(err)), 0);
-	assert_int_equal(bh_brnf_probe_run(false, 5000, &r, err, sizeof(err)), -EOPNOTSUPP);
+	assert_int_equal(bh_brnf_probe_run(false, BH_BRNF_PROBE_TIMEOUT_MS, &r, err, sizeof(err)), -EOPNOTSUPP);
 	assert_int_equal(sysctl_read(BRNF_SYSCTL "iptables", a4, sizeof(a4)), 0);
 	assert_int_equal(sysctl_read(BRNF_SYSCTL "ip6tables", a6, sizeof(a6)), 0);
 	assert_string_equal(a4, v4);
