@@ -71,8 +71,16 @@ expect_drop "the camera's ping of the gateway is dropped" drop_quarantine pinned
 
 # the second lock: nftables alone keeps it cut off, even from the gateway
 check "nft set holds the camera" sh -c "ip netns exec $GW nft list set bridge bulkhead quarantine | grep -q $CAM"
-# unpinning the links detaches them: nothing else holds them
+# unpinning the links detaches them: nothing else holds them. Before 6.6
+# (clsact, no tc links) the tc programs are filters that outlive their
+# marker pins: removed by hand, as an admin would (tc filter del)
 for l in $(ls "$BH_PIN/links"); do rm -f "$BH_PIN/links/$l"; done
+for p in $(ip -n "$GW" -o link show master br-lan | awk -F': ' '{print $2}' | cut -d@ -f1); do
+	for dir in ingress egress; do
+		[ -z "$(tc -n "$GW" filter show dev "$p" "$dir" 2>/dev/null)" ] ||
+			tc -n "$GW" filter del dev "$p" "$dir"
+	done
+done
 before=$(counter drop_quarantine)
 if udp_try camera nvr "${BH_IP4[nvr]}" 7000; then
 	fail "with the BPF programs gone, nftables still drops camera -> nvr"
