@@ -120,11 +120,21 @@ void nft_det_objects(struct nft_tbl *t, const struct bh_nft_spec *s)
 	block_set(t, s, false);
 }
 
+/* ... limit name det_cap log prefix "bulkhead detect <what>" group 25193: committed */
+static void det_log_commit(struct nft_tbl *t, struct nftnl_rule *r, const char *what)
+{
+	char prefix[64];
+
+	expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_DET_CAP);
+	snprintf(prefix, sizeof(prefix), "%s %s", BH_NFLOG_DET_PREFIX, what);
+	expr_log(r, prefix, BH_NFLOG_DET_GROUP);
+	nft_rule_commit(t, r);
+}
+
 /* ct state new [tcp dport @det_ports] limit name det_cap log group ... prefix ... */
 static void det_log(struct nft_tbl *t, const char *chain, const char *what, bool worm)
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
-	char prefix[64];
 
 	if (worm) {
 		nft_match_l4proto(r, IPPROTO_TCP);
@@ -132,10 +142,7 @@ static void det_log(struct nft_tbl *t, const char *chain, const char *what, bool
 		expr_lookup(r, t, "det_ports", REG32(8), -1, false);
 	}
 	nft_match_ct(r, -1, NF_CT_STATE_BIT(IP_CT_NEW));
-	expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_DET_CAP);
-	snprintf(prefix, sizeof(prefix), "%s %s", BH_NFLOG_DET_PREFIX, what);
-	expr_log(r, prefix, BH_NFLOG_DET_GROUP);
-	nft_rule_commit(t, r);
+	det_log_commit(t, r, what);
 }
 
 void nft_det_worm_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain)
@@ -174,11 +181,8 @@ void nft_det_refused_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const
 		{ NFPROTO_IPV4, IPPROTO_ICMP, 0, 0xff, 3, NF_CT_STATE_BIT(IP_CT_RELATED) },
 		{ NFPROTO_IPV6, IPPROTO_ICMPV6, 0, 0xff, 1, NF_CT_STATE_BIT(IP_CT_RELATED) },
 	};
-	char prefix[64];
-
 	if (!nft_det_on(s))
 		return;
-	snprintf(prefix, sizeof(prefix), "%s refused", BH_NFLOG_DET_PREFIX);
 	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
 		struct nftnl_rule *r = nft_rule(t, chain);
 		__u32 mask = refusals[i].mask, val = refusals[i].val;
@@ -191,9 +195,7 @@ void nft_det_refused_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const
 		expr_cmp(r, REG32(8), NFT_CMP_EQ, &val, 1);
 		nft_match_ct(r, IP_CT_DIR_REPLY, refusals[i].state);
 		nft_match_in_set(r, t, LINK_HDR, 0, 6, "gw_macs", true);
-		expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_DET_CAP);
-		expr_log(r, prefix, BH_NFLOG_DET_GROUP);
-		nft_rule_commit(t, r);
+		det_log_commit(t, r, "refused");
 	}
 }
 
@@ -205,16 +207,9 @@ void nft_det_refused_rules(struct nft_tbl *t, const struct bh_nft_spec *s, const
  */
 void nft_det_arp_rule(struct nft_tbl *t, const struct bh_nft_spec *s, const char *chain)
 {
-	struct nftnl_rule *r;
-	char prefix[64];
-
 	if (!nft_det_on(s))
 		return;
-	r = nft_rule(t, chain);
-	expr_objref(r, NFT_OBJECT_LIMIT, BH_NFT_DET_CAP);
-	snprintf(prefix, sizeof(prefix), "%s arp", BH_NFLOG_DET_PREFIX);
-	expr_log(r, prefix, BH_NFLOG_DET_GROUP);
-	nft_rule_commit(t, r);
+	det_log_commit(t, nft_rule(t, chain), "arp");
 }
 
 /* table bridge's share: the limit of its ARP rules (an object of its own) */

@@ -26,6 +26,7 @@
 #include <libmnl/libmnl.h>
 
 #include "nl.h"
+#include "state.h"
 
 #ifndef MNL_SOCKET_DUMP_SIZE
 #define MNL_SOCKET_DUMP_SIZE	32768
@@ -61,23 +62,6 @@ struct nl_dump {
 	int err;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * size);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
 
 /* ---- dump plumbing -------------------------------------------------------- */
 
@@ -146,8 +130,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (!tb[IFLA_IFNAME])
 		return MNL_CB_OK;
-	if (grow((void **)&d->links, &d->cap_links, d->n_links + 1,
-		 sizeof(*d->links))) {
+	if (bh_grow((void **)&d->links, &d->cap_links, d->n_links + 1,
+		 sizeof(*d->links), 16)) {
 		d->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
@@ -180,8 +164,8 @@ static int add_nl_addr(struct nl_dump *d, int family, const struct nlattr *a,
 
 	if (mnl_attr_get_payload_len(a) != alen)
 		return MNL_CB_OK;
-	if (grow((void **)&d->addrs, &d->cap_addrs, d->n_addrs + 1,
-		 sizeof(*d->addrs))) {
+	if (bh_grow((void **)&d->addrs, &d->cap_addrs, d->n_addrs + 1,
+		 sizeof(*d->addrs), 16)) {
 		d->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
@@ -294,7 +278,7 @@ static int neigh_all_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWNEIGH || bh_nl_neigh_parse(nlh, &e) ||
 	    (e.state & (NUD_FAILED | NUD_INCOMPLETE | NUD_NOARP)))
 		return MNL_CB_OK;
-	if (grow((void **)&d->neigh, &d->cap_neigh, d->n_neigh + 1, sizeof(*d->neigh))) {
+	if (bh_grow((void **)&d->neigh, &d->cap_neigh, d->n_neigh + 1, sizeof(*d->neigh), 16)) {
 		d->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
@@ -549,7 +533,7 @@ static int add_mac(struct bh_topology *t, size_t *cap, const __u8 mac[6])
 	for (i = 0; i < t->n_macs; i++)
 		if (!memcmp(t->macs[i], mac, 6))
 			return 0;
-	if (grow((void **)&t->macs, cap, t->n_macs + 1, sizeof(*t->macs)))
+	if (bh_grow((void **)&t->macs, cap, t->n_macs + 1, sizeof(*t->macs), 16))
 		return -ENOMEM;
 	memcpy(t->macs[t->n_macs++], mac, 6);
 	return 0;
@@ -564,7 +548,7 @@ static int add_port(struct bh_topology *t, size_t *cap, const struct nl_link *l,
 	for (i = 0; i < t->n_ports; i++)
 		if (t->ports[i].ifindex == l->ifindex)
 			return 0;
-	if (grow((void **)&t->ports, cap, t->n_ports + 1, sizeof(*t->ports)))
+	if (bh_grow((void **)&t->ports, cap, t->n_ports + 1, sizeof(*t->ports), 16))
 		return -ENOMEM;
 	p = &t->ports[t->n_ports++];
 	memset(p, 0, sizeof(*p));
@@ -590,7 +574,7 @@ static int add_addrs(struct bh_topology *t, size_t *cap, const struct nl_dump *d
 	for (i = 0; i < d->n_addrs; i++) {
 		if (d->addrs[i].ifindex != ifindex)
 			continue;
-		if (grow((void **)&t->addrs, cap, t->n_addrs + 1, sizeof(*t->addrs)))
+		if (bh_grow((void **)&t->addrs, cap, t->n_addrs + 1, sizeof(*t->addrs), 16))
 			return -ENOMEM;
 		g = &t->addrs[t->n_addrs++];
 		memset(g, 0, sizeof(*g));
