@@ -198,12 +198,12 @@ bh_pin_neighbours() {
 bh_cold() {
 	local n
 	[ $# -gt 0 ] || set -- "${BH_DEVICES[@]}"
+	# (no -4/-6: one flush covers both families)
 	for n in "$@"; do
-		ip -n "$(ns_of "$n")" neigh flush dev eth0 nud all >/dev/null 2>&1
-		ip -n "$(ns_of "$n")" -6 neigh flush dev eth0 nud all >/dev/null 2>&1
+		ns_is "$n"
+		ip -n "$NS" neigh flush dev eth0 nud all >/dev/null 2>&1
 	done
 	ip -n "$GW" neigh flush dev br-lan nud all >/dev/null 2>&1
-	ip -n "$GW" -6 neigh flush dev br-lan nud all >/dev/null 2>&1
 	true
 }
 
@@ -225,7 +225,9 @@ pinned() {
 }
 
 neigh_unpin() {	# NAME ADDR: drop NAME's entry for ADDR (pinned or learned)
-	ip -n "$(ns_of "$1")" neigh del "$2" dev eth0 2>/dev/null
+	local NS
+	ns_is "$1"
+	ip -n "$NS" neigh del "$2" dev eth0 2>/dev/null
 	true
 }
 
@@ -240,13 +242,20 @@ bh_setup_demo_net() {
 
 # ---- traffic ---------------------------------------------------------------
 
-# ns_of NAME-or-"gateway"/"internet"
-ns_of() {
+# ns_of NAME-or-"gateway"/"internet": prints the namespace. ns_is NAME sets
+# NS instead: no subshell (a fork here costs milliseconds, and the helpers
+# below run thousands of times per make check)
+ns_is() {
 	case $1 in
-	gateway) echo "$GW" ;;
-	internet) echo "$INET" ;;
-	*) echo "${BH_NS[$1]}" ;;
+	gateway) NS=$GW ;;
+	internet) NS=$INET ;;
+	*) NS=${BH_NS[$1]:-$1} ;;
 	esac
+}
+ns_of() {
+	local NS
+	ns_is "$1"
+	echo "$NS"
 }
 
 # socat wants IPv6 literals in brackets
@@ -257,13 +266,43 @@ sock_addr() {
 	esac
 }
 
-# listening NAME RECV: TO's socat address RECV (TCP6-LISTEN:PORT,...,
-# UDP6-RECV:PORT,..., UDP4-LISTEN:PORT,...) has its socket bound
+# listening NAME RECV [PID]: TO's socat address RECV (TCP6-LISTEN:PORT,...,
+# UDP6-RECV:PORT,..., UDP4-LISTEN:PORT,...) has its socket bound. With PID
+# (the listener's, in NAME's namespace) it reads /proc/PID/net: no process
+# started per poll.
 listening() {
-	local port=${2#*:} t=u
+	local port=${2#*:} t=udp NS
 	port=${port%%,*}
-	case $2 in TCP*) t=t ;; esac
-	nsenter --net="/run/netns/$(ns_of "$1")" ss -Hln$t "sport = :$port" 2>/dev/null | grep -q .
+	case $2 in TCP*) t=tcp ;; esac
+	ns_is "$1"
+	if [ -n "${3:-}" ]; then
+		[[ /proc/$3/ns/net -ef /run/netns/$NS ]] && proc_bound "$3" "$t" "$port"
+		return
+	fi
+	nsenter --net="/run/netns/$NS" ss -Hln${t:0:1} "sport = :$port" 2>/dev/null | grep -q .
+}
+
+# proc_bound PID tcp|udp PORT: a socket of PID's network namespace listens
+# on (tcp) or is bound to (udp) PORT, over IPv4 or IPv6
+proc_bound() {
+	local hex f sl addr rem st rest
+	printf -v hex '%04X' "$3"
+	for f in "/proc/$1/net/$2" "/proc/$1/net/${2}6"; do
+		while read -r sl addr rem st rest; do
+			[[ $addr == *:$hex ]] || continue
+			[ "$2" = udp ] || [ "$st" = 0A ] || continue
+			return 0
+		done < "$f"
+	done 2>/dev/null
+	return 1
+}
+
+# has_token TOKEN FILE: FILE holds TOKEN (read by the shell: no grep started)
+has_token() {
+	local c
+	[ -s "$2" ] || return 1
+	IFS= read -r -d '' c < "$2"
+	[[ $c == *"$1"* ]]
 }
 
 # token_try FROM TO RECV SEND SENDWAIT AFTER_MS: 0 when a random token that FROM
@@ -271,19 +310,21 @@ listening() {
 # the sender's timeout, AFTER_MS: how long the receiver waits after the send;
 # a token that arrived ends the wait early)
 token_try() {
-	local out=$BH_TMP/tok.$RANDOM token=bh-$RANDOM$RANDOM lpid rc
-	ip netns exec "$(ns_of "$2")" timeout $(( $5 + 2 > 3 ? $5 + 2 : 3 )) \
+	local out=$BH_TMP/tok.$RANDOM token=bh-$RANDOM$RANDOM lpid rc NS
+	ns_is "$2"
+	ip netns exec "$NS" timeout $(( $5 + 2 > 3 ? $5 + 2 : 3 )) \
 		socat -u "$3" "OPEN:$out,creat,trunc" 2>/dev/null &
 	lpid=$!
 	case $3 in
-	*ip-add-membership*) sleep 0.3 ;;	# bound, then joined: give the join time
-	*) wait_until "$(scaled 1000)" listening "$2" "$3" ;;
+	*ip-add-membership*) nap 0.3 ;;	# bound, then joined: give the join time
+	*) wait_until "$(scaled 1000)" listening "$2" "$3" "$lpid" ;;
 	esac
-	echo "$token" | ip netns exec "$(ns_of "$1")" timeout "$5" socat -u - "$4" 2>/dev/null
-	wait_until "$6" grep -qs "$token" "$out"
+	ns_is "$1"
+	echo "$token" | ip netns exec "$NS" timeout "$5" socat -u - "$4" 2>/dev/null
+	wait_until "$6" has_token "$token" "$out"
 	kill "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
-	grep -q "$token" "$out" 2>/dev/null
+	has_token "$token" "$out"
 	rc=$?
 	rm -f "$out"
 	return $rc
@@ -307,14 +348,18 @@ tcp_try() {
 udp_try() {
 	local recv="UDP6-RECV:$4,reuseaddr,ipv6only=0" send="UDP:$(sock_addr "$3"):$4"
 	if [ -n "${5:-}" ]; then
-		sysctl_ns "$(ns_of "$1")" net.ipv4.ip_nonlocal_bind=1
-		sysctl_ns "$(ns_of "$1")" net.ipv6.ip_nonlocal_bind=1
+		local NS
+		ns_is "$1"
+		sysctl_ns "$NS" net.ipv4.ip_nonlocal_bind=1
+		sysctl_ns "$NS" net.ipv6.ip_nonlocal_bind=1
 		send="$send,bind=$(sock_addr "$5"),transparent"
 	fi
 	case $3 in
 	22[4-9].*|23[0-9].*) recv="UDP4-RECV:$4,reuseaddr,ip-add-membership=$3:eth0" ;;
 	esac
-	token_try "$1" "$2" "$recv" "$send" 1 300
+	# from cold caches the datagram waits for address resolution first:
+	# give it a second (scaled); a denied try costs 300 ms otherwise
+	token_try "$1" "$2" "$recv" "$send" 1 $([ -n "${BH_TRY_COLD:-}" ] && scaled 1000 || echo 300)
 }
 
 # udp_reply FROM TO ADDR PORT: a request gets an answer back (stateful reply)
@@ -324,11 +369,13 @@ udp_reply() {
 
 	# bound to the address asked: the answer must come from it
 	case $3 in *:*) listen="UDP6-LISTEN:$port,reuseaddr,bind=[$3]" ;; esac
-	ip netns exec "$(ns_of "$to")" timeout 3 socat "$listen" EXEC:cat 2>/dev/null &
-	local lpid=$!
-	wait_until "$(scaled 1000)" listening "$to" "$listen"
-	local got
-	got=$(echo ping-$port | ip netns exec "$(ns_of "$from")" timeout 2 socat -T1 - \
+	local NS lpid got
+	ns_is "$to"
+	ip netns exec "$NS" timeout 3 socat "$listen" EXEC:cat 2>/dev/null &
+	lpid=$!
+	wait_until "$(scaled 1000)" listening "$to" "$listen" "$lpid"
+	ns_is "$from"
+	got=$(echo ping-$port | ip netns exec "$NS" timeout 2 socat -T1 - \
 		"UDP:$addr:$port" 2>/dev/null)
 	kill "$lpid" 2>/dev/null
 	wait "$lpid" 2>/dev/null
@@ -336,7 +383,9 @@ udp_reply() {
 }
 
 ping_try() {	# FROM ADDR
-	ip netns exec "$(ns_of "$1")" ping -c 1 -W 1 "$2" >/dev/null 2>&1
+	local NS
+	ns_is "$1"
+	ip netns exec "$NS" ping -c 1 -W 1 "$2" >/dev/null 2>&1
 }
 
 # ---- time -------------------------------------------------------------------------
@@ -348,30 +397,39 @@ ping_try() {	# FROM ADDR
 BH_TIME_SCALE=${BH_TIME_SCALE:-1}
 scaled() { echo $(( $1 * BH_TIME_SCALE )); }	# MS: MS times the scale
 
-ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+# the clock and a short sleep without starting a process: EPOCHREALTIME
+# (microseconds, bash 5), and a read that times out on a pipe nobody writes
+ms_now() { local t=${EPOCHREALTIME//[!0-9]/}; echo $(( t / 1000 )); }
+exec {BH_NAP_FD}<> <(:)
+nap() { read -r -t "$1" -u "$BH_NAP_FD" _; true; }
 
 # wait_until LIMIT_MS CMD...: poll CMD every 50 ms for up to LIMIT_MS (give
 # it scaled: wait_until $(scaled 3000) ...); WAITED_MS: how long it took
 wait_until() {
-	local limit=$1 start
+	local limit=$1 start now
 	shift
-	start=$(ms_now)
+	start=${EPOCHREALTIME//[!0-9]/}
 	while :; do
 		if "$@"; then
-			WAITED_MS=$(( $(ms_now) - start ))
+			now=${EPOCHREALTIME//[!0-9]/}
+			WAITED_MS=$(( (now - start) / 1000 ))
 			return 0
 		fi
-		WAITED_MS=$(( $(ms_now) - start ))
+		now=${EPOCHREALTIME//[!0-9]/}
+		WAITED_MS=$(( (now - start) / 1000 ))
 		[ "$WAITED_MS" -ge "$limit" ] && return 1
-		sleep 0.05
+		nap 0.05
 	done
 }
 
 # ---- counters ----------------------------------------------------------------
 
+# The counters are read from `status --json`'s own compact output
+# ("NAME":{"packets":N,...) by the shell: no python started per check.
 counter() {	# NAME: packets counted for a verdict reason
-	bh status --json | python3 -c \
-		"import json,sys; print(json.load(sys.stdin)['counters']['$1']['packets'])"
+	local j
+	j=$(bh status --json)
+	of_counters "$j" "$1" && echo "$PKTS"
 }
 
 status_field() {	# python expression over the status JSON `s`
@@ -385,36 +443,38 @@ expect_pass() {
 	if "$@"; then ok "$name"; else fail "$name" "blocked: $*"; fi
 }
 
-counters_json() {	# all counters' packets, as one JSON object
-	bh status --json | python3 -c \
-		"import json,sys; print(json.dumps({k: v['packets'] for k, v in json.load(sys.stdin)['counters'].items()}))"
+counters_json() {	# the status JSON, counters and all (for of_counters)
+	bh status --json
 }
 
 counters_delta() {	# BEFORE-JSON: the counters that moved since, "name +N ..."
 	python3 -c "
 import json,sys
-a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2])
-print(' '.join('%s +%d' % (k, b[k]-a.get(k,0)) for k in sorted(b) if b[k]!=a.get(k,0)) or 'none')" \
+a, b = (json.loads(x)['counters'] for x in sys.argv[1:3])
+print(' '.join('%s +%d' % (k, b[k]['packets'] - a[k]['packets'])
+               for k in sorted(b) if b[k]['packets'] != a.get(k, {}).get('packets', 0)) or 'none')" \
 		"$1" "$(counters_json)"
 }
 
-# of_counters JSON NAME: NAME's packets in counters_json's output
+# of_counters JSON NAME: sets PKTS to NAME's packets in counters_json's
+# output; fails when NAME is not there
 of_counters() {
-	[[ $1 =~ \"$2\":\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+	[[ $1 =~ \"$2\":\{\"packets\":([0-9]+) ]] || return 1
+	PKTS=${BASH_REMATCH[1]}
 }
 
 # expect_drop NAME COUNTER CMD...: nothing arrives and COUNTER rises
 expect_drop() {
-	local name=$1 ctr=$2 before after all
+	local name=$1 ctr=$2 before=-1 after=-1 all
 	shift 2
 	all=$(counters_json)
-	before=$(of_counters "$all" "$ctr")
+	of_counters "$all" "$ctr" && before=$PKTS
 	if "$@"; then
 		fail "$name" "got through: $* (counters moved: $(counters_delta "$all"))"
 		return
 	fi
-	after=$(counter "$ctr")
-	if [ "$after" -gt "$before" ]; then
+	of_counters "$(counters_json)" "$ctr" && after=$PKTS
+	if [ "$before" -ge 0 ] && [ "$after" -gt "$before" ]; then
 		ok "$name ($ctr +$((after - before)))"
 	else
 		fail "$name" "blocked, but $ctr did not rise ($before -> $after); counters moved: $(counters_delta "$all")"
@@ -543,8 +603,8 @@ cap_start() {
 		"$@" >"$BH_TMP/cap-$n-$tag" 2>"$BH_TMP/cap-$n-$tag.err" &
 	echo $! > "$BH_TMP/cap-$n-$tag.pid"
 	for i in $(seq 50); do
-		grep -qs 'listening on' "$BH_TMP/cap-$n-$tag.err" && return 0
-		sleep 0.05
+		has_token 'listening on' "$BH_TMP/cap-$n-$tag.err" && return 0
+		nap 0.05
 	done
 	return 1
 }
@@ -556,7 +616,7 @@ cap_count() {	# NAME TAG: frames cap_start's capture saw (then stopped)
 	# (called in $(...): a subshell cannot wait for it, poll)
 	for _ in $(seq 40); do
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
+		nap 0.05
 	done
 	grep -c . "$f" 2>/dev/null
 	true

@@ -36,7 +36,8 @@
 # machine missed allowed flows' limits even with them tripled),
 # the longest first by the last run's times ($BUILD/selftests/times), with
 # BH_TIME_SCALE=3 (lib.sh) unless set. --stress: one at a time, scale 1.
-# Each suite's seconds are printed with its result. Last line:
+# Each suite's seconds (wall clock, and CPU: user + system of all its
+# processes) are printed with its result. Last line:
 # "N passed, N failed, N skipped".
 set -u
 shopt -s nullglob
@@ -70,6 +71,13 @@ start_all=$(date +%s)
 
 logname() { echo "$logdir/$(echo "$1" | tr ' /()' '____').log"; }
 
+# cpu_secs LOG: the CPU seconds (user + system, children included) that
+# run_suite wrote beside LOG, rounded; "?" when there are none
+cpu_secs() {
+	awk '{ for (i = 1; i <= NF; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } }
+	     END { if (NR) printf "%.0f", t; else printf "?" }' "$1.times" 2>/dev/null || echo '?'
+}
+
 # count LABEL RC SECONDS: add up a finished suite's log, print its lines
 count() {
 	local label=$1 rc=$2 secs=$3 log p f s t
@@ -81,7 +89,7 @@ count() {
 	# with the skipped (not as passed, not as a new failure)
 	t=$(grep -Ec '^not ok [0-9]+.*# ?TODO' "$log" | head -1)
 	p=$((p - s)); f=$((f - t)); s=$((s + t))
-	echo "=== $label (${secs} s)"
+	echo "=== $label (${secs} s, cpu $(cpu_secs "$log") s)"
 	grep -E '^(not )?ok [0-9]+|^# ' "$log" | sed 's/^/    /'
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
@@ -160,6 +168,7 @@ run_pool() {
 			t0_of[$i]=$(date +%s)
 			( eval "${pool_cmds[$i]}" >"$l" 2>&1 </dev/null
 			  echo $? >"$l.rc"
+			  times >"$l.times"
 			  date +%s >"$l.end" ) &
 			pid_of[$i]=$!
 			next=$((next + 1))
@@ -185,7 +194,10 @@ run_alone() {
 	for i in "${!alone_labels[@]}"; do
 		l=$(logname "${alone_labels[$i]}")
 		t0=$(date +%s)
-		eval "${alone_cmds[$i]}" >"$l" 2>&1 </dev/null
+		( eval "${alone_cmds[$i]}" >"$l" 2>&1 </dev/null
+		  rc=$?
+		  times >"$l.times"
+		  exit $rc )
 		count "${alone_labels[$i]}" $? $(( $(date +%s) - t0 ))
 	done
 }

@@ -21,8 +21,8 @@ C=${BH_IP4[camera]}
 live_start() {
 	in_ns camera timeout 20 socat -u TCP-LISTEN:$1,reuseaddr "OPEN:$2,creat,trunc" &
 	listener=$!
-	sleep 0.3
-	(for i in $(seq 1 300); do echo "line $i"; sleep 0.05; done) |
+	wait_until "$(scaled 1000)" listening camera "TCP-LISTEN:$1" "$listener"
+	(for i in $(seq 1 300); do echo "line $i"; nap 0.05; done) |
 		in_ns nvr timeout 20 socat -u - "TCP:$C:$1" 2>/dev/null &
 	streamer=$!
 }
@@ -32,8 +32,12 @@ ct_flows() {	# PORT: the gateway's kernel conntrack entries of the live session
 live=$BH_TMP/live
 bh_cold nvr camera	# the session starts from cold caches: its ARP must pass too
 live_start 8001 "$live"
-more_lines() { test "$(wc -l < "$1")" -gt "$2"; }	# FILE N: more than N lines
-wait_until "$(scaled 1500)" more_lines "$live" 10
+more_lines() {	# FILE N: more than N lines (none while the file is not there)
+	local n
+	n=$(wc -l 2>/dev/null < "$1")
+	test "${n:-0}" -gt "$2"
+}
+wait_until "$(scaled 3000)" more_lines "$live" 10
 n0=$(wc -l < "$live")
 check "the live session flows before isolate ($n0 lines)" test "$n0" -gt 10
 [ "$MODE" = nft ] &&	# only nftables makes the kernel track bridged flows
