@@ -163,10 +163,13 @@ run_suite() {	# suite mode
 }
 
 main() {
-	local s m
+	local s m modes
 	for s in $BH_RIG_SUITES; do
+		# SUITE:MODE,MODE: this suite in these modes only
+		modes=$BH_RIG_MODES
+		case $s in *:*) modes=${s#*:}; modes=${modes//,/ }; s=${s%%:*} ;; esac
 		if script "$s" >/dev/null && grep -q BH_MODE "$(script "$s")"; then
-			for m in $BH_RIG_MODES; do run_suite "$s" "$m"; done
+			for m in $modes; do run_suite "$s" "$m"; done
 		else
 			run_suite "$s" -
 		fi

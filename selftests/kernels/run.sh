@@ -50,7 +50,8 @@ usage() {
 usage: $0 [options]
   --kernel 6.1|6.12|all     kernels to boot (default all: 6.1 then 6.12)
   --suites "S ..."          suites: selftests/*/S.sh or $BUILD/selftests/S
-                            (default "$SUITES")
+                            (default "$SUITES"); S:M,M runs S in
+                            modes M only (e.g. e2e_apply:tc,nft)
   --modes "M ..."           BH_MODE values for the suites that read BH_MODE
                             (default "$MODES"); the others run once (mode -)
   --time-scale N            BH_TIME_SCALE in the guest (default $TIME_SCALE)
@@ -318,12 +319,14 @@ done
 KERNELS=$MEASURED
 
 expected_runs() {	# kernel: the suite x mode pairs it was asked for
-	local s m f BH_RIG_SUITES BH_RIG_MODES
+	local s m f modes BH_RIG_SUITES BH_RIG_MODES
 	eval "$(grep -E '^BH_RIG_(SUITES|MODES)=' "$BUILD/kernels/$1/job.env")"
 	for s in $BH_RIG_SUITES; do
+		modes=$BH_RIG_MODES
+		case $s in *:*) modes=${s#*:}; modes=${modes//,/ }; s=${s%%:*} ;; esac
 		f=$(ls selftests/*/"$s".sh 2>/dev/null | head -1)
 		if [ -n "$f" ] && grep -q BH_MODE "$f"; then
-			for m in $BH_RIG_MODES; do printf '%s\t%s\n' "$s" "$m"; done
+			for m in $modes; do printf '%s\t%s\n' "$s" "$m"; done
 		else
 			printf '%s\t-\n' "$s"
 		fi
