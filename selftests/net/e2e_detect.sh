@@ -21,7 +21,8 @@
 # logged, not acted on) and an exempt device is never quarantined.
 # Every scan and flood is bounded in count and time.
 set -u
-# bh: alone
+# (no "bh: alone": a scan takes seconds past the 15th probe, and the
+# flood 2 s past its 400th frame, margin enough beside other suites)
 . "$(dirname "$0")/../lib.sh"
 need socat python3 nsenter nft nmap hping3 timeout
 MODE=${BH_MODE:-tc}
