@@ -399,24 +399,24 @@ scaled() { echo $(( $1 * BH_TIME_SCALE )); }	# MS: MS times the scale
 
 # the clock and a short sleep without starting a process: EPOCHREALTIME
 # (microseconds, bash 5), and a read that times out on a pipe nobody writes
-ms_now() { local t=${EPOCHREALTIME//[!0-9]/}; echo $(( t / 1000 )); }
+us_now() { US=${EPOCHREALTIME//[!0-9]/}; }	# sets US: the clock in microseconds
+ms_now() { local US; us_now; echo $(( US / 1000 )); }
 exec {BH_NAP_FD}<> <(:)
 nap() { read -r -t "$1" -u "$BH_NAP_FD" _; true; }
 
 # wait_until LIMIT_MS CMD...: poll CMD every 50 ms for up to LIMIT_MS (give
 # it scaled: wait_until $(scaled 3000) ...); WAITED_MS: how long it took
 wait_until() {
-	local limit=$1 start now
+	local limit=$1 start rc US
 	shift
-	start=${EPOCHREALTIME//[!0-9]/}
+	us_now
+	start=$US
 	while :; do
-		if "$@"; then
-			now=${EPOCHREALTIME//[!0-9]/}
-			WAITED_MS=$(( (now - start) / 1000 ))
-			return 0
-		fi
-		now=${EPOCHREALTIME//[!0-9]/}
-		WAITED_MS=$(( (now - start) / 1000 ))
+		"$@"
+		rc=$?
+		us_now
+		WAITED_MS=$(( (US - start) / 1000 ))
+		[ "$rc" -eq 0 ] && return 0
 		[ "$WAITED_MS" -ge "$limit" ] && return 1
 		nap 0.05
 	done
