@@ -28,7 +28,7 @@ endif
 .SUFFIXES:
 .SECONDARY:
 
-PKGS      := libbpf libnftnl libmnl yaml-0.1 libkmod
+PKGS      := libbpf libnftnl libmnl yaml-0.1 libkmod zlib
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 

@@ -227,4 +227,8 @@ void bh_print_up(const char *path, const struct bh_up_report *r)
 		       r->ports[i].adopted ? ",adopted" : "");
 	printf("\n");
 	print_kernel(r);
+	if (r->mode != BH_MODE_NFT)
+		printf("bulkhead: BPF programs %s\n", r->progs_reused ?
+		       "already pinned from this same object, with these maps: kept (not verified again)" :
+		       "verified by this kernel, loaded and pinned");
 }

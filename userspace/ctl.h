@@ -107,6 +107,7 @@ struct bh_up_report {
 	size_t n_ports;
 	struct bh_attached *ports;	/* @n_ports, malloc'd */
 	struct bh_brnf_probe brnf;	/* nft: what this up's br_netfilter probe saw (.ran) */
+	bool progs_reused;		/* the pinned programs judge on (not verified again) */
 };
 void bh_up_report_free(struct bh_up_report *r);
 

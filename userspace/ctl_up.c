@@ -245,7 +245,8 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode, bool apply,
 		goto out_topo;
 	}
 	bh_dp_flows_max = p->flows.max;
-	ret = bh_dp_load(ctx->pin_dir, mode != BH_MODE_NFT, &dp, &m, err, sizeof(err));
+	ret = bh_dp_load(ctx->pin_dir, ctx->state_dir, mode != BH_MODE_NFT, &dp, &m,
+			 err, sizeof(err));
 	if (ret) {
 		bh_err("%s", err);
 		ret = ctl_err_system(ret);
@@ -311,6 +312,7 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode, bool apply,
 		r->epoch = epoch;
 		r->mode = mode;
 		r->brnf = brnf;
+		r->progs_reused = bh_dp_reused(dp);
 		r->full = true;
 		r->n_ports = topo.n_ports;
 		r->ports = att;
@@ -616,7 +618,8 @@ int bh_sync_ports(const struct bh_ctx *ctx)
 	 * pinned (an up by a version before the pins) */
 	ret = bh_dp_open_pinned(ctx->pin_dir, &dp);
 	if (ret == -ENOENT) {
-		ret = bh_dp_load(ctx->pin_dir, true, &dp, &loaded, err, sizeof(err));
+		ret = bh_dp_load(ctx->pin_dir, ctx->state_dir, true, &dp, &loaded,
+				 err, sizeof(err));
 		if (!ret)
 			bh_maps_close(&loaded);
 	} else if (ret) {

@@ -22,8 +22,10 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <zlib.h>
 
 #include "dataplane.h"
+#include "state.h"
 #include "bulkhead.skel.h"
 
 #include "dp_int.h"
@@ -351,6 +353,152 @@ static void progs_unpin(const char *pin_dir)
 	rmdir(path);
 }
 
+/* fds a skeleton does not own: the pins' */
+static void progs_close(struct bh_dp *dp)
+{
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		if (dp->prog_fd[i] >= 0)
+			close(dp->prog_fd[i]);
+		dp->prog_fd[i] = -1;
+	}
+}
+
+/*
+ * What the pinned programs are, in <state dir>/progs: the object they were
+ * loaded from (its size and CRC-32) and each program's id. An up finding
+ * the same object already pinned, with the same maps, reuses those
+ * programs instead of sending them through the verifier again (seconds of
+ * CPU a program on a small gateway). Pins live in this boot's bpffs, so
+ * the kernel that verified them is the running one.
+ */
+#define DP_STATE_PROGS	"progs"
+
+static void object_id(char *buf, size_t len)
+{
+	size_t sz;
+	const void *elf = bulkhead_bpf__elf_bytes(&sz);
+
+	snprintf(buf, len, "%zu:%08lx", sz, crc32(crc32(0L, Z_NULL, 0), elf, sz));
+}
+
+static int prog_id(int fd, __u32 *id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+static void progs_record(const struct bh_dp *dp, const char *state_dir)
+{
+	struct bh_kv kv[1 + DP_PROG_MAX] = {};
+	__u32 id = 0;
+	int ret;
+
+	snprintf(kv[0].key, sizeof(kv[0].key), "object");
+	object_id(kv[0].val, sizeof(kv[0].val));
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		ret = prog_id(dp->prog_fd[i], &id);
+		if (ret)
+			goto fail;
+		snprintf(kv[1 + i].key, sizeof(kv[1 + i].key), "%s", prog_pin_name[i]);
+		snprintf(kv[1 + i].val, sizeof(kv[1 + i].val), "%u", id);
+	}
+	ret = bh_kv_save(state_dir, DP_STATE_PROGS, kv, 1 + DP_PROG_MAX);
+	if (!ret)
+		return;
+fail:
+	/* the next up verifies the programs again: slower, never wrong */
+	bh_state_remove(state_dir, DP_STATE_PROGS);
+}
+
+/*
+ * Open the programs pinned under <pin_dir>/progs when <state dir>/progs
+ * says they are this object's and are still the ones pinned. 0 with the
+ * fds in @dp, or -ESTALE (load anew).
+ */
+static int progs_reusable(struct bh_dp *dp, const char *state_dir)
+{
+	char path[PATH_MAX], want[64];
+	struct bh_kv *kv = NULL;
+	const char *v;
+	size_t n = 0;
+	int ret = -ESTALE;
+	__u32 id = 0;
+
+	if (!state_dir || bh_kv_load(state_dir, DP_STATE_PROGS, &kv, &n))
+		return -ESTALE;
+	object_id(want, sizeof(want));
+	v = bh_kv_get(kv, n, "object");
+	if (!v || strcmp(v, want))
+		goto out;
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		v = bh_kv_get(kv, n, prog_pin_name[i]);
+		if (!v)
+			goto out;
+		prog_pin_path(path, sizeof(path), dp->pin_dir, i, "");
+		dp->prog_fd[i] = bpf_obj_get(path);
+		if (dp->prog_fd[i] < 0 || prog_id(dp->prog_fd[i], &id))
+			goto out;
+		snprintf(want, sizeof(want), "%u", id);
+		if (strcmp(v, want))	/* pinned since by someone else */
+			goto out;
+	}
+	ret = 0;
+out:
+	if (ret)
+		progs_close(dp);
+	free(kv);
+	return ret;
+}
+
+/*
+ * The reused programs must judge with the maps pinned now: every map a
+ * program holds that has a name of ours is the one this load opened (a
+ * map set aside for another layout, or gone, makes it stale). The
+ * programs' own .rodata and .bss are theirs. true when they do.
+ */
+static bool progs_use_pinned_maps(const struct bh_dp *dp)
+{
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		__u32 ids[64], nr;
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+		info.map_ids = (__u64)(unsigned long)ids;
+		if (bpf_obj_get_info_by_fd(dp->prog_fd[i], &info, &len))
+			return false;
+		nr = info.nr_map_ids;
+		if (nr > sizeof(ids) / sizeof(ids[0]))
+			return false;
+		for (__u32 j = 0; j < nr; j++) {
+			struct bpf_map_info mi = {}, ours = {};
+			__u32 mlen = sizeof(mi), olen = sizeof(ours);
+			struct bpf_map *map;
+			int fd = bpf_map_get_fd_by_id(ids[j]);
+			bool same;
+
+			if (fd < 0)
+				return false;
+			same = !bpf_obj_get_info_by_fd(fd, &mi, &mlen);
+			close(fd);
+			if (!same)
+				return false;
+			map = bpf_object__find_map_by_name(dp->skel->obj, mi.name);
+			if (!map || bpf_map__is_internal(map))
+				continue;
+			if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &ours, &olen) ||
+			    ours.id != mi.id)
+				return false;
+		}
+	}
+	return true;
+}
+
 static struct bh_dp *dp_new(const char *pin_dir)
 {
 	struct bh_dp *dp = calloc(1, sizeof(*dp));
@@ -453,8 +601,8 @@ static void stale_maps_done(const char *pin_dir, bool loaded)
 	dp_rm_tree(dir);
 }
 
-int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **out, struct bh_maps *m,
-	       char *err, size_t errlen)
+int bh_dp_load(const char *pin_dir, const char *state_dir, bool progs, struct bh_dp **out,
+	       struct bh_maps *m, char *err, size_t errlen)
 {
 	struct bh_dp *dp;
 	struct bpf_map *map;
@@ -463,6 +611,17 @@ int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **out, struct bh_ma
 	dp = dp_new(pin_dir);
 	if (!dp)
 		return -ENOMEM;
+	if (progs && !progs_reusable(dp, state_dir)) {
+		/* the maps alone; the programs pinned stay if they use them */
+		ret = open_load(dp, pin_dir, false);
+		if (!ret && progs_use_pinned_maps(dp)) {
+			dp->progs_reused = true;
+			goto maps;
+		}
+		progs_close(dp);
+		bulkhead_bpf__destroy(dp->skel);
+		dp->skel = NULL;
+	}
 	ret = open_load(dp, pin_dir, progs);
 	if (ret == -EINVAL && dp->skel) {
 		/*
@@ -490,6 +649,7 @@ int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **out, struct bh_ma
 			 ret == -EINVAL ? " (the maps pinned there cannot be reused or replaced)" : "");
 		goto err_open;
 	}
+maps:
 	maps_reset(m);
 	for (size_t i = 0; i < N_MAPS; i++) {
 		map = bpf_object__find_map_by_name(dp->skel->obj, map_table[i].name);
@@ -504,7 +664,11 @@ int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **out, struct bh_ma
 			goto err_maps;
 		}
 	}
-	if (progs) {
+	if (dp->progs_reused) {
+		/* already pinned, already recorded */
+	} else if (progs) {
+		if (state_dir)
+			bh_state_remove(state_dir, DP_STATE_PROGS);
 		dp->prog_fd[DP_PROG_XDP] = bpf_program__fd(dp->skel->progs.bulkhead_xdp);
 		dp->prog_fd[DP_PROG_TC_IN] = bpf_program__fd(dp->skel->progs.bulkhead_tc_in);
 		dp->prog_fd[DP_PROG_TC_EG] = bpf_program__fd(dp->skel->progs.bulkhead_tc_eg);
@@ -514,9 +678,13 @@ int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **out, struct bh_ma
 				 pin_dir, strerror(-ret));
 			goto err_maps;
 		}
+		if (state_dir)
+			progs_record(dp, state_dir);
 	} else {
 		/* nothing of ours judges: no programs wait for a new port */
 		progs_unpin(pin_dir);
+		if (state_dir)
+			bh_state_remove(state_dir, DP_STATE_PROGS);
 	}
 	*out = dp;
 	return 0;
@@ -524,21 +692,24 @@ int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **out, struct bh_ma
 err_maps:
 	bh_maps_close(m);
 err_open:
-	bulkhead_bpf__destroy(dp->skel);
-	free(dp);
+	bh_dp_close(dp);
 	return ret;
+}
+
+bool bh_dp_reused(const struct bh_dp *dp)
+{
+	return dp && dp->progs_reused;
 }
 
 void bh_dp_close(struct bh_dp *dp)
 {
 	if (!dp)
 		return;
+	/* a skeleton's program fds are its own; opened pins are not */
+	if (!dp->skel || dp->progs_reused)
+		progs_close(dp);
 	if (dp->skel)
-		bulkhead_bpf__destroy(dp->skel);	/* the fds are the skeleton's */
-	else
-		for (int i = 0; i < DP_PROG_MAX; i++)
-			if (dp->prog_fd[i] >= 0)
-				close(dp->prog_fd[i]);
+		bulkhead_bpf__destroy(dp->skel);
 	free(dp);
 }
 

@@ -75,12 +75,17 @@ struct bh_dp;
  * Open and load the object, reusing the maps pinned under @pin_dir (or
  * pinning new ones) and fill @m with their fds. With @progs the programs
  * are loaded (verified) too and pinned in <pin_dir>/progs for
- * bh_dp_open_pinned(); without (nftables judges), only the maps, and the
- * program pins go. Nothing is attached yet, so the caller writes the
- * policy, gateway and quarantine first.
+ * bh_dp_open_pinned(), and recorded in <@state_dir>/progs; programs
+ * already pinned from this same object, holding these same maps, are
+ * reused instead of verified again (bh_dp_reused()). Without @progs
+ * (nftables judges), only the maps, and the program pins go. Nothing is
+ * attached yet, so the caller writes the policy, gateway and quarantine
+ * first. @state_dir may be NULL: no reuse.
  */
-int bh_dp_load(const char *pin_dir, bool progs, struct bh_dp **dp, struct bh_maps *m,
-	       char *err, size_t errlen);
+int bh_dp_load(const char *pin_dir, const char *state_dir, bool progs, struct bh_dp **dp,
+	       struct bh_maps *m, char *err, size_t errlen);
+/* true when bh_dp_load() reused the pinned programs */
+bool bh_dp_reused(const struct bh_dp *dp);
 /*
  * The programs the last bh_dp_load() pinned, for bh_dp_attach() on a new
  * port (no verification: milliseconds, not seconds). 0, -ENOENT when none

@@ -28,6 +28,7 @@ enum dp_prog {
 struct bh_dp {
 	struct bulkhead_bpf *skel;
 	int prog_fd[DP_PROG_MAX];
+	bool progs_reused;	/* prog_fd are the pins' (ours to close) */
 	char pin_dir[PATH_MAX];
 };
 

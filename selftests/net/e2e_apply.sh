@@ -113,6 +113,25 @@ if [ "$MODE" = nft ]; then
 	skip "the links were adopted, not recreated" "--mode nft has no BPF links (the tables are replaced in one batch)"
 else
 	check "the links were adopted, not recreated" sh -c "echo '$out' | grep -q adopted"
+	# the same object already pinned with these maps: no second verification
+	check "up again keeps the pinned programs (not verified again)" \
+		grep -q "BPF programs already pinned from this same object, with these maps: kept" <<<"$out"
+	ids() { nsenter --net="/run/netns/$GW" bpftool prog show pinned "$BH_PIN/progs/tc_in" |
+		sed -n 's/^\([0-9]*\):.*/\1/p'; }
+	if command -v bpftool >/dev/null; then
+		id1=$(ids)
+		# another version's record: an upgrade verifies and loads its own
+		sed -i 's/^object=.*/object=1:00000000/' "$BH_STATE/progs"
+		out=$(bh up -c "$BH_SRC/policies/demo.yaml" --mode "$MODE" 2>&1)
+		id2=$(ids)
+		if grep -q "BPF programs verified by this kernel, loaded and pinned" <<<"$out" &&
+		   [ -n "$id1" ] && [ "$id1" != "$id2" ]; then
+			ok "another object's programs pinned: up verifies and pins this one's (prog $id1 -> $id2)"
+		else
+			fail "another object's programs pinned: up verifies and pins this one's" "prog $id1 -> $id2: $out"
+		fi
+		check "... and enforces the demo policy" enforces_demo
+	fi
 fi
 
 # stale pins from an older map layout: replaced, the links updated in place
@@ -135,6 +154,8 @@ if command -v bpftool >/dev/null; then
 	check "up over a map pinned with another layout succeeds (exit $rc)" test "$rc" = 0
 	check "... and says the maps were replaced" \
 		grep -q '1 map pinned in .* had another layout: replaced' "$BH_TMP/up.out"
+	[ "$MODE" = nft ] || check "... the programs are verified again (the pinned ones hold the old maps)" \
+		grep -q 'BPF programs verified by this kernel' "$BH_TMP/up.out"
 	wait $pinger
 	loss=$(grep -oE '[0-9.]+% packet loss' "$BH_TMP/ping")
 	check "... no gap while the maps are replaced: $loss" test "$loss" = "0% packet loss"
