@@ -61,6 +61,7 @@
 #define BH_PORT_MACS		4	/* MACs held per port */
 #define BH_MAX_MACPORT		65536	/* MAC -> port (LRU) */
 #define BH_MAX_CLAIMS		65536	/* learned address claims (LRU) */
+#define BH_MAX_PINS		4096	/* devices pinned to a bridge port */
 #ifndef BH_EV_RATE
 #define BH_EV_RATE		10	/* deny events per second per source MAC bucket */
 #endif
@@ -99,6 +100,7 @@
 #define BH_ACT_ALLOW		1
 
 #define BH_RULE_DEFAULT		0xffffffffu	/* verdict came from a default */
+#define BH_RULE_PIN		0xfffffffeu	/* from a MAC's port pin (member port:) */
 
 /* ---- quarantine.allow services (bh_config.qallow bits) ----------------- */
 #define BH_SVC_DHCP		(1u << 0)	/* udp/67, udp/547 to the gateway */
@@ -633,6 +635,16 @@ struct bh_port_val {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct bh_port_val) == 32, "bh_port_val");
+
+/*
+ * bh_pin: HASH, MAC (struct bh_mac_key) -> the ifindex (__u32) of the one
+ * bridge port its frames may come in by (the policy's member `port:`; 0
+ * while that port does not exist: by none). bh_pinned: ARRAY[1], how many
+ * entries bh_pin holds, so that a frame costs no hash lookup when no
+ * device is pinned. Written by userspace (up, apply, the port sync),
+ * bh_pin first; read on ingress before the verdict cache, a frame from a
+ * pinned MAC by another port is dropped as BH_R_DROP_SPOOF.
+ */
 
 /*
  * bh_claim: LRU_HASH, address (struct bh_addr_key, v4-mapped) -> the MAC

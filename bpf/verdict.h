@@ -34,6 +34,7 @@
 #include "lib/events.h"
 #include "lib/flow.h"
 #include "lib/detect.h"
+#include "lib/pin.h"
 
 /*
  * Judge a parsed frame that vc_probe() did not: sets p->pass, p->reason,
@@ -123,6 +124,7 @@ __noinline int bh_judge_note(struct bh_pkt *p)
 static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end,
 				    __u32 len, bool oob_tag, __u16 oob_tci, __u32 ifindex)
 {
+	bool foreign = false;
 	int reason;
 
 	__builtin_memset(p, 0, sizeof(*p));
@@ -134,14 +136,22 @@ static __always_inline int bh_judge(struct bh_pkt *p, void *data, void *data_end
 		DROP(p, (__u16)reason);
 		if (p->frag_ports)
 			p->det = det_frag(p);
-	} else if (!vc_probe(p))
+	} else if (pin_wrong_port(p)) {
+		/* a pinned device's MAC on another port: not that device, and
+		 * nothing it sends is the device's flow or detection's evidence
+		 * against it (it would quarantine the real one) */
+		foreign = true;
+		verdict(p, 0, BH_R_DROP_SPOOF, BH_RULE_PIN);
+	} else if (!vc_probe(p)) {
 		bh_decide(p);
+	}
 	bh_account(p);
-	if (!reason && !bh_bench_no_flows)
+	if (!reason && !foreign && !bh_bench_no_flows)
 		bh_flow_record(p);
 	if (!p->pass || p->reason == BH_R_PASS_AUDIT)
 		bh_event(p);
-	bh_judge_note(p);
+	if (!foreign)
+		bh_judge_note(p);
 	return p->pass;
 }
 

@@ -198,7 +198,7 @@ static void print_agg(const struct bh_policy *p, const struct bh_evagg *a, struc
 			bh_jw_uint_field(w, "sport", a->sport);
 			bh_jw_uint_field(w, "port", a->dport);
 			bh_jw_str_field(w, "reason", bh_reason_name(a->reason));
-			bh_jw_int_field(w, "rule_id", a->rule_id == BH_RULE_DEFAULT ? -1LL :
+			bh_jw_int_field(w, "rule_id", a->rule_id >= BH_RULE_PIN ? -1LL :
 					(long long)a->rule_id);
 		} else if (a->kind == BH_EVK_DETECT) {
 			bh_jw_str_field(w, "signal", bh_det_kind_key(a->reason));

@@ -202,6 +202,50 @@ static int nft_bridged_ip(const struct bh_ctx *ctx, bool apply, struct bh_brnf_p
 	return 0;
 }
 
+/*
+ * The policy's port pins (member `port:`) into bh_pin, by the ifindex each
+ * port has now (lib/pin.h; --mode nft matches the names, nft_l2.c). A
+ * member pinned to a name that is no port of the policy's interfaces is
+ * pinned to none (its frames are dropped on every port): said when @warn.
+ */
+static int ctl_pins(const struct bh_maps *m, const struct bh_policy *p,
+		    const struct bh_topology *t, bool warn)
+{
+	struct bh_pin_pair *pairs;
+	size_t n = 0, cap = 0;
+	char mac[18];
+	int ret;
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t i = 0; i < p->groups[g].n_members; i++)
+			cap += p->groups[g].members[i].port != NULL;
+	pairs = calloc(cap ? cap : 1, sizeof(*pairs));
+	if (!pairs)
+		return -ENOMEM;
+	for (size_t g = 0; g < p->n_groups; g++) {
+		for (size_t i = 0; i < p->groups[g].n_members; i++) {
+			const struct bh_member *mb = &p->groups[g].members[i];
+
+			if (!mb->port)
+				continue;
+			memcpy(pairs[n].mac, mb->mac, 6);
+			for (size_t k = 0; k < t->n_ports; k++)
+				if (!strcmp(t->ports[k].name, mb->port))
+					pairs[n].ifindex = t->ports[k].ifindex;
+			if (!pairs[n].ifindex && warn) {
+				bh_format_mac(mb->mac, mac);
+				bh_err("warning: %s%s%s%s is pinned to port %s, which is not a port of the policy's interfaces now: its frames are dropped on every port until it is",
+				       mb->name ? mb->name : mac, mb->name ? " (" : "",
+				       mb->name ? mac : "", mb->name ? ")" : "", mb->port);
+			}
+			n++;
+		}
+	}
+	ret = bh_dp_pins(m, pairs, n);
+	free(pairs);
+	return ret;
+}
+
 /* @apply: an apply's (the probe's answer kept, see nft_bridged_ip()) */
 static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode, bool apply,
 		    const char *path, const struct bh_policy *p,
@@ -269,6 +313,11 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode, bool apply,
 	ret = ctl_detect_apply(ctx, &m, p, true);
 	if (ret)
 		goto out_dp;
+	ret = ctl_pins(&m, p, &topo, true);
+	if (ret) {
+		bh_err("cannot write the port pins: %s", strerror(-ret));
+		goto out_dp;
+	}
 	ret = restore_quarantine(ctx, &m);
 	if (ret) {
 		bh_err("cannot restore the quarantine from %s: %s", ctx->state_dir,
@@ -529,6 +578,12 @@ int bh_apply(const struct bh_ctx *ctx, const char *path, struct bh_up_report *r)
 		ret = ctl_err_system(ret);
 		goto out_maps;
 	}
+	ret = ctl_pins(&m, p, &topo, true);
+	if (ret) {
+		bh_err("apply: cannot write the port pins: %s", strerror(-ret));
+		ret = ctl_err_system(ret);
+		goto out_maps;
+	}
 	ret = ctl_nft_sync(&m, NULL, NULL, NULL);
 	if (ret)
 		bh_err("apply: cannot update the nftables quarantine table: %s",
@@ -589,6 +644,13 @@ int bh_sync_ports(const struct bh_ctx *ctx)
 	ret = bh_dp_set_gateway(&m, &topo);
 	if (ret) {
 		bh_err("cannot write the gateway's addresses: %s", strerror(-ret));
+		ret = ctl_err_system(ret);
+		goto out_maps;
+	}
+	/* a port made again has another ifindex: its pins follow it */
+	ret = ctl_pins(&m, p, &topo, false);
+	if (ret) {
+		bh_err("cannot write the port pins: %s", strerror(-ret));
 		ret = ctl_err_system(ret);
 		goto out_maps;
 	}

@@ -53,6 +53,7 @@ static const struct {
 	M("bh_flow", flow),		M("bh_flowstat", flowstat),
 	M("bh_detect", detect),		M("bh_detect_cfg", detect_cfg),
 	M("bh_signals", signals),	M("bh_block", block),
+	M("bh_pin", pin),		M("bh_pinned", pinned),
 #undef M
 };
 
@@ -919,6 +920,85 @@ int bh_dp_release(const struct bh_maps *m, const __u8 mac[6])
 	if (bpf_map_delete_elem(m->quarantine, &k))
 		return -errno;
 	return bh_dp_invalidate(m);
+}
+
+/* ---- port pinning -------------------------------------------------------------- */
+
+static bool pin_wanted(const struct bh_mac_key *k, const struct bh_pin_pair *pairs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(k->mac, pairs[i].mac, 6))
+			return true;
+	return false;
+}
+
+/* Remove the pins no pair names: how many, or -errno. Collected first:
+ * deleting while walking a hash would restart the walk. */
+static int pins_prune(int fd, const struct bh_pin_pair *pairs, size_t n)
+{
+	struct bh_mac_key cur, next, *dead;
+	void *prev = NULL;
+	size_t nd = 0;
+	int ret = 0;
+
+	dead = calloc(BH_MAX_PINS, sizeof(*dead));
+	if (!dead)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next) && nd < BH_MAX_PINS) {
+		if (!pin_wanted(&next, pairs, n))
+			dead[nd++] = next;
+		cur = next;
+		prev = &cur;
+	}
+	for (size_t i = 0; i < nd; i++) {
+		if (bpf_map_delete_elem(fd, &dead[i]) && errno != ENOENT) {
+			ret = -errno;
+			goto out;
+		}
+	}
+	ret = nd;
+out:
+	free(dead);
+	return ret;
+}
+
+int bh_dp_pins(const struct bh_maps *m, const struct bh_pin_pair *pairs, size_t n)
+{
+	struct bh_mac_key k = {};
+	__u32 zero = 0, count = n, had = 0, at;
+	bool changed = false;
+	int ret;
+
+	if (n > BH_MAX_PINS)
+		return -E2BIG;
+	bpf_map_lookup_elem(m->pinned, &zero, &had);
+	/* the new pins first: a MAC is never unpinned on its way to a new port */
+	for (size_t i = 0; i < n; i++) {
+		memset(&k, 0, sizeof(k));
+		memcpy(k.mac, pairs[i].mac, 6);
+		if (!bpf_map_lookup_elem(m->pin, &k, &at) && at == pairs[i].ifindex)
+			continue;
+		if (bpf_map_update_elem(m->pin, &k, &pairs[i].ifindex, BPF_ANY))
+			return -errno;
+		changed = true;
+	}
+	if (count && count != had) {
+		if (bpf_map_update_elem(m->pinned, &zero, &count, BPF_ANY))
+			return -errno;
+		changed = true;
+	}
+	/* then the MACs no longer pinned */
+	ret = pins_prune(m->pin, pairs, n);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		changed = true;
+	if (!count && had) {
+		if (bpf_map_update_elem(m->pinned, &zero, &count, BPF_ANY))
+			return -errno;
+		changed = true;
+	}
+	return changed ? bh_dp_invalidate(m) : 0;
 }
 
 int bh_addr_set_add(struct bh_addr **set, size_t *n, size_t *cap, const __u8 *a)

@@ -39,6 +39,7 @@ struct bh_maps {
 	int port, macport, claim;
 	int flow, flowstat;	/* flow records (issue 17) */
 	int detect, detect_cfg, signals, block;	/* detection (lib/detect.h) */
+	int pin, pinned;	/* MACs pinned to a port (lib/pin.h) */
 };
 
 /* What one port ended up with. */
@@ -110,6 +111,19 @@ void bh_dp_close(struct bh_dp *dp);
  * programs have placed already is left where they saw it. 0 or -errno.
  */
 int bh_dp_seed(const struct bh_maps *m, const struct bh_topology *t);
+
+/*
+ * Per-port MAC pinning (bpf/lib/pin.h): bh_pin becomes exactly @n pairs of
+ * a MAC and the ifindex of the one port its frames may come in by (0: a
+ * port that does not exist now, so by none), and bh_pinned their number.
+ * Entries no pair names are removed; the verdict cache is invalidated when
+ * anything changed. 0 or -errno.
+ */
+struct bh_pin_pair {
+	__u8 mac[6];
+	__u32 ifindex;
+};
+int bh_dp_pins(const struct bh_maps *m, const struct bh_pin_pair *pairs, size_t n);
 
 /* Detach every pinned link, keeping the maps (--mode nft). 0 or -errno. */
 int bh_dp_detach_all(const char *pin_dir);

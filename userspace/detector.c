@@ -346,8 +346,10 @@ void bh_detector_drops(struct bh_detector *det, const struct bh_event *e)
 	__u64 frames, cap, now;
 	__u32 what;
 
+	/* a pinned MAC from another port is not that device: no evidence
+	 * against it (bpf/verdict.h skips the note the same way) */
 	if (!det || !det->tab || !e || e->reason == BH_R_DROP_QUARANTINE || (e->smac[0] & 1) ||
-	    (e->flags & BH_EVF_WOULD_DROP))
+	    (e->flags & BH_EVF_WOULD_DROP) || e->rule_id == BH_RULE_PIN)
 		return;
 	/* the frames past a level change nothing in its window */
 	thr = &det->cfg.thr[BH_DET_DENY_RATE];

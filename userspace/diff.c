@@ -462,7 +462,8 @@ static const struct bh_member *find_mac(const struct bh_policy *p, const __u8 ma
 	return NULL;
 }
 
-/* "name N, ip A,B" of a member (what else a member has besides its group) */
+/* "name N, ip A,B[, port P]" of a member (what else a member has besides
+ * its group) */
 static void member_text(const struct bh_member *m, char *buf, size_t len)
 {
 	size_t o;
@@ -475,7 +476,9 @@ static void member_text(const struct bh_member *m, char *buf, size_t len)
 		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "," : "", a);
 	}
 	if (!m->n_ips && o < len)
-		snprintf(buf + o, len - o, "-");
+		o += (size_t)snprintf(buf + o, len - o, "-");
+	if (m->port && o < len)
+		snprintf(buf + o, len - o, ", port %s", m->port);
 }
 
 static int diff_members(struct bh_diff *d, const struct bh_policy *a,

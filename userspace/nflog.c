@@ -104,6 +104,10 @@ static int parse_prefix(const struct nlattr *a, struct bh_event *e)
 	if (!s[n])
 		return 0;
 	p = s + n + 1;
+	if (!strcmp(p, "pin")) {
+		e->rule_id = BH_RULE_PIN;
+		return 0;
+	}
 	n = strspn(p, "0123456789");
 	if (!n || n > 6 || p[n])
 		return -EINVAL;

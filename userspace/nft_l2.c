@@ -63,6 +63,69 @@ static void set_garp(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_set_commit(t, set);
 }
 
+/* ---- per-port MAC pinning ------------------------------------------------------- */
+
+/* how many members the policy pins to a port (member `port:`) */
+static size_t pins_count(const struct bh_policy *p)
+{
+	size_t n = 0;
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t i = 0; i < p->groups[g].n_members; i++)
+			n += p->groups[g].members[i].port != NULL;
+	return n;
+}
+
+/*
+ * pin_macs: the pinned MACs; pins: (port name . MAC), the one port each
+ * may come in by. By name, not ifindex: a port deleted and made again
+ * keeps its pins without a new ruleset.
+ */
+static void set_pins(struct nft_tbl *t, const struct bh_nft_spec *s)
+{
+	struct nftnl_set *macs = nft_set_new(t, "pin_macs", NFT_T_ETHERADDR, 6, 0, 0, 0);
+	struct nftnl_set *pins = nft_set_new(t, "pins", KEY_PORT_MAC, 24, 0, 0, 0);
+
+	for (size_t g = 0; g < s->p->n_groups; g++) {
+		for (size_t i = 0; i < s->p->groups[g].n_members; i++) {
+			const struct bh_member *m = &s->p->groups[g].members[i];
+			__u8 k[24] = {};
+
+			if (!m->port)
+				continue;
+			nft_elem(macs, m->mac, 6, NULL, 0);
+			strncpy((char *)k, m->port, 15);
+			memcpy(k + 16, m->mac, 6);
+			nft_elem(pins, k, 24, NULL, 0);
+		}
+	}
+	nft_set_commit(t, macs);
+	nft_set_commit(t, pins);
+}
+
+/* a pinned MAC coming in by another port than its own: not that device */
+static void pin_rule(struct nft_tbl *t, const char *chain)
+{
+	struct nftnl_rule *r;
+
+	/* counted as drop_spoof with an event ("pin"), but not on the MAC's
+	 * own drop counter: the frames are not the device's */
+	nft_chain(t, "drop_pin", -1, 0);
+	nft_event_rule(t, "drop_pin", BH_R_DROP_SPOOF, BH_RULE_PIN, false);
+	r = nft_rule(t, "drop_pin");
+	expr_counter_ref(r, bh_reason_names[BH_R_DROP_SPOOF]);
+	expr_verdict(r, NF_DROP, NULL);
+	nft_rule_commit(t, r);
+
+	r = nft_rule(t, chain);
+	nft_match_in_set(r, t, LINK_HDR, 6, 6, "pin_macs", false);
+	expr_meta(r, NFT_META_IIFNAME, REG32(8));
+	nft_load_payload(r, t, LINK_HDR, 6, 6, REG32(12));
+	expr_lookup(r, t, "pins", REG32(8), -1, true);
+	expr_verdict(r, NFT_GOTO, "drop_pin");
+	nft_rule_commit(t, r);
+}
+
 /* ---- address claims -------------------------------------------------------------- */
 
 /* the frame is of ethertype @et: the dependency of an IP header read in
@@ -568,6 +631,8 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_garp(t, s);
 	claim_sets(t, s);
 	set_sha_self(t, s);
+	if (pins_count(s->p))	/* nothing of it in a ruleset without pins */
+		set_pins(t, s);
 	nft_meter_sets(t, s, true);
 	nft_det_objects_l2(t, s);
 	nft_chain(t, ch, NF_BR_PRE_ROUTING, PRIO_BRIDGE_PRE);
@@ -610,6 +675,8 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_match_in_set(r, t, LINK_HDR, 6, 6, "gw_macs", false);
 	nft_counted_verdict(r, "drop_spoof", NF_DROP);
 	nft_rule_commit(t, r);
+	if (pins_count(s->p))
+		pin_rule(t, ch);
 	for (size_t i = 0; i < 2; i++)
 		nft_add_rule(t, ch, "drop_vlan", NF_DROP, add_ethertype, &vlan[i]);
 	/* a quarantined destination (the gateway's MACs are never quarantined) */

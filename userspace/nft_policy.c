@@ -61,6 +61,8 @@ static void bh_nflog_prefix(char *buf, size_t len, unsigned int reason, __u32 ru
 
 	if (rule == BH_RULE_DEFAULT)
 		snprintf(buf, len, "%s%s %s", BH_NFLOG_PREFIX, w, bh_reason_names[reason]);
+	else if (rule == BH_RULE_PIN)
+		snprintf(buf, len, "%s%s %s pin", BH_NFLOG_PREFIX, w, bh_reason_names[reason]);
 	else
 		snprintf(buf, len, "%s%s %s %u", BH_NFLOG_PREFIX, w, bh_reason_names[reason], rule);
 }
@@ -308,9 +310,8 @@ void nft_meter_sets(struct nft_tbl *t, const struct bh_nft_spec *s, bool bridge)
  * within the limits, the reason's counter and the drop. The set updates
  * are rules of their own: a full set stops that rule only, never the drop.
  */
-/* a deny event of the frame's source MAC, within the limits */
-static void nft_event_rule(struct nft_tbl *t, const char *chain, unsigned int reason,
-			   __u32 rule, bool would)
+void nft_event_rule(struct nft_tbl *t, const char *chain, unsigned int reason,
+		    __u32 rule, bool would)
 {
 	struct nftnl_rule *r = nft_rule(t, chain);
 	char prefix[80];

@@ -59,6 +59,10 @@ void nft_bound_set(struct nft_tbl *t, const struct bh_nft_spec *s, bool v4);
 /* drops: per-source counters, deny events, the chain of each reason */
 void nft_meter_sets(struct nft_tbl *t, const struct bh_nft_spec *s, bool bridge);
 void nft_drop_tail(struct nft_tbl *t, const char *chain, unsigned int reason, __u32 rule);
+/* a deny event of the frame's source MAC, within the limits; @would: a
+ * drop audit waived */
+void nft_event_rule(struct nft_tbl *t, const char *chain, unsigned int reason,
+		    __u32 rule, bool would);
 void nft_drop_chains(struct nft_tbl *t, const struct bh_nft_spec *s);
 
 /*

@@ -4,6 +4,7 @@
  * libyaml. Every error is reported as "file:line:col: what" from the mark
  * of the offending node; nothing is returned unless the whole file is valid.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <yaml.h>
 
@@ -191,6 +193,19 @@ static bool valid_group_name(const char *s)
 	return true;
 }
 
+/* a name the kernel takes for a network device (dev_valid_name()) */
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
 static void do_interfaces(struct ld *l, struct ynode *v)
 {
 	size_t n;
@@ -361,6 +376,16 @@ static void member_key(struct ld *l, const char *key, struct ynode *k,
 	} else if (!strcmp(key, "name")) {
 		if (ydoc_want(l, v, YAML_SCALAR_NODE, "name"))
 			m->name = xstrdup(ydoc_scalar(v));
+	} else if (!strcmp(key, "port")) {
+		if (!ydoc_want(l, v, YAML_SCALAR_NODE, "port"))
+			return;
+		s = ydoc_scalar(v);
+		if (!ifname_ok(s)) {
+			ERR(l, v, "'%s' is not an interface name (1 to %d characters, no '/', ':' or space)",
+			    s, IF_NAMESIZE - 1);
+			return;
+		}
+		m->port = xstrdup(s);
 	} else {	/* ip */
 		size_t n;
 
@@ -380,7 +405,7 @@ static void member_key(struct ld *l, const char *key, struct ynode *k,
 
 static void do_members(struct ld *l, struct bh_group_def *g, struct ynode *v)
 {
-	static const char *const keys[] = { "mac", "name", "ip", NULL };
+	static const char *const keys[] = { "mac", "name", "ip", "port", NULL };
 	size_t n;
 
 	if (!ydoc_want(l, v, YAML_SEQUENCE_NODE, "members"))
@@ -408,6 +433,7 @@ static void do_members(struct ld *l, struct bh_group_def *g, struct ynode *v)
 			if (!present)
 				ERR(l, e, "a member of group '%s' needs a mac", g->name);
 			free(m->name);
+			free(m->port);
 			free(m->ips);
 			memset(m, 0, sizeof(*m));
 			continue;
@@ -1184,6 +1210,7 @@ void bh_policy_free(struct bh_policy *p)
 	for (size_t g = 0; g < p->n_groups; g++) {
 		for (size_t i = 0; i < p->groups[g].n_members; i++) {
 			free(p->groups[g].members[i].name);
+			free(p->groups[g].members[i].port);
 			free(p->groups[g].members[i].ips);
 		}
 		free(p->groups[g].members);

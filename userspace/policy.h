@@ -43,6 +43,7 @@ struct bh_cidr {
 struct bh_member {
 	__u8 mac[6];
 	char *name;		/* NULL when not given */
+	char *port;		/* the bridge port its MAC is pinned to, or NULL */
 	struct bh_addr *ips;
 	size_t n_ips;
 	struct bh_pos pos;

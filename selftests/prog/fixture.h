@@ -78,6 +78,7 @@ static inline struct bulkhead_bpf *fixture_open_knobs(struct bh_maps *maps, cons
 	FD(clock, bh_clock); FD(evslot, bh_evslot);
 	FD(port, bh_port); FD(macport, bh_macport); FD(claim, bh_claim);
 	FD(flow, bh_flow); FD(flowstat, bh_flowstat);
+	FD(pin, bh_pin); FD(pinned, bh_pinned);
 #undef FD
 	bh_parse_addr("192.168.50.1", &addrs[0].addr);
 	addrs[0].plen = 24;

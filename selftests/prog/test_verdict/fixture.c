@@ -605,6 +605,7 @@ int group_setup(void **state)
 	FD(talk); FD(gw_mac); FD(gw_ip); FD(lan); FD(quarantine); FD(ct); FD(frag);
 	FD(stats); FD(rulestats); FD(devstats); FD(devctr); FD(events); FD(evlimit); FD(evcpu);
 	FD(vepoch); FD(vcache); FD(clock); FD(evslot); FD(port); FD(macport); FD(claim);
+	FD(pin); FD(pinned);
 #undef FD
 	write_gateway();
 	write_policy_a();

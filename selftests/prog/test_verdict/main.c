@@ -26,7 +26,7 @@
 /* in the order they run; the table rows of every area first */
 static const struct verdict_area *const areas[] = {
 	&verdict_ct, &verdict_quarantine, &verdict_rules, &verdict_parse, &verdict_ipv6,
-	&verdict_events, &verdict_claims, &verdict_flood, &verdict_detect,
+	&verdict_events, &verdict_claims, &verdict_flood, &verdict_detect, &verdict_pin,
 };
 
 int main(int argc, char **argv)

@@ -78,6 +78,7 @@ struct verdict_fds {
 	int active, config, groups, devices, ips, policy, inet, talk;
 	int gw_mac, gw_ip, lan, quarantine, ct, frag, stats, rulestats, devstats, devctr;
 	int events, evlimit, evcpu, vepoch, vcache, clock, evslot, port, macport, claim;
+	int pin, pinned;
 };
 extern struct verdict_fds fd;
 
@@ -465,7 +466,8 @@ struct verdict_area {
 	const struct verdict_area verdict_##id = { #id, r, nr, t, nt }
 
 extern const struct verdict_area verdict_parse, verdict_rules, verdict_ct, verdict_ipv6,
-	verdict_quarantine, verdict_claims, verdict_flood, verdict_events, verdict_detect;
+	verdict_quarantine, verdict_claims, verdict_flood, verdict_events, verdict_detect,
+	verdict_pin;
 /* vcache.c: the verdict cache through the controller's writers, its own group */
 int verdict_cache_tests(void);
 int verdict_flow_tests(void);	/* flows.c: bh_flow and audit mode */
