@@ -384,27 +384,92 @@ static void row_addr(struct dev_row *r, const struct bh_addr *a, const char *fro
 	snprintf(r->addrs + len, sizeof(r->addrs) - len, "%s%s (%s)", len ? ", " : "", ip, from);
 }
 
-static struct dev_row *row_for(struct dev_row **rows, size_t *n, const __u8 mac[6])
-{
-	struct dev_row *tmp;
+/*
+ * The devices being gathered, found by MAC through an open-addressed index
+ * (a MAC flood fills bh_devstats with up to BH_MAX_DEVSTATS of them: a
+ * linear search per row would make `devices` quadratic).
+ */
+struct row_set {
+	struct dev_row *rows;
+	size_t n, cap;
+	__u32 *slot;		/* index + 1 into rows, 0: empty */
+	size_t nslot;		/* a power of two, at least twice n */
+};
 
-	for (size_t i = 0; i < *n; i++)
-		if (!memcmp((*rows)[i].mac, mac, 6))
-			return &(*rows)[i];
-	tmp = realloc(*rows, (*n + 1) * sizeof(**rows));
-	if (!tmp)
-		return NULL;
-	*rows = tmp;
-	memset(&tmp[*n], 0, sizeof(tmp[*n]));
-	memcpy(tmp[*n].mac, mac, 6);
-	return &tmp[(*n)++];
+static size_t mac_hash(const __u8 mac[6], size_t nslot)
+{
+	__u64 v = 0;
+
+	memcpy(&v, mac, 6);
+	return (size_t)((v * 0x9e3779b97f4a7c15ULL) >> 32) & (nslot - 1);
 }
 
+static int rows_reindex(struct row_set *s)
+{
+	size_t nslot = s->nslot ? s->nslot * 2 : 256;
+	__u32 *slot = calloc(nslot, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t h = mac_hash(s->rows[i].mac, nslot);
+
+		while (slot[h])
+			h = (h + 1) & (nslot - 1);
+		slot[h] = (__u32)i + 1;
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->nslot = nslot;
+	return 0;
+}
+
+/* the slot @mac's row is in, or the empty one it would take */
+static size_t row_slot(const struct row_set *s, const __u8 mac[6])
+{
+	size_t h;
+
+	for (h = mac_hash(mac, s->nslot); s->slot[h]; h = (h + 1) & (s->nslot - 1))
+		if (!memcmp(s->rows[s->slot[h] - 1].mac, mac, 6))
+			break;
+	return h;
+}
+
+/* @mac's row, or NULL */
+static struct dev_row *row_find(const struct row_set *s, const __u8 mac[6])
+{
+	size_t h;
+
+	if (!s->nslot)
+		return NULL;
+	h = row_slot(s, mac);
+	return s->slot[h] ? &s->rows[s->slot[h] - 1] : NULL;
+}
+
+/* @mac's row, a new one if it has none; NULL: out of memory */
+static struct dev_row *row_for(struct row_set *s, const __u8 mac[6])
+{
+	struct dev_row *r;
+	size_t h;
+
+	if ((s->n + 1) * 2 > s->nslot && rows_reindex(s))
+		return NULL;
+	h = row_slot(s, mac);
+	if (s->slot[h])
+		return &s->rows[s->slot[h] - 1];
+	if (bh_grow((void **)&s->rows, &s->cap, s->n + 1, sizeof(*s->rows), 64))
+		return NULL;
+	r = &s->rows[s->n];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->mac, mac, 6);
+	s->slot[h] = (__u32)++s->n;
+	return r;
+}
 
 /* every device: the policy's, the wire's, the quarantine's, with addresses */
 static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, bool up,
 			  const struct bh_policy *p, const struct bh_leases *leases,
-			  struct dev_row **rows, size_t *n)
+			  struct row_set *rs)
 {
 	struct bh_quar_entry *quar = NULL;
 	struct bh_mac_key cur, next;
@@ -416,7 +481,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 
 	for (size_t g = 0; p && g < p->n_groups; g++)
 		for (size_t i = 0; i < p->groups[g].n_members; i++) {
-			r = row_for(rows, n, p->groups[g].members[i].mac);
+			r = row_for(rs, p->groups[g].members[i].mac);
 			if (!r)
 				return -ENOMEM;
 			r->name = p->groups[g].members[i].name;
@@ -431,7 +496,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 		/* devices seen on the wire (not in the policy: unknown group) */
 		bh_counts_devices(m, bh_nft_in_force(ctx), &dc, &ndc);
 		for (size_t i = 0; i < ndc; i++) {
-			r = row_for(rows, n, dc[i].mac);
+			r = row_for(rs, dc[i].mac);
 			if (!r) {
 				free(dc);
 				return -ENOMEM;
@@ -443,7 +508,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 		while (!bpf_map_get_next_key(m->quarantine, prev, &next)) {
 			struct bh_quar_val v;
 
-			r = row_for(rows, n, next.mac);
+			r = row_for(rs, next.mac);
 			if (!r)
 				return -ENOMEM;
 			r->quarantined = true;
@@ -459,7 +524,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 	/* the quarantine as saved: the reasons, and after down what up restores */
 	bh_quar_load(ctx->state_dir, &quar, &nquar);
 	for (size_t i = 0; i < nquar; i++) {
-		r = row_for(rows, n, quar[i].mac);
+		r = row_for(rs, quar[i].mac);
 		if (!r) {
 			free(quar);
 			return -ENOMEM;
@@ -475,7 +540,7 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 	free(quar);
 	ret = bh_grace_read(ctx, (__u64)time(NULL), &grace, &ngrace);
 	for (size_t i = 0; !ret && i < ngrace; i++) {
-		r = row_for(rows, n, grace[i].mac);
+		r = row_for(rs, grace[i].mac);
 		if (!r) {
 			free(grace);
 			return -ENOMEM;
@@ -483,23 +548,25 @@ static int devices_gather(const struct bh_ctx *ctx, const struct bh_maps *m, boo
 		r->grace = grace[i].until;
 	}
 	free(grace);
-	for (size_t i = 0; i < *n; i++) {
-		(*rows)[i].host = bh_leases_host(leases, (*rows)[i].mac);
-		for (size_t l = 0; l < leases->n; l++)
-			if (!memcmp(leases->v[l].mac, (*rows)[i].mac, 6)) {
-				struct bh_addr a = { .v4 = true };
+	/* the leased addresses of the devices listed: rows by MAC */
+	for (size_t l = 0; l < leases->n; l++) {
+		struct bh_addr a = { .v4 = true };
 
-				bh_v4mapped(a.a, leases->v[l].ip);
-				row_addr(&(*rows)[i], &a, "lease");
-			}
+		r = row_find(rs, leases->v[l].mac);
+		if (!r)
+			continue;
+		bh_v4mapped(a.a, leases->v[l].ip);
+		row_addr(r, &a, "lease");
 	}
+	for (size_t i = 0; i < rs->n; i++)
+		rs->rows[i].host = bh_leases_host(leases, rs->rows[i].mac);
 	/* addresses learned on the bridge (bh_claim) */
 	if (up) {
 		struct bh_addr_key ak, *aprev = NULL, acur;
 		struct bh_claim_val cv;
 
 		while (!bpf_map_get_next_key(m->claim, aprev, &ak)) {
-			if (!bpf_map_lookup_elem(m->claim, &ak, &cv) && (r = row_for(rows, n, cv.mac))) {
+			if (!bpf_map_lookup_elem(m->claim, &ak, &cv) && (r = row_for(rs, cv.mac))) {
 				struct bh_addr a;
 				static const __u8 v4m[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -636,11 +703,10 @@ int do_devices(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 {
 	struct json_opts o = {};
 	struct bh_leases leases = {};
-	struct dev_row *rows = NULL;
+	struct row_set rs = {};
 	struct bh_policy *p;
 	const char *unknown = "unknown";
 	struct bh_maps m;
-	size_t n = 0;
 	bool up;
 	int ret;
 
@@ -658,15 +724,16 @@ int do_devices(const struct bh_cmd *self, const struct bh_ctx *ctx, int argc, ch
 	if (p)
 		unknown = p->groups[p->unknown_group].name;
 	bh_leases_saved(ctx->state_dir, &leases);
-	ret = devices_gather(ctx, &m, up, p, &leases, &rows, &n);
+	ret = devices_gather(ctx, &m, up, p, &leases, &rs);
 	if (ret) {
 		bh_err("devices: out of memory");
 	} else if (o.json) {
-		devices_json(rows, n, unknown);
+		devices_json(rs.rows, rs.n, unknown);
 	} else {
-		devices_text(rows, n, unknown);
+		devices_text(rs.rows, rs.n, unknown);
 	}
-	free(rows);
+	free(rs.rows);
+	free(rs.slot);
 	bh_leases_free(&leases);
 	bh_policy_free(p);
 	if (up)
