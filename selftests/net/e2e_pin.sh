@@ -117,5 +117,16 @@ out=$(bh apply "$BH_TMP/pinned.yaml" 2>&1) && ok "apply: pinned to p11 again" ||
 bh_cold camera nvr
 BH_TRY_COLD=1 expect_pass "... and the camera is reached again" tcp_try nvr camera "$C" 554
 
+# the camera's port deleted and made again (another ifindex, the same
+# name): up again (as the daemon's port sync does) pins it to the new one
+ip -n "$GW" link del p11
+ip netns del "$CAM"
+bh_add_device camera2 11
+out=$(bh up -c "$BH_TMP/pinned.yaml" --mode "$MODE" 2>&1) && ok "up after p11 was made again" ||
+	fail "up after p11 was made again" "$out"
+bh_cold camera2 nvr
+BH_TRY_COLD=1 expect_pass "... the camera on the new p11 is reached from cold caches" \
+	tcp_try nvr camera2 "$C" 554
+
 out=$(bh down 2>&1) && ok "down" || fail "down" "$out"
 tap_done
