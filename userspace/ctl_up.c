@@ -211,14 +211,11 @@ static int nft_bridged_ip(const struct bh_ctx *ctx, bool apply, struct bh_brnf_p
 static int ctl_pins(const struct bh_maps *m, const struct bh_policy *p,
 		    const struct bh_topology *t, bool warn)
 {
+	size_t n = 0, cap = bh_policy_n_pins(p);
 	struct bh_pin_pair *pairs;
-	size_t n = 0, cap = 0;
 	char mac[18];
 	int ret;
 
-	for (size_t g = 0; g < p->n_groups; g++)
-		for (size_t i = 0; i < p->groups[g].n_members; i++)
-			cap += p->groups[g].members[i].port != NULL;
 	pairs = calloc(cap ? cap : 1, sizeof(*pairs));
 	if (!pairs)
 		return -ENOMEM;
@@ -229,7 +226,7 @@ static int ctl_pins(const struct bh_maps *m, const struct bh_policy *p,
 			if (!mb->port)
 				continue;
 			memcpy(pairs[n].mac, mb->mac, 6);
-			for (size_t k = 0; k < t->n_ports; k++)
+			for (size_t k = 0; k < t->n_ports && !pairs[n].ifindex; k++)
 				if (!strcmp(t->ports[k].name, mb->port))
 					pairs[n].ifindex = t->ports[k].ifindex;
 			if (!pairs[n].ifindex && warn) {

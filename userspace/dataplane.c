@@ -982,18 +982,14 @@ int bh_dp_pins(const struct bh_maps *m, const struct bh_pin_pair *pairs, size_t 
 			return -errno;
 		changed = true;
 	}
-	if (count && count != had) {
-		if (bpf_map_update_elem(m->pinned, &zero, &count, BPF_ANY))
-			return -errno;
-		changed = true;
-	}
-	/* then the MACs no longer pinned */
+	/* then the MACs no longer pinned, then their number (only a gate:
+	 * while it lags, a lookup finds what bh_pin holds) */
 	ret = pins_prune(m->pin, pairs, n);
 	if (ret < 0)
 		return ret;
 	if (ret > 0)
 		changed = true;
-	if (!count && had) {
+	if (count != had) {
 		if (bpf_map_update_elem(m->pinned, &zero, &count, BPF_ANY))
 			return -errno;
 		changed = true;

@@ -65,17 +65,6 @@ static void set_garp(struct nft_tbl *t, const struct bh_nft_spec *s)
 
 /* ---- per-port MAC pinning ------------------------------------------------------- */
 
-/* how many members the policy pins to a port (member `port:`) */
-static size_t pins_count(const struct bh_policy *p)
-{
-	size_t n = 0;
-
-	for (size_t g = 0; g < p->n_groups; g++)
-		for (size_t i = 0; i < p->groups[g].n_members; i++)
-			n += p->groups[g].members[i].port != NULL;
-	return n;
-}
-
 /*
  * pin_macs: the pinned MACs; pins: (port name . MAC), the one port each
  * may come in by. By name, not ifindex: a port deleted and made again
@@ -623,6 +612,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	const char *ch = "prerouting", *arp = "arp_judge";
 	static const __u16 vlan[] = { 0x8100, 0x88a8 };
 	static const __u16 ip[] = { 0x0800, 0x86dd };
+	bool pinned = bh_policy_n_pins(s->p) > 0;
 	__u16 et;
 	struct nftnl_rule *r;
 	__u8 bit = 1;
@@ -631,7 +621,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	set_garp(t, s);
 	claim_sets(t, s);
 	set_sha_self(t, s);
-	if (pins_count(s->p))	/* nothing of it in a ruleset without pins */
+	if (pinned)	/* nothing of it in a ruleset without pins */
 		set_pins(t, s);
 	nft_meter_sets(t, s, true);
 	nft_det_objects_l2(t, s);
@@ -675,7 +665,7 @@ void bh_nft_policy_bridge(struct nft_tbl *t, const struct bh_nft_spec *s)
 	nft_match_in_set(r, t, LINK_HDR, 6, 6, "gw_macs", false);
 	nft_counted_verdict(r, "drop_spoof", NF_DROP);
 	nft_rule_commit(t, r);
-	if (pins_count(s->p))
+	if (pinned)
 		pin_rule(t, ch);
 	for (size_t i = 0; i < 2; i++)
 		nft_add_rule(t, ch, "drop_vlan", NF_DROP, add_ethertype, &vlan[i]);

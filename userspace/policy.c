@@ -136,6 +136,16 @@ int bh_policy_group(const struct bh_policy *p, const char *name)
 	return -1;
 }
 
+size_t bh_policy_n_pins(const struct bh_policy *p)
+{
+	size_t n = 0;
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t i = 0; i < p->groups[g].n_members; i++)
+			n += p->groups[g].members[i].port != NULL;
+	return n;
+}
+
 static int parse_action(struct ld *l, struct ynode *v, const char *what)
 {
 	const char *s = ydoc_scalar(v);

@@ -150,5 +150,7 @@ void bh_format_addr(const struct bh_addr *a, char *buf, size_t len);
 
 /* Find a group by name; -1 when absent. */
 int bh_policy_group(const struct bh_policy *p, const char *name);
+/* How many members are pinned to a port (`port:`). */
+size_t bh_policy_n_pins(const struct bh_policy *p);
 
 #endif /* BH_POLICY_H */
