@@ -101,6 +101,7 @@ bh_cold camera nvr
 BH_TRY_COLD=1 expect_pass "the real camera, back on p11, is reached from cold caches while the fridge poses as it" \
 	tcp_try nvr camera "$C" 554
 be_fridge
+bh_cold fridge
 BH_TRY_COLD=1 expect_pass "the fridge as itself is judged by the policy (fridge -> internet tcp/443 passes)" \
 	tcp_try fridge internet 203.0.113.10 443
 
