@@ -51,6 +51,13 @@ nvr_talks() {
 	ping_try nvr "$GWIP"
 	ping_try nvr "$GW_LL%eth0"
 	tcp_try nvr camera "$C" 554
+	# the gateway holds the nvr's MAC for both: its entry for the
+	# link-local one is learnt only from an NS of the nvr, which never
+	# comes when an RA refilled the nvr's entry for the gateway after
+	# the flush (the echo request goes out at once, denied; the probe
+	# is 5 s away). Stale, as a used entry is: a claim can overwrite it.
+	ip -n "$GW" neigh replace "$N" lladdr "$NMAC" dev br-lan nud stale
+	ip -n "$GW" neigh replace "$N_LL" lladdr "$NMAC" dev br-lan nud stale
 	# the nvr keeps its entry for the camera: its re-probe (5 s after
 	# use) would tell the camera the truth and heal a poisoned cache
 	ip -n "${BH_NS[nvr]}" neigh replace "$C" lladdr "$CMAC" dev eth0 nud permanent
