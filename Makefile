@@ -16,6 +16,13 @@ UNITDIR   ?= $(PREFIX)/lib/systemd/system
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
+comma := ,
+
+# every core unless the command line says how many jobs (make -jN)
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
+
 ifeq ($(V),1)
   Q =
   msg =
@@ -149,9 +156,16 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ibpf -Iuserspace -fno-omit-frame-
 	      $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-$(FUZZERS): $(BUILD)/fuzz/%: $$($$*-srcs) userspace/*.h | $(BUILD)/fuzz
+# each source compiled once (-fsanitize=fuzzer-no-link), shared by the
+# harnesses that list it; libFuzzer's main comes in at the link
+$(BUILD)/fuzz/obj/%.o: %.c userspace/*.h
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ $(LDLIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(subst fuzzer$(comma),fuzzer-no-link$(comma),$(FUZZ_FLAGS)) -c $< -o $@
+
+$(FUZZERS): $(BUILD)/fuzz/%: $$(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$$($$*-srcs)) | $(BUILD)/fuzz
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $^ -o $@ $(LDLIBS)
 
 fuzz: $(FUZZERS)
 	$(Q)for f in $(fuzz-y); do \
