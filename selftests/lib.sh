@@ -404,11 +404,18 @@ ms_now() { local US; us_now; echo $(( US / 1000 )); }
 exec {BH_NAP_FD}<> <(:)
 nap() { read -r -t "$1" -u "$BH_NAP_FD" _; true; }
 
-# wait_until LIMIT_MS CMD...: poll CMD every 50 ms for up to LIMIT_MS (give
-# it scaled: wait_until $(scaled 3000) ...); WAITED_MS: how long it took
+# wait_until LIMIT_MS CMD...: poll CMD until it succeeds, for up to LIMIT_MS
+# (give it scaled: wait_until $(scaled 3000) ...); WAITED_MS: how long it
+# took. The polls start 50 ms apart and back off, each pause at most a
+# tenth of LIMIT_MS (and 250 ms): a poll often starts a process or two, and
+# a long wait polled at 50 ms cost more CPU than what it waited for. The
+# last poll is at LIMIT_MS.
 wait_until() {
-	local limit=$1 start rc US
+	local limit=$1 start rc US step=50 cap pause
 	shift
+	cap=$(( limit / 10 ))
+	(( cap > 250 )) && cap=250
+	(( cap < 50 )) && cap=50
 	us_now
 	start=$US
 	while :; do
@@ -418,7 +425,11 @@ wait_until() {
 		WAITED_MS=$(( (US - start) / 1000 ))
 		[ "$rc" -eq 0 ] && return 0
 		[ "$WAITED_MS" -ge "$limit" ] && return 1
-		nap 0.05
+		pause=$step
+		(( WAITED_MS + pause > limit )) && pause=$(( limit - WAITED_MS ))
+		printf -v pause '%d.%03d' $(( pause / 1000 )) $(( pause % 1000 ))
+		nap "$pause"
+		(( step = step * 3 / 2, step > cap && (step = cap) ))
 	done
 }
 

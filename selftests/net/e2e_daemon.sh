@@ -42,7 +42,10 @@ daemon_start() {	# the daemon in the background; DPID is bulkhead itself
 readies() { grep -c ': ready: ' "$LOG"; }
 ready_count_is() { [ "$(readies)" -ge "$1" ]; }
 logged() { grep -qF -- "$1" "$LOG"; }
-epoch() { status_field "s['epoch']"; }
+epoch() {	# (polled: read by the shell, no python per poll)
+	local j
+	j=$(bh status --json) && [[ $j =~ \"epoch\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
 epoch_above() { [ "$(epoch 2>/dev/null)" -gt "$1" ] 2>/dev/null; }
 ifindex_of() { ip -n "$GW" -o link show "$1" | cut -d: -f1; }
 port_attached() {	# PORT IFINDEX: status lists PORT on IFINDEX (no python: polled)

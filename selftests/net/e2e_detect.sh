@@ -114,6 +114,15 @@ logged() { grep -qF -- "$1" "$LOG"; }
 quarantined() {	# NAME: status lists it quarantined (not merely in grace)
 	[ "$(status_field "'${BH_MAC[$1]}' in [q['mac'] for q in s['quarantine']]")" = True ]
 }
+# the same, polled: read by the shell from status's compact JSON (an entry of
+# "quarantine" has "since"; one of "grace" has not), no python per poll. It
+# can only fail when the layout changes, so a check that a device is NOT
+# quarantined uses quarantined above.
+quarantined_now() {
+	local j
+	j=$(bh status --json) || return 1
+	[[ $j == *"{\"mac\":\"${BH_MAC[$1]}\",\"since\":"* ]]
+}
 reason_of() {	# NAME: the reason saved with its quarantine
 	status_field "([q['reason'] for q in s['quarantine'] if q['mac'] == '${BH_MAC[$1]}'] + [''])[0]"
 }
@@ -137,7 +146,7 @@ stop() {	# PID: end a background scanner (bounded anyway)
 # the REASONS given, summed)
 caught() {
 	local n=$1 what=$2 pid=$3 pat=$4 drop=${5:-drop_quarantine} q0 q1 r
-	if ! wait_until $ACT_MS quarantined "$n"; then
+	if ! wait_until $ACT_MS quarantined_now "$n"; then
 		fail "$what: $n is quarantined within $ACT_MS ms" \
 			"status: $(bh status | head -12); log: $(grep -F "${BH_MAC[$n]}" "$LOG" | tail -3)"
 		stop "$pid"
@@ -347,7 +356,7 @@ in_ns cc timeout 3 socat -u /dev/null TCP:203.0.113.77:443,connect-timeout=1 2>/
 b1=$(counter drop_block 2>/dev/null || echo 0)
 check "cc -> blocklisted 203.0.113.77 tcp/443 is dropped as drop_block ($b0 -> $b1)" \
 	test "$b1" -gt "$b0"
-if wait_until $ACT_MS quarantined cc; then
+if wait_until $ACT_MS quarantined_now cc; then
 	ok "cc is quarantined for it ($WAITED_MS ms)"
 else
 	fail "cc is quarantined for the blocklisted address" "log: $(tail -3 "$LOG")"
@@ -368,7 +377,7 @@ in_ns cc2 timeout 3 socat -u /dev/null TCP:198.18.9.9:443,connect-timeout=1 2>/d
 b1=$(counter drop_block)
 check "cc2 -> 198.18.9.9, added to the file, is dropped as drop_block ($b0 -> $b1)" \
 	test "$b1" -gt "$b0"
-check "cc2 is quarantined for it" wait_until $ACT_MS quarantined cc2
+check "cc2 is quarantined for it" wait_until $ACT_MS quarantined_now cc2
 
 # ---- release --for holds; exempt devices never go ----------------------------------
 
