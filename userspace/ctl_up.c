@@ -286,7 +286,7 @@ static int bring_up(const struct bh_ctx *ctx, enum bh_mode mode, bool apply,
 		goto out_topo;
 	}
 	bh_dp_flows_max = p->flows.max;
-	ret = bh_dp_load(ctx->pin_dir, ctx->state_dir, mode != BH_MODE_NFT, &dp, &m,
+	ret = bh_dp_load(ctx->pin_dir, ctx->state_dir, bh_dp_progs_for(mode), &dp, &m,
 			 err, sizeof(err));
 	if (ret) {
 		bh_err("%s", err);
@@ -677,7 +677,8 @@ int bh_sync_ports(const struct bh_ctx *ctx)
 	 * pinned (an up by a version before the pins) */
 	ret = bh_dp_open_pinned(ctx->pin_dir, &dp);
 	if (ret == -ENOENT) {
-		ret = bh_dp_load(ctx->pin_dir, ctx->state_dir, true, &dp, &loaded,
+		ret = bh_dp_load(ctx->pin_dir, ctx->state_dir,
+				 bh_dp_progs_for(bh_applied_mode(ctx, BH_MODE_AUTO)), &dp, &loaded,
 				 err, sizeof(err));
 		if (!ret)
 			bh_maps_close(&loaded);

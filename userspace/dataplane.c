@@ -266,7 +266,7 @@ int bh_dp_flows_size(const struct bh_maps *m, __u32 *max)
  * the programs too when @progs (nftables judges without them: the maps
  * alone load in milliseconds, where the verifier takes seconds).
  */
-static int open_load(struct bh_dp *dp, const char *pin_dir, bool progs)
+static int open_load(struct bh_dp *dp, const char *pin_dir, unsigned int progs)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
@@ -292,12 +292,12 @@ static int open_load(struct bh_dp *dp, const char *pin_dir, bool progs)
 		if (ret)
 			return ret;
 	}
-	if (!progs) {
-		struct bpf_program *prog;
-
-		bpf_object__for_each_program(prog, dp->skel->obj)
-			bpf_program__set_autoload(prog, false);
-	}
+	/* only the programs asked for go through the verifier */
+	bpf_program__set_autoload(dp->skel->progs.bulkhead_xdp, progs & DP_PROG_BIT(DP_PROG_XDP));
+	bpf_program__set_autoload(dp->skel->progs.bulkhead_tc_in,
+				  progs & DP_PROG_BIT(DP_PROG_TC_IN));
+	bpf_program__set_autoload(dp->skel->progs.bulkhead_tc_eg,
+				  progs & DP_PROG_BIT(DP_PROG_TC_EG));
 	return bulkhead_bpf__load(dp->skel);
 }
 
@@ -328,6 +328,11 @@ static int progs_pin(struct bh_dp *dp)
 		return -errno;
 	for (int i = 0; i < DP_PROG_MAX; i++) {
 		prog_pin_path(path, sizeof(path), dp->pin_dir, i, "");
+		if (dp->prog_fd[i] < 0) {
+			/* another mode's: what is attached keeps its own */
+			unlink(path);
+			continue;
+		}
 		prog_pin_path(tmp, sizeof(tmp), dp->pin_dir, i, "-new");
 		unlink(tmp);
 		if (bpf_obj_pin(dp->prog_fd[i], tmp))
@@ -396,19 +401,23 @@ static int prog_id(int fd, __u32 *id)
 static void progs_record(const struct bh_dp *dp, const char *state_dir)
 {
 	struct bh_kv kv[1 + DP_PROG_MAX] = {};
+	size_t n = 1;
 	__u32 id = 0;
 	int ret;
 
 	snprintf(kv[0].key, sizeof(kv[0].key), "object");
 	object_id(kv[0].val, sizeof(kv[0].val));
 	for (int i = 0; i < DP_PROG_MAX; i++) {
+		if (dp->prog_fd[i] < 0)
+			continue;
 		ret = prog_id(dp->prog_fd[i], &id);
 		if (ret)
 			goto fail;
-		snprintf(kv[1 + i].key, sizeof(kv[1 + i].key), "%s", prog_pin_name[i]);
-		snprintf(kv[1 + i].val, sizeof(kv[1 + i].val), "%u", id);
+		snprintf(kv[n].key, sizeof(kv[n].key), "%s", prog_pin_name[i]);
+		snprintf(kv[n].val, sizeof(kv[n].val), "%u", id);
+		n++;
 	}
-	ret = bh_kv_save(state_dir, DP_STATE_PROGS, kv, 1 + DP_PROG_MAX);
+	ret = bh_kv_save(state_dir, DP_STATE_PROGS, kv, n);
 	if (!ret)
 		return;
 fail:
@@ -417,11 +426,12 @@ fail:
 }
 
 /*
- * Open the programs pinned under <pin_dir>/progs when <state dir>/progs
- * says they are this object's and are still the ones pinned. 0 with the
- * fds in @dp, or -ESTALE (load anew).
+ * Open the programs of @progs pinned under <pin_dir>/progs when <state
+ * dir>/progs says they are this object's and are still the ones pinned. 0
+ * with the fds in @dp, or -ESTALE (load anew: one of them is missing, as
+ * after an up in another mode).
  */
-static int progs_reusable(struct bh_dp *dp, const char *state_dir)
+static int progs_reusable(struct bh_dp *dp, const char *state_dir, unsigned int progs)
 {
 	char path[PATH_MAX], want[64];
 	struct bh_kv *kv = NULL;
@@ -437,6 +447,8 @@ static int progs_reusable(struct bh_dp *dp, const char *state_dir)
 	if (!v || strcmp(v, want))
 		goto out;
 	for (int i = 0; i < DP_PROG_MAX; i++) {
+		if (!(progs & DP_PROG_BIT(i)))
+			continue;
 		v = bh_kv_get(kv, n, prog_pin_name[i]);
 		if (!v)
 			goto out;
@@ -469,6 +481,8 @@ static bool progs_use_pinned_maps(const struct bh_dp *dp)
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
+		if (dp->prog_fd[i] < 0)
+			continue;
 		info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
 		info.map_ids = (__u64)(unsigned long)ids;
 		if (bpf_obj_get_info_by_fd(dp->prog_fd[i], &info, &len))
@@ -522,14 +536,20 @@ int bh_dp_open_pinned(const char *pin_dir, struct bh_dp **out)
 	dp = dp_new(pin_dir);
 	if (!dp)
 		return -ENOMEM;
+	ret = -ENOENT;
 	for (int i = 0; i < DP_PROG_MAX; i++) {
 		prog_pin_path(path, sizeof(path), pin_dir, i, "");
 		dp->prog_fd[i] = bpf_obj_get(path);
-		if (dp->prog_fd[i] < 0) {
+		if (dp->prog_fd[i] >= 0) {
+			ret = 0;
+		} else if (errno != ENOENT) {
 			ret = -errno;
-			bh_dp_close(dp);
-			return ret;
+			break;
 		}
+	}
+	if (ret) {
+		bh_dp_close(dp);
+		return ret;
 	}
 	*out = dp;
 	return 0;
@@ -602,8 +622,24 @@ static void stale_maps_done(const char *pin_dir, bool loaded)
 	dp_rm_tree(dir);
 }
 
-int bh_dp_load(const char *pin_dir, const char *state_dir, bool progs, struct bh_dp **out,
-	       struct bh_maps *m, char *err, size_t errlen)
+unsigned int bh_dp_progs_for(enum bh_mode mode)
+{
+	const unsigned int eg = DP_PROG_BIT(DP_PROG_TC_EG);
+
+	switch (mode) {
+	case BH_MODE_XDP:
+		return DP_PROG_BIT(DP_PROG_XDP) | eg;
+	case BH_MODE_TC:
+		return DP_PROG_BIT(DP_PROG_TC_IN) | eg;
+	case BH_MODE_AUTO:
+		return DP_PROG_BIT(DP_PROG_XDP) | DP_PROG_BIT(DP_PROG_TC_IN) | eg;
+	default:
+		return 0;
+	}
+}
+
+int bh_dp_load(const char *pin_dir, const char *state_dir, unsigned int progs,
+	       struct bh_dp **out, struct bh_maps *m, char *err, size_t errlen)
 {
 	struct bh_dp *dp;
 	struct bpf_map *map;
@@ -612,9 +648,9 @@ int bh_dp_load(const char *pin_dir, const char *state_dir, bool progs, struct bh
 	dp = dp_new(pin_dir);
 	if (!dp)
 		return -ENOMEM;
-	if (progs && !progs_reusable(dp, state_dir)) {
+	if (progs && !progs_reusable(dp, state_dir, progs)) {
 		/* the maps alone; the programs pinned stay if they use them */
-		ret = open_load(dp, pin_dir, false);
+		ret = open_load(dp, pin_dir, 0);
 		if (!ret && progs_use_pinned_maps(dp)) {
 			dp->progs_reused = true;
 			goto maps;
@@ -670,6 +706,7 @@ maps:
 	} else if (progs) {
 		if (state_dir)
 			bh_state_remove(state_dir, DP_STATE_PROGS);
+		/* -1 for those not loaded (another mode's) */
 		dp->prog_fd[DP_PROG_XDP] = bpf_program__fd(dp->skel->progs.bulkhead_xdp);
 		dp->prog_fd[DP_PROG_TC_IN] = bpf_program__fd(dp->skel->progs.bulkhead_tc_in);
 		dp->prog_fd[DP_PROG_TC_EG] = bpf_program__fd(dp->skel->progs.bulkhead_tc_eg);

@@ -73,24 +73,33 @@ int bh_dp_flows_size(const struct bh_maps *m, __u32 *max);
 struct bh_dp;
 
 /*
- * Open and load the object, reusing the maps pinned under @pin_dir (or
- * pinning new ones) and fill @m with their fds. With @progs the programs
- * are loaded (verified) too and pinned in <pin_dir>/progs for
- * bh_dp_open_pinned(), and recorded in <@state_dir>/progs; programs
- * already pinned from this same object, holding these same maps, are
- * reused instead of verified again (bh_dp_reused()). Without @progs
- * (nftables judges), only the maps, and the program pins go. Nothing is
- * attached yet, so the caller writes the policy, gateway and quarantine
- * first. @state_dir may be NULL: no reuse.
+ * The programs bh_dp_attach() needs in @mode, for bh_dp_load(): xdp the XDP
+ * program, tc the tc ingress one, auto both (a port gets either), and every
+ * BPF mode the tc egress one; nft none. Each costs its own verification.
  */
-int bh_dp_load(const char *pin_dir, const char *state_dir, bool progs, struct bh_dp **dp,
-	       struct bh_maps *m, char *err, size_t errlen);
+unsigned int bh_dp_progs_for(enum bh_mode mode);
+
+/*
+ * Open and load the object, reusing the maps pinned under @pin_dir (or
+ * pinning new ones) and fill @m with their fds. The programs in @progs
+ * (bh_dp_progs_for()) are loaded (verified) too and pinned in
+ * <pin_dir>/progs for bh_dp_open_pinned(), and recorded in
+ * <@state_dir>/progs; programs already pinned from this same object,
+ * holding these same maps, are reused instead of verified again
+ * (bh_dp_reused()). The others are not loaded and their pins go; with no
+ * @progs (nftables judges), only the maps. Nothing is attached yet, so the
+ * caller writes the policy, gateway and quarantine first. @state_dir may
+ * be NULL: no reuse.
+ */
+int bh_dp_load(const char *pin_dir, const char *state_dir, unsigned int progs,
+	       struct bh_dp **dp, struct bh_maps *m, char *err, size_t errlen);
 /* true when bh_dp_load() reused the pinned programs */
 bool bh_dp_reused(const struct bh_dp *dp);
 /*
  * The programs the last bh_dp_load() pinned, for bh_dp_attach() on a new
  * port (no verification: milliseconds, not seconds). 0, -ENOENT when none
- * are pinned (a version before the pins, or nft mode), or -errno.
+ * are pinned (a version before the pins, or nft mode), or -errno. Those of
+ * another mode are not pinned: bh_dp_attach() says so if it needs one.
  */
 int bh_dp_open_pinned(const char *pin_dir, struct bh_dp **dp);
 /*

@@ -437,8 +437,11 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 	DIR *dir;
 	int ret;
 
-	if (xdp_fd < 0 || tin_fd < 0 || teg_fd < 0) {
-		snprintf(err, errlen, "the BPF programs were not loaded");
+	/* what @mode needs (bh_dp_progs_for()); auto takes either per port */
+	if (teg_fd < 0 || (mode == BH_MODE_XDP && xdp_fd < 0) ||
+	    (mode != BH_MODE_XDP && tin_fd < 0)) {
+		snprintf(err, errlen, "the BPF programs for --mode %s were not loaded (up again in that mode)",
+			 bh_mode_name(mode));
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < t->n_ports; i++) {
@@ -458,7 +461,8 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 
 		ret = -EOPNOTSUPP;
 		/* auto: a veth frame is an skb already, tc judges it cheaper */
-		if (mode == BH_MODE_XDP || (mode != BH_MODE_TC && !port_is_veth(p->name))) {
+		if (mode == BH_MODE_XDP ||
+		    (mode != BH_MODE_TC && xdp_fd >= 0 && !port_is_veth(p->name))) {
 			ret = link_ensure(dp->pin_dir, p, LK_XDP, xdp_fd, &adopted);
 			if (ret && mode == BH_MODE_XDP) {
 				snprintf(err, errlen,

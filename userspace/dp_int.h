@@ -19,6 +19,8 @@ enum dp_prog {
 	DP_PROG_MAX,
 };
 
+#define DP_PROG_BIT(i)	(1u << (i))
+
 /*
  * The programs for bh_dp_attach() and bh_dp_close(): the object
  * bh_dp_load() loaded (skel, the fds are its own), or the ones pinned in

@@ -116,7 +116,13 @@ else
 	# the same object already pinned with these maps: no second verification
 	check "up again keeps the pinned programs (not verified again)" \
 		grep -q "BPF programs already pinned from this same object, with these maps: kept" <<<"$out"
-	ids() { nsenter --net="/run/netns/$GW" bpftool prog show pinned "$BH_PIN/progs/tc_in" |
+	# only the mode's programs are verified and pinned: the tc egress one,
+	# and the XDP one (xdp) or the tc ingress one (tc)
+	pins=$(ls "$BH_PIN/progs" | tr '\n' ' ')
+	want="tc_eg tc_in "
+	[ "$MODE" = xdp ] && want="tc_eg xdp "
+	check "only the programs of --mode $MODE are loaded and pinned: $pins" test "$pins" = "$want"
+	ids() { nsenter --net="/run/netns/$GW" bpftool prog show pinned "$BH_PIN/progs/tc_eg" |
 		sed -n 's/^\([0-9]*\):.*/\1/p'; }
 	if command -v bpftool >/dev/null; then
 		id1=$(ids)
