@@ -147,18 +147,28 @@ queue_runs() {
 	done < <(tag "$file" args)
 }
 
-# the last run's seconds of LABEL; unknown (a fresh clone, as CI has):
-# 60 for a namespace suite, 20 for a cli one, else 0, so the long ones
-# still start first
+# the last run's seconds of LABEL; in a fresh clone (as CI has) those of
+# selftests/times.default (a make check of this machine, kept in git);
+# unknown there too: 60 for a namespace suite, 20 for a cli one, else 0, so
+# the long ones still start first
 last_secs() {
-	local guess=0
+	local guess=0 t=$TIMES
 	case $1 in
 	net*) guess=60 ;;
 	cli*) guess=20 ;;
 	esac
-	[ -r "$TIMES" ] || { echo "$guess"; return; }
+	[ -r "$t" ] || t=selftests/times.default
+	[ -r "$t" ] || { echo "$guess"; return; }
 	awk -F '\t' -v l="$1" -v g="$guess" '$2 == l { s = $1; found = 1 }
-		END { print found ? s + 0 : g }' "$TIMES"
+		END { print found ? s + 0 : g }' "$t"
+}
+
+# cpu_ticks: busy and total jiffies of every core so far (/proc/stat)
+cpu_ticks() {
+	local cpu user nice sys idle iowait rest
+	read -r cpu user nice sys idle iowait rest < /proc/stat
+	rest=${rest// /+}
+	echo "$(( user + nice + sys + ${rest:-0} )) $(( user + nice + sys + idle + iowait + ${rest:-0} ))"
 }
 
 # run_pool: the queued suites, JOBS at a time (longest first); each counted
@@ -253,8 +263,10 @@ if [ -z "$STRESS" ] && make -n check-headers >/dev/null 2>&1 && wanted "build: c
 fi
 
 echo "# $(( ${#pool_labels[@]} + ${#alone_labels[@]} )) suites, $JOBS at a time${STRESS:+ (stress)}"
+read -r busy0 all0 < <(cpu_ticks)
 run_pool
 run_alone
+read -r busy1 all1 < <(cpu_ticks)
 
 # keep each suite's seconds for the next run's order
 if [ -z "$STRESS" ] && [ -d "$BUILD/selftests" ] && [ -e "$logdir/times" ]; then
@@ -263,7 +275,9 @@ if [ -z "$STRESS" ] && [ -d "$BUILD/selftests" ] && [ -e "$logdir/times" ]; then
 		sort -t "$(printf '\t')" -k1,1nr > "$TIMES.new" && mv "$TIMES.new" "$TIMES"
 fi
 echo
-echo "logs: $logdir ($(( $(date +%s) - start_all )) s in all)"
+# how busy the machine was (every process, ours or not): below 100% the
+# cores waited, above nothing more can run at once
+echo "logs: $logdir ($(( $(date +%s) - start_all )) s in all, the cores $(( all1 > all0 ? 100 * (busy1 - busy0) / (all1 - all0) : 0 ))% busy)"
 if [ ${#failed_names[@]} -gt 0 ]; then
 	echo "failed:"; printf '  %s\n' "${failed_names[@]}"
 fi

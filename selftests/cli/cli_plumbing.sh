@@ -43,13 +43,15 @@ unit=$dest/usr/lib/systemd/system/bulkhead.service
 grep -q '^ExecStart=/usr/sbin/bulkhead daemon ' "$unit" &&
 	tap ok "the installed unit runs /usr/sbin/bulkhead daemon" ||
 	tap fail "the installed unit runs /usr/sbin/bulkhead daemon" "$(grep ExecStart "$unit")"
-make -s install BUILD="$BUILD" DESTDIR="$tmp/local" >/dev/null 2>&1
+out=$(make -s install BUILD="$BUILD" DESTDIR="$tmp/local" 2>&1)
+rc=$?
 [ -x "$tmp/local/usr/local/sbin/bulkhead" ] &&
 	[ -f "$tmp/local/usr/local/lib/systemd/system/bulkhead.service" ] &&
 	[ -f "$tmp/local/usr/local/share/man/man8/bulkhead.8" ] &&
 	grep -q '^ExecStart=/usr/local/sbin/bulkhead ' "$tmp/local/usr/local/lib/systemd/system/bulkhead.service" &&
 	tap ok "make install with the default PREFIX: /usr/local" ||
-	tap fail "make install with the default PREFIX: /usr/local" "$(find "$tmp/local" -type f)"
+	tap fail "make install with the default PREFIX: /usr/local" \
+		"exit $rc: $out; installed: $(find "$tmp/local" -type f | tr '\n' ' '); environment: $(env | grep -E '^(MAKE|PREFIX|[A-Z]*DIR=)' | tr '\n' ' ')"
 make -s uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1
 left=$(find "$dest" -type f)
 [ -z "$left" ] && tap ok "make uninstall removes them" || tap fail "make uninstall removes them" "$left"
