@@ -86,8 +86,8 @@ unsigned int bh_dp_progs_for(enum bh_mode mode);
  * <pin_dir>/progs for bh_dp_open_pinned(), and recorded in
  * <@state_dir>/progs; programs already pinned from this same object,
  * holding these same maps, are reused instead of verified again
- * (bh_dp_reused()). The others are not loaded and their pins go; with no
- * @progs (nftables judges), only the maps. Nothing is attached yet, so the
+ * (bh_dp_reused()). The others are not loaded (when @progs are verified
+ * anew, their pins go); with no @progs (nftables judges), only the maps. Nothing is attached yet, so the
  * caller writes the policy, gateway and quarantine first. @state_dir may
  * be NULL: no reuse.
  */
