@@ -266,6 +266,19 @@ int bh_dp_flows_size(const struct bh_maps *m, __u32 *max)
  * the programs too when @progs (nftables judges without them: the maps
  * alone load in milliseconds, where the verifier takes seconds).
  */
+/* the skeleton's program of kind @i (enum dp_prog) */
+static struct bpf_program *skel_prog(const struct bulkhead_bpf *skel, int i)
+{
+	switch (i) {
+	case DP_PROG_XDP:
+		return skel->progs.bulkhead_xdp;
+	case DP_PROG_TC_IN:
+		return skel->progs.bulkhead_tc_in;
+	default:
+		return skel->progs.bulkhead_tc_eg;
+	}
+}
+
 static int open_load(struct bh_dp *dp, const char *pin_dir, unsigned int progs)
 {
 	char path[PATH_MAX];
@@ -293,11 +306,8 @@ static int open_load(struct bh_dp *dp, const char *pin_dir, unsigned int progs)
 			return ret;
 	}
 	/* only the programs asked for go through the verifier */
-	bpf_program__set_autoload(dp->skel->progs.bulkhead_xdp, progs & DP_PROG_BIT(DP_PROG_XDP));
-	bpf_program__set_autoload(dp->skel->progs.bulkhead_tc_in,
-				  progs & DP_PROG_BIT(DP_PROG_TC_IN));
-	bpf_program__set_autoload(dp->skel->progs.bulkhead_tc_eg,
-				  progs & DP_PROG_BIT(DP_PROG_TC_EG));
+	for (int i = 0; i < DP_PROG_MAX; i++)
+		bpf_program__set_autoload(skel_prog(dp->skel, i), progs & DP_PROG_BIT(i));
 	return bulkhead_bpf__load(dp->skel);
 }
 
@@ -706,10 +716,9 @@ maps:
 	} else if (progs) {
 		if (state_dir)
 			bh_state_remove(state_dir, DP_STATE_PROGS);
-		/* -1 for those not loaded (another mode's) */
-		dp->prog_fd[DP_PROG_XDP] = bpf_program__fd(dp->skel->progs.bulkhead_xdp);
-		dp->prog_fd[DP_PROG_TC_IN] = bpf_program__fd(dp->skel->progs.bulkhead_tc_in);
-		dp->prog_fd[DP_PROG_TC_EG] = bpf_program__fd(dp->skel->progs.bulkhead_tc_eg);
+		/* negative for those not loaded (another mode's) */
+		for (int i = 0; i < DP_PROG_MAX; i++)
+			dp->prog_fd[i] = bpf_program__fd(skel_prog(dp->skel, i));
 		ret = progs_pin(dp);
 		if (ret) {
 			snprintf(err, errlen, "cannot pin the BPF programs in %s/progs: %s",

@@ -437,12 +437,12 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 	DIR *dir;
 	int ret;
 
-	/* what @mode needs (bh_dp_progs_for()); auto takes either per port */
-	if (teg_fd < 0 || (mode == BH_MODE_XDP && xdp_fd < 0) ||
-	    (mode != BH_MODE_XDP && tin_fd < 0)) {
-		snprintf(err, errlen, "the BPF programs for --mode %s were not loaded (up again in that mode)",
-			 bh_mode_name(mode));
-		return -ENOENT;
+	for (int i = 0; i < DP_PROG_MAX; i++) {
+		if ((bh_dp_progs_for(mode) & DP_PROG_BIT(i)) && dp->prog_fd[i] < 0) {
+			snprintf(err, errlen, "the BPF programs for --mode %s were not loaded (up again in that mode)",
+				 bh_mode_name(mode));
+			return -ENOENT;
+		}
 	}
 	for (size_t i = 0; i < t->n_ports; i++) {
 		const struct bh_port *p = &t->ports[i];
@@ -461,8 +461,7 @@ int bh_dp_attach(struct bh_dp *dp, enum bh_mode mode,
 
 		ret = -EOPNOTSUPP;
 		/* auto: a veth frame is an skb already, tc judges it cheaper */
-		if (mode == BH_MODE_XDP ||
-		    (mode != BH_MODE_TC && xdp_fd >= 0 && !port_is_veth(p->name))) {
+		if (mode == BH_MODE_XDP || (mode != BH_MODE_TC && !port_is_veth(p->name))) {
 			ret = link_ensure(dp->pin_dir, p, LK_XDP, xdp_fd, &adopted);
 			if (ret && mode == BH_MODE_XDP) {
 				snprintf(err, errlen,
