@@ -443,6 +443,20 @@ counter() {	# NAME: packets counted for a verdict reason
 	of_counters "$j" "$1" && echo "$PKTS"
 }
 
+# bh_epoch: the epoch status gives, read by the shell (polled: no python
+# per poll). Unreadable, it prints a value no other call prints, so an
+# "unchanged" check fails and bh_epoch_above is false.
+bh_epoch() {
+	local j
+	j=$(bh status --json 2>/dev/null)
+	if [[ $j =~ \"epoch\":([0-9]+) ]]; then
+		echo "${BASH_REMATCH[1]}"
+	else
+		echo "unreadable@$EPOCHREALTIME"
+	fi
+}
+bh_epoch_above() { [ "$(bh_epoch)" -gt "$1" ] 2>/dev/null; }	# EPOCH
+
 status_field() {	# python expression over the status JSON `s`
 	bh status --json | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
 }

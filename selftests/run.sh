@@ -163,12 +163,13 @@ last_secs() {
 		END { print found ? s + 0 : g }' "$t"
 }
 
-# cpu_ticks: busy and total jiffies of every core so far (/proc/stat)
+# cpu_ticks: busy and total jiffies of every core so far (/proc/stat; guest
+# time is counted in user already)
 cpu_ticks() {
-	local cpu user nice sys idle iowait rest
-	read -r cpu user nice sys idle iowait rest < /proc/stat
-	rest=${rest// /+}
-	echo "$(( user + nice + sys + ${rest:-0} )) $(( user + nice + sys + idle + iowait + ${rest:-0} ))"
+	local cpu user nice sys idle iowait irq softirq steal rest busy
+	read -r cpu user nice sys idle iowait irq softirq steal rest < /proc/stat
+	busy=$(( user + nice + sys + irq + softirq + steal ))
+	echo "$busy $(( busy + idle + iowait ))"
 }
 
 # run_pool: the queued suites, JOBS at a time (longest first); each counted

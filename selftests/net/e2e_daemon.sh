@@ -42,11 +42,6 @@ daemon_start() {	# the daemon in the background; DPID is bulkhead itself
 readies() { grep -c ': ready: ' "$LOG"; }
 ready_count_is() { [ "$(readies)" -ge "$1" ]; }
 logged() { grep -qF -- "$1" "$LOG"; }
-epoch() {	# (polled: read by the shell, no python per poll)
-	local j
-	j=$(bh status --json) && [[ $j =~ \"epoch\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
-}
-epoch_above() { [ "$(epoch 2>/dev/null)" -gt "$1" ] 2>/dev/null; }
 ifindex_of() { ip -n "$GW" -o link show "$1" | cut -d: -f1; }
 port_attached() {	# PORT IFINDEX: status lists PORT on IFINDEX (no python: polled)
 	bh status --json | grep -qF "{\"name\":\"$1\",\"ifindex\":$2,"
@@ -67,12 +62,12 @@ write_link() {
 # edit_live NAME HOW FILE: the edit is applied (the epoch moves) in time
 edit_live() {
 	local name=$1 how=$2 file=$3 e0
-	e0=$(epoch)
+	e0=$(bh_epoch)
 	"$how" "$file"
-	if wait_until $EDIT_LIMIT_MS epoch_above "$e0"; then
+	if wait_until $EDIT_LIMIT_MS bh_epoch_above "$e0"; then
 		ok "$name: live in $WAITED_MS ms (limit $EDIT_LIMIT_MS)"
 	else
-		fail "$name: live within $EDIT_LIMIT_MS ms" "epoch still $(epoch); log: $(tail -n 3 "$LOG")"
+		fail "$name: live within $EDIT_LIMIT_MS ms" "epoch still $(bh_epoch); log: $(tail -n 3 "$LOG")"
 	fi
 }
 
@@ -107,7 +102,7 @@ edit_live "an edit written to a new file and renamed over" write_rename "$DEMO"
 demo_enforced "after the rename-over edit"
 
 # invalid edits: logged with file:line:col, nothing changes
-e0=$(epoch)
+e0=$(bh_epoch)
 write_rename "$P/bad-group.yaml"
 if wait_until $EDIT_LIMIT_MS logged "$POL:6:25: unknown group 'nvr'"; then
 	ok "an invalid edit (renamed over) is logged as $POL:6:25 ($WAITED_MS ms)"
@@ -121,7 +116,7 @@ else
 	fail "an invalid edit is logged as file:line:col" "log: $(tail -n 5 "$LOG")"
 fi
 check "the log says the running policy stays" logged "not applied, the running policy stays in force (epoch $e0)"
-check "the epoch did not move ($e0)" test "$(epoch)" = "$e0"
+check "the epoch did not move ($e0)" test "$(bh_epoch)" = "$e0"
 demo_enforced "after the invalid edits"
 edit_live "a valid edit after the invalid ones" write_inplace "$P/swapped.yaml"
 swapped_enforced "after the invalid edits were fixed"
@@ -289,9 +284,9 @@ loss=$(grep -oE '[0-9.]+% packet loss' "$BH_TMP/ping")
 check "laptop -> camera echoes across the kill and the restart: $loss" test "$loss" = "0% packet loss"
 edit_live "after the restart, edits are live again" write_rename "$DEMO"
 demo_enforced "after the restart"
-e0=$(epoch)
+e0=$(bh_epoch)
 kill -HUP "$DPID"
-check "SIGHUP: the policy is applied again" wait_until $EDIT_LIMIT_MS epoch_above "$e0"
+check "SIGHUP: the policy is applied again" wait_until $EDIT_LIMIT_MS bh_epoch_above "$e0"
 check "SIGHUP: logged" logged "SIGHUP: reading the policy"
 check "SIGHUP: the daemon still runs" kill -0 "$DPID"
 

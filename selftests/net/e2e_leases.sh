@@ -36,8 +36,6 @@ bh_add_device stranger 63	# not in the policy, no lease: forges the tv's
 bh_pin_neighbours
 TV=${BH_IP4[tv]}
 
-epoch() { bh status --json | python3 -c "import json,sys; print(json.load(sys.stdin)['epoch'])"; }
-epoch_above() { [ "$(epoch 2>/dev/null)" -gt "$1" ] 2>/dev/null; }
 # the daemon's applies of the leases, from its log (cheap to poll: the
 # status of --mode nft reads every counter and takes a while)
 applies() { grep -c 'DHCP leases .*: the bound addresses changed, applied (epoch' "$LOG"; }
@@ -104,7 +102,7 @@ check "the daemon is ready" wait_until $(scaled 60000) grep -q ': ready: ' "$LOG
 check "... and watches the lease file" grep -qF "DHCP leases: watching $LEASES" "$LOG"
 
 # a host name changed, the same address: no apply, the name is shown
-e0=$(epoch) a0=$(applies)
+e0=$(bh_epoch) a0=$(applies)
 sed -i 's/ tv-living / tv-kitchen /' "$LEASES"
 if wait_until $LIMIT_MS host_now $TVMAC tv-kitchen; then
 	ok "a renamed host shows in devices within ${LIMIT_MS} ms (${WAITED_MS} ms)"
@@ -112,20 +110,20 @@ else
 	fail "a renamed host shows in devices within ${LIMIT_MS} ms"
 fi
 sleep 0.3
-check "... without an apply (the epoch stays $e0)" test "$(epoch)" = "$e0"
+check "... without an apply (the epoch stays $e0)" test "$(bh_epoch)" = "$e0"
 
 # a lease for a device whose fixed ip: wins binds nothing: no apply either
-e0=$(epoch)
+e0=$(bh_epoch)
 sed -i "/^duid /i $(lease "$in_hour" 02:00:00:00:00:21 "${BH_IP4[nvr]}" nvr-host)" "$LEASES"	# the IPv4 part
 check "a lease of the nvr (fixed ip:) shows its host name" wait_until $LIMIT_MS host_now 02:00:00:00:00:21 nvr-host
 sleep 0.3
-check "... without an apply: its fixed address wins (the epoch stays $e0)" test "$(epoch)" = "$e0"
+check "... without an apply: its fixed address wins (the epoch stays $e0)" test "$(bh_epoch)" = "$e0"
 sed -i '/ 02:00:00:00:00:21 /d' "$LEASES"
 sleep 0.5
-check "... nor when it goes (the epoch stays $e0)" test "$(epoch)" = "$e0"
+check "... nor when it goes (the epoch stays $e0)" test "$(bh_epoch)" = "$e0"
 
 # the lease removed, in place (dnsmasq's way: truncate and write)
-e0=$(epoch) a0=$(applies)
+e0=$(bh_epoch) a0=$(applies)
 grep -v "^$in_hour $TVMAC" "$LEASES" > "$BH_TMP/l.new"
 cat "$BH_TMP/l.new" > "$LEASES"
 if wait_until $LIMIT_MS applied_since "$a0"; then
@@ -136,7 +134,7 @@ fi
 expect_pass "... and stranger forging $TV reaches the gateway again" cold forge_tv
 
 # back, written to a new file renamed over the old one
-e0=$(epoch) a0=$(applies)
+e0=$(bh_epoch) a0=$(applies)
 { lease "$in_hour" $TVMAC "$TV" tv-kitchen; cat "$BH_TMP/l.new"; } > "$BH_TMP/misc/.new"
 mv -f "$BH_TMP/misc/.new" "$LEASES"
 if wait_until $LIMIT_MS applied_since "$a0"; then
@@ -147,11 +145,11 @@ fi
 expect_drop "... and the forgery is dropped again" drop_spoof forge_tv
 
 # the lease ends on its own, the file unchanged: a timer, no polling
-e0=$(epoch) a0=$(applies)
+e0=$(bh_epoch) a0=$(applies)
 end=$(( $(date +%s) + 6 ))
 { lease "$end" $TVMAC "$TV" tv-kitchen; cat "$BH_TMP/l.new"; } > "$LEASES"
 sleep 0.5
-check "a lease's end moved (no other change): no apply" test "$(epoch)" = "$e0"
+check "a lease's end moved (no other change): no apply" test "$(bh_epoch)" = "$e0"
 expect_drop "... the forgery is dropped while the lease lasts" drop_spoof forge_tv
 if wait_until $(scaled 9000) applied_since "$a0"; then
 	late=$(( $(ms_now) - end * 1000 ))
@@ -167,10 +165,10 @@ check "... by the timer: the log says a lease ended" grep -q '(a lease ended): t
 expect_pass "... and stranger forging $TV reaches the gateway again" cold forge_tv
 
 # the file deleted (the leases in force stay), then created again
-e0=$(epoch) a0=$(applies)
+e0=$(bh_epoch) a0=$(applies)
 rm -f "$LEASES"
 sleep 0.5
-check "lease file deleted: no apply, the leases in force stay" test "$(epoch)" = "$e0"
+check "lease file deleted: no apply, the leases in force stay" test "$(bh_epoch)" = "$e0"
 lease "$in_hour" $TVMAC "$TV" tv-kitchen > "$LEASES"
 if wait_until $LIMIT_MS applied_since "$a0"; then
 	ok "lease file created after start: applied within ${LIMIT_MS} ms (${WAITED_MS} ms)"
@@ -213,7 +211,7 @@ EOF
 	chmod +x "$BH_TMP/udhcpc.sh"
 	: > "$LEASES"
 	sleep 0.5
-	e0=$(epoch) a0=$(applies)
+	e0=$(bh_epoch) a0=$(applies)
 	nsenter --net=/run/netns/$GW dnsmasq --keep-in-foreground --conf-file=/dev/null \
 		--port=0 --interface=br-lan --bind-interfaces --user=root \
 		--dhcp-range=192.168.50.100,192.168.50.120,255.255.255.0,2m \
@@ -242,7 +240,7 @@ EOF
 	expect_pass "the client reaches the gateway from its leased address" cold dns_from client
 	expect_drop "stranger forging the client's leased $CIP is dropped" drop_spoof dns_from stranger "$CIP"
 	# release: dnsmasq drops the lease and rewrites the file
-	e0=$(epoch) a0=$(applies)
+	e0=$(bh_epoch) a0=$(applies)
 	kill -USR2 "$UPID"
 	client_gone() { ! grep -q " $CMAC " "$LEASES"; }
 	if wait_until $(scaled 4000) client_gone; then
