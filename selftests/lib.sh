@@ -65,6 +65,8 @@ check() {	# name command... : ok when the command succeeds
 }
 
 tap_done() {
+	[ -s "$BH_TMP/nsh.errors" ] &&
+		fail "the namespace helper did all it was asked" "$(head -5 "$BH_TMP/nsh.errors")"
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
@@ -114,36 +116,40 @@ bh_cleanup() {
 }
 trap bh_cleanup EXIT
 
-sysctl_ns() {	# ns key=value
-	ip netns exec "$1" sysctl -qw "$2" >/dev/null
+sysctl_ns() {	# ns key=value...
+	nsh sysctl "$@"
 }
 
 # The gateway: bridge br-lan with 192.168.50.1/24 and fd00:50::1/64, and a
 # WAN veth to the internet namespace (198.51.100.0/24), which also holds
-# 203.0.113.10 and 192.0.2.10 as "internet" servers.
+# 203.0.113.10 and 192.0.2.10 as "internet" servers. (One `ip -batch` per
+# namespace: a process costs milliseconds here.)
 bh_setup_gateway() {
 	ip netns add "$GW"
 	ip netns add "$INET"
-	ip -n "$GW" link set lo up
-	ip -n "$INET" link set lo up
-	sysctl_ns "$GW" net.ipv6.conf.all.accept_dad=0
-	sysctl_ns "$GW" net.ipv6.conf.default.accept_dad=0
-	sysctl_ns "$GW" net.ipv4.ip_forward=1
-	sysctl_ns "$GW" net.ipv6.conf.all.forwarding=1
-	ip -n "$GW" link add br-lan type bridge
-	ip -n "$GW" link set br-lan address 02:00:00:00:00:01
-	ip -n "$GW" link set br-lan up
-	ip -n "$GW" addr add 192.168.50.1/24 dev br-lan
-	ip -n "$GW" addr add fd00:50::1/64 dev br-lan nodad
+	nsh_start
+	sysctl_ns "$GW" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	ip link add wan netns "$GW" type veth peer name eth0 netns "$INET"
-	ip -n "$GW" addr add 198.51.100.1/24 dev wan
-	ip -n "$GW" link set wan up
-	ip -n "$INET" addr add 198.51.100.2/24 dev eth0
-	ip -n "$INET" link set eth0 up
-	ip -n "$INET" addr add 203.0.113.10/24 dev lo
-	ip -n "$INET" addr add 192.0.2.10/24 dev lo
-	ip -n "$INET" route add 192.168.50.0/24 via 198.51.100.1
-	ip -n "$GW" route add default via 198.51.100.2
+	ip -n "$GW" -batch - <<-EOF
+	link set lo up
+	link add br-lan type bridge
+	link set br-lan address 02:00:00:00:00:01
+	link set br-lan up
+	addr add 192.168.50.1/24 dev br-lan
+	addr add fd00:50::1/64 dev br-lan nodad
+	addr add 198.51.100.1/24 dev wan
+	link set wan up
+	route add default via 198.51.100.2
+	EOF
+	ip -n "$INET" -batch - <<-EOF
+	link set lo up
+	addr add 198.51.100.2/24 dev eth0
+	link set eth0 up
+	addr add 203.0.113.10/24 dev lo
+	addr add 192.0.2.10/24 dev lo
+	route add 192.168.50.0/24 via 198.51.100.1
+	EOF
 }
 
 # bh_add_device NAME HOSTBYTE [nomaster]: MAC 02:00:00:00:00:HH,
@@ -157,16 +163,17 @@ bh_add_device() {
 	BH_IP4[$name]=192.168.50.$((10#$hh))
 	BH_IP6[$name]=fd00:50::$hh
 	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	sysctl_ns "$ns" net.ipv6.conf.all.accept_dad=0
-	sysctl_ns "$ns" net.ipv6.conf.default.accept_dad=0
+	sysctl_ns "$ns" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 	ip link add "p$hh" netns "$GW" type veth peer name eth0 netns "$ns"
-	ip -n "$ns" link set eth0 address "${BH_MAC[$name]}"
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" addr add "${BH_IP4[$name]}/24" dev eth0
-	ip -n "$ns" addr add "${BH_IP6[$name]}/64" dev eth0 nodad
-	ip -n "$ns" route add default via 192.168.50.1
-	ip -n "$ns" -6 route add default via fd00:50::1
+	ip -n "$ns" -batch - <<-EOF
+	link set lo up
+	link set eth0 address ${BH_MAC[$name]}
+	link set eth0 up
+	addr add ${BH_IP4[$name]}/24 dev eth0
+	addr add ${BH_IP6[$name]}/64 dev eth0 nodad
+	route add default via 192.168.50.1
+	route add ::/0 via fd00:50::1
+	EOF
 	[ "${3:-}" = nomaster ] || bh_bridge_port "$hh"
 }
 
@@ -180,13 +187,14 @@ bh_bridge_port() {	# HOSTBYTE: port pHH into br-lan, up
 # dropped by its own verdict, not merely by the address resolution before
 # it (which the ARP/ND tests check on their own, after neigh_unpin).
 bh_pin_neighbours() {
-	local a b
+	local a b pairs
 	for a in "${BH_DEVICES[@]}"; do
+		pairs=()
 		for b in "${BH_DEVICES[@]}"; do
 			[ "$a" = "$b" ] && continue
-			echo "neigh replace ${BH_IP4[$b]} lladdr ${BH_MAC[$b]} dev eth0 nud permanent"
-			echo "neigh replace ${BH_IP6[$b]} lladdr ${BH_MAC[$b]} dev eth0 nud permanent"
-		done | ip -n "${BH_NS[$a]}" -batch -
+			pairs+=("${BH_IP4[$b]}=${BH_MAC[$b]}" "${BH_IP6[$b]}=${BH_MAC[$b]}")
+		done
+		nsh pin "${BH_NS[$a]}:eth0" "${pairs[@]}"
 	done
 }
 
@@ -196,14 +204,13 @@ bh_pin_neighbours() {
 # IPv4 (ARP) and IPv6 (ND). A flow tried next must resolve its peer through
 # the bridge first, as on a real LAN after a reboot or an entry's expiry.
 bh_cold() {
-	local n
+	local n targets=()
 	[ $# -gt 0 ] || set -- "${BH_DEVICES[@]}"
-	# (no -4/-6: one flush covers both families)
 	for n in "$@"; do
 		ns_is "$n"
-		ip -n "$NS" neigh flush dev eth0 nud all >/dev/null 2>&1
+		targets+=("$NS:eth0")
 	done
-	ip -n "$GW" neigh flush dev br-lan nud all >/dev/null 2>&1
+	nsh flush "${targets[@]}" "$GW:br-lan"
 	true
 }
 
@@ -258,14 +265,6 @@ ns_of() {
 	echo "$NS"
 }
 
-# socat wants IPv6 literals in brackets
-sock_addr() {
-	case $1 in
-	*:*) echo "[$1]" ;;
-	*) echo "$1" ;;
-	esac
-}
-
 # listening NAME RECV [PID]: TO's socat address RECV (TCP6-LISTEN:PORT,...,
 # UDP6-RECV:PORT,..., UDP4-LISTEN:PORT,...) has its socket bound. With PID
 # (the listener's, in NAME's namespace) it reads /proc/PID/net: no process
@@ -305,87 +304,87 @@ has_token() {
 	[[ $c == *"$1"* ]]
 }
 
-# token_try FROM TO RECV SEND SENDWAIT AFTER_MS: 0 when a random token that FROM
-# writes to the socat address SEND reaches TO's socat address RECV (SENDWAIT:
-# the sender's timeout, AFTER_MS: how long the receiver waits after the send;
-# a token that arrived ends the wait early)
-token_try() {
-	local out=$BH_TMP/tok.$RANDOM token=bh-$RANDOM$RANDOM lpid rc NS
-	ns_is "$2"
-	ip netns exec "$NS" timeout $(( $5 + 2 > 3 ? $5 + 2 : 3 )) \
-		socat -u "$3" "OPEN:$out,creat,trunc" 2>/dev/null &
-	lpid=$!
-	case $3 in
-	*ip-add-membership*) nap 0.3 ;;	# bound, then joined: give the join time
-	*) wait_until "$(scaled 1000)" listening "$2" "$3" "$lpid" ;;
+# ---- the namespace helper ---------------------------------------------------------
+
+# nsh CMD ARG...: one command to the suite's namespace helper (nsh.py: it
+# says what each command does), which tries flows and handles neighbour
+# entries in the namespaces itself: a try is a line written and a line read,
+# not a dozen processes. 0 when the answer is "ok"; "no: ..." (the traffic
+# did not get through) is 1, and NSH_ANSWER says why. An "error: ..." (the
+# helper could not do it, e.g. a port already bound) is a failed check of
+# its own, never a blocked flow. From the suite's shell or a $(...) in it,
+# not from a background job (the helper answers one caller at a time).
+nsh() {
+	[ -n "${BH_NSH_IN:-}" ] || nsh_start || return 2
+	echo "$*" >&"$BH_NSH_IN"
+	# (every command of the helper is bounded by its own timeouts)
+	if ! read -r -t 120 NSH_ANSWER <&"$BH_NSH_OUT"; then
+		NSH_ANSWER="error: the namespace helper is gone or stuck"
+	fi
+	case $NSH_ANSWER in
+	ok) return 0 ;;
+	no:*) return 1 ;;
 	esac
-	ns_is "$1"
-	echo "$token" | ip netns exec "$NS" timeout "$5" socat -u - "$4" 2>/dev/null
-	wait_until "$6" has_token "$token" "$out"
-	kill "$lpid" 2>/dev/null
-	wait "$lpid" 2>/dev/null
-	has_token "$token" "$out"
-	rc=$?
-	rm -f "$out"
-	return $rc
+	# kept in a file too: a fail in a $(...) would be lost with it
+	echo "$*: $NSH_ANSWER" >> "$BH_TMP/nsh.errors"
+	fail "namespace helper: $*" "$NSH_ANSWER"
+	return 2
 }
 
-# tcp_try FROM TO-NS-NAME ADDR PORT: 0 when the payload arrived
+# nsh_start: the helper, in the background, on two FIFOs of BH_TMP (started
+# by bh_setup_gateway: in the suite's own shell, which keeps its ends)
+nsh_start() {
+	[ -z "${BH_NSH_IN:-}" ] || return 0
+	if [ "$BASHPID" != "$$" ]; then
+		fail "namespace helper" "started from a subshell (bh_setup_gateway starts it)"
+		return 1
+	fi
+	mkfifo "$BH_TMP/nsh.in" "$BH_TMP/nsh.out" || return 1
+	PYTHONPATH="$BH_SRC/selftests" python3 "$BH_SRC/selftests/nsh.py" \
+		<"$BH_TMP/nsh.in" >"$BH_TMP/nsh.out" &
+	exec {BH_NSH_IN}>"$BH_TMP/nsh.in" {BH_NSH_OUT}<"$BH_TMP/nsh.out"
+}
+
+# tcp_try FROM TO-NS-NAME ADDR PORT: 0 when a token written over a TCP
+# connection from FROM reached a listener on TO's PORT within 200 ms.
 # From cold caches (cold CMD) the connect has 3 s, as a real client's SYN
 # is sent again after 1 s: address resolution on a loaded or emulated
 # kernel may miss the first second. Otherwise 1 s (a denied try costs that).
 tcp_try() {
-	local ct=1
+	local ct=1 F T
 	[ -n "${BH_TRY_COLD:-}" ] && ct=3
-	token_try "$1" "$2" "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
-		"TCP:$(sock_addr "$3"):$4,connect-timeout=$ct" $((ct + 1)) 200
+	ns_is "$1"; F=$NS
+	ns_is "$2"; T=$NS
+	nsh tcp "$F" "$T" "$3" "$4" "$ct" 200
 }
 
 # udp_try FROM TO-NS-NAME ADDR PORT [SRC]: 0 when the datagram arrived
-# (to a multicast group: the receiver joins it on eth0). SRC: send from
-# this source address, even one the sender does not own (forged; the
-# sender's namespace gets ip_nonlocal_bind for it).
+# (to an IPv4 multicast group: the receiver joins it on eth0). SRC: sent
+# from this source address, even one the sender does not own (forged; the
+# sender's namespace gets ip_nonlocal_bind for it). From cold caches the
+# datagram waits for address resolution first: it has a second (scaled);
+# a denied try costs 300 ms otherwise.
 udp_try() {
-	local recv="UDP6-RECV:$4,reuseaddr,ipv6only=0" send="UDP:$(sock_addr "$3"):$4"
-	if [ -n "${5:-}" ]; then
-		local NS
-		ns_is "$1"
-		sysctl_ns "$NS" net.ipv4.ip_nonlocal_bind=1
-		sysctl_ns "$NS" net.ipv6.ip_nonlocal_bind=1
-		send="$send,bind=$(sock_addr "$5"),transparent"
-	fi
-	case $3 in
-	22[4-9].*|23[0-9].*) recv="UDP4-RECV:$4,reuseaddr,ip-add-membership=$3:eth0" ;;
-	esac
-	# from cold caches the datagram waits for address resolution first:
-	# give it a second (scaled); a denied try costs 300 ms otherwise
-	token_try "$1" "$2" "$recv" "$send" 1 $([ -n "${BH_TRY_COLD:-}" ] && scaled 1000 || echo 300)
+	local after=300 F T
+	[ -n "${BH_TRY_COLD:-}" ] && after=$(scaled 1000)
+	ns_is "$1"; F=$NS
+	ns_is "$2"; T=$NS
+	nsh udp "$F" "$T" "$3" "$4" "$after" ${5:+"$5"}
 }
 
-# udp_reply FROM TO ADDR PORT: a request gets an answer back (stateful reply)
+# udp_reply FROM TO ADDR PORT: a request gets an answer back (stateful
+# reply), from the address it was sent to
 udp_reply() {
-	local from=$1 to=$2 addr=$(sock_addr "$3") port=$4
-	local listen="UDP4-LISTEN:$port,reuseaddr,bind=$3"
-
-	# bound to the address asked: the answer must come from it
-	case $3 in *:*) listen="UDP6-LISTEN:$port,reuseaddr,bind=[$3]" ;; esac
-	local NS lpid got
-	ns_is "$to"
-	ip netns exec "$NS" timeout 3 socat "$listen" EXEC:cat 2>/dev/null &
-	lpid=$!
-	wait_until "$(scaled 1000)" listening "$to" "$listen" "$lpid"
-	ns_is "$from"
-	got=$(echo ping-$port | ip netns exec "$NS" timeout 2 socat -T1 - \
-		"UDP:$addr:$port" 2>/dev/null)
-	kill "$lpid" 2>/dev/null
-	wait "$lpid" 2>/dev/null
-	[ "$got" = "ping-$port" ]
+	local F T
+	ns_is "$1"; F=$NS
+	ns_is "$2"; T=$NS
+	nsh echo "$F" "$T" "$3" "$4"
 }
 
-ping_try() {	# FROM ADDR
+ping_try() {	# FROM ADDR: one echo request, its reply within 1 s
 	local NS
 	ns_is "$1"
-	ip netns exec "$NS" ping -c 1 -W 1 "$2" >/dev/null 2>&1
+	nsh ping "$NS" "$2" 1
 }
 
 # ---- time -------------------------------------------------------------------------
@@ -519,69 +518,10 @@ expect_drop() {
 #   mld  group sip                           (MLDv2 report to ff02::16: joins group,
 #                                             hop-by-hop router alert, hop limit 1)
 raw_send() {
-	local n=$1
+	local NS
+	ns_is "$1"
 	shift
-	ip netns exec "$(ns_of "$n")" env PYTHONPATH="$BH_SRC/selftests" python3 - "$@" <<'PY'
-import socket, struct, sys, ipaddress
-from pkt import mac, ip, l4_csum, ipv6
-kind = sys.argv[1]
-a = dict(x.split('=', 1) for x in sys.argv[2:])
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind((a.get('dev', 'eth0'), 0))
-own = s.getsockname()[4]
-src = mac(a['src']) if 'src' in a else own
-
-def lladdr_of(m):	# EUI-64 link-local of a MAC
-    b = bytearray(m)
-    b[0] ^= 2
-    return str(ipaddress.IPv6Address(b'\xfe\x80' + b'\0' * 6 + bytes(b[:3]) + b'\xff\xfe' + bytes(b[3:])))
-
-def icmp6(sip, dip, body):
-    return ipv6(ip(sip), ip(dip), 58, l4_csum(ip(sip), ip(dip), 58, body, 2), hlim=255)
-
-if kind == 'arp':
-    op = 1 if a.get('op', 'request') == 'request' else 2
-    dst = mac(a.get('dst', 'ff:ff:ff:ff:ff:ff'))
-    sha = mac(a['sha']) if 'sha' in a else src
-    tha = mac(a.get('tha', '00:00:00:00:00:00'))
-    payload = struct.pack('!HHBBH', 1, 0x0800, 6, 4, op) + sha + ip(a['spa']) + tha + ip(a['tpa'])
-    frame = dst + src + b'\x08\x06' + payload
-elif kind == 'na':
-    sip = a.get('sip', lladdr_of(src))
-    dip = a.get('dip', 'ff02::1')
-    flags = 0x20000000 if a.get('override', '1') == '1' else 0
-    ll = mac(a['lladdr']) if 'lladdr' in a else src
-    body = struct.pack('!BBHI', 136, 0, 0, flags) + ip(a['target']) + bytes([2, 1]) + ll
-    dst = mac(a.get('dst', '33:33:00:00:00:01'))
-    frame = dst + src + b'\x86\xdd' + icmp6(sip, dip, body)
-elif kind == 'ra':
-    sip = a.get('sip', lladdr_of(src))
-    pfx = ipaddress.IPv6Network(a.get('prefix', 'fd00:66::/64'))
-    body = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 1800, 0, 0)
-    body += struct.pack('!BBBBIII', 3, 4, pfx.prefixlen, 0xc0, 86400, 14400, 0) + pfx.network_address.packed
-    body += bytes([1, 1]) + src
-    dst = mac(a.get('dst', '33:33:00:00:00:01'))
-    frame = dst + src + b'\x86\xdd' + icmp6(sip, 'ff02::1', body)
-elif kind == 'rs':
-    sip = a.get('sip', lladdr_of(src))
-    body = struct.pack('!BBHI', 133, 0, 0, 0) + bytes([1, 1]) + src
-    dst = mac(a.get('dst', '33:33:00:00:00:02'))
-    frame = dst + src + b'\x86\xdd' + icmp6(sip, 'ff02::2', body)
-elif kind == 'mld':
-    sip = a.get('sip', lladdr_of(src))
-    grp = a.get('group', 'ff02::fb')
-    # one record: CHANGE_TO_EXCLUDE_MODE (4), no sources: "join grp"
-    body = struct.pack('!BBHHH', 143, 0, 0, 0, 1) + struct.pack('!BBH', 4, 0, 0) + ip(grp)
-    body = l4_csum(ip(sip), ip('ff02::16'), 58, body, 2)
-    hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])	# router alert (MLD), PadN
-    frame = mac(a.get('dst', '33:33:00:00:00:16')) + src + b'\x86\xdd' + \
-        ipv6(ip(sip), ip('ff02::16'), 0, hbh + body, hlim=1)
-else:
-    sys.exit('raw_send: unknown kind ' + kind)
-frame += b'\0' * max(0, 60 - len(frame))
-for _ in range(int(a.get('count', '1'))):
-    s.send(frame)
-PY
+	nsh send "$NS" "$@"
 }
 
 # neigh_mac NAME ADDR: the MAC the device's neighbour cache holds for ADDR
@@ -624,7 +564,7 @@ cap_start() {
 	local n=$1 tag=$2 dev=eth0 i
 	shift 2
 	[ "$n" = gateway ] && dev=br-lan
-	ip netns exec "$(ns_of "$n")" timeout 20 tcpdump -i "$dev" -n -e -l -U \
+	ip netns exec "$(ns_of "$n")" timeout 20 tcpdump -i "$dev" -n -e -l -U --immediate-mode \
 		"$@" >"$BH_TMP/cap-$n-$tag" 2>"$BH_TMP/cap-$n-$tag.err" &
 	echo $! > "$BH_TMP/cap-$n-$tag.pid"
 	for i in $(seq 50); do

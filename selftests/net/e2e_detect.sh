@@ -252,8 +252,7 @@ bh_cold
 got=0
 for r in 1 2 3; do
 	for i in 1 2 3 4 5 6 7 8; do
-		in_ns nvr timeout 2 socat -u /dev/null "TCP:${BH_IP4[cam$i]}:554,connect-timeout=1" \
-			2>/dev/null && got=$((got + 1))
+		nsh connect "${BH_NS[nvr]}" "${BH_IP4[cam$i]}" 554 1 && got=$((got + 1))
 	done
 done
 check "the NVR pulled from 8 cameras, 3 times each (connected: $got of 24)" test "$got" = 24
@@ -261,8 +260,8 @@ check "the NVR pulled from 8 cameras, 3 times each (connected: $got of 24)" test
 # mDNS and SSDP chatter from a dozen devices
 for n in laptop nvr cam1 cam2 cam3 cam4 tool retry; do
 	for r in 1 2 3 4 5; do
-		echo chatter | in_ns "$n" socat -u - UDP4-DATAGRAM:224.0.0.251:5353 2>/dev/null
-		echo chatter | in_ns "$n" socat -u - UDP4-DATAGRAM:239.255.255.250:1900 2>/dev/null
+		nsh dgram "${BH_NS[$n]}" 224.0.0.251 5353 1
+		nsh dgram "${BH_NS[$n]}" 239.255.255.250 1900 1
 	done
 done
 ok "mDNS and SSDP chatter sent (8 devices, 80 datagrams)"
@@ -270,7 +269,7 @@ ok "mDNS and SSDP chatter sent (8 devices, 80 datagrams)"
 # a device retries one port of a peer whose service is down (refused, 30 times)
 bh_cold
 for r in $(seq 30); do
-	in_ns retry timeout 2 socat -u /dev/null "TCP:$NVR:8554,connect-timeout=1" 2>/dev/null
+	nsh connect "${BH_NS[retry]}" "$NVR" 8554 1
 done
 ok "retry tried tcp/8554 of the NVR 30 times, refused (the service is down)"
 

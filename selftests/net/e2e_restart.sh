@@ -114,12 +114,13 @@ expect_drop "fridge -> camera tcp/554 after the kills" drop_default tcp_try frid
 # 3. controllers at once (an admin's apply while a daemon's runs): serialized
 before=$(counter drop_nopolicy)
 start_streams 300
+applies=()
 for i in $(seq 1 12); do
 	[ $((i % 2)) = 1 ] && p=$B || p=$A
 	bh apply "$p" >/dev/null 2>&1 &
+	applies+=($!)
 done
-wait_applies() { while [ "$(jobs -rp | grep -vcE "^($allowed_pid|$denied_pid)$")" -gt 0 ]; do sleep 0.1; done; }
-wait_applies
+wait "${applies[@]}"
 finish_streams
 check "12 concurrent applies: allowed-in-both flow, $recv_a of $sent_a answered" test "$recv_a" = "$sent_a"
 check "12 concurrent applies: denied-in-both flow, $recv_d of $sent_d answered" test "$recv_d" = 0
