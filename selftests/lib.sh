@@ -310,7 +310,8 @@ has_token() {
 # says what each command does), which tries flows and handles neighbour
 # entries in the namespaces itself: a try is a line written and a line read,
 # not a dozen processes. 0 when the answer is "ok"; "no: ..." (the traffic
-# did not get through) is 1, and NSH_ANSWER says why. An "error: ..." (the
+# did not get through) is 1, and NSH_ANSWER says why; "ok VALUE" sets
+# NSH_VALUE. An "error: ..." (the
 # helper could not do it, e.g. a port already bound) is a failed check of
 # its own, never a blocked flow. From the suite's shell or a $(...) in it,
 # not from a background job (the helper answers one caller at a time).
@@ -321,8 +322,10 @@ nsh() {
 	if ! read -r -t 120 NSH_ANSWER <&"$BH_NSH_OUT"; then
 		NSH_ANSWER="error: the namespace helper is gone or stuck"
 	fi
+	NSH_VALUE=
 	case $NSH_ANSWER in
 	ok) return 0 ;;
+	"ok "*) NSH_VALUE=${NSH_ANSWER#ok }; return 0 ;;
 	no:*) return 1 ;;
 	esac
 	# kept in a file too: a fail in a $(...) would be lost with it
@@ -525,9 +528,12 @@ raw_send() {
 }
 
 # neigh_mac NAME ADDR: the MAC the device's neighbour cache holds for ADDR
+# (the gateway's: its br-lan's); nothing when it holds none
 neigh_mac() {
-	ip netns exec "$(ns_of "$1")" ip neigh show "$2" dev eth0 |
-		sed -nE 's/.*lladdr ([0-9a-f:]+).*/\1/p'
+	local NS dev=eth0
+	ns_is "$1"
+	[ "$1" = gateway ] && dev=br-lan
+	nsh lladdr "$NS:$dev" "$2" && echo "$NSH_VALUE"
 }
 
 # ---- frames from a TX ring ------------------------------------------------------
@@ -568,7 +574,13 @@ cap_start() {
 		"$@" >"$BH_TMP/cap-$n-$tag" 2>"$BH_TMP/cap-$n-$tag.err" &
 	echo $! > "$BH_TMP/cap-$n-$tag.pid"
 	for i in $(seq 50); do
-		has_token 'listening on' "$BH_TMP/cap-$n-$tag.err" && return 0
+		if has_token 'listening on' "$BH_TMP/cap-$n-$tag.err"; then
+			# a frame right after "listening on" was still missed
+			# (5 in 20, "0 packets received by filter"); 100 ms later,
+			# none in 100
+			nap 0.1
+			return 0
+		fi
 		nap 0.05
 	done
 	return 1

@@ -31,6 +31,9 @@
 #       one ICMP or ICMPv6 echo request; ok when its reply came back
 #   flush NS:DEV...
 #       every neighbour entry of DEV forgotten (ip neigh flush nud all)
+#   lladdr NS:DEV ADDR
+#       "ok MAC": the MAC DEV's neighbour entry for ADDR holds; "ok" alone
+#       when there is none, or none with an address (incomplete, failed)
 #   pin NS:DEV ADDR=MAC...
 #       permanent neighbour entries (ip neigh replace ... nud permanent)
 #   sysctl NS KEY=VALUE...
@@ -384,7 +387,8 @@ def ndmsg(family, ifindex, state=0):
 
 
 def neighbours(nl, ifindex):
-    """(family, destination) of every neighbour entry of IFINDEX"""
+    """(family, destination, lladdr or None) of every neighbour entry of
+    IFINDEX"""
     out = []
     seq = nl.send(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, ndmsg(socket.AF_UNSPEC, 0))
     for kind, body in nl.replies(seq):
@@ -394,13 +398,18 @@ def neighbours(nl, ifindex):
         if idx != ifindex:
             continue
         off = 12
+        dst = lladdr = None
         while off + 4 <= len(body):
             n, t = struct.unpack_from('=HH', body, off)
             if n < 4:
                 break
             if t == NDA_DST:
-                out.append((family, body[off + 4:off + n]))
+                dst = body[off + 4:off + n]
+            elif t == NDA_LLADDR:
+                lladdr = body[off + 4:off + n]
             off += (n + 3) & ~3
+        if dst is not None:
+            out.append((family, dst, lladdr))
     return out
 
 
@@ -424,7 +433,7 @@ def do_flush(*targets):
                 found = neighbours(nl, ifindex)
                 if not found:
                     break
-                for family, dst in found:
+                for family, dst, _ in found:
                     try:
                         nl.request(RTM_DELNEIGH, 0, ndmsg(family, ifindex) + rta(NDA_DST, dst))
                     except OSError:
@@ -433,6 +442,19 @@ def do_flush(*targets):
                 raise Error('%s: neighbour entries keep coming back' % t)
         finally:
             nl.close()
+    return 'ok'
+
+
+def do_lladdr(target, addr):
+    ifindex = ns_dev(target)
+    want = ip(addr.split('%')[0])
+    nl = Rtnl()
+    try:
+        for _, dst, lladdr in neighbours(nl, ifindex):
+            if dst == want and lladdr:
+                return 'ok ' + ':'.join('%02x' % b for b in lladdr)
+    finally:
+        nl.close()
     return 'ok'
 
 
@@ -546,6 +568,7 @@ COMMANDS = {
     'tcp': do_tcp, 'udp': do_udp, 'echo': do_echo, 'ping': do_ping,
     'connect': do_connect, 'dgram': do_dgram,
     'flush': do_flush, 'pin': do_pin, 'send': do_send, 'sysctl': do_sysctl,
+    'lladdr': do_lladdr,
 }
 
 

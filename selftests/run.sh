@@ -71,7 +71,9 @@ failed_names=()
 logdir=$(mktemp -d /tmp/bulkhead-tests.XXXXXX)
 start_all=$(date +%s)
 
-logname() { echo "$logdir/$(echo "$1" | tr ' /()' '____').log"; }
+# logname LABEL: sets LOG, the suite's log file (no subshell: run_pool's
+# loop is the one process that lives through the whole run)
+logname() { LOG=$logdir/${1//[ \/()]/_}.log; }
 
 # cpu_secs LOG: the CPU seconds (user + system, children included) that
 # run_suite wrote beside LOG, rounded; "?" when there are none
@@ -82,8 +84,9 @@ cpu_secs() {
 
 # count LABEL RC SECONDS: add up a finished suite's log, print its lines
 count() {
-	local label=$1 rc=$2 secs=$3 log p f s t
-	log=$(logname "$label")
+	local label=$1 rc=$2 secs=$3 log p f s t LOG
+	logname "$label"
+	log=$LOG
 	p=$(grep -Ec '^ok [0-9]+' "$log" | head -1)
 	s=$(grep -Ec '^ok [0-9]+.*# ?SKIP' "$log" | head -1)
 	f=$(grep -Ec '^not ok [0-9]+' "$log" | head -1)
@@ -173,11 +176,12 @@ cpu_ticks() {
 }
 
 # run_pool: the queued suites, JOBS at a time (longest first); each counted
-# as it finishes
+# as it finishes. The loop sleeps in wait -n until a suite ends: it starts
+# no process while it waits (a poll started hundreds a minute).
 run_pool() {
-	local n=${#pool_labels[@]} i next=0 done_n=0 running=0 l
+	local n=${#pool_labels[@]} i next=0 done_n=0 running=0 pid rc LOG
 	local -a order
-	local -A pid_of t0_of reported
+	local -A idx_of t0_of
 	[ "$n" -gt 0 ] || return 0
 	mapfile -t order < <(for i in "${!pool_labels[@]}"; do
 		printf '%s\t%s\n' "$(last_secs "${pool_labels[$i]}")" "$i"
@@ -185,41 +189,40 @@ run_pool() {
 	while [ "$done_n" -lt "$n" ]; do
 		while [ "$next" -lt "$n" ] && [ "$running" -lt "$JOBS" ]; do
 			i=${order[$next]}
-			l=$(logname "${pool_labels[$i]}")
-			t0_of[$i]=$(date +%s)
-			( eval "${pool_cmds[$i]}" >"$l" 2>&1 </dev/null
-			  echo $? >"$l.rc"
-			  times >"$l.times"
-			  date +%s >"$l.end" ) &
-			pid_of[$i]=$!
+			logname "${pool_labels[$i]}"
+			t0_of[$i]=$EPOCHSECONDS
+			( eval "${pool_cmds[$i]}" >"$LOG" 2>&1 </dev/null
+			  echo $? >"$LOG.rc"
+			  times >"$LOG.times" ) &
+			idx_of[$!]=$i
 			next=$((next + 1))
 			running=$((running + 1))
 		done
-		for i in "${!pid_of[@]}"; do
-			[ -n "${reported[$i]:-}" ] && continue
-			l=$(logname "${pool_labels[$i]}")
-			[ -e "$l.end" ] || continue
-			wait "${pid_of[$i]}" 2>/dev/null
-			reported[$i]=1
-			count "${pool_labels[$i]}" "$(cat "$l.rc")" $(( $(cat "$l.end") - t0_of[$i] ))
-			done_n=$((done_n + 1))
-			running=$((running - 1))
-		done
-		[ "$done_n" -lt "$n" ] && sleep 0.3
+		pid=
+		wait -n -p pid
+		[ -n "$pid" ] && [ -n "${idx_of[$pid]:-}" ] || continue
+		i=${idx_of[$pid]}
+		unset "idx_of[$pid]"
+		logname "${pool_labels[$i]}"
+		rc=1
+		read -r rc < "$LOG.rc"
+		count "${pool_labels[$i]}" "$rc" $(( EPOCHSECONDS - t0_of[$i] ))
+		done_n=$((done_n + 1))
+		running=$((running - 1))
 	done
 }
 
 # run_alone: the suites tagged "bh: alone", one at a time
 run_alone() {
-	local i t0 l
+	local i t0 LOG
 	for i in "${!alone_labels[@]}"; do
-		l=$(logname "${alone_labels[$i]}")
-		t0=$(date +%s)
-		( eval "${alone_cmds[$i]}" >"$l" 2>&1 </dev/null
+		logname "${alone_labels[$i]}"
+		t0=$EPOCHSECONDS
+		( eval "${alone_cmds[$i]}" >"$LOG" 2>&1 </dev/null
 		  rc=$?
-		  times >"$l.times"
+		  times >"$LOG.times"
 		  exit $rc )
-		count "${alone_labels[$i]}" $? $(( $(date +%s) - t0 ))
+		count "${alone_labels[$i]}" $? $(( EPOCHSECONDS - t0 ))
 	done
 }
 

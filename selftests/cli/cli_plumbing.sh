@@ -43,7 +43,10 @@ unit=$dest/usr/lib/systemd/system/bulkhead.service
 grep -q '^ExecStart=/usr/sbin/bulkhead daemon ' "$unit" &&
 	tap ok "the installed unit runs /usr/sbin/bulkhead daemon" ||
 	tap fail "the installed unit runs /usr/sbin/bulkhead daemon" "$(grep ExecStart "$unit")"
-out=$(make -s install BUILD="$BUILD" DESTDIR="$tmp/local" 2>&1)
+# the Makefile's own default: a PREFIX in the environment would win over
+# its ?= (seen twice under make check, from a source not found)
+out=$(env -u PREFIX -u SBINDIR -u UNITDIR -u MANDIR -u BASHCOMPDIR \
+	make -s install BUILD="$BUILD" DESTDIR="$tmp/local" 2>&1)
 rc=$?
 [ -x "$tmp/local/usr/local/sbin/bulkhead" ] &&
 	[ -f "$tmp/local/usr/local/lib/systemd/system/bulkhead.service" ] &&

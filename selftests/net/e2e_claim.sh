@@ -37,7 +37,7 @@ sysctl_ns "$GW" net.ipv4.neigh.br-lan.locktime=0
 sysctl_ns "${BH_NS[fridge]}" net.ipv4.ip_nonlocal_bind=1
 
 gw_neigh() {	# ADDR: the MAC the gateway's br-lan holds for ADDR
-	ip -n "$GW" neigh show "$1" dev br-lan | sed -nE 's/.*lladdr ([0-9a-f:]+).*/\1/p'
+	neigh_mac gateway "$1"
 }
 seed() {	# NAME ADDR MAC: a used, not pinned, entry (stale: the kernel re-checks it on use)
 	ip -n "$(ns_of "$1")" neigh replace "$2" lladdr "$3" dev eth0 nud stale

@@ -98,7 +98,7 @@ arpspoof_gw() {		# fridge: arpspoof -t GATEWAY_IP NVR_IP (replies to the gateway
 	pid=$!
 	sleep 3.5
 	wait $pid 2>/dev/null
-	[ "$(ip -n "$GW" neigh show "$N" dev br-lan | sed -nE 's/.*lladdr ([0-9a-f:]+).*/\1/p')" = "$FMAC" ]
+	[ "$(neigh_mac gateway "$N")" = "$FMAC" ]
 }
 
 # B. what a device hears of another's group-addressed frames
@@ -223,7 +223,7 @@ attack "C: fridge's gratuitous ARP for the nvr's IPv4: drop_spoof, the laptop ke
 attack "C: fridge's NA for the nvr's link-local: drop_spoof" drop_spoof na_nvr_ll
 attack "C: arpspoof -t gateway nvr: drop_spoof, the gateway keeps the nvr" drop_spoof arpspoof_gw
 check "C: the gateway still maps the nvr's IPv4 to the nvr" \
-	test "$(ip -n "$GW" neigh show "$N" dev br-lan | sed -nE 's/.*lladdr ([0-9a-f:]+).*/\1/p')" = "$NMAC"
+	test "$(neigh_mac gateway "$N")" = "$NMAC"
 forged_src() {	# fridge -> gateway udp/53 from the nvr's IPv4
 	udp_try fridge gateway "$GWIP" 53 "$N"
 }
