@@ -32,10 +32,10 @@
 # "ok N - name # SKIP why"); this counts them, and a suite that exits
 # non-zero without a "not ok" line counts as one failure. Every suite makes
 # its own namespaces, pin dir and state dir, so BH_JOBS run at a time
-# (default: two per core, at least 3: the suites mostly wait, for denied
-# tries to time out; at 3 per core, when the helpers still started a
-# process per poll, a 2-core machine missed allowed flows' limits even
-# with them tripled),
+# (default: three per core, at least 3: the suites mostly wait, for
+# denied tries to time out, and their traffic goes through one helper
+# process each (nsh.py); with a dozen processes a try, 2 per core already
+# kept a 2-core machine 89% busy, now 3 per core do),
 # the longest first by the last run's times ($BUILD/selftests/times), with
 # BH_TIME_SCALE=3 (lib.sh) unless set. --stress: one at a time, scale 1.
 # Each suite's seconds (wall clock, and CPU: user + system of all its
@@ -52,7 +52,7 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cores=$(nproc 2>/dev/null || echo 2)
-JOBS=${BH_JOBS:-$(( cores * 2 > 3 ? cores * 2 : 3 ))}
+JOBS=${BH_JOBS:-$(( cores * 3 > 3 ? cores * 3 : 3 ))}
 # suites running side by side wait longer for the same thing: their
 # wall-clock limits (lib.sh's scaled) are tripled, unless one is given
 export BH_TIME_SCALE=${BH_TIME_SCALE:-3}
