@@ -126,6 +126,14 @@ quarantined_now() {
 reason_of() {	# NAME: the reason saved with its quarantine
 	status_field "([q['reason'] for q in s['quarantine'] if q['mac'] == '${BH_MAC[$1]}'] + [''])[0]"
 }
+# isolate enforces first (the map), then saves the reason in the state
+# dir, and status reads both without the lock: for that moment a device
+# polled into quarantine shows no reason yet (seen once in 3 runs)
+reason_saved() {	# NAME: its quarantine entry has a reason
+	local j
+	j=$(bh status --json) || return 1
+	[[ $j == *"{\"mac\":\"${BH_MAC[$1]}\",\"since\":"*([^\}])"\"reason\":\""[^\"]* ]]
+}
 n_quarantined() { status_field "s['quarantined']"; }
 not() { ! "$@"; }
 running() { kill -0 "$1" 2>/dev/null; }
@@ -157,6 +165,7 @@ caught() {
 	else
 		fail "$what: $n quarantined before the scan finished" "the scanner had ended ($WAITED_MS ms)"
 	fi
+	wait_until 1000 reason_saved "$n"
 	r=$(reason_of "$n")
 	if [[ $r =~ ^auto:\ $pat ]]; then
 		ok "$what: status gives the reason '$r'"
@@ -223,7 +232,7 @@ fi
 # targets' MACs, the stronger attacker)
 # the laptop reaches 200 distinct internet hosts on 443
 ip netns exec "$INET" socat TCP-LISTEN:443,fork,reuseaddr,backlog=256 EXEC:true 2>/dev/null &
-sleep 0.3
+wait_until "$(scaled 3000)" listening internet TCP-LISTEN:443
 bh_cold
 got=$(ip netns exec "${BH_NS[laptop]}" timeout 60 python3 - <<'PY'
 import socket
@@ -247,15 +256,23 @@ for i in 1 2 3 4 5 6 7 8; do
 	ip netns exec "${BH_NS[cam$i]}" timeout 30 socat TCP-LISTEN:554,fork,reuseaddr EXEC:true \
 		2>/dev/null &
 done
-sleep 0.3
+for i in 1 2 3 4 5 6 7 8; do
+	wait_until "$(scaled 3000)" listening "cam$i" TCP-LISTEN:554
+done
 bh_cold
-got=0
+got=0 why=
+# (from cold caches: 3 s to connect, as tcp_try gives; a SYN is sent
+# again after 1 s if address resolution missed the first)
 for r in 1 2 3; do
 	for i in 1 2 3 4 5 6 7 8; do
-		nsh connect "${BH_NS[nvr]}" "${BH_IP4[cam$i]}" 554 1 && got=$((got + 1))
+		if nsh connect "${BH_NS[nvr]}" "${BH_IP4[cam$i]}" 554 3; then
+			got=$((got + 1))
+		else
+			why="cam$i, round $r: $NSH_ANSWER"
+		fi
 	done
 done
-check "the NVR pulled from 8 cameras, 3 times each (connected: $got of 24)" test "$got" = 24
+check "the NVR pulled from 8 cameras, 3 times each (connected: $got of 24${why:+; $why})" test "$got" = 24
 
 # mDNS and SSDP chatter from a dozen devices
 for n in laptop nvr cam1 cam2 cam3 cam4 tool retry; do
@@ -360,6 +377,7 @@ if wait_until $ACT_MS quarantined_now cc; then
 else
 	fail "cc is quarantined for the blocklisted address" "log: $(tail -3 "$LOG")"
 fi
+wait_until 1000 reason_saved cc
 r=$(reason_of cc)
 check "its reason: '$r'" test "${r#auto: blocklisted address 203.0.113.77}" != "$r"
 # the file changes while the daemon runs: the new address is dropped
